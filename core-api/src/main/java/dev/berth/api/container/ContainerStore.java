@@ -1,0 +1,27 @@
+package dev.berth.api.container;
+
+import java.util.List;
+
+/**
+ * Container records: containerd's {@code containers.Store}. Filters use {@code id}, {@code image},
+ * {@code runtime.name}, {@code snapshotter}, {@code snapshotkey} and {@code labels.<key>}. Thread-safe.
+ */
+public interface ContainerStore {
+
+    /** @throws dev.berth.api.NotFoundException if absent */
+    Container get(String id);
+
+    List<Container> list(String... filters);
+
+    /** @throws dev.berth.api.AlreadyExistsException if the id is taken */
+    Container create(Container container);
+
+    /**
+     * Field paths: {@code labels}, {@code labels.<key>}, {@code spec}, {@code image}, {@code snapshotkey},
+     * {@code extensions.<name>}; none = labels and spec. Runtime and snapshotter are immutable.
+     */
+    Container update(Container container, String... fieldPaths);
+
+    /** @throws dev.berth.api.NotFoundException if absent */
+    void delete(String id);
+}

@@ -1,0 +1,50 @@
+package dev.berth.api.content;
+
+import dev.berth.api.Digest;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.util.Map;
+
+/**
+ * An open ingest: bytes go in, are hashed as they are written, and {@link #commit} turns them into a
+ * blob. Not thread-safe. {@link #close()} without {@code commit} keeps the ingest for resumption.
+ */
+public interface Writer extends WritableByteChannel {
+
+    /** Appends the remaining bytes of {@code src}; returns the count written. */
+    @Override
+    int write(ByteBuffer src);
+
+    /** An output stream writing to this ingest; closing it does not close the writer. */
+    OutputStream asOutputStream();
+
+    /** The digest of the bytes written so far. */
+    Digest digest();
+
+    /** Ref, offset, expected total and times of this ingest. */
+    Status status();
+
+    /** Discards the data; only {@code size == 0} is supported (containerd's local store rule). */
+    void truncate(long size);
+
+    /**
+     * Verifies and publishes the blob, then closes this writer.
+     *
+     * @param size expected size, or 0 to skip the check
+     * @param expected expected digest, or null to skip the check
+     * @param labels labels to set on the blob (may be empty)
+     * @throws dev.berth.api.FailedPreconditionException on a size or digest mismatch ("unexpected commit
+     *         size" / both digests named), or when the writer is closed
+     * @throws dev.berth.api.AlreadyExistsException if the blob appeared meanwhile; the ingest is removed
+     */
+    Digest commit(long size, Digest expected, Map<String, String> labels);
+
+    default Digest commit(long size, Digest expected) {
+        return commit(size, expected, Map.of());
+    }
+
+    /** Releases the ref lock; the ingest stays on disk. Idempotent. */
+    @Override
+    void close();
+}
