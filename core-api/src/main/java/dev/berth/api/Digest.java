@@ -59,7 +59,7 @@ public record Digest(String algorithm, String hex) implements Comparable<Digest>
 
     /** Whether {@code algorithm} is one Berth supports. */
     public static boolean isSupported(String algorithm) {
-        return hexLength(algorithm) > 0;
+        return algorithm != null && hexLength(algorithm) > 0;
     }
 
     static int hexLength(String algorithm) {

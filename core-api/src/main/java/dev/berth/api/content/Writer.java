@@ -1,8 +1,11 @@
 package dev.berth.api.content;
 
 import dev.berth.api.Digest;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 
@@ -15,6 +18,36 @@ public interface Writer extends WritableByteChannel {
     /** Appends the remaining bytes of {@code src}; returns the count written. */
     @Override
     int write(ByteBuffer src);
+
+    /**
+     * Appends up to {@code maxBytes} bytes read from {@code src}, stopping early at its end of stream.
+     * The bytes are hashed on the way like any others. Implementations may read {@code src} ahead on
+     * another thread (so after a failure it may have been read past what was appended); the default reads
+     * through a buffer into {@link #write(ByteBuffer)}.
+     *
+     * @return the number of bytes appended
+     * @throws UncheckedIOException if reading {@code src} fails (bytes appended before the failure stay)
+     */
+    default long transferFrom(ReadableByteChannel src, long maxBytes) {
+        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(1 << 20, Math.max(maxBytes, 1)));
+        long done = 0;
+        try {
+            while (done < maxBytes) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), maxBytes - done));
+                int n = src.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    done += write(buffer);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the source failed after " + done + " bytes", e);
+        }
+        return done;
+    }
 
     /** An output stream writing to this ingest; closing it does not close the writer. */
     OutputStream asOutputStream();

@@ -6,7 +6,10 @@ public interface Subscription extends AutoCloseable {
     /** Envelopes queued for this subscriber and not yet delivered: a slow consumer shows here. */
     int queueDepth();
 
-    /** Envelopes that were discarded because the queue bound was exceeded (never {@code /tasks/exit}). */
+    /**
+     * Envelopes that were discarded because the queue bound was exceeded (never {@code /tasks/exit},
+     * {@code /tasks/oom} or {@code /tasks/delete}).
+     */
     long dropped();
 
     boolean isClosed();

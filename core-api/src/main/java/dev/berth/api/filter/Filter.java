@@ -12,11 +12,14 @@ import java.util.Optional;
  *   parent                                             presence: the field exists
  *   topic!="/tasks/exit"                               inequality
  * </pre>
- * A selector is {@code fieldpath[op value]} with op {@code ==}, {@code !=} or {@code ~=} (Java regular
- * expression, unanchored find as Go's {@code MatchString}); field path parts are separated by dots and may
- * be quoted; values may be quoted ({@code "..."} with backslash escapes, or {@code /.../} for regexps).
- * Commas join selectors with AND; {@link #parse(String...)} joins several filter strings with OR. No
- * filter strings at all match everything.
+ * A selector is {@code fieldpath[op value]} with op {@code ==}, {@code !=}, {@code ~=} (Java regular
+ * expression, unanchored find as Go's {@code MatchString}) or {@code @=} (substring, as containerd 1.7+);
+ * field path parts are separated by dots and may be quoted; values may be quoted ({@code "..."},
+ * {@code /.../} or {@code |...|}, with Go's backslash escapes). As in containerd a value starting with
+ * {@code /} is a quoted literal, so write {@code topic=="/tasks/exit"}. A missing field compares as the
+ * empty string for {@code !=}, {@code ~=} and {@code @=}. Commas join selectors with AND;
+ * {@link #parse(String...)} joins several filter strings with OR. No filter strings at all, or an empty
+ * filter string, match everything. {@link FieldPaths} builds adaptors for records.
  *
  * <p>Instances are immutable and thread-safe. Syntax errors throw
  * {@link dev.berth.api.InvalidArgumentException} naming the filter and the column.

@@ -19,9 +19,10 @@ import java.util.function.Consumer;
  * Active, view and committed snapshots share one key space. Only committed snapshots can be parents.
  * {@link #remove(String)} refuses a snapshot that still has children. Errors are containerd's:
  * {@link dev.berth.api.NotFoundException} for a missing key or parent,
- * {@link dev.berth.api.AlreadyExistsException} for a duplicate key,
- * {@link dev.berth.api.InvalidArgumentException} for a non-committed parent or committing a view,
- * {@link dev.berth.api.FailedPreconditionException} for removing a parent.
+ * {@link dev.berth.api.AlreadyExistsException} for a duplicate key (also when committing to a taken name),
+ * {@link dev.berth.api.InvalidArgumentException} for a non-committed parent, an empty key or a bad label,
+ * {@link dev.berth.api.FailedPreconditionException} for committing anything but an active snapshot, asking a
+ * committed snapshot for its mounts, or removing a parent.
  *
  * <p>Mounts are returned, not performed: the caller (or a shim) mounts them. Implementations are
  * thread-safe and safe to share between processes using one root. Filters for {@link #walk} use fields
@@ -40,7 +41,11 @@ public interface Snapshotter extends AutoCloseable {
     /** Disk usage of the snapshot's own layer (not its parents). */
     Usage usage(String key);
 
-    /** The mounts of an active snapshot or view. */
+    /**
+     * The mounts of an active snapshot or view.
+     *
+     * @throws dev.berth.api.FailedPreconditionException for a committed snapshot
+     */
     List<Mount> mounts(String key);
 
     /** Creates an active snapshot over {@code parent} (null = empty) and returns its rw mounts. */
@@ -57,7 +62,15 @@ public interface Snapshotter extends AutoCloseable {
         return view(key, parent, Map.of());
     }
 
-    /** Turns the active snapshot {@code key} into the committed snapshot {@code name}. */
+    /**
+     * Turns the active snapshot {@code key} into the committed snapshot {@code name}, recording its disk
+     * usage. The committed snapshot gets {@code labels} (the active one's labels are not inherited) and
+     * new created/updated times.
+     *
+     * @throws dev.berth.api.NotFoundException if {@code key} does not exist
+     * @throws dev.berth.api.AlreadyExistsException if {@code name} exists
+     * @throws dev.berth.api.FailedPreconditionException if {@code key} is a view or already committed
+     */
     void commit(String name, String key, Map<String, String> labels);
 
     default void commit(String name, String key) {

@@ -1,0 +1,154 @@
+package dev.berth.cli;
+
+import dev.berth.RunOptions;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.oci.runtime.Mount;
+import dev.berth.runtime.RuncOptions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/** The container options {@code run} and {@code containers create} share, as ctr spells them. */
+final class ContainerFlags {
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V", description = "Set an environment variable")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--mount", paramLabel = "SPEC",
+            description = "Add a mount: type=bind,src=/host,dst=/ctr,options=rbind:ro")
+    List<String> mounts = new ArrayList<>();
+
+    @Option(names = "--net-host", description = "Use the host's network namespace")
+    boolean netHost;
+
+    @Option(names = {"--memory", "--memory-limit"}, paramLabel = "N",
+            description = "Memory limit in bytes (suffixes k, m, g allowed)")
+    String memory;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "uid[:gid] or name[:group]")
+    String user;
+
+    @Option(names = "--cwd", paramLabel = "DIR", description = "Working directory")
+    String cwd;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "Hostname (default: the container id)")
+    String hostname;
+
+    @Option(names = {"-t", "--tty"}, description = "Allocate a terminal")
+    boolean tty;
+
+    @Option(names = "--snapshotter", paramLabel = "NAME", description = "overlayfs or native")
+    String snapshotter;
+
+    @Option(names = "--runtime", paramLabel = "NAME", description = "Runtime (default io.containerd.runc.v2)")
+    String runtime;
+
+    @Option(names = "--runc-binary", paramLabel = "BIN", description = "OCI runtime binary for the runc shim (crun, ...)")
+    String runcBinary;
+
+    @Option(names = "--label", paramLabel = "K=V", description = "Container label")
+    List<String> labels = new ArrayList<>();
+
+    RunOptions.Builder options(String id, List<String> command) {
+        RunOptions.Builder b = RunOptions.builder().id(id);
+        if (command != null && !command.isEmpty()) {
+            b.args(command);
+        }
+        if (!env.isEmpty()) {
+            b.env(env.toArray(String[]::new));
+        }
+        for (String m : mounts) {
+            b.mount(parseMount(m));
+        }
+        if (netHost) {
+            b.hostNetwork(true);
+        }
+        if (memory != null) {
+            b.memory(parseBytes(memory));
+        }
+        if (user != null) {
+            b.user(user);
+        }
+        if (cwd != null) {
+            b.cwd(cwd);
+        }
+        if (hostname != null) {
+            b.hostname(hostname);
+        }
+        if (tty) {
+            b.tty(true);
+        }
+        if (snapshotter != null) {
+            b.snapshotter(snapshotter);
+        }
+        if (runtime != null) {
+            b.runtime(runtime);
+        }
+        if (runcBinary != null) {
+            b.runcOptions(RuncOptions.builder().binaryName(runcBinary).build());
+        }
+        for (String l : labels) {
+            int eq = l.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidArgumentException("label \"" + l + "\" is not KEY=VALUE");
+            }
+            b.label(l.substring(0, eq), l.substring(eq + 1));
+        }
+        return b;
+    }
+
+    /** ctr's {@code --mount} syntax: comma-separated key=value pairs, options separated by colons. */
+    static Mount parseMount(String spec) {
+        String type = "none";
+        String src = null;
+        String dst = null;
+        List<String> options = new ArrayList<>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidArgumentException("mount \"" + spec + "\": \"" + part + "\" is not key=value");
+            }
+            String k = part.substring(0, eq);
+            String v = part.substring(eq + 1);
+            switch (k) {
+                case "type" -> type = v;
+                case "src", "source" -> src = v;
+                case "dst", "destination", "target" -> dst = v;
+                case "options" -> options.addAll(Arrays.asList(v.split(":")));
+                default -> throw new InvalidArgumentException("mount \"" + spec + "\": unknown key \"" + k
+                        + "\" (use type, src, dst, options)");
+            }
+        }
+        if (src == null || dst == null) {
+            throw new InvalidArgumentException("mount \"" + spec + "\" needs src= and dst=");
+        }
+        if (type.equals("bind") && options.stream().noneMatch(o -> o.equals("bind") || o.equals("rbind"))) {
+            options.add(0, "rbind");
+        }
+        return new Mount(dst, type, src, options, null, null);
+    }
+
+    static long parseBytes(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("b")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        if (t.endsWith("k")) {
+            unit = 1L << 10;
+        } else if (t.endsWith("m")) {
+            unit = 1L << 20;
+        } else if (t.endsWith("g")) {
+            unit = 1L << 30;
+        }
+        if (unit != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new InvalidArgumentException("memory \"" + s + "\" is not a size in bytes (e.g. 67108864, 64m)");
+        }
+    }
+}

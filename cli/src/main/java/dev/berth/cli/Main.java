@@ -1,0 +1,120 @@
+package dev.berth.cli;
+
+import dev.berth.Berth;
+import dev.berth.GcPolicy;
+import dev.berth.Namespace;
+import dev.berth.api.BerthException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code berth}: containerd's {@code ctr} for a Berth root, without a daemon. Subcommands and their
+ * arguments follow ctr's shape and order.
+ */
+@Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Run containers and manage images, content, snapshots and leases in a Berth root (no daemon).",
+        subcommands = {
+            ImagesCommand.class,
+            ContentCommand.class,
+            SnapshotsCommand.class,
+            ContainersCommand.class,
+            RunCommand.class,
+            TasksCommand.class,
+            EventsCommand.class,
+            LeasesCommand.class,
+            NamespacesCommand.class,
+            GcCommand.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class Main implements AutoCloseable {
+    @Option(names = "--root", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "Berth root directory (default: ${DEFAULT-VALUE})")
+    Path root = Berth.DEFAULT_ROOT;
+
+    @Option(names = "--state", scope = ScopeType.INHERIT, paramLabel = "DIR",
+            description = "State directory for task bundles and sockets (default: ${DEFAULT-VALUE})")
+    Path state = Berth.DEFAULT_STATE;
+
+    @Option(names = {"-n", "--namespace"}, scope = ScopeType.INHERIT, paramLabel = "NS",
+            defaultValue = "${env:BERTH_NAMESPACE:-default}",
+            description = "Namespace (default: $BERTH_NAMESPACE or ${DEFAULT-VALUE})")
+    String namespace;
+
+    @Option(names = "--json", scope = ScopeType.INHERIT, description = "Print JSON instead of tables")
+    boolean json;
+
+    private Berth berth;
+
+    /** Opens the root on first use; commands that only parse arguments never touch it. */
+    Berth berth() {
+        if (berth == null) {
+            // no background collection in a short-lived process: commands that delete collect themselves
+            berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
+        }
+        return berth;
+    }
+
+    Namespace ns() {
+        return berth().namespace(namespace);
+    }
+
+    Output out(CommandLine.Model.CommandSpec spec) {
+        return new Output(spec.commandLine().getOut(), json);
+    }
+
+    @Override
+    public void close() {
+        if (berth != null) {
+            berth.close();
+            berth = null;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line and returns the exit code. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        try (Main main = new Main()) {
+            CommandLine cli = new CommandLine(main);
+            // as with ctr, options go before IMAGE: what follows belongs to the container's command
+            cli.getSubcommands().get("run").setStopAtPositional(true);
+            cli.getSubcommands().get("containers").getSubcommands().get("create").setStopAtPositional(true);
+            cli.setOut(out);
+            cli.setErr(err);
+            cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+                commandLine.getErr().println("berth: " + describe(e));
+                commandLine.getErr().flush();
+                return 1;
+            });
+            return cli.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** One line naming the problem; Berth's own errors already carry their context. */
+    static String describe(Throwable e) {
+        if (e instanceof BerthException || e instanceof UncheckedIOException || e instanceof IllegalStateException
+                || e instanceof IllegalArgumentException) {
+            String m = e.getMessage();
+            return (m == null ? e.getClass().getSimpleName() : m).replace('\n', ' ');
+        }
+        return e.toString().replace('\n', ' ');
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"berth " + (v == null ? "dev" : v)};
+        }
+    }
+}

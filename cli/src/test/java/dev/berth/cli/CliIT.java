@@ -1,0 +1,204 @@
+package dev.berth.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.snapshot.mount.Mounts;
+import dev.berth.testing.Busybox;
+import dev.berth.testing.OciLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * {@code bin/berth} run as a process, as users run it, against one root: each step's output and exit
+ * code are what a user would see.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CliIT {
+    private static final String BUSYBOX = "docker.io/library/busybox:latest";
+    private static final Path BIN = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/berth");
+
+    private Path root;
+    private Path state;
+    private Path archive;
+
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    @BeforeAll
+    void setUp() throws IOException {
+        root = Files.createTempDirectory("berth-cli-root-");
+        state = Files.createTempDirectory(Path.of("/tmp"), "bcs-");
+        archive = root.resolveSibling(root.getFileName() + "-busybox.tar");
+        OciLayout.builder().image(BUSYBOX, Busybox.image()).writeTar(archive);
+    }
+
+    @AfterAll
+    void tearDown() throws IOException {
+        assertThat(Mounts.mountPointsUnder(root)).isEmpty();
+        delete(root);
+        delete(state);
+        Files.deleteIfExists(archive);
+    }
+
+    private Result berth(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString(),
+                "--state", state.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("berth " + String.join(" ", args) + " did not finish");
+        }
+        return new Result(p.exitValue(), out, err.join());
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void importPrintsTheImportedNames() throws Exception {
+        Result r = berth("images", "import", archive.toString());
+
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo(BUSYBOX + "\n");
+    }
+
+    @Test
+    @Order(2)
+    void imagesLsListsNamesAndJsonDetails() throws Exception {
+        assertThat(berth("images", "ls", "--quiet").stdout()).isEqualTo(BUSYBOX + "\n");
+
+        Result json = berth("--json", "images", "ls");
+        JsonNode rows = new ObjectMapper().readTree(json.stdout());
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0).get("ref").asText()).isEqualTo(BUSYBOX);
+        assertThat(rows.get(0).get("digest").asText()).startsWith("sha256:");
+        assertThat(rows.get(0).get("platform").asText()).startsWith("linux/");
+    }
+
+    @Test
+    @Order(3)
+    void runReturnsTheOutputAndTheProcessExitCode() throws Exception {
+        Result hello = berth("run", "--rm", "--env", "WHO=cli", BUSYBOX, "echo1", "sh", "-c", "echo hello $WHO");
+        assertThat(hello.exitCode()).as(hello.stderr()).isZero();
+        assertThat(hello.stdout()).isEqualTo("hello cli\n");
+
+        Result failing = berth("run", "--rm", BUSYBOX, "exit5", "sh", "-c", "exit 5");
+        assertThat(failing.exitCode()).isEqualTo(5);
+
+        assertThat(berth("containers", "ls", "-q").stdout()).as("--rm removed both").isEmpty();
+    }
+
+    @Test
+    @Order(4)
+    void containersCreateLsInfoRm() throws Exception {
+        assertThat(berth("containers", "create", "--label", "app=web", BUSYBOX, "keep", "sleep", "1").exitCode())
+                .isZero();
+
+        assertThat(berth("containers", "ls", "-q").stdout()).isEqualTo("keep\n");
+        assertThat(berth("containers", "ls").stdout()).contains("keep").contains(BUSYBOX)
+                .contains("io.containerd.runc.v2");
+        JsonNode info = new ObjectMapper().readTree(berth("containers", "info", "keep").stdout());
+        assertThat(info.get("Image").asText()).isEqualTo(BUSYBOX);
+        assertThat(info.get("Labels").get("app").asText()).isEqualTo("web");
+        assertThat(info.at("/Spec/process/args").toString()).isEqualTo("[\"sleep\",\"1\"]");
+        assertThat(berth("snapshots", "ls").stdout()).contains("keep").contains("Active");
+
+        assertThat(berth("containers", "rm", "keep").exitCode()).isZero();
+        assertThat(berth("containers", "ls", "-q").stdout()).isEmpty();
+        assertThat(berth("snapshots", "ls").stdout()).doesNotContain("keep");
+    }
+
+    @Test
+    @Order(5)
+    void contentAndSnapshotsShowWhatTheImageHolds() throws Exception {
+        List<String> digests = berth("content", "ls", "-q").stdout().lines().toList();
+        assertThat(digests).hasSize(3).allMatch(d -> d.startsWith("sha256:"));
+        for (String d : digests) {
+            Result v = berth("content", "verify", d);
+            assertThat(v.exitCode()).as(v.stderr()).isZero();
+            assertThat(v.stdout()).startsWith(d + ": ok");
+        }
+        String snapshots = berth("snapshots", "ls").stdout();
+        assertThat(snapshots.lines().toList()).hasSize(2);
+        assertThat(snapshots).contains("Committed");
+    }
+
+    @Test
+    @Order(6)
+    void namespacesAreSeparateAndListed() throws Exception {
+        assertThat(berth("-n", "other", "images", "ls", "-q").stdout()).isEmpty();
+        assertThat(berth("ns", "create", "other", "team=x").exitCode()).isZero();
+        assertThat(berth("ns", "ls", "-q").stdout().lines().toList()).containsExactly("default", "other");
+        assertThat(berth("ns", "rm", "other").exitCode()).isZero();
+        assertThat(berth("ns", "ls", "-q").stdout()).isEqualTo("default\n");
+    }
+
+    @Test
+    @Order(7)
+    void gcKeepsWhatTheImageReferencesAndRmFreesIt() throws Exception {
+        Result gc = berth("gc");
+        assertThat(gc.exitCode()).isZero();
+        assertThat(gc.stdout()).startsWith("removed ").contains("freed 0 blobs");
+
+        assertThat(berth("images", "rm", BUSYBOX).exitCode()).isZero();
+        assertThat(berth("content", "ls", "-q").stdout()).isEmpty();
+        assertThat(berth("snapshots", "ls").stdout().lines().toList()).hasSize(1); // the header only
+    }
+
+    @Test
+    @Order(8)
+    void errorsExitOneWithOneLineNamingTheProblem() throws Exception {
+        Result r = berth("images", "rm", "nosuch:1");
+
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr().lines().toList()).hasSize(1);
+        assertThat(r.stderr()).startsWith("berth: ").contains("nosuch");
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,360 @@
+package dev.berth.content;
+
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.BerthException;
+import dev.berth.api.Digest;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.NotImplementedException;
+import dev.berth.api.content.Status;
+import dev.berth.api.content.Writer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writer of one ingest. Bytes are hashed as they are written (one pass); {@link #commit} fsyncs,
+ * checks, and hard-links {@code data} into {@code blobs/}, which fails instead of replacing a blob that
+ * appeared meanwhile. Methods that touch the file or the digest are synchronized, so the store can close
+ * writers from another thread; {@link #status()} is not, so progress can be polled during a long transfer.
+ */
+final class LocalWriter implements Writer {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalWriter.class);
+    private static final Set<PosixFilePermission> WRITE_AND_EXECUTE = EnumSet.of(
+            PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE,
+            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_EXECUTE);
+
+    private static final long READ_AHEAD_THRESHOLD = 8L << 20;
+
+    private final LocalContentStore store;
+    private final String ref;
+    private final IngestDir ingest;
+    private final RefLock lock;
+    private final Digest expected;
+    private final String algorithm;
+    private final MessageDigest md;
+    private final Instant startedAt;
+    private final long total;
+    // volatile: status() is read by progress reporters while another thread is inside a long transfer
+    private volatile long offset;
+    private volatile Instant updatedAt;
+    private volatile FileChannel data;
+
+    LocalWriter(LocalContentStore store, String ref, IngestDir ingest, RefLock lock, Digest expected,
+                String algorithm, MessageDigest md, FileChannel data, long offset, long total,
+                Instant startedAt, Instant updatedAt) {
+        this.store = store;
+        this.ref = ref;
+        this.ingest = ingest;
+        this.lock = lock;
+        this.expected = expected;
+        this.algorithm = algorithm;
+        this.md = md;
+        this.data = data;
+        this.offset = offset;
+        this.total = total;
+        this.startedAt = startedAt;
+        this.updatedAt = updatedAt;
+    }
+
+    @Override
+    public synchronized int write(ByteBuffer src) {
+        FileChannel ch = requireOpen("write to");
+        int written = 0;
+        try {
+            while (src.hasRemaining()) {
+                int start = src.position();
+                int n = ch.write(src, offset);
+                // hash exactly what reached the file, so digest and data never disagree
+                hash(src, start, n);
+                offset += n;
+                written += n;
+            }
+        } catch (IOException e) {
+            throw failure("writing", e);
+        } finally {
+            if (written > 0) {
+                updatedAt = Instant.now();
+            }
+        }
+        return written;
+    }
+
+    private void hash(ByteBuffer src, int start, int n) {
+        if (src.hasArray()) {
+            md.update(src.array(), src.arrayOffset() + start, n);
+        } else {
+            md.update(src.duplicate().limit(start + n).position(start));
+        }
+    }
+
+    /**
+     * Large transfers read the source on a second thread, a few megabytes ahead (see {@link ReadAhead});
+     * after a failure the source may therefore have been read further than what was appended.
+     */
+    @Override
+    public synchronized long transferFrom(ReadableByteChannel src, long maxBytes) {
+        requireOpen("write to");
+        return maxBytes >= READ_AHEAD_THRESHOLD ? transferReadingAhead(src, maxBytes) : transferInline(src, maxBytes);
+    }
+
+    private long transferReadingAhead(ReadableByteChannel src, long maxBytes) {
+        ReadAhead ahead = new ReadAhead(src, maxBytes, "ingest " + ref);
+        long done = 0;
+        try {
+            ByteBuffer chunk;
+            while ((chunk = ahead.next()) != null) {
+                int n = chunk.remaining();
+                while (chunk.hasRemaining()) {
+                    write(chunk);
+                }
+                done += n;
+                ahead.recycle(chunk);
+            }
+            return done;
+        } finally {
+            ahead.stop();
+        }
+    }
+
+    private long transferInline(ReadableByteChannel src, long maxBytes) {
+        ByteBuffer buffer = TransferBuffers.take();
+        long done = 0;
+        try {
+            while (done < maxBytes) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), maxBytes - done));
+                IOException failure = null;
+                boolean eof = false;
+                try {
+                    while (buffer.hasRemaining() && !eof) {
+                        eof = src.read(buffer) < 0;
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                }
+                buffer.flip();
+                int n = buffer.remaining();
+                while (buffer.hasRemaining()) {
+                    write(buffer); // what arrived before a failure is kept
+                }
+                done += n;
+                if (failure != null) {
+                    throw new UncheckedIOException("ingest " + ref + ": reading the source failed after " + done
+                            + " bytes", failure);
+                }
+                if (eof) {
+                    break;
+                }
+            }
+        } finally {
+            TransferBuffers.give(buffer);
+        }
+        return done;
+    }
+
+    @Override
+    public OutputStream asOutputStream() {
+        return new OutputStream() {
+            @Override
+            public void write(int b) {
+                LocalWriter.this.write(ByteBuffer.wrap(new byte[] {(byte) b}));
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                LocalWriter.this.write(ByteBuffer.wrap(b, off, len));
+            }
+        };
+    }
+
+    @Override
+    public synchronized Digest digest() {
+        return LocalContentStore.digestOf(algorithm, md);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return data != null;
+    }
+
+    @Override
+    public Status status() {
+        return new Status(ref, offset, total, expected, startedAt, updatedAt);
+    }
+
+    @Override
+    public synchronized void truncate(long size) {
+        if (size != 0) {
+            throw new NotImplementedException("ingest " + ref + ": truncate to " + size
+                    + " is not supported, only to 0");
+        }
+        FileChannel ch = requireOpen("truncate");
+        try {
+            ch.truncate(0);
+        } catch (IOException e) {
+            throw failure("truncating", e);
+        }
+        md.reset();
+        offset = 0;
+        updatedAt = Instant.now();
+        store.digestStates().forget(ingest.data());
+    }
+
+    @Override
+    public synchronized Digest commit(long size, Digest expectedDigest, Map<String, String> labels) {
+        FileChannel ch = data;
+        data = null;
+        if (ch == null) {
+            throw new FailedPreconditionException("cannot commit ingest " + ref + ": the writer is closed");
+        }
+        boolean ingestRemoved = false;
+        try {
+            if (labels != null && !labels.isEmpty()) {
+                throw new NotImplementedException("ingest " + ref + ": this content store keeps no labels; "
+                        + "commit without labels and record them in the metadata layer");
+            }
+            ch.force(true);
+            long fileSize = ch.size();
+            ch.close();
+            if (fileSize != offset) {
+                throw new FailedPreconditionException("ingest " + ref + ": its data file holds " + fileSize
+                        + " bytes but " + offset + " were written through this writer; it was modified behind"
+                        + " the store's back");
+            }
+            if (size > 0 && size != fileSize) {
+                throw new FailedPreconditionException("unexpected commit size " + fileSize + ", expected " + size
+                        + " (ingest " + ref + ")");
+            }
+            Digest actual = expectedDigest == null || expectedDigest.algorithm().equals(algorithm)
+                    ? LocalContentStore.digestOf(algorithm, md)
+                    : LocalContentStore.hashFile(ingest.data(), expectedDigest.algorithm());
+            if (expectedDigest != null && !expectedDigest.equals(actual)) {
+                throw new FailedPreconditionException("unexpected commit digest " + actual + ", expected "
+                        + expectedDigest + " (ingest " + ref + ")");
+            }
+            Path target = store.blobPath(actual);
+            Files.createDirectories(target.getParent());
+            if (Files.exists(target)) {
+                ingestRemoved = removeIngest();
+                throw alreadyExists(actual);
+            }
+            // read-only and stamped before the link, so the blob is never visible writable or half-made
+            Path dataFile = ingest.data();
+            FileTime now = FileTime.from(Instant.now());
+            Files.getFileAttributeView(dataFile, BasicFileAttributeView.class).setTimes(now, now, null);
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dataFile);
+            perms.removeAll(WRITE_AND_EXECUTE);
+            Files.setPosixFilePermissions(dataFile, perms);
+            FaultInjection.point(FaultInjection.COMMIT_BEFORE_LINK);
+            try {
+                // link(2) never replaces an existing name, unlike rename(2)
+                Files.createLink(target, dataFile);
+            } catch (FileAlreadyExistsException e) {
+                ingestRemoved = removeIngest();
+                throw alreadyExists(actual);
+            } catch (UnsupportedOperationException e) {
+                Files.move(dataFile, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            LocalContentStore.fsyncDirectory(target.getParent());
+            FaultInjection.point(FaultInjection.COMMIT_AFTER_LINK);
+            ingestRemoved = removeIngest();
+            return actual;
+        } catch (IOException e) {
+            throw new BerthException("ingest " + ref + " (" + ingest.dir() + "): commit failed: " + e, e);
+        } finally {
+            closeQuietly(ch);
+            if (!ingestRemoved) {
+                store.digestStates().remember(ingest.data(), algorithm, md, offset);
+            }
+            lock.release(ingestRemoved);
+            store.writerClosed(this);
+        }
+    }
+
+    private AlreadyExistsException alreadyExists(Digest digest) {
+        return new AlreadyExistsException("content " + digest + ": already exists (committed by another writer"
+                + " while ingest " + ref + " was open; the ingest was removed)");
+    }
+
+    /** @return whether the ingest directory is gone; failures are only logged: the blob is safe */
+    private boolean removeIngest() {
+        store.digestStates().forget(ingest.data());
+        try {
+            ingest.deleteRecursively();
+            return true;
+        } catch (IOException e) {
+            LOG.warn("ingest {}: cannot remove {}: {}", ref, ingest.dir(), e.toString());
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        FileChannel ch = data;
+        data = null;
+        if (ch == null) {
+            return;
+        }
+        try {
+            ch.force(false);
+        } catch (IOException e) {
+            LOG.warn("ingest {}: fsync on close failed: {}", ref, e.toString());
+        }
+        closeQuietly(ch);
+        try {
+            ingest.writeTimestamp(IngestDir.UPDATED_AT, updatedAt);
+        } catch (IOException e) {
+            LOG.warn("ingest {}: cannot record updatedat: {}", ref, e.toString());
+        }
+        store.digestStates().remember(ingest.data(), algorithm, md, offset);
+        lock.release(false);
+        store.writerClosed(this);
+    }
+
+    private FileChannel requireOpen(String action) {
+        if (data == null) {
+            throw new FailedPreconditionException("cannot " + action + " ingest " + ref
+                    + ": the writer is closed");
+        }
+        return data;
+    }
+
+    /** Keeps data and digest in step after a failed write: drops any tail the digest has not seen. */
+    private BerthException failure(String action, IOException e) {
+        try {
+            if (data != null && data.size() > offset) {
+                data.truncate(offset);
+            }
+        } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+        }
+        return new BerthException("ingest " + ref + " (" + ingest.dir() + "): " + action + " at offset " + offset
+                + " failed: " + e.getMessage() + "; the " + offset + " bytes before it are kept and the ingest"
+                + " can be resumed", e);
+    }
+
+    private void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException e) {
+            LOG.debug("ingest {}: closing data: {}", ref, e.toString());
+        }
+    }
+}

@@ -1,0 +1,436 @@
+package dev.berth;
+
+import dev.berth.api.Identifiers;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.PlatformMatcher;
+import dev.berth.api.content.ContentStore;
+import dev.berth.api.event.Events;
+import dev.berth.api.image.Image;
+import dev.berth.api.lease.Leases;
+import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.content.LocalContentStore;
+import dev.berth.events.EventExchange;
+import dev.berth.metadata.internal.Metadata;
+import dev.berth.registry.ProgressListener;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskRuntime;
+import dev.berth.snapshot.OverlaySupport;
+import dev.berth.snapshot.Snapshotters;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * containerd's core over one root directory, without a daemon: images, containers, tasks, content,
+ * snapshots, leases, events and garbage collection as Java objects.
+ *
+ * <pre>{@code
+ * try (Berth berth = Berth.open(Path.of("/var/lib/berth"))) {
+ *     List<Image> images = berth.importImage(Path.of("busybox.tar"));
+ *     RunResult r = berth.runAndWait(images.get(0).name(), RunOptions.builder().args("echo", "hi").rm(true).build());
+ *     System.out.print(r.stdout());
+ * }
+ * }</pre>
+ *
+ * <p>Everything lives in a namespace ({@link #namespace(String)}); the methods on this class act on
+ * namespace {@value #DEFAULT_NAMESPACE}. On disk: {@code <root>/content} (blobs), {@code <root>/snapshots/
+ * {overlayfs,native}}, {@code <root>/meta.db} (SQLite metadata) and, in the state directory, task bundles
+ * and the shims' event socket. Several JVMs may open the same root at once. Tasks are owned by their
+ * shim processes: {@link #close()} leaves them running. Thread-safe.
+ */
+public final class Berth implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Berth.class);
+
+    public static final String DEFAULT_NAMESPACE = "default";
+    public static final Path DEFAULT_ROOT = Path.of("/var/lib/berth");
+    public static final Path DEFAULT_STATE = Path.of("/run/berth");
+    public static final String OVERLAYFS = "overlayfs";
+    public static final String NATIVE = "native";
+
+    private final Path root;
+    private final Path stateDir;
+    private final String defaultRuntime;
+    private final String defaultSnapshotter;
+    private final PlatformMatcher platforms;
+    private final LocalContentStore content;
+    private final Map<String, Snapshotter> snapshotters;
+    private final EventExchange events;
+    private final Metadata metadata;
+    private final ExecutorService executor;
+    private final boolean ownsExecutor;
+    private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+    private final Object runtimeLock = new Object();
+    private volatile TaskRuntime runtime;
+    private volatile boolean closed;
+
+    private Berth(Builder b) {
+        this.root = b.root;
+        this.stateDir = b.stateDir;
+        this.defaultRuntime = b.defaultRuntime;
+        this.platforms = b.platforms;
+        try {
+            Files.createDirectories(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create Berth root " + root + ": " + e.getMessage(), e);
+        }
+        if (b.executor != null) {
+            executor = b.executor;
+            ownsExecutor = false;
+        } else {
+            AtomicInteger n = new AtomicInteger();
+            executor = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "berth-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            ownsExecutor = true;
+        }
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            content = LocalContentStore.open(root.resolve("content"));
+            opened.add(content);
+            Map<String, Snapshotter> sn = new LinkedHashMap<>();
+            String chosen = b.snapshotter;
+            if (chosen == null || chosen.equals(OVERLAYFS)) {
+                Path overlayRoot = root.resolve("snapshots").resolve(OVERLAYFS);
+                Files.createDirectories(overlayRoot);
+                OverlaySupport support = Snapshotters.probeOverlay(overlayRoot);
+                if (support.supported()) {
+                    Snapshotter overlay = Snapshotters.overlay(overlayRoot);
+                    opened.add(overlay);
+                    sn.put(OVERLAYFS, overlay);
+                } else if (chosen != null) {
+                    throw new InvalidArgumentException("snapshotter overlayfs cannot mount under " + overlayRoot
+                            + ": " + support.reason());
+                } else {
+                    LOG.info("overlayfs unusable under {} ({}); using the native snapshotter", overlayRoot,
+                            support.reason());
+                }
+            } else if (!chosen.equals(NATIVE)) {
+                throw new InvalidArgumentException("unknown snapshotter \"" + chosen + "\" (use overlayfs or native)");
+            }
+            Snapshotter nativeSn = Snapshotters.nativeSnapshotter(root.resolve("snapshots").resolve(NATIVE));
+            opened.add(nativeSn);
+            sn.put(NATIVE, nativeSn);
+            this.snapshotters = Map.copyOf(sn);
+            this.defaultSnapshotter = sn.keySet().iterator().next();
+            events = EventExchange.builder().threadNamePrefix("berth-events").build();
+            opened.add(events);
+            Metadata.Builder mb = Metadata.builder(root.resolve("meta.db")).content(content).events(events)
+                    .gcPolicy(b.gcPolicy);
+            sn.values().forEach(mb::snapshotter);
+            metadata = mb.build();
+        } catch (IOException e) {
+            closeAll(opened);
+            throw new UncheckedIOException("cannot open Berth root " + root + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeAll(opened);
+            if (ownsExecutor) {
+                executor.shutdownNow();
+            }
+            throw e;
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> opened) {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (Exception e) {
+                LOG.debug("closing {} failed: {}", opened.get(i), e.toString());
+            }
+        }
+    }
+
+    /** Opens (creating if needed) the root {@code root} with every other option at its default. */
+    public static Berth open(Path root) {
+        return builder().root(root).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The root directory. */
+    public Path root() {
+        return root;
+    }
+
+    /** The state directory: task bundles, runc state, the shims' event socket. */
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** The snapshotter containers and unpacked images use unless told otherwise. */
+    public String defaultSnapshotter() {
+        return defaultSnapshotter;
+    }
+
+    /** The snapshotters available ({@code overlayfs} when the kernel can mount it there, {@code native}). */
+    public Set<String> snapshotterNames() {
+        return snapshotters.keySet();
+    }
+
+    /** The runtime of containers that name none ({@code io.containerd.runc.v2} by default). */
+    public String defaultRuntime() {
+        return defaultRuntime;
+    }
+
+    /** The platforms images are resolved, unpacked and run for. */
+    public PlatformMatcher platforms() {
+        return platforms;
+    }
+
+    /** The namespaces of this root. */
+    public Namespaces namespaces() {
+        ensureOpen();
+        return metadata.namespaces();
+    }
+
+    /**
+     * The view of namespace {@code name}; it need not exist yet (creating anything in it creates it).
+     *
+     * @throws InvalidArgumentException if {@code name} is not an identifier
+     */
+    public Namespace namespace(String name) {
+        ensureOpen();
+        Identifiers.validate("namespace", name);
+        return namespaces.computeIfAbsent(name, n -> new Namespace(this, metadata.namespace(n)));
+    }
+
+    /** Namespace {@value #DEFAULT_NAMESPACE}. */
+    public Namespace defaultNamespace() {
+        return namespace(DEFAULT_NAMESPACE);
+    }
+
+    /** Events of every namespace: this JVM's changes and the events shims forward to it. */
+    public Events events() {
+        ensureOpen();
+        return new ScopedEvents(events, null);
+    }
+
+    /** Runs a garbage collection now, across all namespaces. */
+    public GcResult gc() {
+        ensureOpen();
+        return metadata.gc();
+    }
+
+    // ----- the default namespace -----
+
+    public Images images() {
+        return defaultNamespace().images();
+    }
+
+    public Containers containers() {
+        return defaultNamespace().containers();
+    }
+
+    public Tasks tasks() {
+        return defaultNamespace().tasks();
+    }
+
+    public Leases leases() {
+        return defaultNamespace().leases();
+    }
+
+    public ContentStore content() {
+        return defaultNamespace().content();
+    }
+
+    public Snapshotter snapshots(String snapshotter) {
+        return defaultNamespace().snapshots(snapshotter);
+    }
+
+    /** See {@link Namespace#importImage(Path)}. */
+    public List<Image> importImage(Path archive) {
+        return defaultNamespace().importImage(archive);
+    }
+
+    /** See {@link Namespace#pull(String, PullSettings, ProgressListener)}. */
+    public Image pull(String reference, ProgressListener listener) {
+        return defaultNamespace().pull(reference, PullSettings.defaults(), listener);
+    }
+
+    /** See {@link Namespace#run(String, RunOptions)}. */
+    public Task run(String image, RunOptions options) {
+        return defaultNamespace().run(image, options);
+    }
+
+    /** See {@link Namespace#runAndWait(String, RunOptions)}. */
+    public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
+        return defaultNamespace().runAndWait(image, options);
+    }
+
+    /**
+     * Releases this JVM's hold on the root: stops garbage collection and the shims' event socket, closes
+     * the databases. Running tasks keep running. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<AutoCloseable> toClose = new ArrayList<>();
+        synchronized (runtimeLock) {
+            if (runtime != null) {
+                toClose.add(runtime);
+            }
+        }
+        namespaces.values().forEach(n -> toClose.add(n::closeServices));
+        toClose.add(metadata);
+        toClose.addAll(snapshotters.values());
+        toClose.add(content);
+        toClose.add(events);
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed: {}", c, e.toString());
+            }
+        }
+        if (ownsExecutor) {
+            executor.shutdownNow();
+        }
+    }
+
+    // ----- plumbing for the namespace views -----
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Berth root " + root + " is closed");
+        }
+    }
+
+    ExecutorService executor() {
+        return executor;
+    }
+
+    EventExchange exchange() {
+        return events;
+    }
+
+    Metadata metadata() {
+        return metadata;
+    }
+
+    Snapshotter backendSnapshotter(String name) {
+        Snapshotter s = snapshotters.get(name);
+        if (s == null) {
+            throw new dev.berth.api.NotFoundException("snapshotter \"" + name + "\" is not available (have "
+                    + String.join(", ", snapshotters.keySet()) + ")");
+        }
+        return s;
+    }
+
+    /** The task runtime, started on first use so that a Berth that never runs tasks binds no socket. */
+    TaskRuntime runtime() {
+        ensureOpen();
+        TaskRuntime r = runtime;
+        if (r == null) {
+            synchronized (runtimeLock) {
+                ensureOpen();
+                r = runtime;
+                if (r == null) {
+                    r = TaskRuntime.builder().stateDir(stateDir).events(events).defaultRuntime(defaultRuntime)
+                            .executor(executor).build();
+                    runtime = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    /** The runtime if it was started, without starting it. */
+    TaskRuntime runtimeIfStarted() {
+        return runtime;
+    }
+
+    /** Options of a {@link Berth}; each is checked when set. Not thread-safe. */
+    public static final class Builder {
+        private Path root = DEFAULT_ROOT;
+        private Path stateDir = DEFAULT_STATE;
+        private String snapshotter;
+        private String defaultRuntime = TaskRuntime.DEFAULT_RUNTIME;
+        private ExecutorService executor;
+        private PlatformMatcher platforms = PlatformMatcher.host();
+        private GcPolicy gcPolicy = GcPolicy.defaults();
+
+        private Builder() {
+        }
+
+        /** The root directory (default {@code /var/lib/berth}). */
+        public Builder root(Path dir) {
+            this.root = Objects.requireNonNull(dir, "root").toAbsolutePath().normalize();
+            return this;
+        }
+
+        /** The state directory (default {@code /run/berth}); should be on tmpfs, like containerd's. */
+        public Builder stateDir(Path dir) {
+            this.stateDir = Objects.requireNonNull(dir, "stateDir").toAbsolutePath().normalize();
+            return this;
+        }
+
+        /**
+         * The default snapshotter: {@code overlayfs} or {@code native}. Unset: overlayfs when a test mount
+         * under the root works, else native.
+         */
+        public Builder snapshotter(String name) {
+            Objects.requireNonNull(name, "snapshotter");
+            if (!name.equals(OVERLAYFS) && !name.equals(NATIVE)) {
+                throw new InvalidArgumentException("unknown snapshotter \"" + name + "\" (use overlayfs or native)");
+            }
+            this.snapshotter = name;
+            return this;
+        }
+
+        /** The runtime of containers that name none (default {@code io.containerd.runc.v2}). */
+        public Builder defaultRuntime(String runtime) {
+            Objects.requireNonNull(runtime, "defaultRuntime");
+            if (runtime.isBlank()) {
+                throw new InvalidArgumentException("defaultRuntime must not be blank");
+            }
+            this.defaultRuntime = runtime;
+            return this;
+        }
+
+        /**
+         * Threads for unpacking layers and for {@link Task#onExit()} callbacks; must run tasks on other
+         * threads than the caller's. Default: an internal pool of daemon threads.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
+            return this;
+        }
+
+        /** Which platform to pick from multi-platform images (default: the host's). */
+        public Builder platforms(PlatformMatcher matcher) {
+            this.platforms = Objects.requireNonNull(matcher, "platforms");
+            return this;
+        }
+
+        /** When garbage collection runs by itself (default {@link GcPolicy#defaults()}). */
+        public Builder gcPolicy(GcPolicy policy) {
+            this.gcPolicy = Objects.requireNonNull(policy, "gcPolicy");
+            return this;
+        }
+
+        public Berth build() {
+            return new Berth(this);
+        }
+    }
+}

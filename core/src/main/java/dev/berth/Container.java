@@ -1,0 +1,177 @@
+package dev.berth;
+
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.Labels;
+import dev.berth.api.Mount;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.oci.runtime.Process;
+import dev.berth.api.oci.runtime.RuntimeSpecJson;
+import dev.berth.api.oci.runtime.Spec;
+import dev.berth.metadata.internal.NamespacedMetadata;
+import dev.berth.runtime.Stdio;
+import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+
+/**
+ * A handle on one container: its record ({@link #info()}), its task, and changes to it. The record is
+ * read afresh by each call, so a handle sees changes made by other handles and processes. Thread-safe.
+ */
+public final class Container {
+    private final Namespace ns;
+    private final String id;
+
+    Container(Namespace ns, String id) {
+        this.ns = ns;
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The namespace's name. */
+    public String namespace() {
+        return ns.name();
+    }
+
+    /**
+     * The container's record: image, runtime, spec, snapshot, labels, times.
+     *
+     * @throws NotFoundException if it was deleted
+     */
+    public dev.berth.api.container.Container info() {
+        return md().containers().get(id);
+    }
+
+    /** The image the container was created from ("" for none). */
+    public String image() {
+        return info().image();
+    }
+
+    public Map<String, String> labels() {
+        return info().labels();
+    }
+
+    /** The OCI runtime spec. */
+    public Spec spec() {
+        return RuntimeSpecJson.parse(info().spec());
+    }
+
+    /** Sets labels (an empty value removes one); other labels stay. */
+    public Container setLabels(Map<String, String> changes) {
+        Objects.requireNonNull(changes, "changes");
+        var current = info();
+        TreeMap<String, String> labels = new TreeMap<>(current.labels());
+        changes.forEach((k, v) -> {
+            if (v == null || v.isEmpty()) {
+                labels.remove(k);
+            } else {
+                Labels.validate(k, v);
+                labels.put(k, v);
+            }
+        });
+        md().containers().update(withLabels(current, labels), "labels");
+        return this;
+    }
+
+    /** Replaces the spec by {@code change(spec)}; a running task keeps the spec it started with. */
+    public Container updateSpec(UnaryOperator<Spec> change) {
+        Objects.requireNonNull(change, "change");
+        var current = info();
+        Spec next = Objects.requireNonNull(change.apply(RuntimeSpecJson.parse(current.spec())), "new spec");
+        var updated = new dev.berth.api.container.Container(current.id(), current.labels(), current.image(),
+                current.runtime(), RuntimeSpecJson.toJson(next), current.snapshotter(), current.snapshotKey(),
+                current.createdAt(), current.updatedAt(), current.extensions());
+        md().containers().update(updated, "spec");
+        return this;
+    }
+
+    private static dev.berth.api.container.Container withLabels(dev.berth.api.container.Container c,
+                                                             Map<String, String> labels) {
+        return new dev.berth.api.container.Container(c.id(), labels, c.image(), c.runtime(), c.spec(),
+                c.snapshotter(), c.snapshotKey(), c.createdAt(), c.updatedAt(), c.extensions());
+    }
+
+    /**
+     * Creates the container's task (not started: call {@link Task#start()}) with its root file system
+     * from the container's snapshot, through the container's runtime.
+     *
+     * @throws dev.berth.api.AlreadyExistsException if the container already has a task
+     */
+    public Task newTask(Stdio stdio) {
+        Objects.requireNonNull(stdio, "stdio");
+        var record = info();
+        List<Mount> rootfs = record.snapshotKey().isEmpty() ? List.of()
+                : md().snapshotter(record.snapshotter()).mounts(record.snapshotKey());
+        Process process = RuntimeSpecJson.parse(record.spec()).process();
+        boolean terminal = process != null && Boolean.TRUE.equals(process.terminal());
+        TaskConfig config = TaskConfig.builder(id)
+                .namespace(ns.name())
+                .spec(record.spec())
+                .rootfs(rootfs)
+                .stdio(stdio)
+                .terminal(terminal)
+                .runtime(record.runtime().name())
+                .runcOptions(RuncOptionsCodec.decode(record.runtime()))
+                .build();
+        return ns.berth().runtime().create(config);
+    }
+
+    /** The container's task, if this JVM holds it. */
+    public Optional<Task> task() {
+        var rt = ns.berth().runtimeIfStarted();
+        return rt == null ? Optional.empty() : rt.get(ns.name(), id);
+    }
+
+    /**
+     * Deletes the container and its snapshot. A stopped task this JVM holds is deleted first.
+     *
+     * @throws FailedPreconditionException if the container's task is still running (or exists and is
+     *         held by another process)
+     * @throws NotFoundException if the container does not exist
+     */
+    public void delete() {
+        var record = info();
+        Optional<Task> task = task();
+        if (task.isPresent()) {
+            Task t = task.get();
+            if (t.isAlive()) {
+                throw new FailedPreconditionException("container " + id + " in namespace " + ns.name()
+                        + " has a task that has not exited (pid " + t.pid() + "): kill and delete it first");
+            }
+            t.delete();
+        } else {
+            Path bundle = ns.berth().stateDir().resolve("tasks").resolve(ns.name()).resolve(id);
+            if (Files.exists(bundle)) {
+                throw new FailedPreconditionException("container " + id + " in namespace " + ns.name()
+                        + " has a task (bundle " + bundle + ") held by another process: delete the task first");
+            }
+        }
+        // snapshot first, as containerd's WithSnapshotCleanup: once the record is gone, so is its rootfs
+        if (!record.snapshotKey().isEmpty()) {
+            try {
+                md().snapshotter(record.snapshotter()).remove(record.snapshotKey());
+            } catch (NotFoundException alreadyGone) {
+                // removed by hand or by an earlier, interrupted delete
+            }
+        }
+        md().containers().delete(id);
+    }
+
+    private NamespacedMetadata md() {
+        return ns.metadata();
+    }
+
+    @Override
+    public String toString() {
+        return "container " + id + " in namespace " + ns.name();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.berth;
+
+import dev.berth.api.Identifiers;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.Labels;
+import dev.berth.runtime.RuncOptions;
+import dev.berth.runtime.spec.SpecBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * What {@link Containers#create(ContainerConfig)} makes: containerd's {@code NewContainer} with
+ * {@code WithImage}, {@code WithNewSnapshot}, {@code WithNewSpec(WithImageConfig, ...)}, {@code WithRuntime}
+ * and {@code WithContainerLabels}. Immutable.
+ */
+public final class ContainerConfig {
+    private final String id;
+    private final String image;
+    private final String snapshotter;
+    private final String runtime;
+    private final RuncOptions runcOptions;
+    private final Map<String, String> labels;
+    private final List<Consumer<SpecBuilder>> spec;
+
+    private ContainerConfig(Builder b) {
+        this.id = b.id;
+        this.image = b.image;
+        this.snapshotter = b.snapshotter;
+        this.runtime = b.runtime;
+        this.runcOptions = b.runcOptions;
+        this.labels = Map.copyOf(b.labels);
+        this.spec = List.copyOf(b.spec);
+    }
+
+    /** A builder for container {@code id}. */
+    public static Builder builder(String id) {
+        return new Builder(id);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The image whose unpacked layers become the container's root file system; empty = none. */
+    public Optional<String> image() {
+        return Optional.ofNullable(image);
+    }
+
+    /** The snapshotter; empty = the root's default. */
+    public Optional<String> snapshotter() {
+        return Optional.ofNullable(snapshotter);
+    }
+
+    /** The runtime name or shim path; empty = the root's default. */
+    public Optional<String> runtime() {
+        return Optional.ofNullable(runtime);
+    }
+
+    public RuncOptions runcOptions() {
+        return runcOptions;
+    }
+
+    public Map<String, String> labels() {
+        return labels;
+    }
+
+    /** Applies the spec changes, in the order they were added. */
+    void customize(SpecBuilder builder) {
+        for (Consumer<SpecBuilder> c : spec) {
+            c.accept(builder);
+        }
+    }
+
+    /** Collects the options of a container. Not thread-safe. */
+    public static final class Builder {
+        private final String id;
+        private String image;
+        private String snapshotter;
+        private String runtime;
+        private RuncOptions runcOptions = RuncOptions.defaults();
+        private final Map<String, String> labels = new LinkedHashMap<>();
+        private final List<Consumer<SpecBuilder>> spec = new ArrayList<>();
+
+        private Builder(String id) {
+            this.id = Identifiers.validate("container id", id);
+        }
+
+        /**
+         * The image (its name as stored, or a short form such as {@code busybox}): its top layer becomes
+         * the parent of the container's new snapshot and its config the defaults of the process.
+         */
+        public Builder image(String name) {
+            this.image = Objects.requireNonNull(name, "image");
+            return this;
+        }
+
+        public Builder snapshotter(String name) {
+            this.snapshotter = Objects.requireNonNull(name, "snapshotter");
+            return this;
+        }
+
+        /** A runtime name such as {@code io.containerd.runc.v2}, or an absolute path to a shim binary. */
+        public Builder runtime(String name) {
+            Objects.requireNonNull(name, "runtime");
+            if (name.isBlank()) {
+                throw new InvalidArgumentException("container " + id + ": runtime must not be blank");
+            }
+            this.runtime = name;
+            return this;
+        }
+
+        /** Options of the runc shim, e.g. {@code binaryName("crun")}. */
+        public Builder runcOptions(RuncOptions options) {
+            this.runcOptions = Objects.requireNonNull(options, "runcOptions");
+            return this;
+        }
+
+        public Builder label(String key, String value) {
+            Labels.validate(key, value);
+            labels.put(key, value);
+            return this;
+        }
+
+        public Builder labels(Map<String, String> more) {
+            more.forEach(this::label);
+            return this;
+        }
+
+        /**
+         * Adds a change to the OCI spec, applied after the image's config: {@code spec -> spec.args("sh")
+         * .env("A=1").memoryLimit(64 << 20)}. Changes apply in the order added.
+         */
+        public Builder spec(Consumer<SpecBuilder> change) {
+            spec.add(Objects.requireNonNull(change, "spec"));
+            return this;
+        }
+
+        public ContainerConfig build() {
+            return new ContainerConfig(this);
+        }
+    }
+}

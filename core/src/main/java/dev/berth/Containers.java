@@ -1,0 +1,162 @@
+package dev.berth;
+
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.Digest;
+import dev.berth.api.Identifiers;
+import dev.berth.api.Mount;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.image.ImageService;
+import dev.berth.image.ResolvedImage;
+import dev.berth.metadata.internal.NamespacedMetadata;
+import dev.berth.runtime.spec.SpecBuilder;
+import dev.berth.snapshot.mount.Mounted;
+import dev.berth.snapshot.mount.Mounts;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The containers of one namespace: records of what to run (image, snapshot, OCI spec, runtime). A
+ * container created from an image gets a new writable snapshot over the image's unpacked layers (unpacked
+ * first if needed) and a spec built from the image's config, all under a temporary lease. Filters for
+ * {@link #list}: {@code id}, {@code image}, {@code runtime.name}, {@code snapshotter},
+ * {@code snapshotkey}, {@code labels.<key>}. Thread-safe.
+ */
+public final class Containers {
+    private final Namespace ns;
+
+    Containers(Namespace ns) {
+        this.ns = ns;
+    }
+
+    /** Creates container {@code id} from {@code image}, its spec changed by {@code spec}. */
+    public Container create(String id, String image, Consumer<SpecBuilder> spec) {
+        return create(ContainerConfig.builder(id).image(image).spec(spec).build());
+    }
+
+    /**
+     * Creates a container.
+     *
+     * @throws AlreadyExistsException if the id is taken
+     * @throws NotFoundException if the image does not exist or has no manifest for this platform
+     * @throws dev.berth.api.InvalidArgumentException if the spec options do not make a runnable container
+     *         (no command, a user the image lacks, ...)
+     */
+    public Container create(ContainerConfig config) {
+        Objects.requireNonNull(config, "config");
+        Berth berth = ns.berth();
+        NamespacedMetadata md = ns.metadata();
+        String id = config.id();
+        if (md.containers().list("id==\"" + id + "\"").size() > 0) {
+            throw new AlreadyExistsException("container \"" + id + "\": already exists in namespace " + ns.name());
+        }
+        String snapshotterName = config.snapshotter().orElse(berth.defaultSnapshotter());
+        berth.backendSnapshotter(snapshotterName);
+        String runtime = config.runtime().orElse(berth.defaultRuntime());
+        return ns.withTemporaryLease(view -> {
+            SpecBuilder spec = SpecBuilder.defaults(ns.name(), id);
+            String imageName = "";
+            String snapshotKey = "";
+            List<Mount> mounts = List.of();
+            Snapshotter sn = view.snapshotter(snapshotterName);
+            if (config.image().isPresent()) {
+                ImageService svc = ns.imageService(view);
+                ResolvedImage image = svc.resolve(config.image().get());
+                svc.unpack(image, sn);
+                Digest top = image.topChainId();
+                mounts = sn.prepare(id, top == null ? null : top.toString());
+                snapshotKey = id;
+                imageName = image.name();
+                spec.imageConfig(image.config());
+            }
+            try {
+                config.customize(spec);
+                byte[] json = mounts.isEmpty() ? spec.buildJson()
+                        : withReadOnlyMount(mounts, rootfs -> spec.rootfs(rootfs).buildJson());
+                var record = new dev.berth.api.container.Container(id, config.labels(), imageName,
+                        RuncOptionsCodec.encode(runtime, config.runcOptions()), json,
+                        snapshotterName, snapshotKey, null, null, null);
+                view.containers().create(record);
+            } catch (RuntimeException e) {
+                if (!snapshotKey.isEmpty()) {
+                    try {
+                        sn.remove(snapshotKey);
+                    } catch (RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
+            return new Container(ns, id);
+        });
+    }
+
+    /**
+     * Mounts {@code mounts} read-only in a scratch directory for {@code fn} (containerd reads the
+     * image's {@code /etc/passwd} and {@code /etc/group} the same way).
+     */
+    private <T> T withReadOnlyMount(List<Mount> mounts, Function<Path, T> fn) {
+        Path dir = ns.berth().root().resolve("tmpmounts").resolve(UUID.randomUUID().toString());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        List<Mount> ro = new ArrayList<>();
+        for (Mount m : mounts) {
+            ro.add(m.readOnly() ? m : m.withOption("ro"));
+        }
+        try (Mounted mounted = Mounts.mountAll(ro, dir)) {
+            return fn.apply(mounted.target());
+        } finally {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException ignored) {
+                // an empty directory under tmpmounts; removed next time
+            }
+        }
+    }
+
+    /**
+     * The container {@code id}.
+     *
+     * @throws NotFoundException if it does not exist
+     */
+    public Container get(String id) {
+        Identifiers.validate("container id", id);
+        ns.metadata().containers().get(id);
+        return new Container(ns, id);
+    }
+
+    /** The containers matching any of {@code filters} (all if none), by id. */
+    public List<Container> list(String... filters) {
+        List<Container> out = new ArrayList<>();
+        for (var c : ns.metadata().containers().list(filters)) {
+            out.add(new Container(ns, c.id()));
+        }
+        return out;
+    }
+
+    /** The records of the containers matching any of {@code filters}, by id. */
+    public List<dev.berth.api.container.Container> listInfo(String... filters) {
+        return ns.metadata().containers().list(filters);
+    }
+
+    /**
+     * Deletes container {@code id} and its snapshot.
+     *
+     * @throws NotFoundException if it does not exist
+     * @throws dev.berth.api.FailedPreconditionException if it has a task
+     */
+    public void delete(String id) {
+        get(id).delete();
+    }
+}

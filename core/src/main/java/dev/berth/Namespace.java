@@ -1,0 +1,388 @@
+package dev.berth;
+
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.content.ContentStore;
+import dev.berth.api.event.Events;
+import dev.berth.api.image.Image;
+import dev.berth.api.lease.Lease;
+import dev.berth.api.lease.Leases;
+import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.image.ImageService;
+import dev.berth.image.ResolvedImage;
+import dev.berth.metadata.internal.NamespacedMetadata;
+import dev.berth.registry.ProgressListener;
+import dev.berth.registry.PullOptions;
+import dev.berth.registry.PullResult;
+import dev.berth.registry.PushOptions;
+import dev.berth.registry.RegistryClient;
+import dev.berth.runtime.ExitStatus;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Stdio;
+import dev.berth.runtime.Task;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything in one namespace of a {@link Berth} root: images, containers, tasks, leases, and this
+ * namespace's view of the shared content store and snapshotters. Objects of other namespaces are
+ * invisible here (blobs are shared on disk, but a namespace sees only those it stored). Work that creates
+ * several related objects (import, pull, container creation) runs under a temporary lease, so garbage
+ * collection never removes half-made work. Thread-safe.
+ */
+public final class Namespace {
+    private static final Logger LOG = LoggerFactory.getLogger(Namespace.class);
+    /** How long the lease of an interrupted import, pull or container creation protects its work. */
+    static final Duration TEMPORARY_LEASE = Duration.ofHours(24);
+
+    private final Berth berth;
+    private final NamespacedMetadata md;
+    private final Images images;
+    private final Containers containers;
+    private final Tasks tasks;
+    private volatile ImageService imageService;
+
+    Namespace(Berth berth, NamespacedMetadata md) {
+        this.berth = berth;
+        this.md = md;
+        this.images = new Images(this);
+        this.containers = new Containers(this);
+        this.tasks = new Tasks(this);
+    }
+
+    /** The namespace's name. */
+    public String name() {
+        return md.name();
+    }
+
+    public Images images() {
+        return images;
+    }
+
+    public Containers containers() {
+        return containers;
+    }
+
+    /** Tasks of this namespace's containers that this JVM created. */
+    public Tasks tasks() {
+        return tasks;
+    }
+
+    public Leases leases() {
+        berth.ensureOpen();
+        return md.leases();
+    }
+
+    /** This namespace's view of the content store. */
+    public ContentStore content() {
+        berth.ensureOpen();
+        return md.content();
+    }
+
+    /** This namespace's view of snapshotter {@code name} ({@code overlayfs}, {@code native}). */
+    public Snapshotter snapshots(String name) {
+        berth.ensureOpen();
+        berth.backendSnapshotter(name);
+        return md.snapshotter(name);
+    }
+
+    /** This namespace's view of the default snapshotter. */
+    public Snapshotter snapshots() {
+        return snapshots(berth.defaultSnapshotter());
+    }
+
+    /** This namespace's events: changes made in this JVM and what shims report. */
+    public Events events() {
+        berth.ensureOpen();
+        return new ScopedEvents(berth.exchange(), name());
+    }
+
+    /**
+     * Makes a new lease, expiring after {@code expiry}, current for this namespace on the calling thread:
+     * content and snapshots created on this thread through this namespace belong to it until the scope
+     * closes (and the lease is deleted).
+     */
+    public LeaseScope withTemporaryLease(Duration expiry) {
+        berth.ensureOpen();
+        return md.withTemporaryLease(expiry);
+    }
+
+    /**
+     * Imports an image archive (OCI layout tar or directory, or a {@code docker save} tar, optionally
+     * compressed) and unpacks each image into the default snapshotter, under a temporary lease.
+     *
+     * @return the images created or updated, in archive order
+     * @throws dev.berth.api.InvalidArgumentException for an archive Berth cannot read
+     */
+    public List<Image> importImage(Path archive) {
+        Objects.requireNonNull(archive, "archive");
+        return withTemporaryLease(view -> {
+            ImageService svc = imageService(view);
+            List<Image> imported = svc.importArchive(archive);
+            for (Image image : imported) {
+                unpackIfRunnable(svc, image.name());
+            }
+            return imported;
+        });
+    }
+
+    private void unpackIfRunnable(ImageService svc, String name) {
+        ResolvedImage resolved;
+        try {
+            resolved = svc.resolve(name);
+        } catch (NotFoundException e) {
+            LOG.info("image {} is not unpacked: {}", name, e.getMessage());
+            return;
+        }
+        svc.unpack(resolved, svc.snapshotter(null));
+    }
+
+    /** Pulls {@code reference} for the host platform, unpacks it and names it. */
+    public Image pull(String reference, ProgressListener listener) {
+        return pull(reference, PullSettings.defaults(), listener);
+    }
+
+    /**
+     * Pulls {@code reference} from its registry (all blobs verified), records the image under its
+     * normalized name and unpacks it into the default snapshotter, under a temporary lease.
+     *
+     * @param listener progress of the transfer (may be null)
+     */
+    public Image pull(String reference, PullSettings settings, ProgressListener listener) {
+        Objects.requireNonNull(reference, "reference");
+        Objects.requireNonNull(settings, "settings");
+        return withTemporaryLease(view -> {
+            try (RegistryClient client = registry(view.content(), settings)) {
+                PullOptions.Builder options = PullOptions.builder()
+                        .platforms(settings.platforms() != null ? settings.platforms() : berth.platforms());
+                if (listener != null) {
+                    options.progress(listener);
+                }
+                PullResult pulled = client.pull(reference, options.build());
+                Image image = new Image(pulled.name(), pulled.target());
+                Image stored;
+                try {
+                    stored = view.images().create(image);
+                } catch (AlreadyExistsException e) {
+                    stored = view.images().update(image, "target");
+                }
+                ImageService svc = imageService(view);
+                if (settings.platforms() == null) {
+                    svc.unpack(svc.resolve(stored.name()), svc.snapshotter(null));
+                } else {
+                    svc.unpack(svc.resolve(stored.name(), settings.platforms()), svc.snapshotter(null));
+                }
+                return stored;
+            }
+        });
+    }
+
+    /** Pushes image {@code name} to {@code reference} (default: its own name). */
+    public void push(String name, String reference, PullSettings settings, ProgressListener listener) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(settings, "settings");
+        berth.ensureOpen();
+        Image image = imageService().get(name);
+        try (RegistryClient client = registry(md.content(), settings)) {
+            PushOptions.Builder options = PushOptions.builder();
+            if (settings.platforms() != null) {
+                options.platforms(settings.platforms());
+            }
+            if (listener != null) {
+                options.progress(listener);
+            }
+            client.push(reference == null ? image.name() : reference, image.target(), options.build());
+        }
+    }
+
+    private static RegistryClient registry(ContentStore store, PullSettings settings) {
+        RegistryClient.Builder b = RegistryClient.builder(store).plainHttp(settings.plainHttp());
+        if (settings.hostsDirectory() != null) {
+            b.hostsDirectory(settings.hostsDirectory());
+        }
+        return b.build();
+    }
+
+    /**
+     * Creates a container from {@code image} with {@code options}, creates its task and starts it. With
+     * {@link RunOptions#rm()}, the task and container are deleted once the process has exited (the
+     * returned task's {@link Task#onExit()} completes first).
+     */
+    public Task run(String image, RunOptions options) {
+        Objects.requireNonNull(options, "options");
+        Container container = containers.create(options.containerConfig(image));
+        Task task;
+        try {
+            task = container.newTask(options.stdio());
+            task.start();
+        } catch (RuntimeException e) {
+            discard(container, e);
+            throw e;
+        }
+        if (options.rm()) {
+            task.onExit().whenComplete((status, error) -> removeQuietly(container, task));
+        }
+        return task;
+    }
+
+    /**
+     * Creates a container from {@code image}, runs its process to the end with stdout and stderr
+     * captured (and {@link RunOptions#stdin()} fed to it), deletes the task and, with
+     * {@link RunOptions#rm()}, the container.
+     */
+    public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
+        Objects.requireNonNull(options, "options");
+        Container container = containers.create(options.containerConfig(image));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        byte[] stdin = options.stdin();
+        Task task = null;
+        try {
+            task = container.newTask(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out, err));
+            task.start();
+            ExitStatus status = task.waitFor();
+            task.delete();
+            task = null;
+            if (options.rm()) {
+                container.delete();
+            }
+            return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+                    status.code());
+        } catch (RuntimeException | InterruptedException e) {
+            if (task != null) {
+                try {
+                    task.delete(true);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (options.rm()) {
+                discard(container, e);
+            }
+            throw e;
+        }
+    }
+
+    private static void discard(Container container, Exception cause) {
+        try {
+            container.task().ifPresent(t -> t.delete(true));
+            container.delete();
+        } catch (RuntimeException suppressed) {
+            cause.addSuppressed(suppressed);
+        }
+    }
+
+    private static void removeQuietly(Container container, Task task) {
+        try {
+            task.delete();
+        } catch (NotFoundException | IllegalStateException alreadyGone) {
+            // the caller deleted it first
+        } catch (RuntimeException e) {
+            LOG.warn("cannot delete task {}: {}", task.id(), e.toString());
+        }
+        try {
+            container.delete();
+        } catch (NotFoundException alreadyGone) {
+            // the caller deleted it first
+        } catch (RuntimeException e) {
+            LOG.warn("cannot delete container {}: {}", container.id(), e.toString());
+        }
+    }
+
+    // ----- plumbing -----
+
+    Berth berth() {
+        return berth;
+    }
+
+    NamespacedMetadata metadata() {
+        berth.ensureOpen();
+        return md;
+    }
+
+    /** The image service over this namespace without a lease (reads, exports, deletes). */
+    ImageService imageService() {
+        berth.ensureOpen();
+        ImageService s = imageService;
+        if (s == null) {
+            synchronized (this) {
+                s = imageService;
+                if (s == null) {
+                    s = imageService(md);
+                    imageService = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    /** An image service whose writes go through {@code view} (e.g. bound to a lease). */
+    ImageService imageService(NamespacedMetadata view) {
+        ImageService.Builder b = ImageService.builder(view.content())
+                .imageStore(view.images())
+                .platforms(berth.platforms())
+                .executor(berth.executor())
+                .lockDirectory(berth.root().resolve("locks").resolve("unpack").resolve(name()));
+        b.snapshotter(view.snapshotter(berth.defaultSnapshotter()));
+        for (String sn : berth.snapshotterNames()) {
+            if (!sn.equals(berth.defaultSnapshotter())) {
+                b.snapshotter(view.snapshotter(sn));
+            }
+        }
+        return b.build();
+    }
+
+    /**
+     * Runs {@code work} with a view of this namespace bound to a new lease (on every thread), deleting the
+     * lease afterwards: whatever {@code work} made survives only if an image or container references it.
+     */
+    <T> T withTemporaryLease(Function<NamespacedMetadata, T> work) {
+        berth.ensureOpen();
+        Lease lease = md.leases().create(null, Map.of(), TEMPORARY_LEASE);
+        try {
+            return work.apply(md.withLease(lease.id()));
+        } finally {
+            try {
+                md.leases().delete(lease.id(), false);
+            } catch (NotFoundException alreadyGone) {
+                // expired and collected
+            }
+        }
+    }
+
+    void closeServices() {
+        ImageService s = imageService;
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    /** Tasks the runtime of this JVM holds for this namespace. */
+    List<Task> runtimeTasks() {
+        var rt = berth.runtimeIfStarted();
+        List<Task> out = new ArrayList<>();
+        if (rt != null) {
+            for (Task t : rt.tasks()) {
+                if (t.namespace().equals(name())) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "namespace " + name() + " of " + berth.root();
+    }
+}

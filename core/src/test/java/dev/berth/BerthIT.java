@@ -1,0 +1,239 @@
+package dev.berth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.content.Info;
+import dev.berth.api.image.Image;
+import dev.berth.api.snapshot.SnapshotInfo;
+import dev.berth.image.ResolvedImage;
+import dev.berth.runtime.ExitStatus;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Stdio;
+import dev.berth.runtime.Task;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The facade end to end with real runc, shims and overlayfs (or native snapshots). */
+class BerthIT {
+    private TestRoots dirs;
+    private Berth berth;
+
+    @BeforeEach
+    void open() throws Exception {
+        dirs = new TestRoots();
+        berth = dirs.open();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        try {
+            for (Task t : berth.tasks().list()) {
+                t.delete(true);
+            }
+            berth.close();
+        } finally {
+            dirs.close();
+        }
+    }
+
+    private Image importBusybox() {
+        List<Image> imported = berth.importImage(TestRoots.busyboxArchive());
+        assertThat(imported).extracting(Image::name).containsExactly(TestRoots.BUSYBOX);
+        return imported.get(0);
+    }
+
+    @Test
+    void importRunCollectsOutputAndExitCodeAndGcKeepsOnlyWhatTheImageReferences() throws Exception {
+        Image image = importBusybox();
+        ResolvedImage resolved = berth.images().resolve("busybox");
+
+        RunResult result = berth.runAndWait("busybox", RunOptions.builder().id("hello")
+                .args("sh", "-c", "echo hello from $(hostname); echo oops >&2; exit 3").build());
+
+        assertThat(result.stdout()).isEqualTo("hello from hello\n");
+        assertThat(result.stderr()).isEqualTo("oops\n");
+        assertThat(result.exitCode()).isEqualTo(3);
+        assertThat(berth.containers().list()).extracting(Container::id).containsExactly("hello");
+
+        berth.containers().delete("hello");
+        assertThat(berth.containers().list()).isEmpty();
+        berth.gc();
+
+        Set<Digest> blobs = new HashSet<>();
+        berth.content().walk(i -> blobs.add(i.digest()));
+        Set<Digest> expected = new HashSet<>();
+        expected.add(image.target().digest());
+        expected.add(resolved.manifest().config().digest());
+        resolved.layers().forEach(l -> expected.add(l.digest()));
+        assertThat(blobs).isEqualTo(expected);
+        List<String> snapshots = new ArrayList<>();
+        berth.snapshots(berth.defaultSnapshotter()).walk(s -> snapshots.add(s.name()));
+        assertThat(snapshots).containsExactlyInAnyOrderElementsOf(
+                resolved.chainIds().stream().map(Digest::toString).toList());
+        assertThat(berth.leases().list()).isEmpty();
+    }
+
+    @Test
+    void runWithRmRemovesTaskContainerAndSnapshotAfterExit() throws Exception {
+        importBusybox();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Task task = berth.run("busybox", RunOptions.builder().id("gone").rm(true)
+                .args("echo", "bye").stdio(Stdio.of(null, out, null)).build());
+
+        ExitStatus status = task.waitFor();
+
+        assertThat(status.code()).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("bye\n");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> berth.containers().list().isEmpty());
+        assertThat(berth.snapshots(berth.defaultSnapshotter()).list("name==gone")).isEmpty();
+        assertThat(berth.tasks().list()).isEmpty();
+    }
+
+    @Test
+    void containerWithRunningTaskCannotBeDeleted() throws Exception {
+        importBusybox();
+        Container c = berth.containers().create("sleeper", "busybox", spec -> spec.args("sleep", "60"));
+        Task task = c.newTask(Stdio.nullIO());
+        task.start();
+
+        assertThatThrownBy(c::delete).isInstanceOf(FailedPreconditionException.class)
+                .hasMessageContaining("sleeper");
+        assertThat(berth.containers().get("sleeper").task()).containsSame(task);
+
+        task.kill(9);
+        assertThat(task.waitFor().code()).isEqualTo(137);
+        c.delete();
+        assertThatThrownBy(() -> berth.containers().get("sleeper")).isInstanceOf(NotFoundException.class);
+        assertThat(berth.tasks().list()).isEmpty();
+    }
+
+    @Test
+    void containerSpecComesFromTheImageAndResolvesUsersInTheRootfs() throws Exception {
+        importBusybox();
+        RunResult result = berth.runAndWait("busybox", RunOptions.builder().rm(true).user("app")
+                .env("GREETING=hi").args("sh", "-c", "id -u; id -g; echo $GREETING; echo $PATH").build());
+
+        assertThat(result.stdout().lines().toList()).containsExactly("1000", "1000", "hi",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        assertThat(berth.containers().list()).isEmpty();
+    }
+
+    @Test
+    void containerLabelsAndSpecCanBeUpdated() {
+        importBusybox();
+        Container c = berth.containers().create(ContainerConfig.builder("c1").image("busybox")
+                .label("app", "web").spec(s -> s.args("true")).build());
+
+        c.setLabels(java.util.Map.of("tier", "front", "app", ""));
+        c.updateSpec(spec -> spec.withHostname("renamed"));
+
+        assertThat(c.labels()).containsExactly(java.util.Map.entry("tier", "front"));
+        assertThat(c.spec().hostname()).isEqualTo("renamed");
+        assertThat(c.image()).isEqualTo(TestRoots.BUSYBOX);
+        assertThat(berth.containers().list("labels.tier==front")).extracting(Container::id).containsExactly("c1");
+        assertThat(berth.containers().list("labels.tier==back")).isEmpty();
+        c.delete();
+    }
+
+    @Test
+    void namespacesIsolateImagesContainersAndContent() {
+        Namespace a = berth.namespace("team-a");
+        Namespace b = berth.namespace("team-b");
+        List<Image> imported = a.importImage(TestRoots.busyboxArchive());
+        a.containers().create("only-in-a", "busybox", s -> s.args("true"));
+
+        assertThat(a.images().list()).hasSize(1);
+        assertThat(b.images().list()).isEmpty();
+        assertThat(berth.images().list()).isEmpty();
+        assertThat(b.containers().list()).isEmpty();
+        Descriptor target = imported.get(0).target();
+        assertThatThrownBy(() -> b.content().info(target.digest())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> b.containers().create("x", "busybox", s -> s.args("true")))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> berth.namespaces().delete("team-a"))
+                .isInstanceOf(FailedPreconditionException.class);
+
+        a.containers().delete("only-in-a");
+        a.images().delete(TestRoots.BUSYBOX);
+        berth.gc();
+        berth.namespaces().delete("team-a");
+        assertThat(berth.namespaces().list()).extracting(NamespaceInfo::name).doesNotContain("team-a");
+    }
+
+    @Test
+    void expiredLeaseNoLongerProtectsItsContent() throws Exception {
+        Namespace ns = berth.defaultNamespace();
+        var lease = ns.leases().create("short", java.util.Map.of(), Duration.ofSeconds(1));
+        Descriptor kept;
+        try (LeaseScope scope = ns.metadata().useLease(lease.id())) {
+            kept = dev.berth.content.Content.writeBlob(ns.content(), "blob-1", "application/octet-stream",
+                    "leased".getBytes(StandardCharsets.UTF_8));
+        }
+        berth.gc();
+        assertThat(ns.content().info(kept.digest()).size()).isEqualTo(6);
+
+        Thread.sleep(1500);
+        berth.gc();
+
+        assertThatThrownBy(() -> ns.content().info(kept.digest())).isInstanceOf(NotFoundException.class);
+        assertThat(ns.leases().list()).isEmpty();
+    }
+
+    @Test
+    void imageMountShowsTheUnpackedFilesReadOnlyUntilUnmounted() throws Exception {
+        importBusybox();
+        java.nio.file.Path target = Files.createDirectories(dirs.root.resolve("mnt"));
+
+        berth.images().mount("busybox", target);
+        try {
+            assertThat(target.resolve("bin/busybox")).isRegularFile();
+            assertThat(Files.readString(target.resolve("etc/passwd"))).contains("app:x:1000:1000");
+            assertThatThrownBy(() -> Files.writeString(target.resolve("new"), "x"))
+                    .hasMessageContaining("Read-only");
+        } finally {
+            assertThat(berth.images().unmount(target)).isTrue();
+        }
+        assertThat(target.resolve("bin/busybox")).doesNotExist();
+        assertThat(berth.leases().list()).isEmpty();
+        List<SnapshotInfo> views = berth.snapshots(berth.defaultSnapshotter()).list("kind==view");
+        assertThat(views).isEmpty();
+    }
+
+    @Test
+    void exportedImageImportsIntoAnotherRoot() throws Exception {
+        importBusybox();
+        java.nio.file.Path tar = dirs.root.resolve("out.tar");
+        berth.images().tag("busybox", "example.com/bb:copy");
+        berth.images().export(tar, "example.com/bb:copy");
+
+        try (TestRoots other = new TestRoots(); Berth second = other.open()) {
+            List<Image> imported = second.importImage(tar);
+            assertThat(imported).extracting(Image::name).containsExactly("example.com/bb:copy");
+            RunResult r = second.runAndWait("example.com/bb:copy",
+                    RunOptions.builder().rm(true).args("echo", "copied").build());
+            assertThat(r.stdout()).isEqualTo("copied\n");
+        }
+    }
+
+    @Test
+    void contentInfoOfImportedBlobsCarriesGcLabels() {
+        Image image = importBusybox();
+        Info info = berth.content().info(image.target().digest());
+        assertThat(info.labels().keySet()).anyMatch(k -> k.startsWith("containerd.io/gc.ref.content"));
+    }
+}

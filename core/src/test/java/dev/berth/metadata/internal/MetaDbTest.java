@@ -1,0 +1,96 @@
+package dev.berth.metadata.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.FailedPreconditionException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MetaDbTest {
+    @TempDir
+    Path tmp;
+
+    private static String pragma(Path file, String name) throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void newDatabaseIsInWalModeAtTheCurrentSchemaVersion() throws Exception {
+        Path file = tmp.resolve("meta.db");
+        MetaDb.open(file, Duration.ofSeconds(5)).close();
+        assertThat(pragma(file, "journal_mode")).isEqualTo("wal");
+        assertThat(pragma(file, "user_version")).isEqualTo(String.valueOf(MetaDb.SCHEMA_VERSION));
+    }
+
+    @Test
+    void databaseWrittenByANewerVersionIsRefusedAndLeftAlone() throws Exception {
+        Path file = tmp.resolve("meta.db");
+        MetaDb.open(file, Duration.ofSeconds(5)).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            st.execute("PRAGMA user_version = 99");
+        }
+        assertThatThrownBy(() -> MetaDb.open(file, Duration.ofSeconds(5)))
+                .isInstanceOf(FailedPreconditionException.class)
+                .hasMessageContaining("schema version 99");
+        assertThat(pragma(file, "user_version")).isEqualTo("99");
+    }
+
+    @Test
+    void pendingMigrationsRunInOrderOnceEach() throws Exception {
+        Path file = tmp.resolve("meta.db");
+        List<String> ran = new ArrayList<>();
+        List<MetaDb.Migration> first = List.of(tx -> {
+            ran.add("v1");
+            tx.update("CREATE TABLE t (x INTEGER)");
+        });
+        MetaDb.open(file, Duration.ofSeconds(5), first).close();
+        List<MetaDb.Migration> both = List.of(first.get(0), tx -> {
+            ran.add("v2");
+            tx.update("ALTER TABLE t ADD COLUMN y TEXT");
+        });
+        MetaDb.open(file, Duration.ofSeconds(5), both).close();
+        MetaDb.open(file, Duration.ofSeconds(5), both).close();
+        assertThat(ran).containsExactly("v1", "v2");
+        assertThat(pragma(file, "user_version")).isEqualTo("2");
+    }
+
+    @Test
+    void failedWorkRollsBackTheWholeTransaction() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            assertThatThrownBy(() -> db.write(tx -> {
+                tx.update("INSERT INTO namespaces(name, labels, created_ns, updated_ns) VALUES ('a', '{}', 1, 1)");
+                throw new IllegalStateException("boom");
+            })).hasMessage("boom");
+            long rows = db.read(tx -> tx.count("SELECT count(*) FROM namespaces"));
+            assertThat(rows).isZero();
+        }
+    }
+
+    @Test
+    void nestedWritesJoinTheOuterTransaction() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            long seqs = db.write(tx -> {
+                long a = tx.nextSequence("s");
+                long b = db.write(inner -> inner.nextSequence("s"));
+                return a * 10 + b;
+            });
+            assertThat(seqs).isEqualTo(12);
+            assertThatThrownBy(() -> db.read(tx -> db.write(inner -> inner.nextSequence("s"))))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("inside a read transaction");
+        }
+    }
+}

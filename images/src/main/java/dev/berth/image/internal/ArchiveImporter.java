@@ -1,0 +1,605 @@
+package dev.berth.image.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.BerthException;
+import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.MediaTypes;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.PlatformMatcher;
+import dev.berth.api.content.ContentStore;
+import dev.berth.api.content.Info;
+import dev.berth.api.content.ReaderAt;
+import dev.berth.api.content.Writer;
+import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageStore;
+import dev.berth.api.oci.image.ImageConfig;
+import dev.berth.api.oci.image.Index;
+import dev.berth.api.oci.image.Manifest;
+import dev.berth.api.oci.image.OciJson;
+import dev.berth.image.BlobMismatchException;
+import dev.berth.image.ImageReference;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
+
+/**
+ * Imports an OCI image layout (directory or tar) or a {@code docker save} tar in one sequential pass:
+ * every file is streamed into the content store as it is read (a blob named by its digest is verified
+ * before it is committed), small JSON files are kept in memory, and once the archive has ended the
+ * images are put together, checked, labelled and only then named in the image store. A failure at any
+ * point leaves no image record behind; blobs already committed stay unreferenced for GC.
+ */
+public final class ArchiveImporter {
+    private static final String OCI_NAME = "io.containerd.image.name";
+    private static final String OCI_REF_NAME = "org.opencontainers.image.ref.name";
+    private static final long MAX_JSON = 64L << 20;
+    private static final int BUFFER = 1 << 20;
+    private static final Pattern BLOB_PATH = Pattern.compile("blobs/([a-z0-9]+)/([a-f0-9]+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ContentStore store;
+    private final ImageStore images;
+    private final Resolver resolver;
+
+    public ArchiveImporter(ContentStore store, ImageStore images) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.images = Objects.requireNonNull(images, "images");
+        this.resolver = new Resolver(store);
+    }
+
+    /** Imports a tar stream (plain, or gzip/zstd compressed as a whole); does not close {@code in}. */
+    public List<Image> importTar(InputStream in, PlatformMatcher platforms, String baseName) {
+        Session session = new Session(platforms, baseName);
+        try {
+            InputStream raw = decompressIfNeeded(new BufferedInputStream(in, 1 << 16));
+            TarArchiveInputStream tar = new TarArchiveInputStream(raw);
+            byte[] buffer = new byte[BUFFER];
+            TarArchiveEntry entry;
+            while ((entry = tar.getNextEntry()) != null) {
+                String name = clean(entry.getName());
+                if (name.isEmpty() || entry.isDirectory()) {
+                    continue;
+                }
+                if (entry.isSymbolicLink()) {
+                    session.links.put(name, resolveLink(name, entry.getLinkName()));
+                } else if (entry.isLink()) {
+                    session.links.put(name, clean(entry.getLinkName()));
+                } else if (entry.isFile()) {
+                    long size = entry.getSize();
+                    TarArchiveInputStream source = tar;
+                    session.file(name, size, w -> copyStream(source, w, size, buffer), () -> readAll(source, size, name));
+                }
+            }
+        } catch (IOException e) {
+            session.abortCurrent();
+            throw new UncheckedIOException("import: reading the archive failed: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            session.abortCurrent();
+            throw e;
+        }
+        return session.finish();
+    }
+
+    /** Imports an OCI image layout directory (or an unpacked docker save directory). */
+    public List<Image> importDirectory(Path dir, PlatformMatcher platforms, String baseName) {
+        Session session = new Session(platforms, baseName);
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            files = walk.filter(p -> Files.isRegularFile(p) || Files.isSymbolicLink(p)).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("import: cannot list " + dir, e);
+        }
+        try {
+            for (Path file : files) {
+                String name = clean(dir.relativize(file).toString());
+                if (Files.isSymbolicLink(file)) {
+                    session.links.put(name, resolveLink(name, Files.readSymbolicLink(file).toString()));
+                    continue;
+                }
+                long size = Files.size(file);
+                session.file(name, size, w -> {
+                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                        return w.transferFrom(ch, size);
+                    }
+                }, () -> Files.readAllBytes(file));
+            }
+        } catch (IOException e) {
+            session.abortCurrent();
+            throw new UncheckedIOException("import: reading " + dir + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            session.abortCurrent();
+            throw e;
+        }
+        return session.finish();
+    }
+
+    private static InputStream decompressIfNeeded(BufferedInputStream in) throws IOException {
+        in.mark(4);
+        byte[] head = in.readNBytes(4);
+        in.reset();
+        if (head.length >= 3 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b && head[2] == 8) {
+            return new GZIPInputStream(in, 1 << 16);
+        }
+        if (head.length == 4 && (head[0] & 0xff) == 0x28 && (head[1] & 0xff) == 0xb5 && (head[2] & 0xff) == 0x2f
+                && (head[3] & 0xff) == 0xfd) {
+            return new ZstdCompressorInputStream(in);
+        }
+        return in;
+    }
+
+    private static long copyStream(InputStream in, Writer w, long size, byte[] buffer) throws IOException {
+        long done = 0;
+        ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+        while (done < size) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done));
+            if (n < 0) {
+                break;
+            }
+            wrapped.clear().limit(n);
+            while (wrapped.hasRemaining()) {
+                w.write(wrapped);
+            }
+            done += n;
+        }
+        return done;
+    }
+
+    private static byte[] readAll(InputStream in, long size, String name) throws IOException {
+        byte[] bytes = in.readNBytes((int) size);
+        if (bytes.length != size) {
+            throw new InvalidArgumentException("import: archive entry " + name + " is truncated");
+        }
+        return bytes;
+    }
+
+    /** Archive path without {@code ./} or leading {@code /}, with {@code ..} resolved. */
+    static String clean(String name) {
+        String n = name.replace('\\', '/');
+        List<String> parts = new ArrayList<>();
+        for (String p : n.split("/")) {
+            if (p.isEmpty() || p.equals(".")) {
+                continue;
+            }
+            if (p.equals("..")) {
+                if (!parts.isEmpty()) {
+                    parts.remove(parts.size() - 1);
+                }
+                continue;
+            }
+            parts.add(p);
+        }
+        return String.join("/", parts);
+    }
+
+    private static String resolveLink(String linkPath, String target) {
+        if (target.startsWith("/")) {
+            return clean(target);
+        }
+        int slash = linkPath.lastIndexOf('/');
+        return clean(slash < 0 ? target : linkPath.substring(0, slash + 1) + target);
+    }
+
+    @FunctionalInterface
+    private interface Copier {
+        long copyTo(Writer writer) throws IOException;
+    }
+
+    @FunctionalInterface
+    private interface Loader {
+        byte[] load() throws IOException;
+    }
+
+    /** A stored archive file: its blob digest and size. */
+    private record Stored(Digest digest, long size) {
+    }
+
+    private final class Session {
+        private final PlatformMatcher platforms;
+        private final String baseName;
+        private final String id = UUID.randomUUID().toString();
+        private final Map<String, byte[]> jsonFiles = new HashMap<>();
+        private final Map<String, Stored> stored = new HashMap<>();
+        private final Map<String, String> links = new HashMap<>();
+        private final Map<Digest, Map<String, String>> labels = new LinkedHashMap<>();
+        private int counter;
+        private String currentRef;
+
+        Session(PlatformMatcher platforms, String baseName) {
+            this.platforms = Objects.requireNonNull(platforms, "platforms");
+            this.baseName = baseName;
+        }
+
+        void file(String name, long size, Copier copier, Loader loader) throws IOException {
+            Matcher blob = BLOB_PATH.matcher(name);
+            if (blob.matches() && Digest.isSupported(blob.group(1))) {
+                Digest digest;
+                try {
+                    digest = new Digest(blob.group(1), blob.group(2));
+                } catch (InvalidArgumentException e) {
+                    throw new InvalidArgumentException("import: archive entry " + name + " is not named by a valid digest");
+                }
+                storeKnown(name, digest, size, copier);
+            } else if (isMetadata(name)) {
+                if (size > MAX_JSON) {
+                    throw new InvalidArgumentException("import: archive entry " + name + " is " + size
+                            + " bytes; metadata files above " + MAX_JSON + " bytes are refused");
+                }
+                jsonFiles.put(name, loader.load());
+            } else if (name.endsWith("/json") || name.endsWith("/VERSION")) {
+                // docker save's legacy v1 metadata next to each layer.tar: not needed
+            } else {
+                storeUnknown(name, size, copier);
+            }
+        }
+
+        private boolean isMetadata(String name) {
+            return name.equals("oci-layout") || name.equals("index.json") || name.equals("manifest.json")
+                    || name.equals("repositories") || (!name.contains("/") && name.endsWith(".json"));
+        }
+
+        private String nextRef(String name) {
+            return "import-" + id + "-" + (counter++) + "-" + name;
+        }
+
+        private void storeKnown(String name, Digest digest, long size, Copier copier) throws IOException {
+            Descriptor expected = new Descriptor("application/octet-stream", digest, size);
+            String ref = nextRef(name);
+            Writer writer;
+            try {
+                writer = store.writer(ref, expected);
+            } catch (AlreadyExistsException e) {
+                stored.put(name, new Stored(digest, size));
+                return;
+            }
+            currentRef = ref;
+            try (writer) {
+                long copied = copier.copyTo(writer);
+                if (copied != size) {
+                    throw new InvalidArgumentException("import: archive entry " + name + " ended after " + copied
+                            + " of " + size + " bytes");
+                }
+                Digest actual = writer.digest();
+                if (!actual.equals(digest)) {
+                    throw BlobMismatchException.digest(expected, actual, "archive entry " + name);
+                }
+                try {
+                    writer.commit(size, digest);
+                } catch (AlreadyExistsException e) {
+                    // committed meanwhile by someone else: the same bytes
+                }
+            } catch (RuntimeException | IOException e) {
+                abortCurrent();
+                throw e;
+            }
+            currentRef = null;
+            stored.put(name, new Stored(digest, size));
+        }
+
+        private void storeUnknown(String name, long size, Copier copier) throws IOException {
+            String ref = nextRef(name);
+            Writer writer = store.writer(ref, null);
+            currentRef = ref;
+            Digest digest;
+            try (writer) {
+                long copied = copier.copyTo(writer);
+                if (copied != size) {
+                    throw new InvalidArgumentException("import: archive entry " + name + " ended after " + copied
+                            + " of " + size + " bytes");
+                }
+                digest = writer.digest();
+                try {
+                    writer.commit(size, digest);
+                } catch (AlreadyExistsException e) {
+                    // already stored
+                }
+            } catch (RuntimeException | IOException e) {
+                abortCurrent();
+                throw e;
+            }
+            currentRef = null;
+            stored.put(name, new Stored(digest, size));
+        }
+
+        void abortCurrent() {
+            String ref = currentRef;
+            currentRef = null;
+            if (ref != null) {
+                try {
+                    store.abort(ref);
+                } catch (RuntimeException ignored) {
+                    // nothing left to abort
+                }
+            }
+        }
+
+        List<Image> finish() {
+            Map<String, Descriptor> named;
+            if (jsonFiles.containsKey("oci-layout")) {
+                checkLayoutVersion();
+                named = finishOci();
+            } else if (jsonFiles.containsKey("manifest.json")) {
+                named = finishDocker();
+            } else {
+                throw new InvalidArgumentException("import: unrecognized archive: it has neither an OCI layout "
+                        + "(oci-layout, index.json) nor a docker save manifest.json");
+            }
+            labels.forEach((digest, l) -> ContentLabels.add(store, digest, l));
+            List<Image> out = new ArrayList<>();
+            for (Map.Entry<String, Descriptor> e : named.entrySet()) {
+                Image image = new Image(e.getKey(), e.getValue());
+                try {
+                    out.add(images.create(image));
+                } catch (AlreadyExistsException exists) {
+                    out.add(images.update(image, "target"));
+                }
+            }
+            return out;
+        }
+
+        private void checkLayoutVersion() {
+            try {
+                JsonNode layout = JSON.readTree(jsonFiles.get("oci-layout"));
+                String version = layout.path("imageLayoutVersion").asText("");
+                if (!version.equals("1.0.0")) {
+                    throw new InvalidArgumentException("import: unsupported OCI layout version \"" + version
+                            + "\" (expected 1.0.0)");
+                }
+            } catch (IOException e) {
+                throw new InvalidArgumentException("import: oci-layout is not valid JSON: " + e.getMessage());
+            }
+        }
+
+        private Map<String, Descriptor> finishOci() {
+            byte[] indexJson = jsonFiles.get("index.json");
+            if (indexJson == null) {
+                throw new InvalidArgumentException("import: the OCI layout has no index.json");
+            }
+            Index index = OciJson.parseIndex(indexJson);
+            Map<String, Descriptor> named = new LinkedHashMap<>();
+            for (Descriptor root : index.manifests()) {
+                String name = nameOf(root);
+                check(root, name != null ? name : root.digest().toString(), 0, true);
+                if (name != null) {
+                    Map<String, String> annotations = new LinkedHashMap<>(root.annotations());
+                    annotations.remove(OCI_NAME);
+                    annotations.remove(OCI_REF_NAME);
+                    named.put(name, root.withAnnotations(annotations));
+                }
+            }
+            return named;
+        }
+
+        private String nameOf(Descriptor root) {
+            String full = root.annotations().get(OCI_NAME);
+            if (full != null && !full.isEmpty()) {
+                return ImageReference.normalize(full);
+            }
+            String ref = root.annotations().get(OCI_REF_NAME);
+            if (ref == null || ref.isEmpty()) {
+                return null;
+            }
+            if (ref.contains("/") || ref.contains("@") || ref.contains(":")) {
+                return ImageReference.normalize(ref);
+            }
+            String base = baseName != null ? baseName
+                    : "import-" + LocalDate.now(ZoneOffset.UTC);
+            return ImageReference.normalize(base + ":" + ref);
+        }
+
+        /** Checks that what {@code desc} needs is in the store, reading documents with size and digest checked. */
+        private void check(Descriptor desc, String label, int depth, boolean required) {
+            String type = desc.mediaType();
+            if (MediaTypes.isIndex(type)) {
+                if (depth > 8) {
+                    throw new InvalidArgumentException("import: " + label + ": indexes nested too deep");
+                }
+                Index index = resolver.readIndex(desc, label);
+                labels.put(desc.digest(), ContentLabels.indexChildren(
+                        index.manifests().stream().map(Descriptor::digest).toList()));
+                for (Descriptor child : index.manifests()) {
+                    boolean wanted = child.platform() == null || platforms.matches(child.platform());
+                    if (wanted) {
+                        check(child, label, depth + 1, true);
+                    }
+                }
+            } else if (MediaTypes.isManifest(type)) {
+                Manifest manifest = resolver.readManifest(desc, label);
+                labels.put(desc.digest(), ContentLabels.manifestChildren(manifest.config().digest(),
+                        manifest.layers().stream().map(Descriptor::digest).toList()));
+                if (MediaTypes.isConfig(manifest.config().mediaType())) {
+                    ImageConfig config = resolver.readConfig(manifest, desc, label);
+                    Resolver.checkLayers(manifest, config, desc, label);
+                } else {
+                    requirePresent(manifest.config(), "config of " + label);
+                }
+                for (int i = 0; i < manifest.layers().size(); i++) {
+                    requirePresent(manifest.layers().get(i), "layer " + i + " of " + label);
+                }
+            } else if (required) {
+                requirePresent(desc, label);
+            }
+        }
+
+        private void requirePresent(Descriptor desc, String what) {
+            Info info;
+            try {
+                info = store.info(desc.digest());
+            } catch (NotFoundException e) {
+                throw new NotFoundException("import: blob " + desc.digest() + " (" + what
+                        + ") is missing from the archive", e);
+            }
+            if (info.size() != desc.size()) {
+                throw BlobMismatchException.size(desc, info.size(), what);
+            }
+        }
+
+        private Map<String, Descriptor> finishDocker() {
+            JsonNode manifest;
+            try {
+                manifest = JSON.readTree(jsonFiles.get("manifest.json"));
+            } catch (IOException e) {
+                throw new InvalidArgumentException("import: manifest.json is not valid JSON: " + e.getMessage());
+            }
+            if (!manifest.isArray()) {
+                throw new InvalidArgumentException("import: manifest.json is not a JSON array");
+            }
+            Map<String, Descriptor> named = new LinkedHashMap<>();
+            for (int e = 0; e < manifest.size(); e++) {
+                JsonNode entry = manifest.get(e);
+                String label = "manifest.json entry " + e;
+                List<String> tags = new ArrayList<>();
+                entry.path("RepoTags").forEach(t -> tags.add(t.asText()));
+                if (!tags.isEmpty()) {
+                    label += " (" + String.join(", ", tags) + ")";
+                }
+                Descriptor manifestDesc = dockerManifest(entry, label);
+                for (String tag : tags) {
+                    String name;
+                    try {
+                        name = ImageReference.normalize(tag);
+                    } catch (InvalidArgumentException ex) {
+                        throw new InvalidArgumentException("import: " + label + ": " + ex.getMessage(), ex);
+                    }
+                    named.put(name, manifestDesc);
+                }
+            }
+            return named;
+        }
+
+        private Descriptor dockerManifest(JsonNode entry, String label) {
+            String configPath = follow(clean(entry.path("Config").asText("")));
+            if (configPath.isEmpty()) {
+                throw new InvalidArgumentException("import: " + label + " names no Config");
+            }
+            Descriptor config = dockerConfig(configPath, label);
+            ImageConfig parsed = OciJson.parseImageConfig(Blobs.read(store, config, "config of " + label));
+            List<Descriptor> layers = new ArrayList<>();
+            JsonNode layerPaths = entry.path("Layers");
+            for (int i = 0; i < layerPaths.size(); i++) {
+                String path = follow(clean(layerPaths.get(i).asText()));
+                Stored s = stored.get(path);
+                if (s == null) {
+                    throw new NotFoundException("import: " + label + ": layer file " + layerPaths.get(i).asText()
+                            + " is missing from the archive");
+                }
+                String mediaType = switch (sniff(s, path)) {
+                    case GZIP -> MediaTypes.DOCKER_LAYER_GZIP;
+                    case ZSTD -> MediaTypes.OCI_LAYER_ZSTD;
+                    default -> MediaTypes.DOCKER_LAYER;
+                };
+                layers.add(new Descriptor(mediaType, s.digest(), s.size()));
+            }
+            if (layers.size() != parsed.diffIds().size()) {
+                throw new InvalidArgumentException("import: " + label + ": " + layers.size()
+                        + " layers but the config " + config.digest() + " lists " + parsed.diffIds().size()
+                        + " diff_ids (mismatched image rootfs and manifest layers)");
+            }
+            for (int i = 0; i < layers.size(); i++) {
+                Descriptor layer = layers.get(i);
+                if (layer.mediaType().equals(MediaTypes.DOCKER_LAYER) && !layer.digest().equals(parsed.diffIds().get(i))) {
+                    // an uncompressed layer's digest is its diffID: anything else is a corrupt layer file
+                    throw new BlobMismatchException(layer.digest(), BlobMismatchException.Kind.DIGEST,
+                            parsed.diffIds().get(i).toString(), layer.digest().toString(),
+                            "uncompressed layer " + i + " of " + label + " (its diff_id)");
+                }
+            }
+            Manifest m = Manifest.docker(config, layers);
+            byte[] bytes = OciJson.write(m);
+            Descriptor desc = new Descriptor(MediaTypes.DOCKER_MANIFEST, Digest.sha256(bytes), bytes.length);
+            writeSmall(desc, bytes, "manifest of " + label);
+            labels.put(desc.digest(), ContentLabels.manifestChildren(config.digest(),
+                    layers.stream().map(Descriptor::digest).toList()));
+            return desc;
+        }
+
+        private Descriptor dockerConfig(String path, String label) {
+            byte[] bytes = jsonFiles.get(path);
+            if (bytes == null) {
+                Stored s = stored.get(path);
+                if (s == null) {
+                    throw new NotFoundException("import: " + label + ": config file " + path
+                            + " is missing from the archive");
+                }
+                return new Descriptor(MediaTypes.DOCKER_CONFIG, s.digest(), s.size());
+            }
+            Descriptor desc = new Descriptor(MediaTypes.DOCKER_CONFIG, Digest.sha256(bytes), bytes.length);
+            String file = path.substring(path.lastIndexOf('/') + 1);
+            String hex = file.endsWith(".json") ? file.substring(0, file.length() - 5) : "";
+            if (hex.length() == 64 && hex.matches("[a-f0-9]{64}") && !hex.equals(desc.digest().hex())) {
+                throw new BlobMismatchException(new Digest(Digest.SHA256, hex), BlobMismatchException.Kind.DIGEST,
+                        "sha256:" + hex, desc.digest().toString(), "config file " + path + " of " + label);
+            }
+            writeSmall(desc, bytes, "config of " + label);
+            return desc;
+        }
+
+        private void writeSmall(Descriptor desc, byte[] bytes, String what) {
+            String ref = nextRef(desc.digest().hex());
+            Writer writer;
+            try {
+                writer = store.writer(ref, desc);
+            } catch (AlreadyExistsException e) {
+                return;
+            }
+            try (writer) {
+                writer.write(ByteBuffer.wrap(bytes));
+                writer.commit(bytes.length, desc.digest());
+            } catch (AlreadyExistsException e) {
+                // stored meanwhile
+            } catch (RuntimeException e) {
+                try {
+                    store.abort(ref);
+                } catch (RuntimeException ignored) {
+                    // gone
+                }
+                throw new BerthException("import: storing " + what + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        private MediaTypes.Compression sniff(Stored s, String path) {
+            try (ReaderAt r = store.readerAt(new Descriptor("application/octet-stream", s.digest(), s.size()))) {
+                ByteBuffer head = ByteBuffer.allocate(4);
+                while (head.hasRemaining() && r.read(head, head.position()) > 0) {
+                    // fill
+                }
+                return LayerCompression.detect(head.array(), head.position());
+            } catch (NotFoundException e) {
+                throw new NotFoundException("import: layer file " + path + " vanished from the content store", e);
+            }
+        }
+
+        private String follow(String path) {
+            String p = path;
+            for (int i = 0; i < 16 && links.containsKey(p); i++) {
+                p = links.get(p);
+            }
+            return p;
+        }
+    }
+}

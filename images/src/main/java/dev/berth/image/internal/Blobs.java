@@ -1,0 +1,167 @@
+package dev.berth.image.internal;
+
+import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
+import dev.berth.api.Digester;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.content.ContentStore;
+import dev.berth.api.content.ReaderAt;
+import dev.berth.image.BlobMismatchException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+
+/** Reading blobs through their descriptors, with the size and digest checked. */
+public final class Blobs {
+    /** Manifests, indexes and configs larger than this are refused (containerd caps manifests at 4 MiB). */
+    static final long MAX_DOCUMENT_SIZE = 64L << 20;
+
+    private Blobs() {
+    }
+
+    /**
+     * Reads a small blob (manifest, index, config) whole and checks size and digest.
+     *
+     * @param what how the blob is referred to in errors, e.g. "config of manifest sha256:…"
+     * @throws NotFoundException naming the blob and {@code what} if it is not stored
+     * @throws BlobMismatchException on a size or digest mismatch
+     */
+    public static byte[] read(ContentStore store, Descriptor desc, String what) {
+        if (desc.size() > MAX_DOCUMENT_SIZE) {
+            throw new InvalidArgumentException("blob " + desc.digest() + " (" + what + ") is " + desc.size()
+                    + " bytes; documents above " + MAX_DOCUMENT_SIZE + " bytes are refused");
+        }
+        try (ReaderAt reader = open(store, desc, what)) {
+            byte[] bytes = new byte[(int) desc.size()];
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                if (reader.read(buffer, buffer.position()) < 0) {
+                    throw BlobMismatchException.size(desc, buffer.position(), what);
+                }
+            }
+            Digest actual = Digest.of(desc.digest().algorithm(), bytes);
+            if (!actual.equals(desc.digest())) {
+                throw BlobMismatchException.digest(desc, actual, what);
+            }
+            return bytes;
+        }
+    }
+
+    /** Opens a blob and checks its stored size against the descriptor. */
+    public static ReaderAt open(ContentStore store, Descriptor desc, String what) {
+        ReaderAt reader;
+        try {
+            reader = store.readerAt(desc);
+        } catch (NotFoundException e) {
+            throw new NotFoundException("blob " + desc.digest() + " (" + what + ") is missing from the content store",
+                    e);
+        }
+        if (reader.size() != desc.size()) {
+            long size = reader.size();
+            reader.close();
+            throw BlobMismatchException.size(desc, size, what);
+        }
+        return reader;
+    }
+
+    /**
+     * A stream of the whole blob that hashes what passes through it and, on reaching the end, throws a
+     * {@link VerificationFailure} (an IOException carrying the {@link BlobMismatchException}) if the
+     * bytes do not match. Closing the stream closes the reader.
+     */
+    public static InputStream verifyingStream(ContentStore store, Descriptor desc, String what) {
+        ReaderAt reader = open(store, desc, what);
+        return new VerifyingInputStream(reader, desc, what);
+    }
+
+    /** Carries a {@link BlobMismatchException} through APIs that only pass {@link IOException}s. */
+    public static final class VerificationFailure extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        VerificationFailure(BlobMismatchException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        public BlobMismatchException mismatch() {
+            return (BlobMismatchException) getCause();
+        }
+    }
+
+    private static final class VerifyingInputStream extends FilterInputStream {
+        private final ReaderAt reader;
+        private final Descriptor desc;
+        private final String what;
+        private final Digester digester;
+        private boolean checked;
+
+        VerifyingInputStream(ReaderAt reader, Descriptor desc, String what) {
+            super(reader.inputStream(0));
+            this.reader = reader;
+            this.desc = desc;
+            this.what = what;
+            this.digester = Digester.of(desc.digest().algorithm());
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = in.read(b, off, len);
+            if (n > 0) {
+                digester.update(b, off, n);
+            } else if (n < 0) {
+                check();
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            byte[] buf = new byte[8192];
+            long done = 0;
+            while (done < n) {
+                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r < 0) {
+                    break;
+                }
+                done += r;
+            }
+            return done;
+        }
+
+        private void check() throws IOException {
+            if (checked) {
+                return;
+            }
+            checked = true;
+            if (digester.count() != desc.size()) {
+                throw new VerificationFailure(BlobMismatchException.size(desc, digester.count(), what));
+            }
+            Digest actual = digester.digest();
+            if (!actual.equals(desc.digest())) {
+                throw new VerificationFailure(BlobMismatchException.digest(desc, actual, what));
+            }
+        }
+
+        @Override
+        public boolean markSupported() {
+            return false;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                super.close();
+            } finally {
+                reader.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+package dev.berth.image.internal;
+
+import dev.berth.api.Descriptor;
+import dev.berth.api.MediaTypes.Compression;
+import dev.berth.api.content.ContentStore;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
+
+/**
+ * Reads a layer blob, verifies its digest and size, and decompresses it on an executor thread, handing
+ * the uncompressed tar to the consumer through a bounded queue of chunks. Reading and inflating the
+ * next bytes (or the next layer) thus overlaps with writing files for the current one. The consumer
+ * sees the end of the stream only after the blob has been verified; a mismatch arrives as a
+ * {@link Blobs.VerificationFailure} from {@code read}.
+ */
+final class LayerPipe implements AutoCloseable {
+    private static final int CHUNK = 512 << 10;
+    private static final int DEPTH = 16;
+    private static final Chunk END = new Chunk(new byte[0], 0, null);
+
+    private record Chunk(byte[] bytes, int length, IOException failure) {
+    }
+
+    /** Reading or decompressing the blob failed (not a digest or size mismatch: that is a VerificationFailure). */
+    static final class SourceFailure extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        SourceFailure(Throwable cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(DEPTH);
+    private volatile boolean cancelled;
+    private final Consumer consumer = new Consumer();
+
+    private LayerPipe() {
+    }
+
+    /** Starts reading {@code layer} on {@code executor}, which must run the task on another thread. */
+    static LayerPipe start(ContentStore store, Descriptor layer, String what, Executor executor) {
+        LayerPipe pipe = new LayerPipe();
+        executor.execute(() -> pipe.produce(store, layer, what));
+        return pipe;
+    }
+
+    /** The uncompressed tar; read it in one thread. */
+    InputStream stream() {
+        return consumer;
+    }
+
+    private void produce(ContentStore store, Descriptor layer, String what) {
+        IOException failure = null;
+        InputStream blob = null;
+        try {
+            blob = Blobs.verifyingStream(store, layer, what);
+            BufferedInputStream raw = new BufferedInputStream(blob, 1 << 16);
+            raw.mark(4);
+            byte[] head = raw.readNBytes(4);
+            raw.reset();
+            Compression compression = LayerCompression.detect(head, head.length);
+            InputStream tar = switch (compression) {
+                case GZIP -> new GZIPInputStream(raw, 1 << 16);
+                case ZSTD -> new ZstdCompressorInputStream(raw);
+                default -> raw;
+            };
+            try {
+                while (!cancelled) {
+                    byte[] chunk = new byte[CHUNK];
+                    int n = tar.readNBytes(chunk, 0, CHUNK);
+                    if (n > 0) {
+                        put(new Chunk(chunk, n, null));
+                    }
+                    if (n < CHUNK) {
+                        break;
+                    }
+                }
+            } catch (Blobs.VerificationFailure e) {
+                throw e;
+            } catch (IOException e) {
+                // a corrupt blob usually fails to inflate before its end: report the digest mismatch if so
+                raw.transferTo(OutputStream.nullOutputStream());
+                throw e;
+            }
+            // the verification happens when the blob's last byte has been read
+            raw.transferTo(OutputStream.nullOutputStream());
+        } catch (Blobs.VerificationFailure e) {
+            failure = e;
+        } catch (IOException | RuntimeException | Error e) {
+            failure = new SourceFailure(e);
+        } finally {
+            if (blob != null) {
+                try {
+                    blob.close();
+                } catch (IOException ignored) {
+                    // read-only
+                }
+            }
+        }
+        try {
+            put(failure == null ? END : new Chunk(null, 0, failure));
+        } catch (InterruptedIOException ignored) {
+            // consumer gone
+        }
+    }
+
+    private void put(Chunk chunk) throws InterruptedIOException {
+        try {
+            while (!cancelled) {
+                if (queue.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            }
+            throw new InterruptedIOException("layer pipe closed by the consumer");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        }
+    }
+
+    /** Stops the producer (it notices within ~100 ms) and drops buffered data. Idempotent. */
+    @Override
+    public void close() {
+        cancelled = true;
+        queue.clear();
+    }
+
+    private final class Consumer extends InputStream {
+        private Chunk current;
+        private int position;
+        private boolean ended;
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            while (current == null || position >= current.length) {
+                if (ended) {
+                    return -1;
+                }
+                Chunk next;
+                try {
+                    next = queue.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while reading a layer");
+                }
+                if (next.failure != null) {
+                    ended = true;
+                    throw next.failure;
+                }
+                if (next == END) {
+                    ended = true;
+                    return -1;
+                }
+                current = next;
+                position = 0;
+            }
+            int n = Math.min(len, current.length - position);
+            System.arraycopy(current.bytes, position, b, off, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public void close() {
+            LayerPipe.this.close();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.berth.registry;
+
+import dev.berth.api.image.Image;
+import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.content.LocalContentStore;
+import dev.berth.image.ImageService;
+import dev.berth.image.InMemoryImageStore;
+import dev.berth.snapshot.Snapshotters;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Pull + unpack from a private docker-registry on 127.0.0.1: Berth in this JVM (fresh content store and
+ * overlay snapshotter each round) against {@code ctr images pull --plain-http} into a fresh namespace of
+ * a private containerd 1.6 (own root/state/socket, CRI disabled, stopped by PID), alternating after one
+ * warm-up round each. Run on demand by {@code bench/pull.sh}; not a test.
+ *
+ * <p>Usage: {@code PullBench <pairs> <oci-archive>}
+ */
+public final class PullBench {
+    private PullBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int pairs = Integer.parseInt(args[0]);
+        Path archive = Path.of(args[1]);
+        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-pull-bench-");
+        TestRegistry registry = TestRegistry.create(base.resolve("registry")).start();
+        Containerd ctd = null;
+        try {
+            String ref = registry.host() + "/bench/debian:bookworm";
+            seed(archive, base.resolve("seed"), ref);
+            System.out.printf("registry pid %d at %s, image %s%n", registry.pid(), registry.host(), ref);
+            if (pairs == 0) { // profiling aid: Berth only
+                for (int i = 0; i < 3; i++) {
+                    System.out.printf("berth %.3f s%n", berth(ref, base));
+                }
+                return;
+            }
+            ctd = Containerd.start(base.resolve("ctd"));
+            System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(ref, base), ctd.pullOnce(ref, 0));
+            List<Double> b = new ArrayList<>();
+            List<Double> c = new ArrayList<>();
+            for (int i = 0; i < pairs; i++) {
+                b.add(berth(ref, base));
+                c.add(ctd.pullOnce(ref, i + 1));
+                System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
+            }
+            double mb = median(b);
+            double mc = median(c);
+            System.out.printf("berth      median %.3f s (min %.3f, max %.3f)%n", mb, min(b), max(b));
+            System.out.printf("containerd median %.3f s (min %.3f, max %.3f)%n", mc, min(c), max(c));
+            System.out.printf("ratio berth/containerd = %.2f (target <= 0.80)%n", mb / mc);
+        } finally {
+            if (ctd != null) {
+                ctd.stop();
+            }
+            registry.close();
+            deleteTree(base);
+        }
+    }
+
+    private static void seed(Path archive, Path dir, String ref) throws Exception {
+        try (LocalContentStore store = LocalContentStore.open(dir);
+             ImageService images = ImageService.builder(store).imageStore(new InMemoryImageStore()).build();
+             RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
+            List<Image> imported = images.importArchive(archive);
+            client.push(ref, imported.get(0).target(), PushOptions.defaults());
+        }
+    }
+
+    static double berth(String ref, Path base) throws Exception {
+        Path dir = Files.createTempDirectory(base, "berth-");
+        sync();
+        long t0 = System.nanoTime();
+        double seconds;
+        try (LocalContentStore store = LocalContentStore.open(dir.resolve("content"));
+             Snapshotter sn = Snapshotters.overlay(dir.resolve("snapshots"));
+             ImageService images = ImageService.builder(store).imageStore(new InMemoryImageStore()).snapshotter(sn)
+                     .build();
+             RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
+            long[] fetchedAt = new long[1];
+            Unpacker unpack = Unpacker.of(images, sn);
+            client.pull(ref, PullOptions.builder().unpacker((name, manifest, layerDone) -> {
+                fetchedAt[0] = System.nanoTime();
+                unpack.unpack(name, manifest, layerDone);
+            }).build());
+            if (Boolean.getBoolean("bench.verbose")) {
+                System.out.printf("  berth fetch %.3f s, unpack %.3f s%n", (fetchedAt[0] - t0) / 1e9,
+                        (System.nanoTime() - fetchedAt[0]) / 1e9);
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+        deleteTree(dir);
+        return seconds;
+    }
+
+    static void sync() throws Exception {
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = v.stream().sorted().toList();
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    static double min(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+    }
+
+    static double max(List<Double> v) {
+        return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** A private containerd 1.6 driven with ctr. */
+    static final class Containerd {
+        private final Process process;
+        private final String socket;
+
+        private Containerd(Process process, String socket) {
+            this.process = process;
+            this.socket = socket;
+        }
+
+        static Containerd start(Path dir) throws Exception {
+            Files.createDirectories(dir);
+            String socket = dir.resolve("c.sock").toString();
+            String config = """
+                    version = 2
+                    root = "%s"
+                    state = "%s"
+                    disabled_plugins = ["io.containerd.grpc.v1.cri"]
+                    [grpc]
+                      address = "%s"
+                    [ttrpc]
+                      address = "%s.ttrpc"
+                    [debug]
+                      address = ""
+                    [metrics]
+                      address = ""
+                    """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket);
+            Path cfg = dir.resolve("config.toml");
+            Files.writeString(cfg, config);
+            Process p = new ProcessBuilder("containerd", "--config", cfg.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
+            Containerd c = new Containerd(p, socket);
+            for (int i = 0; i < 100; i++) {
+                if (!p.isAlive()) {
+                    throw new IllegalStateException("containerd exited: " + Files.readString(dir.resolve("containerd.log")));
+                }
+                if (Files.exists(Path.of(socket)) && c.ctr("version").startsWith("Client")) {
+                    System.out.println("containerd pid " + p.pid() + " at " + socket);
+                    return c;
+                }
+                Thread.sleep(100);
+            }
+            p.destroyForcibly();
+            throw new IllegalStateException("containerd did not start");
+        }
+
+        double pullOnce(String ref, int round) throws Exception {
+            String ns = "bench-pull-" + round;
+            sync();
+            long t0 = System.nanoTime();
+            ctr("-n", ns, "images", "pull", "--plain-http", ref);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            ctr("-n", ns, "images", "rm", "--sync", ref);
+            String snapshots = ctr("-n", ns, "snapshots", "ls").trim();
+            String content = ctr("-n", ns, "content", "ls", "-q").trim();
+            if (snapshots.lines().count() > 1 || !content.isEmpty()) {
+                throw new IllegalStateException("containerd not empty after image removal:\n" + snapshots + "\n"
+                        + content);
+            }
+            return seconds;
+        }
+
+        String ctr(String... args) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("ctr", "-a", socket));
+            cmd.addAll(Arrays.asList(args));
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+            }
+            return out;
+        }
+
+        void stop() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.berth.runtime;
+
+import dev.berth.api.oci.runtime.LinuxResources;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A created task: one container's init process, owned by its own shim process. Named after
+ * {@link Process} where the idea is the same.
+ *
+ * <p>The exit is watched from the moment the task is created, before {@link #start()}, so a process
+ * that exits at once is never missed. Thread-safe. {@link #close()} only detaches this handle: the task
+ * and its shim keep running.
+ */
+public interface Task extends AutoCloseable {
+
+    String namespace();
+
+    String id();
+
+    /** The bundle directory ({@code <state>/tasks/<ns>/<id>}). */
+    Path bundle();
+
+    /** The init process's pid on the host, known from creation on. */
+    int pid();
+
+    /** Starts the process. */
+    void start();
+
+    /** Asks the shim for the current state. */
+    TaskState state();
+
+    /** Sends {@code signal} to the init process. */
+    default void kill(int signal) {
+        kill(signal, false);
+    }
+
+    /** Sends {@code signal} to the init process, or with {@code all} to every process of the container. */
+    void kill(int signal, boolean all);
+
+    /** SIGTERM to the init process. */
+    default void destroy() {
+        kill(15, false);
+    }
+
+    /** SIGKILL to every process of the container. */
+    default void destroyForcibly() {
+        kill(9, true);
+    }
+
+    /** Whether the process has not exited yet. */
+    default boolean isAlive() {
+        return !onExit().isDone();
+    }
+
+    /** Waits for the process to exit and all its output to be delivered. */
+    ExitStatus waitFor() throws InterruptedException;
+
+    /** Like {@link #waitFor()} but gives up after {@code timeout}, returning empty. */
+    Optional<ExitStatus> waitFor(Duration timeout) throws InterruptedException;
+
+    /**
+     * Completes when the process has exited and its stdout/stderr have been fully pumped. Each call returns
+     * a new future; dependent stages run on the runtime's executor, never on an I/O thread.
+     */
+    CompletableFuture<ExitStatus> onExit();
+
+    /** Closes the process's stdin (after whatever the stdin stream provided so far). */
+    void closeStdin();
+
+    /**
+     * Prepares a process inside this running task, with its own stdio and exit status; {@link
+     * ExecProcess#start()} runs it. The shim publishes {@code /tasks/exec-added}, then
+     * {@code /tasks/exec-started} and {@code /tasks/exit} (with the exec id).
+     *
+     * @throws dev.berth.api.AlreadyExistsException if an exec with that id exists
+     */
+    ExecProcess exec(ExecConfig config);
+
+    /**
+     * Runs an exec to completion with stdout and stderr captured (the config's stdio is replaced),
+     * {@code stdin} (nullable) fed to it, and removes it again.
+     */
+    RunResult run(ExecConfig config, byte[] stdin) throws InterruptedException;
+
+    /** The processes in the task's container, with the exec id of those the shim started. */
+    List<TaskProcess> pids();
+
+    /** Freezes every process of the task (cgroup freezer); {@code /tasks/paused}. */
+    void pause();
+
+    /** Thaws a paused task; {@code /tasks/resumed}. */
+    void resume();
+
+    /** Changes the task's resource limits (memory, CPU, pids, ...) while it runs. */
+    void update(LinuxResources resources);
+
+    /** The task's resource usage from its cgroup. */
+    TaskMetrics stats();
+
+    /** Sets the size of the task's terminal (only for a task created with {@code terminal}). */
+    void resizePty(int columns, int rows);
+
+    /**
+     * Checkpoints the task with CRIU into {@code config.imageDir()}; restore it with
+     * {@link TaskConfig.Builder#restoreFrom}. Needs a CRIU that works on the host kernel.
+     */
+    void checkpoint(CheckpointConfig config);
+
+    /** How many {@code /tasks/oom} events the shim reported for this task (OOM kills in its cgroup). */
+    int oomEvents();
+
+    /**
+     * Runs {@code listener} (on the runtime's executor) for every {@code /tasks/oom} event of this task
+     * from now on.
+     */
+    void onOom(Runnable listener);
+
+    /**
+     * Deletes the stopped task: removes the process from the shim, stops the shim, removes its socket and
+     * the bundle, and returns how the process exited.
+     *
+     * @throws dev.berth.api.FailedPreconditionException if the process is still running
+     */
+    ExitStatus delete();
+
+    /** Like {@link #delete()}, but first kills every process of a running task with SIGKILL and waits for it. */
+    ExitStatus delete(boolean force);
+
+    /** Detaches from the task: the process and its shim keep running. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,232 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.AlreadyExistsException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A task's bundle directory {@code <state>/tasks/<ns>/<id>}: {@code config.json}, {@code rootfs/}
+ * (0711, where the shim mounts the rootfs), the {@code log} FIFO the shim writes its own log to,
+ * {@code shim-binary-path} and, written by the shim, {@code address}. The directory is named after the
+ * task id because the runc shim derives the id from it.
+ */
+public final class Bundle {
+    private static final String PRIVATE_CGROUP2 = "berth-private-cgroup2";
+
+    private final Path dir;
+    private final String id;
+
+    private Bundle(Path dir, String id) {
+        this.dir = dir;
+        this.id = id;
+    }
+
+    /** Opens an existing bundle directory. */
+    public static Bundle at(Path dir) {
+        return new Bundle(dir, dir.getFileName().toString());
+    }
+
+    /**
+     * Creates the bundle with {@code spec} as {@code config.json}.
+     *
+     * @throws AlreadyExistsException if the directory exists
+     */
+    public static Bundle create(Path tasksDir, String namespace, String id, byte[] spec) {
+        Path nsDir = tasksDir.resolve(namespace);
+        Path dir = nsDir.resolve(id);
+        try {
+            createDirs(nsDir, "rwx--x--x");
+            try {
+                Files.createDirectory(dir);
+            } catch (FileAlreadyExistsException e) {
+                throw new AlreadyExistsException("task " + namespace + "/" + id + " already exists (bundle " + dir + ")");
+            }
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Bundle bundle = new Bundle(dir, id);
+            try {
+                Path rootfs = Files.createDirectory(bundle.rootfs());
+                Files.setPosixFilePermissions(rootfs, PosixFilePermissions.fromString("rwx--x--x"));
+                Files.write(bundle.configJson(), spec);
+                Posix.mkfifo(bundle.log(), 0700);
+            } catch (IOException | RuntimeException e) {
+                bundle.delete();
+                throw e;
+            }
+            return bundle;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create bundle " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void createDirs(Path dir, String perms) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            createDirs(parent, perms);
+        }
+        try {
+            Files.createDirectory(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(perms));
+        } catch (FileAlreadyExistsException e) {
+            // another task created it concurrently
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path rootfs() {
+        return dir.resolve("rootfs");
+    }
+
+    public Path configJson() {
+        return dir.resolve("config.json");
+    }
+
+    public Path log() {
+        return dir.resolve("log");
+    }
+
+    public void writeShimBinaryPath(Path shim) throws IOException {
+        writeAtomically(dir.resolve("shim-binary-path"), shim.toString());
+    }
+
+    /** The shim binary recorded by {@link #writeShimBinaryPath}, if any. */
+    public Optional<Path> shimBinaryPath() {
+        try {
+            String path = Files.readString(dir.resolve("shim-binary-path"), StandardCharsets.UTF_8).trim();
+            return path.isEmpty() ? Optional.empty() : Optional.of(Path.of(path));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Records that the shim runs in a private cgroup2 mount namespace, so its cleanup does too. */
+    public void markPrivateCgroup2() throws IOException {
+        writeAtomically(dir.resolve(PRIVATE_CGROUP2), "");
+    }
+
+    public boolean privateCgroup2() {
+        return Files.exists(dir.resolve(PRIVATE_CGROUP2));
+    }
+
+    /** The shim's socket path, from the {@code unix://} address in the {@code address} file. */
+    public Optional<Path> socket() {
+        return address().filter(a -> a.startsWith("unix://")).map(a -> Path.of(a.substring("unix://".length())));
+    }
+
+    /** The shim's socket address from the {@code address} file it writes, if present. */
+    public Optional<String> address() {
+        try {
+            return Optional.of(Files.readString(dir.resolve("address"), StandardCharsets.UTF_8).trim());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void writeAtomically(Path target, String content) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Unmounts whatever is still mounted under {@code rootfs}, renames the bundle to {@code .<id>} (so a
+     * half-deleted bundle is never mistaken for a live one) and removes it. Idempotent.
+     */
+    public void delete() throws IOException {
+        for (Path mount : mountsUnder(rootfs())) {
+            Posix.umount(mount, Posix.MNT_DETACH);
+        }
+        // Removing files through a mount would delete the mounted (image or host) data itself.
+        List<Path> left = mountsUnder(dir);
+        if (!left.isEmpty()) {
+            throw new IOException("bundle " + dir + " still has mounts " + left + "; not removing it");
+        }
+        Path doomed = dir.resolveSibling("." + id);
+        if (Files.exists(dir)) {
+            if (Files.exists(doomed)) {
+                removeRecursively(doomed);
+            }
+            Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+        }
+        if (Files.exists(doomed)) {
+            removeRecursively(doomed);
+        }
+    }
+
+    /** Mount points at or below {@code root}, deepest first. */
+    static List<Path> mountsUnder(Path root) throws IOException {
+        List<Path> found = new ArrayList<>();
+        String prefix = root.toString();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields.length < 5) {
+                continue;
+            }
+            String point = unescape(fields[4]);
+            if (point.equals(prefix) || point.startsWith(prefix + "/")) {
+                found.add(Path.of(point));
+            }
+        }
+        found.sort(Comparator.comparingInt(Path::getNameCount).reversed());
+        return found;
+    }
+
+    private static String unescape(String s) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 3 < s.length()) {
+                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    static void removeRecursively(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                if (exc != null) {
+                    throw exc;
+                }
+                Files.deleteIfExists(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}

@@ -1,0 +1,13 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.event.Events;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/** What {@link dev.berth.runtime.TaskRuntime.Builder} collected. */
+public record RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime,
+                              List<Path> shimSearchPath, Optional<Executor> executor, Duration rpcTimeout) {
+}

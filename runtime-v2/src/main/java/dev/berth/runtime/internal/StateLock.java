@@ -1,0 +1,67 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.FailedPreconditionException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** An exclusive lock on {@code <state>/runtime.lock}, held while a task runtime owns the state directory. */
+final class StateLock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private StateLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** @throws FailedPreconditionException if another runtime, in this JVM or another, holds it */
+    static StateLock acquire(Path stateDir) {
+        Path file = stateDir.resolve("runtime.lock");
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + file, e);
+        }
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new UncheckedIOException("cannot lock " + file, e);
+        }
+        if (lock == null) {
+            closeQuietly(channel);
+            throw new FailedPreconditionException("state directory " + stateDir
+                    + " is in use by another task runtime; each needs its own");
+        }
+        return new StateLock(channel, lock);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing held
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } catch (IOException ignored) {
+            // closing the channel releases it too
+        }
+        closeQuietly(channel);
+    }
+}

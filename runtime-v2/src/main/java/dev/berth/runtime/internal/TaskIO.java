@@ -1,0 +1,140 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.runtime.Stdio;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * The stdio of one task: the strings handed to the shim ({@code stdin}/{@code stdout}/{@code stderr}:
+ * FIFO paths, a {@code file://} URI, or empty for /dev/null) and the pumps behind the FIFOs, which live in
+ * {@code <state>/fifo/<ns>/<id>/}.
+ */
+public final class TaskIO implements AutoCloseable {
+    private final Path dir;
+    private final String stdin;
+    private final String stdout;
+    private final String stderr;
+    private final List<FifoPump> readers;
+    private final FifoPump writer;
+    private final Stdio stdio;
+
+    private TaskIO(Path dir, Stdio stdio, String stdin, String stdout, String stderr, List<FifoPump> readers,
+                   FifoPump writer) {
+        this.dir = dir;
+        this.stdio = stdio;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.stderr = stderr;
+        this.readers = readers;
+        this.writer = writer;
+    }
+
+    /** Creates the FIFOs {@code stdio} needs under {@code fifoDir}; pumps start later. */
+    public static TaskIO create(Path fifoDir, Stdio stdio, boolean terminal, Runnable afterInput) throws IOException {
+        if (stdio.file().isPresent()) {
+            String uri = stdio.file().get().toUri().toString();
+            return new TaskIO(null, stdio, "", uri, terminal ? "" : uri, List.of(), null);
+        }
+        boolean anyStream = stdio.stdin().isPresent() || stdio.stdout().isPresent()
+                || (!terminal && stdio.stderr().isPresent());
+        if (!anyStream) {
+            return new TaskIO(null, stdio, "", "", "", List.of(), null);
+        }
+        Files.createDirectories(fifoDir);
+        String in = "";
+        String out = "";
+        String err = "";
+        List<FifoPump> readers = new ArrayList<>();
+        FifoPump writer = null;
+        try {
+            if (stdio.stdin().isPresent()) {
+                Path p = fifoDir.resolve("stdin");
+                Posix.mkfifo(p, 0700);
+                in = p.toString();
+                writer = FifoPump.writer(p, stdio.stdin().get(), afterInput);
+            }
+            // The runc shim opens stdout and stderr whenever any stream is connected: always give it both,
+            // discarding what the caller did not ask for.
+            Path outFifo = fifoDir.resolve("stdout");
+            Posix.mkfifo(outFifo, 0700);
+            out = outFifo.toString();
+            readers.add(FifoPump.reader(outFifo, stdio.stdout().orElse(OutputStream.nullOutputStream())));
+            if (!terminal) {
+                Path errFifo = fifoDir.resolve("stderr");
+                Posix.mkfifo(errFifo, 0700);
+                err = errFifo.toString();
+                readers.add(FifoPump.reader(errFifo, stdio.stderr().orElse(OutputStream.nullOutputStream())));
+            }
+        } catch (IOException | RuntimeException e) {
+            Bundle.removeRecursively(fifoDir);
+            throw e;
+        }
+        return new TaskIO(fifoDir, stdio, in, out, err, List.copyOf(readers), writer);
+    }
+
+    public String stdin() {
+        return stdin;
+    }
+
+    public String stdout() {
+        return stdout;
+    }
+
+    public String stderr() {
+        return stderr;
+    }
+
+    /** Starts the output pumps; must happen before the shim's Create, which waits for readers. */
+    public void startReaders(Executor io) {
+        readers.forEach(io::execute);
+    }
+
+    /** Starts feeding stdin; after the shim's Create, which opens the reading end. */
+    public void startWriter(Executor io) {
+        if (writer != null) {
+            io.execute(writer);
+        }
+    }
+
+    /** Stops feeding stdin and closes this side of the stdin FIFO (the caller's stream is left alone). */
+    public void closeStdin() {
+        if (writer != null) {
+            writer.cancel();
+        }
+    }
+
+    /** Completes once every output FIFO has reached EOF (all output delivered). */
+    public CompletableFuture<Void> drained() {
+        return CompletableFuture.allOf(readers.stream().map(FifoPump::done).toArray(CompletableFuture[]::new));
+    }
+
+    /** Releases every pump still running and removes the FIFOs. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        for (FifoPump reader : readers) {
+            reader.cancel();
+        }
+        if (writer != null) {
+            writer.cancel();
+        }
+        stdio.stdout().ifPresent(TaskIO::flushQuietly);
+        stdio.stderr().ifPresent(TaskIO::flushQuietly);
+        if (dir != null) {
+            Bundle.removeRecursively(dir);
+        }
+    }
+
+    private static void flushQuietly(java.io.OutputStream out) {
+        try {
+            out.flush();
+        } catch (IOException ignored) {
+            // the caller's stream is gone; nothing to deliver to
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package dev.berth.runtime.spec;
+
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.oci.runtime.User;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Resolves a user as an image's {@code User} field writes it ({@code uid}, {@code uid:gid}, {@code name},
+ * {@code name:group}, {@code uid:group}, {@code name:gid}) against the {@code /etc/passwd} and
+ * {@code /etc/group} of a container's root filesystem, with containerd 1.6's rules:
+ * <ul>
+ *   <li>a bare uid takes its primary gid from {@code /etc/passwd}, or 0 when the uid is not listed there;
+ *   <li>a name, user or group, must exist, else an {@link InvalidArgumentException} names it and the file;
+ *   <li>supplementary gids are the groups in {@code /etc/group} listing the user's name as a member
+ *       (except a group named like the user), when the user has a name.
+ * </ul>
+ * Files are looked up inside the rootfs the way a chroot would: symlinks in the image (absolute or
+ * relative) cannot lead outside it. Stateless and thread-safe.
+ */
+public final class RootfsUsers {
+    private static final long MAX_ID = 0xFFFF_FFFFL;
+    private static final int MAX_SYMLINKS = 255;
+    private static final String PASSWD = "/etc/passwd";
+    private static final String GROUP = "/etc/group";
+
+    private RootfsUsers() {
+    }
+
+    /**
+     * The OCI user for {@code user}.
+     *
+     * @param rootfs the container's root filesystem on the host; may be null when {@code user} is numeric
+     *     ({@code uid:gid}), and then a bare uid gets gid 0 and no supplementary groups
+     * @param user an image-style user string; empty means root
+     * @throws InvalidArgumentException if the string is malformed, an id is out of the 32-bit range, or a
+     *     named user or group is not in the rootfs
+     */
+    public static User resolve(Path rootfs, String user) {
+        String spec = user == null ? "" : user.trim();
+        if (spec.isEmpty()) {
+            spec = "0";
+        }
+        String[] parts = spec.split(":", -1);
+        if (parts.length > 2 || parts[0].isEmpty() || (parts.length == 2 && parts[1].isEmpty())) {
+            throw new InvalidArgumentException("user \"" + user
+                    + "\" is not one of uid, uid:gid, name, name:group, uid:group, name:gid");
+        }
+        Long uidNumber = number("user", user, parts[0]);
+        Long gidNumber = parts.length == 2 ? number("user", user, parts[1]) : null;
+
+        long uid;
+        long gid;
+        String username;
+        if (uidNumber != null) {
+            uid = uidNumber;
+            Optional<PasswdEntry> entry = rootfs == null ? Optional.empty()
+                    : readPasswd(rootfs, false).stream().filter(e -> e.uid == uidNumber).findFirst();
+            gid = entry.map(e -> e.gid).orElse(0L);
+            username = entry.map(e -> e.name).orElse(null);
+        } else {
+            String name = parts[0];
+            PasswdEntry entry = readPasswd(requireRootfs(rootfs, "user", name), true).stream()
+                    .filter(e -> e.name.equals(name)).findFirst()
+                    .orElseThrow(() -> new InvalidArgumentException("user \"" + name + "\" not found in "
+                            + PASSWD + " of rootfs " + rootfs));
+            uid = entry.uid;
+            gid = entry.gid;
+            username = name;
+        }
+        if (parts.length == 2) {
+            gid = gidNumber != null ? gidNumber : groupId(rootfs, parts[1]);
+        }
+        List<Long> additional = username == null || rootfs == null ? List.of() : memberGids(rootfs, username);
+        return new User(uid, gid, null, additional, null);
+    }
+
+    /**
+     * The gids of {@code groups}, each a gid or a group name looked up in the rootfs' {@code /etc/group}.
+     *
+     * @throws InvalidArgumentException if a name is not found or a gid is out of range
+     */
+    public static List<Long> groupIds(Path rootfs, List<String> groups) {
+        List<Long> gids = new ArrayList<>();
+        for (String group : groups) {
+            Long gid = number("group", group, group);
+            gids.add(gid != null ? gid : groupId(rootfs, group));
+        }
+        return gids;
+    }
+
+    private static long groupId(Path rootfs, String name) {
+        return readGroups(requireRootfs(rootfs, "group", name), true).stream()
+                .filter(g -> g.name.equals(name)).findFirst()
+                .map(g -> g.gid)
+                .orElseThrow(() -> new InvalidArgumentException("group \"" + name + "\" not found in " + GROUP
+                        + " of rootfs " + rootfs));
+    }
+
+    private static List<Long> memberGids(Path rootfs, String username) {
+        Set<Long> gids = new LinkedHashSet<>();
+        for (GroupEntry g : readGroups(rootfs, false)) {
+            if (!g.name.equals(username) && g.members.contains(username)) {
+                gids.add(g.gid);
+            }
+        }
+        return List.copyOf(gids);
+    }
+
+    private static Path requireRootfs(Path rootfs, String what, String name) {
+        if (rootfs == null) {
+            throw new InvalidArgumentException(what + " \"" + name
+                    + "\" is a name, which needs the rootfs to look it up; give a rootfs or a numeric id");
+        }
+        return rootfs;
+    }
+
+    /** The id if {@code token} is all digits, null if it is a name. */
+    private static Long number(String what, String whole, String token) {
+        if (!token.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+            return null;
+        }
+        long value;
+        try {
+            value = Long.parseLong(token);
+        } catch (NumberFormatException e) {
+            value = Long.MAX_VALUE;
+        }
+        if (value > MAX_ID) {
+            throw new InvalidArgumentException(what + " \"" + whole + "\": id " + token
+                    + " is out of range (0.." + MAX_ID + ")");
+        }
+        return value;
+    }
+
+    private record PasswdEntry(String name, long uid, long gid) {
+    }
+
+    private record GroupEntry(String name, long gid, List<String> members) {
+    }
+
+    private static List<PasswdEntry> readPasswd(Path rootfs, boolean required) {
+        List<PasswdEntry> entries = new ArrayList<>();
+        for (String[] f : readColonFile(rootfs, PASSWD, required)) {
+            if (f.length >= 4) {
+                Long uid = parseId(f[2]);
+                Long gid = parseId(f[3]);
+                if (uid != null && gid != null) {
+                    entries.add(new PasswdEntry(f[0], uid, gid));
+                }
+            }
+        }
+        return entries;
+    }
+
+    private static List<GroupEntry> readGroups(Path rootfs, boolean required) {
+        List<GroupEntry> entries = new ArrayList<>();
+        for (String[] f : readColonFile(rootfs, GROUP, required)) {
+            if (f.length >= 3) {
+                Long gid = parseId(f[2]);
+                if (gid != null) {
+                    List<String> members = f.length >= 4 && !f[3].isBlank()
+                            ? Arrays.stream(f[3].split(",")).map(String::trim).filter(Predicate.not(String::isEmpty))
+                                    .toList()
+                            : List.of();
+                    entries.add(new GroupEntry(f[0], gid, members));
+                }
+            }
+        }
+        return entries;
+    }
+
+    // Like libc, malformed lines are skipped rather than failing the whole lookup.
+    private static Long parseId(String s) {
+        try {
+            long v = Long.parseLong(s.trim());
+            return v >= 0 && v <= MAX_ID ? v : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static List<String[]> readColonFile(Path rootfs, String path, boolean required) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(resolveInRoot(rootfs, path), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            if (required) {
+                throw new InvalidArgumentException(path + " not found in rootfs " + rootfs, e);
+            }
+            return List.of();
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + path + " in rootfs " + rootfs, e);
+        }
+        List<String[]> rows = new ArrayList<>();
+        for (String line : lines) {
+            String trimmed = line.trim();
+            if (!trimmed.isEmpty() && !trimmed.startsWith("#")) {
+                rows.add(trimmed.split(":", -1));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * {@code path} inside {@code root} with every symlink resolved as if {@code root} were {@code /}: an
+     * absolute link restarts at the root, {@code ..} stops at it.
+     */
+    static Path resolveInRoot(Path root, String path) throws IOException {
+        Deque<String> pending = new ArrayDeque<>();
+        pushComponents(pending, path);
+        List<String> resolved = new ArrayList<>();
+        int links = 0;
+        while (!pending.isEmpty()) {
+            String part = pending.pop();
+            if (part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                if (!resolved.isEmpty()) {
+                    resolved.remove(resolved.size() - 1);
+                }
+                continue;
+            }
+            Path candidate = join(root, resolved).resolve(part);
+            if (Files.isSymbolicLink(candidate)) {
+                if (++links > MAX_SYMLINKS) {
+                    throw new IOException("too many symlinks resolving " + path + " in " + root);
+                }
+                String target = Files.readSymbolicLink(candidate).toString();
+                if (target.startsWith("/")) {
+                    resolved.clear();
+                }
+                pushComponents(pending, target);
+            } else {
+                resolved.add(part);
+            }
+        }
+        Path result = join(root, resolved);
+        if (!Files.exists(result, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NoSuchFileException(result.toString());
+        }
+        return result;
+    }
+
+    private static void pushComponents(Deque<String> pending, String path) {
+        String[] parts = path.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            if (!parts[i].isEmpty()) {
+                pending.push(parts[i]);
+            }
+        }
+    }
+
+    private static Path join(Path root, List<String> parts) {
+        Path p = root;
+        for (String part : parts) {
+            p = p.resolve(part);
+        }
+        return p;
+    }
+}

@@ -1,0 +1,243 @@
+package dev.berth.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.berth.api.event.Envelope;
+import dev.berth.api.event.TaskEvent;
+import dev.berth.events.EventExchange;
+import dev.berth.runtime.testing.BusyboxRootfs;
+import dev.berth.runtime.testing.ChildRuntime;
+import dev.berth.runtime.testing.RuncSpec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Tasks outliving their JVM or their shim: reconnect, dead shims, the session reaper. */
+class ReconnectIT {
+    private static final String NS = "berth-reconnect-it";
+    private static final Duration AWAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path shared;
+    static Path rootfs;
+
+    @TempDir
+    Path state;
+
+    EventExchange events;
+    final List<Envelope> taskEvents = new CopyOnWriteArrayList<>();
+    TaskRuntime runtime;
+    final List<String> ids = new ArrayList<>();
+    final List<java.lang.Process> children = new ArrayList<>();
+
+    @BeforeAll
+    static void buildRootfs() throws Exception {
+        rootfs = BusyboxRootfs.populate(Files.createDirectories(shared.resolve("rootfs")));
+    }
+
+    @BeforeEach
+    void subscribe() {
+        events = EventExchange.create();
+        events.subscribe(taskEvents::add, "topic~=\"^/tasks/\"");
+    }
+
+    @AfterEach
+    void noLeftovers() throws Exception {
+        for (java.lang.Process child : children) {
+            child.destroyForcibly().waitFor();
+        }
+        try {
+            if (runtime == null) {
+                runtime = open();
+            }
+            for (Task t : runtime.tasks()) {
+                t.delete(true);
+            }
+            for (String id : ids) {
+                Leftovers.assertNone(state, NS, id);
+            }
+        } finally {
+            runtime.close();
+            events.close();
+        }
+    }
+
+    TaskRuntime open() {
+        return TaskRuntime.builder().stateDir(state).events(events).build();
+    }
+
+    String newId() {
+        String id = "r-" + UUID.randomUUID().toString().substring(0, 8);
+        ids.add(id);
+        return id;
+    }
+
+    List<Envelope> eventsOf(String id) {
+        return taskEvents.stream().filter(e -> e.event() instanceof TaskEvent t && t.containerId().equals(id)).toList();
+    }
+
+    /** Starts a {@link ChildRuntime} JVM with {@code tasks} and returns their pids once all run. */
+    Map<String, Integer> startChild(String... tasks) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ChildRuntime.class.getName(), state.toString(),
+                rootfs.toString()));
+        cmd.addAll(List.of(tasks));
+        java.lang.Process child = new ProcessBuilder(cmd)
+                .redirectError(state.resolveSibling(state.getFileName() + "-child.log").toFile())
+                .start();
+        children.add(child);
+        CompletableFuture<Map<String, Integer>> ready = CompletableFuture.supplyAsync(() -> {
+            Map<String, Integer> pids = new HashMap<>();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("TASK ")) {
+                        String[] f = line.split(" ");
+                        pids.put(f[1], Integer.parseInt(f[2]));
+                    } else if (line.equals("READY")) {
+                        return pids;
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            throw new IllegalStateException("child JVM ended before READY (exit " + child.exitValue() + ")");
+        });
+        return ready.get(60, TimeUnit.SECONDS);
+    }
+
+    /** SIGKILL: no shutdown hook, no finally block, nothing of the JVM runs. */
+    static void sigkill(java.lang.Process child) throws InterruptedException {
+        child.destroyForcibly();
+        assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).isEqualTo(137);
+    }
+
+    static void sigkillShim(String id) throws InterruptedException {
+        List<Long> shims = Leftovers.shimProcesses(id);
+        assertThat(shims).as("shim of " + id).hasSize(1);
+        ProcessHandle shim = ProcessHandle.of(shims.get(0)).orElseThrow();
+        shim.destroyForcibly();
+        await().atMost(AWAIT).until(() -> Leftovers.shimProcesses(id).isEmpty());
+    }
+
+    @Test
+    void aRuntimeOnTheStateOfAKilledJvmFindsItsTasksAgain() throws Exception {
+        String running = newId();
+        String exiting = newId();
+        String shimKilled = newId();
+        Map<String, Integer> pids = startChild(NS + "/" + running + ":long", NS + "/" + exiting + ":exit5",
+                NS + "/" + shimKilled + ":long");
+        sigkill(children.get(0));
+        sigkillShim(shimKilled);
+
+        runtime = open();
+
+        assertThat(runtime.tasks()).extracting(Task::id).containsExactlyInAnyOrder(running, exiting);
+        Task alive = runtime.get(NS, running).orElseThrow();
+        Task exits = runtime.get(NS, exiting).orElseThrow();
+        assertThat(alive.pid()).isEqualTo(pids.get(running));
+        assertThat(alive.isAlive()).isTrue();
+        // Whether it exited before or after the reconnect, Wait reports the real status.
+        assertThat(exits.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(5));
+        alive.kill(9);
+        assertThat(alive.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(137));
+        assertThat(alive.delete().code()).isEqualTo(137);
+        assertThat(exits.delete().code()).isEqualTo(5);
+        // The bundle whose shim was gone was cleaned up with the shim's delete action, and announced.
+        assertThat(eventsOf(shimKilled)).extracting(Envelope::topic).containsExactly("/tasks/exit", "/tasks/delete");
+        assertThat(eventsOf(shimKilled).get(0).event()).isInstanceOfSatisfying(TaskEvent.Exit.class, e -> {
+            assertThat(e.exitStatus()).isEqualTo(137);
+            assertThat(e.pid()).isEqualTo(pids.get(shimKilled));
+        });
+        assertThat(ProcessHandle.of(pids.get(shimKilled))).as("container of the dead shim").isEmpty();
+    }
+
+    @Test
+    void aShimKilledMidTaskStillGivesAnExit() throws Exception {
+        runtime = open();
+        String id = newId();
+        Task task = runtime.create(TaskConfig.builder(id).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        task.start();
+
+        sigkillShim(id);
+
+        assertThat(task.waitFor(AWAIT)).as("exit after the shim died")
+                .hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(137));
+        assertThat(ProcessHandle.of(task.pid())).as("the container died with its shim's cleanup").isEmpty();
+        assertThat(task.delete().code()).isEqualTo(137);
+        assertThat(eventsOf(id)).extracting(Envelope::topic)
+                .containsSubsequence("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete");
+    }
+
+    @Test
+    void sessionScopedTasksDieWithTheirJvmEvenBySigkill() throws Exception {
+        String scoped = newId();
+        String kept = newId();
+        Map<String, Integer> pids = startChild(NS + "/" + scoped + ":long:scoped", NS + "/" + kept + ":long");
+
+        sigkill(children.get(0));
+
+        await().atMost(AWAIT).until(() -> Leftovers.shimProcesses(scoped).isEmpty()
+                && ProcessHandle.of(pids.get(scoped)).isEmpty()
+                && Files.notExists(state.resolve("tasks").resolve(NS).resolve(scoped)));
+        Leftovers.assertNone(state, NS, scoped);
+        assertThat(ProcessHandle.of(pids.get(kept))).as("a task without the option survives").isPresent();
+        await().atMost(AWAIT).until(() -> {
+            try (var sessions = Files.list(state.resolve("reaper"))) {
+                return sessions.noneMatch(Files::isDirectory);
+            }
+        });
+        runtime = open();
+        assertThat(runtime.tasks()).extracting(Task::id).containsExactly(kept);
+    }
+
+    @Test
+    void closingTheRuntimeEndsItsSessionScopedTasks() throws Exception {
+        runtime = open();
+        String scoped = newId();
+        String kept = newId();
+        Task scopedTask = runtime.create(TaskConfig.builder(scoped).namespace(NS).sessionScoped(true)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        scopedTask.start();
+        Task keptTask = runtime.create(TaskConfig.builder(kept).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        keptTask.start();
+        int scopedPid = scopedTask.pid();
+
+        runtime.close();
+
+        Leftovers.assertNone(state, NS, scoped);
+        assertThat(ProcessHandle.of(scopedPid)).isEmpty();
+        runtime = open();
+        assertThat(runtime.tasks()).extracting(Task::id).containsExactly(kept);
+    }
+
+    @Test
+    void aSecondRuntimeOnTheSameStateIsRefused() {
+        runtime = open();
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(this::open)
+                .isInstanceOf(dev.berth.api.FailedPreconditionException.class)
+                .hasMessageContaining(state.toString());
+    }
+}

@@ -1,0 +1,61 @@
+package dev.berth.runtime.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.oci.runtime.User;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RootfsUsersTest {
+    @TempDir
+    Path rootfs;
+
+    @Test
+    void numericUserNeedsNoRootfs() {
+        assertThat(RootfsUsers.resolve(null, "5:6")).isEqualTo(User.of(5, 6));
+        assertThat(RootfsUsers.resolve(null, "5")).isEqualTo(User.of(5, 0));
+        assertThat(RootfsUsers.resolve(null, "")).isEqualTo(User.of(0, 0));
+    }
+
+    @Test
+    void idsAboveUint32AreRejected() {
+        assertThatThrownBy(() -> RootfsUsers.resolve(null, "4294967296")).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("4294967296");
+        assertThat(RootfsUsers.resolve(null, "4294967295:0").uid()).isEqualTo(4294967295L);
+    }
+
+    @Test
+    void groupIdsMixNamesAndNumbers() throws IOException {
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.writeString(rootfs.resolve("etc/group"), "video:x:44:\n");
+
+        assertThat(RootfsUsers.groupIds(rootfs, List.of("video", "7"))).containsExactly(44L, 7L);
+        assertThatThrownBy(() -> RootfsUsers.groupIds(rootfs, List.of("disk")))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"disk\"");
+    }
+
+    @Test
+    void relativeSymlinksResolveWithinTheRoot() throws IOException {
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.createDirectories(rootfs.resolve("usr/share/base"));
+        Files.writeString(rootfs.resolve("usr/share/base/passwd"), "svc:x:300:301::/:/bin/sh\n");
+        Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("../usr/share/base/passwd"));
+
+        assertThat(RootfsUsers.resolve(rootfs, "svc")).isEqualTo(User.of(300, 301));
+    }
+
+    @Test
+    void symlinkLoopIsAnErrorNotAHang() throws IOException {
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/etc/passwd"));
+
+        assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "svc")).isInstanceOf(RuntimeException.class)
+                .hasMessageContaining("/etc/passwd");
+    }
+}

@@ -1,0 +1,40 @@
+package dev.berth.runtime.testing;
+
+import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskConfig;
+import dev.berth.runtime.TaskRuntime;
+import java.nio.file.Path;
+
+/**
+ * A second JVM for tests that kill one: opens a runtime on {@code args[0]} with the busybox rootfs
+ * {@code args[1]}, creates and starts one task per further argument {@code <namespace>/<id>:<kind>[:scoped]}
+ * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s), prints {@code TASK <id> <pid>} for each,
+ * then {@code READY}, and waits to be killed.
+ */
+public final class ChildRuntime {
+    private ChildRuntime() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        TaskRuntime runtime = TaskRuntime.builder().stateDir(Path.of(args[0])).build();
+        String rootfs = args[1];
+        for (int i = 2; i < args.length; i++) {
+            String[] parts = args[i].split(":");
+            String[] nsId = parts[0].split("/");
+            RuncSpec spec = switch (parts[1]) {
+                case "long" -> RuncSpec.of("sleep", "600");
+                case "exit5" -> RuncSpec.of("sh", "-c", "sleep 3; exit 5");
+                default -> throw new IllegalArgumentException(parts[1]);
+            };
+            Task task = runtime.create(TaskConfig.builder(nsId[1]).namespace(nsId[0])
+                    .spec(spec.root(rootfs).toJson())
+                    .sessionScoped(parts.length > 2 && parts[2].equals("scoped"))
+                    .build());
+            task.start();
+            System.out.println("TASK " + task.id() + " " + task.pid());
+        }
+        System.out.println("READY");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.berth.snapshot.internal;
+
+import dev.berth.api.Mount;
+import dev.berth.api.snapshot.Kind;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * containerd's native layout: {@code snapshots/<id>} is a full copy of the parent plus the snapshot's
+ * changes, exposed with bind mounts. A view of a parent needs no copy: it binds the parent read-only.
+ */
+final class NativeDriver implements StorageDriver {
+    private final Path snapshots;
+
+    NativeDriver(Path snapshots) {
+        this.snapshots = snapshots;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    @Override
+    public boolean needsDirectory(Kind kind, List<Long> parents) {
+        // Committed snapshots were active once, so they own a directory too.
+        return kind != Kind.VIEW || parents.isEmpty();
+    }
+
+    @Override
+    public void populate(Path dir, Kind kind, List<Long> parents) throws IOException {
+        if (!parents.isEmpty()) {
+            FileTrees.copyTree(layerDir(parents.get(0)), dir);
+        }
+    }
+
+    @Override
+    public List<Mount> mounts(long id, Kind kind, List<Long> parents) {
+        String rw = kind == Kind.VIEW ? "ro" : "rw";
+        Path source = parents.isEmpty() || kind == Kind.ACTIVE ? layerDir(id) : layerDir(parents.get(0));
+        return List.of(new Mount("bind", source.toString(), List.of(rw, "rbind")));
+    }
+
+    @Override
+    public Path layerDir(long id) {
+        return snapshots.resolve(Long.toString(id));
+    }
+}

@@ -1,0 +1,89 @@
+package dev.berth.snapshot.internal;
+
+import dev.berth.api.Mount;
+import dev.berth.snapshot.mount.MountException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Decides overlay's default mount options and whether overlay can be mounted on a given file system. */
+public final class OverlayProbe {
+    private static final Path INDEX_PARAM = Path.of("/sys/module/overlay/parameters/index");
+    private static final Path UID_MAP = Path.of("/proc/self/uid_map");
+
+    private OverlayProbe() {
+    }
+
+    /** Result of a probe: an empty {@code failure} means overlay works there. */
+    public record Result(String failure, List<String> defaultOptions) {
+    }
+
+    /**
+     * containerd's defaults: {@code index=off} when the kernel has the parameter (an index would tie
+     * each lower dir to one upper and break sharing layers), {@code userxattr} inside a user namespace
+     * (only {@code user.overlay.*} xattrs are writable there).
+     */
+    public static List<String> defaultOptions() {
+        List<String> out = new ArrayList<>();
+        if (Files.exists(INDEX_PARAM)) {
+            out.add("index=off");
+        }
+        if (inUserNamespace()) {
+            out.add("userxattr");
+        }
+        return out;
+    }
+
+    /** Whether this process runs in a user namespace other than the initial one. */
+    public static boolean inUserNamespace() {
+        try {
+            String map = Files.readString(UID_MAP, StandardCharsets.US_ASCII).trim();
+            return !map.matches("0\\s+0\\s+4294967295");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Mounts a two-layer overlay with an upper dir in a scratch directory under {@code dir}. */
+    public static Result probe(Path dir, List<String> options) {
+        Path scratch = null;
+        try {
+            Files.createDirectories(dir);
+            scratch = Files.createTempDirectory(dir, "overlay-probe-");
+            Path l1 = Files.createDirectory(scratch.resolve("l1"));
+            Path l2 = Files.createDirectory(scratch.resolve("l2"));
+            Path upper = Files.createDirectory(scratch.resolve("u"));
+            Path work = Files.createDirectory(scratch.resolve("w"));
+            Path merged = Files.createDirectory(scratch.resolve("m"));
+            Files.writeString(l1.resolve("a"), "a");
+            List<String> opts = new ArrayList<>(options);
+            opts.add("workdir=" + work);
+            opts.add("upperdir=" + upper);
+            opts.add("lowerdir=" + l2 + ":" + l1);
+            LinuxMounter.mount(new Mount("overlay", "overlay", opts), merged);
+            try {
+                if (!Files.exists(merged.resolve("a"))) {
+                    return new Result("overlay mounted at " + merged + " but does not show its lower layer", options);
+                }
+            } finally {
+                LinuxMounter.unmountAll(merged);
+            }
+            return new Result("", options);
+        } catch (MountException e) {
+            return new Result(e.getMessage(), options);
+        } catch (IOException | RuntimeException e) {
+            return new Result("overlay probe in " + dir + " failed: " + e, options);
+        } finally {
+            if (scratch != null) {
+                try {
+                    FileTrees.deleteTree(scratch);
+                } catch (IOException ignored) {
+                    // A leftover probe directory is harmless and named as such.
+                }
+            }
+        }
+    }
+}

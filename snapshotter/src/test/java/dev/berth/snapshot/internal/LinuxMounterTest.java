@@ -1,0 +1,50 @@
+package dev.berth.snapshot.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.Mount;
+import dev.berth.snapshot.mount.MountException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LinuxMounterTest {
+
+    @Test
+    void lowerdirListsSplitOnUnescapedColons() {
+        assertThat(LinuxMounter.splitLowerdirs("/a/1/fs:/a/2/fs")).containsExactly("/a/1/fs", "/a/2/fs");
+        assertThat(LinuxMounter.splitLowerdirs("/we\\:ird:/b")).containsExactly("/we:ird", "/b");
+    }
+
+    @Test
+    void mountTargetsAreConfinedToTheRoot() {
+        Path root = Path.of("/run/x/rootfs");
+
+        assertThat(LinuxMounter.targetOf(new Mount("bind", "/s", List.of()), root)).isEqualTo(root);
+        assertThat(LinuxMounter.targetOf(new Mount("bind", "/s", "/proc", List.of()), root))
+                .isEqualTo(root.resolve("proc"));
+        assertThatThrownBy(() -> LinuxMounter.targetOf(new Mount("bind", "/s", "../../etc", List.of()), root))
+                .isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("escapes");
+    }
+
+    @Test
+    void errnoValuesHaveTheirSymbolicNames() {
+        assertThat(Errno.name(1)).isEqualTo("EPERM");
+        assertThat(Errno.name(22)).isEqualTo("EINVAL");
+        assertThat(Errno.name(16)).isEqualTo("EBUSY");
+    }
+
+    @Test
+    void mountErrorsNameErrnoSyscallPathsAndType() {
+        MountException e = LinuxMounter.error("mount", 2, "/src", "/dst", "overlay", null);
+
+        assertThat(e.getMessage()).contains("mount", "ENOENT", "/src", "/dst", "overlay");
+        assertThat(e.errnoName()).isEqualTo("ENOENT");
+        assertThat(e.errno()).isEqualTo(2);
+        assertThat(e.syscall()).isEqualTo("mount");
+        assertThat(e.fstype()).isEqualTo("overlay");
+    }
+}
