@@ -125,17 +125,39 @@ public final class Container {
         return ns.berth().runtime().create(config);
     }
 
-    /** The container's task, if this JVM holds it. */
+    /**
+     * The container's task, if it has one: held by this JVM's runtime, or left by an earlier process, in
+     * which case the runtime is started to reconnect to it.
+     *
+     * @throws FailedPreconditionException if the task was left by a process that still holds the state
+     *         directory's runtime
+     */
     public Optional<Task> task() {
         var rt = ns.berth().runtimeIfStarted();
-        return rt == null ? Optional.empty() : rt.get(ns.name(), id);
+        if (rt == null) {
+            if (!Files.exists(bundle())) {
+                return Optional.empty();
+            }
+            try {
+                rt = ns.berth().runtime();
+            } catch (FailedPreconditionException e) {
+                throw new FailedPreconditionException("container " + id + " in namespace " + ns.name()
+                        + " has a task (bundle " + bundle() + ") held by another process: " + e.getMessage());
+            }
+        }
+        return rt.get(ns.name(), id);
+    }
+
+    private Path bundle() {
+        return ns.berth().stateDir().resolve("tasks").resolve(ns.name()).resolve(id);
     }
 
     /**
-     * Deletes the container and its snapshot. A stopped task this JVM holds is deleted first.
+     * Deletes the container and its snapshot. A stopped task is deleted first, also one an earlier process
+     * created.
      *
      * @throws FailedPreconditionException if the container's task is still running (or exists and is
-     *         held by another process)
+     *         held by another process's runtime)
      * @throws NotFoundException if the container does not exist
      */
     public void delete() {
@@ -148,12 +170,6 @@ public final class Container {
                         + " has a task that has not exited (pid " + t.pid() + "): kill and delete it first");
             }
             t.delete();
-        } else {
-            Path bundle = ns.berth().stateDir().resolve("tasks").resolve(ns.name()).resolve(id);
-            if (Files.exists(bundle)) {
-                throw new FailedPreconditionException("container " + id + " in namespace " + ns.name()
-                        + " has a task (bundle " + bundle + ") held by another process: delete the task first");
-            }
         }
         // snapshot first, as containerd's WithSnapshotCleanup: once the record is gone, so is its rootfs
         if (!record.snapshotKey().isEmpty()) {

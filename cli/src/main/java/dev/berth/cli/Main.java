@@ -86,6 +86,7 @@ public final class Main implements AutoCloseable {
             // as with ctr, options go before IMAGE: what follows belongs to the container's command
             cli.getSubcommands().get("run").setStopAtPositional(true);
             cli.getSubcommands().get("containers").getSubcommands().get("create").setStopAtPositional(true);
+            cli.getSubcommands().get("tasks").getSubcommands().get("exec").setStopAtPositional(true);
             cli.setOut(out);
             cli.setErr(err);
             cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -2,20 +2,26 @@ package dev.berth.cli;
 
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
-import dev.berth.api.NotFoundException;
-import dev.berth.api.NotImplementedException;
+import dev.berth.runtime.ExecConfig;
+import dev.berth.runtime.ExecProcess;
+import dev.berth.runtime.ExitStatus;
+import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskMetrics;
+import dev.berth.runtime.TaskProcess;
+import dev.berth.runtime.TaskStatus;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,73 +30,20 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code berth tasks}. A task belongs to the shim that runs it; this process holds the tasks it created.
- * Tasks another process created (e.g. {@code run -d}) are found through their bundles in the state
- * directory: their init pid is the one the shim recorded there.
+ * {@code berth tasks}. A task belongs to the shim that runs it; this process's task runtime reconnects to
+ * the tasks earlier processes (e.g. {@code run -d}) left in the state directory, so every subcommand works
+ * on them as on tasks created here.
  */
 @Command(name = "tasks", aliases = {"task", "t"}, description = "Manage tasks (running container processes)",
         subcommands = {TasksCommand.Ls.class, TasksCommand.Ps.class, TasksCommand.Kill.class,
-            TasksCommand.Pause.class, TasksCommand.Resume.class, TasksCommand.Rm.class})
+            TasksCommand.Exec.class, TasksCommand.Pause.class, TasksCommand.Resume.class,
+            TasksCommand.Metrics.class, TasksCommand.Rm.class})
 final class TasksCommand {
     @ParentCommand
     Main main;
 
-    /** What is known of a task: from this process's runtime, or from its bundle. */
-    record TaskView(String id, int pid, String status, Optional<Task> held) {
-    }
-
-    Path bundles() {
-        return main.berth().stateDir().resolve("tasks").resolve(main.namespace);
-    }
-
-    Map<String, TaskView> tasks() {
-        Map<String, TaskView> out = new TreeMap<>();
-        Path dir = bundles();
-        if (Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.list(dir)) {
-                s.filter(Files::isDirectory).forEach(b -> {
-                    int pid = initPid(b);
-                    out.put(b.getFileName().toString(),
-                            new TaskView(b.getFileName().toString(), pid, processStatus(pid), Optional.empty()));
-                });
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot list " + dir, e);
-            }
-        }
-        for (Task t : main.ns().tasks().list()) {
-            out.put(t.id(), new TaskView(t.id(), t.pid(), t.state().status().name(), Optional.of(t)));
-        }
-        return out;
-    }
-
-    TaskView task(String id) {
-        TaskView v = tasks().get(id);
-        if (v == null) {
-            throw new NotFoundException("task " + id + ": not found in namespace " + main.namespace);
-        }
-        return v;
-    }
-
-    private static int initPid(Path bundle) {
-        try {
-            return Integer.parseInt(Files.readString(bundle.resolve("init.pid")).trim());
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    /** RUNNING while the process exists and is not a zombie, else STOPPED; CREATED before it has a pid. */
-    static String processStatus(int pid) {
-        if (pid <= 0) {
-            return "CREATED";
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state == 'Z' || state == 'X' ? "STOPPED" : state == 'T' ? "PAUSED" : "RUNNING";
-        } catch (IOException | RuntimeException e) {
-            return "STOPPED";
-        }
+    Task task(String id) {
+        return main.ns().tasks().require(id);
     }
 
     abstract static class Sub implements Callable<Integer> {
@@ -104,13 +57,22 @@ final class TasksCommand {
         }
     }
 
+    /** A task that has not exited: the shim still answers for its processes. */
+    static Task running(Task t) {
+        TaskStatus status = t.state().status();
+        if (status == TaskStatus.STOPPED || status == TaskStatus.CREATED) {
+            throw new FailedPreconditionException("task " + t.id() + " is not running (" + status + ")");
+        }
+        return t;
+    }
+
     @Command(name = "ls", aliases = "list", description = "List tasks")
     static final class Ls extends Sub {
         @Override
         public Integer call() {
             Output.Table t = out().table("TASK", "PID", "STATUS");
-            for (TaskView v : parent.tasks().values()) {
-                t.row(v.id(), v.pid(), v.status());
+            for (Task task : parent.main.ns().tasks().list()) {
+                t.row(task.id(), task.pid(), task.state().status().name());
             }
             t.print();
             return 0;
@@ -123,46 +85,20 @@ final class TasksCommand {
         String id;
 
         @Override
-        public Integer call() throws IOException {
-            TaskView v = parent.task(id);
-            if (v.pid() <= 0 || v.status().equals("STOPPED")) {
-                throw new FailedPreconditionException("task " + id + " has no running processes");
-            }
-            Output.Table t = out().table("PID", "INFO");
-            for (int pid : cgroupPids(v.pid())) {
-                t.row(pid, command(pid));
+        public Integer call() {
+            Task task = running(parent.task(id));
+            Output.Table t = out().table("PID", "EXEC", "INFO");
+            for (TaskProcess p : task.pids()) {
+                t.row(p.pid(), p.execId().orElse(""), command(p.pid()));
             }
             t.print();
             return 0;
         }
 
-        /** Every process of the container is in its init process's cgroup (v2) or cgroup set (v1). */
-        private static List<Integer> cgroupPids(int initPid) throws IOException {
-            List<String> lines = Files.readAllLines(Path.of("/proc", Integer.toString(initPid), "cgroup"));
-            for (String line : lines) {
-                String[] parts = line.split(":", 3);
-                if (parts.length == 3 && (parts[0].equals("0") || parts[1].contains("pids"))) {
-                    Path base = parts[0].equals("0") ? Path.of("/sys/fs/cgroup") : Path.of("/sys/fs/cgroup/pids");
-                    Path procs = base.resolve(parts[2].substring(1)).resolve("cgroup.procs");
-                    if (Files.exists(procs)) {
-                        List<Integer> pids = new ArrayList<>();
-                        for (String p : Files.readAllLines(procs)) {
-                            if (!p.isBlank()) {
-                                pids.add(Integer.parseInt(p.trim()));
-                            }
-                        }
-                        pids.sort(null);
-                        return pids;
-                    }
-                }
-            }
-            return List.of(initPid);
-        }
-
         private static String command(int pid) {
             try {
                 byte[] cmd = Files.readAllBytes(Path.of("/proc", Integer.toString(pid), "cmdline"));
-                return new String(cmd, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ').trim();
+                return new String(cmd, StandardCharsets.UTF_8).replace('\0', ' ').trim();
             } catch (IOException e) {
                 return "-";
             }
@@ -179,27 +115,45 @@ final class TasksCommand {
         String id;
 
         @Override
-        public Integer call() throws IOException, InterruptedException {
+        public Integer call() {
             int sig = Signals.parse(signal);
-            TaskView v = parent.task(id);
-            if (v.held().isPresent()) {
-                v.held().get().kill(sig, all);
-                return 0;
-            }
-            if (v.pid() <= 0 || v.status().equals("STOPPED")) {
-                throw new FailedPreconditionException("task " + id + " is not running");
-            }
-            if (all) {
-                throw new NotImplementedException("kill --all of a task held by another process is not supported yet");
-            }
-            // the shim that owns the task reaps the process and records its exit status
-            Process p = new ProcessBuilder("kill", "-s", Integer.toString(sig), Integer.toString(v.pid()))
-                    .redirectErrorStream(true).start();
-            String msg = new String(p.getInputStream().readAllBytes()).trim();
-            if (p.waitFor() != 0) {
-                throw new FailedPreconditionException("cannot signal task " + id + " (pid " + v.pid() + "): " + msg);
-            }
+            running(parent.task(id)).kill(sig, all);
             return 0;
+        }
+    }
+
+    @Command(name = "exec", description = "Run a process in a running task; exits with the process's exit code")
+    static final class Exec extends Sub {
+        @Option(names = "--exec-id", required = true, paramLabel = "X", description = "Id of the new process")
+        String execId;
+        @Option(names = {"-t", "--tty"}, description = "Give the process a terminal")
+        boolean tty;
+        @Option(names = "--cwd", paramLabel = "DIR", description = "Working directory in the container")
+        String cwd;
+        @Option(names = "--env", paramLabel = "K=V", description = "Set an environment variable")
+        List<String> env = new ArrayList<>();
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "CMD", description = "Command and arguments")
+        List<String> command = new ArrayList<>();
+
+        @Override
+        public Integer call() throws InterruptedException {
+            Task task = running(parent.task(id));
+            ExecConfig.Builder config = ExecConfig.builder(execId).args(command).terminal(tty).stdio(Stdio.inherit());
+            env.forEach(config::env);
+            if (cwd != null) {
+                config.cwd(cwd);
+            }
+            ExitStatus status;
+            try (ExecProcess p = task.exec(config.build())) {
+                p.start();
+                p.waitFor();
+                System.out.flush();
+                System.err.flush();
+                status = p.delete();
+            }
+            return status.code();
         }
     }
 
@@ -210,7 +164,8 @@ final class TasksCommand {
 
         @Override
         public Integer call() {
-            throw new NotImplementedException("tasks pause: the runtime does not support pause yet");
+            running(parent.task(id)).pause();
+            return 0;
         }
     }
 
@@ -221,7 +176,86 @@ final class TasksCommand {
 
         @Override
         public Integer call() {
-            throw new NotImplementedException("tasks resume: the runtime does not support resume yet");
+            parent.task(id).resume();
+            return 0;
+        }
+    }
+
+    @Command(name = "metrics", aliases = "metric", description = "Show a task's resource usage (from its cgroup)")
+    static final class Metrics extends Sub {
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+
+        @Override
+        public Integer call() {
+            TaskMetrics m = running(parent.task(id)).stats();
+            Output out = out();
+            if (out.json()) {
+                out.printJson(json(id, m));
+                return 0;
+            }
+            Output.Table t = out.table("METRIC", "VALUE");
+            t.row("cgroup", "v" + m.cgroupVersion());
+            t.row("memory.usage", m.memory().usage());
+            t.row("memory.limit", limit(m.memory().limit()));
+            t.row("memory.max_usage", m.memory().maxUsage());
+            t.row("memory.cache", m.memory().cache());
+            t.row("memory.rss", m.memory().rss());
+            t.row("memory.swap", m.memory().swap());
+            t.row("memory.oom_events", m.memory().oomEvents());
+            t.row("cpu.usage_ns", m.cpu().usage().toNanos());
+            t.row("cpu.user_ns", m.cpu().user().toNanos());
+            t.row("cpu.kernel_ns", m.cpu().kernel().toNanos());
+            t.row("cpu.throttled_periods", m.cpu().throttledPeriods());
+            t.row("pids.current", m.pids().current());
+            t.row("pids.limit", limit(m.pids().limit()));
+            t.row("blkio.read_bytes", m.blockIo().readBytes());
+            t.row("blkio.write_bytes", m.blockIo().writeBytes());
+            t.print();
+            return 0;
+        }
+
+        private static String limit(OptionalLong l) {
+            return l.isPresent() ? Long.toString(l.getAsLong()) : "max";
+        }
+
+        private static Map<String, Object> json(String id, TaskMetrics m) {
+            Map<String, Object> memory = new LinkedHashMap<>();
+            memory.put("usage", m.memory().usage());
+            memory.put("limit", m.memory().limit().isPresent() ? m.memory().limit().getAsLong() : null);
+            memory.put("max_usage", m.memory().maxUsage());
+            memory.put("cache", m.memory().cache());
+            memory.put("rss", m.memory().rss());
+            memory.put("swap", m.memory().swap());
+            memory.put("oom_events", m.memory().oomEvents());
+            memory.put("oom_kills", m.memory().oomKills());
+            Map<String, Object> cpu = new LinkedHashMap<>();
+            cpu.put("usage_ns", nanos(m.cpu().usage()));
+            cpu.put("user_ns", nanos(m.cpu().user()));
+            cpu.put("kernel_ns", nanos(m.cpu().kernel()));
+            cpu.put("periods", m.cpu().periods());
+            cpu.put("throttled_periods", m.cpu().throttledPeriods());
+            cpu.put("throttled_ns", nanos(m.cpu().throttled()));
+            Map<String, Object> pids = new LinkedHashMap<>();
+            pids.put("current", m.pids().current());
+            pids.put("limit", m.pids().limit().isPresent() ? m.pids().limit().getAsLong() : null);
+            Map<String, Object> blkio = new LinkedHashMap<>();
+            blkio.put("read_bytes", m.blockIo().readBytes());
+            blkio.put("write_bytes", m.blockIo().writeBytes());
+            blkio.put("read_ops", m.blockIo().readOps());
+            blkio.put("write_ops", m.blockIo().writeOps());
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("id", id);
+            all.put("cgroup_version", m.cgroupVersion());
+            all.put("memory", memory);
+            all.put("cpu", cpu);
+            all.put("pids", pids);
+            all.put("blkio", blkio);
+            return all;
+        }
+
+        private static long nanos(Duration d) {
+            return d.toNanos();
         }
     }
 
@@ -234,12 +268,7 @@ final class TasksCommand {
 
         @Override
         public Integer call() {
-            TaskView v = parent.task(id);
-            if (v.held().isEmpty()) {
-                throw new NotImplementedException("task " + id + " is held by its shim for another process; "
-                        + "deleting it from here needs shim reconnection, which the runtime does not offer yet");
-            }
-            var status = v.held().get().delete(force);
+            var status = parent.task(id).delete(force);
             out().line(id + " exited " + status.code());
             return 0;
         }

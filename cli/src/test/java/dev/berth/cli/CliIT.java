@@ -138,6 +138,67 @@ class CliIT {
 
     @Test
     @Order(5)
+    void tasksOfADetachedRunAreReachedFromLaterProcesses() throws Exception {
+        Result run = berth("run", "-d", BUSYBOX, "sleeper", "sleep", "30");
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        int initPid = 0;
+        boolean removed = false;
+        try {
+            Result ls = berth("tasks", "ls");
+            assertThat(ls.stdout()).containsPattern("sleeper\\s+\\d+\\s+RUNNING");
+            initPid = Integer.parseInt(ls.stdout().lines().filter(l -> l.startsWith("sleeper")).findFirst()
+                    .orElseThrow().split("\\s+")[1]);
+
+            Result exec = berth("tasks", "exec", "--exec-id", "e1", "sleeper", "echo", "hi");
+            assertThat(exec.exitCode()).as(exec.stderr()).isZero();
+            assertThat(exec.stdout()).isEqualTo("hi\n");
+            Result failing = berth("tasks", "exec", "--exec-id", "e2", "sleeper", "sh", "-c", "exit 3");
+            assertThat(failing.exitCode()).as("exec's exit code").isEqualTo(3);
+
+            Result ps = berth("tasks", "ps", "sleeper");
+            assertThat(ps.exitCode()).as(ps.stderr()).isZero();
+            assertThat(ps.stdout()).contains(Integer.toString(initPid)).contains("sleep 30");
+
+            assertThat(berth("tasks", "pause", "sleeper").exitCode()).isZero();
+            assertThat(berth("tasks", "ls").stdout()).containsPattern("sleeper\\s+\\d+\\s+PAUSED");
+            assertThat(berth("tasks", "resume", "sleeper").exitCode()).isZero();
+            assertThat(berth("tasks", "ls").stdout()).containsPattern("sleeper\\s+\\d+\\s+RUNNING");
+
+            Result metrics = berth("tasks", "metrics", "sleeper");
+            assertThat(metrics.exitCode()).as(metrics.stderr()).isZero();
+            assertThat(metrics.stdout()).containsPattern("memory\\.usage\\s+[1-9]\\d*")
+                    .containsPattern("pids\\.current\\s+1\\n");
+            JsonNode json = new ObjectMapper().readTree(berth("--json", "tasks", "metrics", "sleeper").stdout());
+            assertThat(json.at("/memory/usage").asLong()).isPositive();
+            assertThat(json.at("/pids/current").asLong()).isEqualTo(1);
+
+            Result busy = berth("containers", "rm", "sleeper");
+            assertThat(busy.exitCode()).as("a running task keeps its container").isEqualTo(1);
+            assertThat(busy.stderr()).contains("sleeper").contains("kill");
+
+            Result kill = berth("tasks", "kill", "-s", "KILL", "sleeper");
+            assertThat(kill.exitCode()).as(kill.stderr()).isZero();
+            assertThat(berth("tasks", "ls").stdout()).containsPattern("sleeper\\s+\\d+\\s+STOPPED");
+
+            Result rm = berth("tasks", "rm", "sleeper");
+            assertThat(rm.exitCode()).as(rm.stderr()).isZero();
+            assertThat(rm.stdout()).isEqualTo("sleeper exited 137\n");
+            removed = true;
+        } finally {
+            if (!removed) {
+                berth("tasks", "rm", "-f", "sleeper");
+            }
+        }
+        assertThat(berth("containers", "rm", "sleeper").exitCode()).isZero();
+
+        assertThat(berth("tasks", "ls").stdout().lines().toList()).as("only the header").hasSize(1);
+        assertThat(berth("containers", "ls", "-q").stdout()).isEmpty();
+        assertThat(state.resolve("tasks/default/sleeper")).doesNotExist();
+        assertThat(Path.of("/proc", Integer.toString(initPid))).doesNotExist();
+    }
+
+    @Test
+    @Order(6)
     void contentAndSnapshotsShowWhatTheImageHolds() throws Exception {
         List<String> digests = berth("content", "ls", "-q").stdout().lines().toList();
         assertThat(digests).hasSize(3).allMatch(d -> d.startsWith("sha256:"));
@@ -152,7 +213,7 @@ class CliIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void namespacesAreSeparateAndListed() throws Exception {
         assertThat(berth("-n", "other", "images", "ls", "-q").stdout()).isEmpty();
         assertThat(berth("ns", "create", "other", "team=x").exitCode()).isZero();
@@ -162,7 +223,7 @@ class CliIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void gcKeepsWhatTheImageReferencesAndRmFreesIt() throws Exception {
         Result gc = berth("gc");
         assertThat(gc.exitCode()).isZero();
@@ -174,7 +235,7 @@ class CliIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void errorsExitOneWithOneLineNamingTheProblem() throws Exception {
         Result r = berth("images", "rm", "nosuch:1");
 

@@ -1,5 +1,7 @@
 package dev.berth.content;
 
+import dev.berth.testing.ChildJvm;
+import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +25,7 @@ class CrossProcessLockIT {
 
     @Test
     void aWriterInAnotherJvmMakesTheRefUnavailableHere() throws Exception {
-        try (ChildJvm child = ChildJvm.start("hold", root.toString(), "shared-ref");
+        try (ChildJvm child = ChildJvm.start(IngestChild.class, List.of(), "hold", root.toString(), "shared-ref");
              LocalContentStore store = LocalContentStore.open(root)) {
             child.awaitLine("HOLDING", TIMEOUT);
             assertThatThrownBy(() -> store.writer("shared-ref", null))
@@ -47,7 +49,7 @@ class CrossProcessLockIT {
         try (LocalContentStore store = LocalContentStore.open(root);
              Writer mine = store.writer("mine", null)) {
             mine.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
-            try (ChildJvm child = ChildJvm.start("try-writer", root.toString(), "mine")) {
+            try (ChildJvm child = ChildJvm.start(IngestChild.class, List.of(), "try-writer", root.toString(), "mine")) {
                 assertThat(child.awaitLine("UNAVAILABLE", TIMEOUT))
                         .contains("ref mine locked").contains("process " + ProcessHandle.current().pid());
             }
@@ -56,7 +58,7 @@ class CrossProcessLockIT {
 
     @Test
     void aKilledHolderReleasesTheRefAndOpenWriterPicksItUp() throws Exception {
-        try (ChildJvm child = ChildJvm.start("hold", root.toString(), "orphan");
+        try (ChildJvm child = ChildJvm.start(IngestChild.class, List.of(), "hold", root.toString(), "orphan");
              LocalContentStore store = LocalContentStore.open(root)) {
             child.awaitLine("HOLDING", TIMEOUT);
             CompletableFuture<Writer> waiting = CompletableFuture.supplyAsync(

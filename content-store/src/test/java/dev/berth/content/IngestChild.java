@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
- * The other process in the fault tests, started by {@link ChildJvm}. Reports progress on stdout, one
+ * The other process in the fault tests, started by {@link dev.berth.testing.ChildJvm}. Reports progress on stdout, one
  * line per event, so the parent can act at the right moment.
  *
  * <pre>

@@ -1,5 +1,6 @@
 package dev.berth.content;
 
+import dev.berth.testing.ChildJvm;
 import static dev.berth.content.ContentStoreInvariants.assertEveryBlobIsComplete;
 import static dev.berth.content.ContentStoreInvariants.blobFiles;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +29,7 @@ class IngestCrashIT {
         PseudoRandomBlob blob = new PseudoRandomBlob(21, 96L << 20);
         Descriptor desc = blob.descriptor();
         long fast = 40L << 20;
-        try (ChildJvm child = ChildJvm.start("write-slowly", root.toString(), "layer", Long.toString(blob.size()),
+        try (ChildJvm child = ChildJvm.start(IngestChild.class, List.of(), "write-slowly", root.toString(), "layer", Long.toString(blob.size()),
                 Long.toString(blob.seed()), Long.toString(fast))) {
             child.awaitLine("OFFSET", TIMEOUT);
             child.kill();
@@ -95,7 +96,7 @@ class IngestCrashIT {
     }
 
     private ChildJvm commitAndHaltAt(String point, PseudoRandomBlob blob) throws Exception {
-        ChildJvm child = ChildJvm.start(List.of(FaultInjection.PROPERTY + "=" + point), "commit", root.toString(),
+        ChildJvm child = ChildJvm.start(IngestChild.class, List.of("-D" + FaultInjection.PROPERTY + "=" + point), "commit", root.toString(),
                 "layer", Long.toString(blob.size()), Long.toString(blob.seed()));
         child.awaitLine("WRITTEN", TIMEOUT);
         return child;

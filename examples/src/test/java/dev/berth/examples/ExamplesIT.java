@@ -84,6 +84,19 @@ class ExamplesIT {
     }
 
     @Test
+    void execIntoTaskPrintsTheExecsOutputAndLeavesNoTask() throws Exception {
+        String out = run(ExecIntoTask.class);
+
+        assertThat(out).contains("exec output: hello from exec-example\n").contains("exec exit code: 0\n")
+                .contains(" (init)").endsWith("removed exec-example\n");
+        assertThat(state.resolve("tasks/default/exec-example")).doesNotExist();
+        try (var berth = dev.berth.Berth.builder().root(root).stateDir(state).build()) {
+            assertThat(berth.tasks().list()).isEmpty();
+            assertThat(berth.containers().list()).isEmpty();
+        }
+    }
+
+    @Test
     void demoImageArchiveImportsAndGreets() throws Exception {
         Path archive = root.resolve("demo.tar");
         run(DemoImage.class, archive.toString());

@@ -69,11 +69,16 @@ final class Fixture implements AutoCloseable {
 
     /** Overwrites a committed blob on disk (simulating corruption): same size, one byte flipped. */
     void corrupt(Digest digest) {
+        corrupt(digest, -1);
+    }
+
+    /** Flips the byte at {@code offset} of a stored blob (the middle one if negative). */
+    void corrupt(Digest digest, int offset) {
         Path blob = store.root().resolve("blobs").resolve(digest.algorithm()).resolve(digest.hex());
         try {
             blob.toFile().setWritable(true);
             byte[] bytes = Files.readAllBytes(blob);
-            bytes[bytes.length / 2] ^= 0x5a;
+            bytes[offset < 0 ? bytes.length / 2 : offset] ^= 0x5a;
             Files.write(blob, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

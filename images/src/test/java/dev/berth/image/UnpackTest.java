@@ -203,6 +203,19 @@ class UnpackTest {
     }
 
     @Test
+    void uncompressedLayerWithACorruptTarHeaderIsRejectedAsABlobMismatch() {
+        TestImage img = threeLayers(Compression.NONE, Compression.NONE, Compression.NONE);
+        f.add("x:1", img);
+        f.corrupt(img.layers().get(1).digest(), 0);
+        assertThatThrownBy(() -> f.service.unpack("x:1"))
+                .isInstanceOfSatisfying(BlobMismatchException.class,
+                        e -> assertThat(e.blob()).isEqualTo(img.layers().get(1).digest()))
+                .hasMessageContaining("layer 1 of x:1");
+        assertThat(Fixture.uncommitted(sn)).isEmpty();
+        assertThat(sn.list()).hasSize(1);
+    }
+
+    @Test
     void missingLayerBlobIsNotFoundAndLeavesNoSnapshot() {
         TestImage img = threeLayers(Compression.GZIP, Compression.GZIP, Compression.GZIP);
         f.add("x:1", img);

@@ -33,12 +33,14 @@ public final class PullBench {
         int pairs = Integer.parseInt(args[0]);
         Path archive = Path.of(args[1]);
         Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-pull-bench-");
-        TestRegistry registry = TestRegistry.create(base.resolve("registry")).start();
+        String sharedRegistry = System.getProperty("bench.registry"); // host:port of bench/run's registry
+        TestRegistry registry = sharedRegistry != null ? null : TestRegistry.create(base.resolve("registry")).start();
         Containerd ctd = null;
         try {
-            String ref = registry.host() + "/bench/debian:bookworm";
+            String host = registry != null ? registry.host() : sharedRegistry;
+            String ref = host + "/bench/debian:bookworm";
             seed(archive, base.resolve("seed"), ref);
-            System.out.printf("registry pid %d at %s, image %s%n", registry.pid(), registry.host(), ref);
+            System.out.printf("registry %s, image %s%n", host, ref);
             if (pairs == 0) { // profiling aid: Berth only
                 for (int i = 0; i < 3; i++) {
                     System.out.printf("berth %.3f s%n", berth(ref, base));
@@ -53,6 +55,8 @@ public final class PullBench {
                 b.add(berth(ref, base));
                 c.add(ctd.pullOnce(ref, i + 1));
                 System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
+                // machine-readable, collected by bench/run
+                System.out.printf("BENCH pull berth %.4f%nBENCH pull containerd %.4f%n", b.get(i), c.get(i));
             }
             double mb = median(b);
             double mc = median(c);
@@ -63,7 +67,9 @@ public final class PullBench {
             if (ctd != null) {
                 ctd.stop();
             }
-            registry.close();
+            if (registry != null) {
+                registry.close();
+            }
             deleteTree(base);
         }
     }
@@ -143,6 +149,10 @@ public final class PullBench {
         }
 
         static Containerd start(Path dir) throws Exception {
+            String shared = System.getProperty("bench.containerd"); // bench/run's one containerd for every workload
+            if (shared != null) {
+                return new Containerd(null, shared);
+            }
             Files.createDirectories(dir);
             String socket = dir.resolve("c.sock").toString();
             String config = """
@@ -206,6 +216,9 @@ public final class PullBench {
         }
 
         void stop() throws InterruptedException {
+            if (process == null) {
+                return; // shared: its owner stops it
+            }
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

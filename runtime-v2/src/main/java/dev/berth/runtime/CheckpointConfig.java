@@ -52,4 +52,72 @@ public record CheckpointConfig(Path imageDir, Optional<Path> workDir, boolean ex
         return new CheckpointConfig(imageDir, workDir, newExit, openTcp, externalUnixSockets, terminal, fileLocks,
                 emptyNamespaces, cgroupsMode);
     }
+
+    /** A builder for a checkpoint into {@code imageDir}. */
+    public static Builder builder(Path imageDir) {
+        return new Builder(imageDir);
+    }
+
+    /** Collects the options; {@link #build()} validates them. */
+    public static final class Builder {
+        private final Path imageDir;
+        private Path workDir;
+        private boolean exit;
+        private boolean openTcp;
+        private boolean externalUnixSockets;
+        private boolean terminal;
+        private boolean fileLocks;
+        private List<String> emptyNamespaces = List.of();
+        private String cgroupsMode = "";
+
+        private Builder(Path imageDir) {
+            this.imageDir = Objects.requireNonNull(imageDir, "imageDir");
+        }
+
+        public Builder workDir(Path workDir) {
+            this.workDir = Objects.requireNonNull(workDir, "workDir");
+            return this;
+        }
+
+        public Builder exit(boolean exit) {
+            this.exit = exit;
+            return this;
+        }
+
+        public Builder openTcp(boolean openTcp) {
+            this.openTcp = openTcp;
+            return this;
+        }
+
+        public Builder externalUnixSockets(boolean externalUnixSockets) {
+            this.externalUnixSockets = externalUnixSockets;
+            return this;
+        }
+
+        public Builder terminal(boolean terminal) {
+            this.terminal = terminal;
+            return this;
+        }
+
+        public Builder fileLocks(boolean fileLocks) {
+            this.fileLocks = fileLocks;
+            return this;
+        }
+
+        public Builder emptyNamespaces(List<String> namespaces) {
+            this.emptyNamespaces = List.copyOf(namespaces);
+            return this;
+        }
+
+        public Builder cgroupsMode(String mode) {
+            this.cgroupsMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** @throws InvalidArgumentException for a relative directory or an unknown cgroups mode */
+        public CheckpointConfig build() {
+            return new CheckpointConfig(imageDir, Optional.ofNullable(workDir), exit, openTcp, externalUnixSockets,
+                    terminal, fileLocks, emptyNamespaces, cgroupsMode);
+        }
+    }
 }

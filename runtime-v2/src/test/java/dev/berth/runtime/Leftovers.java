@@ -57,6 +57,17 @@ final class Leftovers {
         return pids;
     }
 
+    /** Whether {@code pid} is a live process (not gone, not a zombie waiting to be reaped). */
+    static boolean isRunning(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Cgroup directories runc would create for {@code id} by default, in every v1 hierarchy. */
     static List<Path> cgroupsNamed(String id) throws IOException {
         List<Path> found = new ArrayList<>();

@@ -163,12 +163,13 @@ class ReconnectIT {
         assertThat(alive.delete().code()).isEqualTo(137);
         assertThat(exits.delete().code()).isEqualTo(5);
         // The bundle whose shim was gone was cleaned up with the shim's delete action, and announced.
-        assertThat(eventsOf(shimKilled)).extracting(Envelope::topic).containsExactly("/tasks/exit", "/tasks/delete");
+        await().atMost(AWAIT).untilAsserted(() -> assertThat(eventsOf(shimKilled)).extracting(Envelope::topic)
+                .containsExactly("/tasks/exit", "/tasks/delete"));
         assertThat(eventsOf(shimKilled).get(0).event()).isInstanceOfSatisfying(TaskEvent.Exit.class, e -> {
             assertThat(e.exitStatus()).isEqualTo(137);
             assertThat(e.pid()).isEqualTo(pids.get(shimKilled));
         });
-        assertThat(ProcessHandle.of(pids.get(shimKilled))).as("container of the dead shim").isEmpty();
+        assertThat(Leftovers.isRunning(pids.get(shimKilled))).as("container of the dead shim").isFalse();
     }
 
     @Test
@@ -183,10 +184,10 @@ class ReconnectIT {
 
         assertThat(task.waitFor(AWAIT)).as("exit after the shim died")
                 .hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(137));
-        assertThat(ProcessHandle.of(task.pid())).as("the container died with its shim's cleanup").isEmpty();
+        await("the container dies with its shim's cleanup").atMost(AWAIT).until(() -> !Leftovers.isRunning(task.pid()));
         assertThat(task.delete().code()).isEqualTo(137);
-        assertThat(eventsOf(id)).extracting(Envelope::topic)
-                .containsSubsequence("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete");
+        await().atMost(AWAIT).untilAsserted(() -> assertThat(eventsOf(id)).extracting(Envelope::topic)
+                .containsSubsequence("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"));
     }
 
     @Test
@@ -197,16 +198,15 @@ class ReconnectIT {
 
         sigkill(children.get(0));
 
-        await().atMost(AWAIT).until(() -> Leftovers.shimProcesses(scoped).isEmpty()
-                && ProcessHandle.of(pids.get(scoped)).isEmpty()
-                && Files.notExists(state.resolve("tasks").resolve(NS).resolve(scoped)));
-        Leftovers.assertNone(state, NS, scoped);
-        assertThat(ProcessHandle.of(pids.get(kept))).as("a task without the option survives").isPresent();
+        // The watcher removes its session directory last, when it is done.
         await().atMost(AWAIT).until(() -> {
             try (var sessions = Files.list(state.resolve("reaper"))) {
                 return sessions.noneMatch(Files::isDirectory);
             }
         });
+        assertThat(Leftovers.isRunning(pids.get(scoped))).isFalse();
+        Leftovers.assertNone(state, NS, scoped);
+        assertThat(Leftovers.isRunning(pids.get(kept))).as("a task without the option survives").isTrue();
         runtime = open();
         assertThat(runtime.tasks()).extracting(Task::id).containsExactly(kept);
     }
@@ -227,9 +227,36 @@ class ReconnectIT {
         runtime.close();
 
         Leftovers.assertNone(state, NS, scoped);
-        assertThat(ProcessHandle.of(scopedPid)).isEmpty();
+        assertThat(Leftovers.isRunning(scopedPid)).isFalse();
         runtime = open();
         assertThat(runtime.tasks()).extracting(Task::id).containsExactly(kept);
+    }
+
+    @Test
+    void aSessionWhoseWatcherDiedTooIsReapedByTheNextRuntime() throws Exception {
+        runtime = open();
+        String id = newId();
+        Task task = runtime.create(TaskConfig.builder(id).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        task.start();
+        int pid = task.pid();
+        String shim = Files.readString(task.bundle().resolve("shim-binary-path"));
+        runtime.close();
+        // As if the JVM and its watcher had both been SIGKILLed: a session naming a dead watcher.
+        java.lang.Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Path session = Files.createDirectories(state.resolve("reaper").resolve(UUID.randomUUID().toString()));
+        Files.writeString(session.resolve("watcher"), Long.toString(gone.pid()));
+        Files.writeString(session.resolve(NS + "@" + id + ".task"), String.join("\n", NS, id,
+                task.bundle().toString(), shim, state.resolve("berth.sock").toString(),
+                state.resolve("fifo").resolve(NS).resolve(id).toString(), "0") + "\n");
+
+        runtime = open();
+
+        assertThat(runtime.tasks()).isEmpty();
+        assertThat(Leftovers.isRunning(pid)).isFalse();
+        assertThat(session).doesNotExist();
+        Leftovers.assertNone(state, NS, id);
     }
 
     @Test

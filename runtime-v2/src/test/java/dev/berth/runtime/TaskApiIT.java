@@ -296,7 +296,8 @@ class TaskApiIT {
         assertThat(oom.await(AWAIT.toSeconds(), TimeUnit.SECONDS)).as("OOM listener called").isTrue();
         assertThat(task.oomEvents()).isPositive();
         assertThat(exit.code()).as("the shell's status: tail was killed").isEqualTo(137);
-        assertThat(eventsOf(id)).extracting(Envelope::event).contains(new TaskEvent.Oom(id));
+        await().atMost(AWAIT).untilAsserted(() ->
+                assertThat(eventsOf(id)).extracting(Envelope::event).contains(new TaskEvent.Oom(id)));
     }
 
     @Nested
@@ -392,7 +393,8 @@ class TaskApiIT {
                 try {
                     java.lang.Process p = new ProcessBuilder("criu", "check").redirectErrorStream(true).start();
                     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-                    problem = p.waitFor() == 0 ? "" : out.lines().reduce((a, b) -> b).orElse("criu check failed");
+                    problem = p.waitFor() == 0 ? "" : "criu check: " + String.join("; ",
+                            out.lines().filter(l -> l.startsWith("Error")).toList());
                 } catch (Exception e) {
                     problem = "criu not runnable: " + e.getMessage();
                 }

@@ -39,6 +39,42 @@ class TaskConfigTest {
     }
 
     @Test
+    void terminalFlagIsWrittenIntoTheSpecsProcess() throws Exception {
+        String spec = "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":false,\"args\":[\"sh\"]}}";
+
+        TaskConfig withTty = TaskConfig.builder("t").spec(spec).terminal(true).build();
+        TaskConfig without = TaskConfig.builder("t").spec(spec).build();
+
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(json.readTree(withTty.spec()).at("/process/terminal").asBoolean()).isTrue();
+        assertThat(json.readTree(withTty.spec()).at("/process/args/0").asText()).isEqualTo("sh");
+        assertThat(without.spec()).as("an agreeing spec is kept byte for byte")
+                .isEqualTo(spec.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void restoreDirectoryMustBeAbsolute() {
+        assertThatThrownBy(() -> TaskConfig.builder("t").restoreFrom(Path.of("images")))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("images");
+        assertThatThrownBy(() -> CheckpointConfig.to(Path.of("images")))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("images");
+        assertThatThrownBy(() -> CheckpointConfig.builder(Path.of("/images")).cgroupsMode("loose").build())
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("loose");
+    }
+
+    @Test
+    void optionsSurviveToBuilder() {
+        TaskConfig config = TaskConfig.builder("t").spec("{\"ociVersion\":\"1.0.2\"}").sessionScoped(true)
+                .privateCgroup2(true).restoreFrom(Path.of("/images")).build();
+
+        TaskConfig copy = config.toBuilder().build();
+
+        assertThat(copy.sessionScoped()).isTrue();
+        assertThat(copy.privateCgroup2()).isTrue();
+        assertThat(copy.restoreFrom()).contains(Path.of("/images"));
+    }
+
+    @Test
     void stdioFileMustBeAbsolute() {
         assertThatThrownBy(() -> Stdio.file(Path.of("relative.log"))).isInstanceOf(InvalidArgumentException.class);
     }

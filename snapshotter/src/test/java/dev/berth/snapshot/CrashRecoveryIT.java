@@ -1,5 +1,7 @@
 package dev.berth.snapshot;
 
+import dev.berth.testing.ChildJvm;
+import java.time.Duration;
 import static dev.berth.snapshot.RootInspector.assertEveryRecordHasItsDirectory;
 import static dev.berth.snapshot.RootInspector.assertNoLeftovers;
 import static dev.berth.snapshot.RootInspector.entries;
@@ -44,8 +46,8 @@ class CrashRecoveryIT extends MountingTestBase {
     }
 
     private void runUntilHalt(String crashAt, String type, String... command) throws Exception {
-        try (ChildJvm child = ChildJvm.start(crashAt, type, root, command)) {
-            assertThat(child.waitFor(60)).as("exit of child halted at " + crashAt + ": " + child.output())
+        try (ChildJvm child = SnapshotterWorker.launch(crashAt, type, root, command)) {
+            assertThat(child.waitForExit(Duration.ofSeconds(60))).as("exit of child halted at " + crashAt + ": " + child.output())
                     .isEqualTo(HALTED);
         }
     }
@@ -134,15 +136,16 @@ class CrashRecoveryIT extends MountingTestBase {
         commitBase("overlay");
         Random random = new Random();
         for (int round = 0; round < 3; round++) {
-            try (ChildJvm child = ChildJvm.start(null, "overlay", root, "churn", "base")) {
-                child.awaitLine("iter 2", 60);
+            try (ChildJvm child = SnapshotterWorker.launch(null, "overlay", root, "churn", "base")) {
+                child.awaitLine("iter 2", Duration.ofSeconds(60));
                 Thread.sleep(random.nextInt(150));
                 child.kill();
             }
             try (Snapshotter s = open("overlay")) {
                 assertEveryRecordHasItsDirectory(root);
-                assertThat(s.list("kind==View")).isEmpty();
-                for (var info : s.list("kind==Active")) {
+                // A kill between the worker's view() and remove() legitimately leaves a view behind: it is
+                // a complete record with its directory (checked above), so it is removed like an active one.
+                for (var info : s.list("kind==View", "kind==Active")) {
                     s.remove(info.name());
                 }
                 s.cleanup();

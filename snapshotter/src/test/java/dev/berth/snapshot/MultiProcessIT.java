@@ -1,5 +1,7 @@
 package dev.berth.snapshot;
 
+import dev.berth.testing.ChildJvm;
+import java.time.Duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.snapshot.Kind;
@@ -24,13 +26,13 @@ class MultiProcessIT extends MountingTestBase {
             s.commit("base", "b");
         }
 
-        try (ChildJvm one = ChildJvm.start(null, "overlay", root, "race", "one", "" + ROUNDS, "base", go.toString());
-             ChildJvm two = ChildJvm.start(null, "overlay", root, "race", "two", "" + ROUNDS, "base", go.toString())) {
-            one.awaitLine("ready", 60);
-            two.awaitLine("ready", 60);
+        try (ChildJvm one = SnapshotterWorker.launch(null, "overlay", root, "race", "one", "" + ROUNDS, "base", go.toString());
+             ChildJvm two = SnapshotterWorker.launch(null, "overlay", root, "race", "two", "" + ROUNDS, "base", go.toString())) {
+            one.awaitLine("ready", Duration.ofSeconds(60));
+            two.awaitLine("ready", Duration.ofSeconds(60));
             Files.createFile(go);
-            assertThat(one.waitFor(120)).as("worker one: " + one.output()).isZero();
-            assertThat(two.waitFor(120)).as("worker two: " + two.output()).isZero();
+            assertThat(one.waitForExit(Duration.ofSeconds(120))).as("worker one: " + one.output()).isZero();
+            assertThat(two.waitForExit(Duration.ofSeconds(120))).as("worker two: " + two.output()).isZero();
 
             List<String> outcomes = new ArrayList<>(one.output());
             outcomes.addAll(two.output());

@@ -3,9 +3,12 @@ package dev.berth.snapshot;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.Mount;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.testing.ChildJvm;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,6 +17,20 @@ import java.util.List;
  */
 public final class SnapshotterWorker {
     private SnapshotterWorker() {
+    }
+
+    /**
+     * Starts a worker in its own JVM. Its temp files (native libraries that sqlite-jdbc and jffi unpack,
+     * which a killed JVM cannot delete) go to {@code root}'s parent, the test's own temp dir.
+     */
+    static ChildJvm launch(String crashAt, String type, Path root, String... command) throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Djava.io.tmpdir=" + root.toAbsolutePath().getParent()));
+        if (crashAt != null) {
+            options.add("-Dberth.snapshot.crashAt=" + crashAt);
+        }
+        List<String> args = new ArrayList<>(List.of(type, root.toString()));
+        args.addAll(List.of(command));
+        return ChildJvm.start(SnapshotterWorker.class, options, args.toArray(String[]::new));
     }
 
     public static void main(String[] args) throws Exception {

@@ -64,13 +64,36 @@ public final class IngestBench {
             warmUp(store, work);
             List<Double> floor = new ArrayList<>();
             List<Double> berth = new ArrayList<>();
+            List<Double> ctr = new ArrayList<>();
             String expected = null;
+            // with -Dbench.containerd=<socket> (bench/run), `ctr content ingest` into that containerd is a third side
+            String containerd = System.getProperty("bench.containerd");
+            int sides = containerd == null ? 2 : 3;
             for (int round = 1; round <= rounds; round++) {
-                boolean floorFirst = round % 2 == 1;
-                for (int side = 0; side < 2; side++) {
-                    boolean isFloor = (side == 0) == floorFirst;
+                for (int side = 0; side < sides; side++) {
+                    int which = (side + round - 1) % sides; // 0 floor, 1 berth, 2 containerd; rotates the first
+                    boolean isFloor = which == 0;
                     settle();
-                    if (isFloor) {
+                    if (which == 2) {
+                        if (expected == null) {
+                            expected = "sha256:" + exec("openssl", "dgst", "-sha256", "-r", source.toString())
+                                    .split(" ")[0].strip();
+                        }
+                        long t0 = System.nanoTime();
+                        Process p = new ProcessBuilder("ctr", "-a", containerd, "-n", "bench-ingest", "content", "ingest",
+                                "--expected-size", Long.toString(size), "--expected-digest", expected, "bench-" + round)
+                                .redirectInput(source.toFile()).redirectErrorStream(true).start();
+                        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                        if (p.waitFor() != 0) {
+                            throw new IOException("ctr content ingest failed: " + out);
+                        }
+                        double secs = (System.nanoTime() - t0) / 1e9;
+                        ctr.add(secs);
+                        exec("ctr", "-a", containerd, "-n", "bench-ingest", "content", "rm", expected);
+                        System.out.printf("round %d  ctr content ingest       %6.2f s  %8.1f MB/s%n", round, secs,
+                                mbPerSec(size, secs));
+                        System.out.printf("BENCH ingest containerd %.4f%n", secs);
+                    } else if (isFloor) {
                         long t0 = System.nanoTime();
                         String out = exec("openssl", "dgst", "-sha256", source.toString());
                         exec("cp", source.toString(), work.resolve("copy.bin").toString());
@@ -82,6 +105,7 @@ public final class IngestBench {
                         Files.delete(work.resolve("copy.bin"));
                         System.out.printf("round %d  floor (openssl+cp+sync)  %6.2f s  %8.1f MB/s%n", round, secs,
                                 mbPerSec(size, secs));
+                        System.out.printf("BENCH ingest floor %.4f%n", secs);
                     } else {
                         long t0 = System.nanoTime();
                         Digest digest;
@@ -98,6 +122,7 @@ public final class IngestBench {
                         store.delete(digest);
                         System.out.printf("round %d  berth ingest+commit      %6.2f s  %8.1f MB/s%n", round, secs,
                                 mbPerSec(size, secs));
+                        System.out.printf("BENCH ingest berth %.4f%n", secs);
                     }
                 }
             }
@@ -106,6 +131,10 @@ public final class IngestBench {
             System.out.printf("%nmedian over %d rounds, %d MiB file, MB = 10^6 bytes:%n", rounds, size >> 20);
             System.out.printf("  floor  %8.1f MB/s%n  berth  %8.1f MB/s%n  ratio  %.2fx the floor (target >= 0.90x)%n",
                     f, b, b / f);
+            if (!ctr.isEmpty()) {
+                System.out.printf("  ctr content ingest median %.2f s; berth median %.2f s (MB/s above)%n", median(ctr),
+                        size / 1e6 / b);
+            }
         }
     }
 

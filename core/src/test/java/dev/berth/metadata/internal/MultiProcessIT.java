@@ -1,5 +1,6 @@
 package dev.berth.metadata.internal;
 
+import dev.berth.testing.ChildJvm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.Labels;
@@ -43,7 +44,7 @@ class MultiProcessIT {
     @Test
     void aReaderAndCollectorInOneJvmSeesTheOtherJvmsWritesWholeAndNeverBreaksThem() throws Exception {
         int n = 25;
-        try (Fixture f = Fixture.open(root); ChildJvm child = ChildJvm.start("write", root.toString(), "" + n)) {
+        try (Fixture f = Fixture.open(root); ChildJvm child = ChildJvm.start(MetaChild.class, List.of(), "write", root.toString(), "" + n)) {
             Set<String> announced = new HashSet<>();
             String line;
             while ((line = child.nextLine(Duration.ofSeconds(60))) != null && !line.equals("done")) {
@@ -54,7 +55,7 @@ class MultiProcessIT {
                 List<String> names = f.ns("shared").images().list().stream().map(Image::name).toList();
                 assertThat(names).containsAll(announced);
             }
-            assertThat(child.waitFor(Duration.ofSeconds(30))).isZero();
+            assertThat(child.waitForExit(Duration.ofSeconds(30))).isZero();
             assertThat(announced).hasSize(n);
             f.md.gc();
             assertImagesComplete(f);
@@ -65,7 +66,7 @@ class MultiProcessIT {
 
     @Test
     void aWriterKilledMidTransactionLeavesAConsistentDatabase() throws Exception {
-        try (ChildJvm child = ChildJvm.start("churn", root.toString())) {
+        try (ChildJvm child = ChildJvm.start(MetaChild.class, List.of(), "churn", root.toString())) {
             assertThat(child.nextLine(Duration.ofSeconds(60))).isEqualTo("ready");
             int more = 3 + ThreadLocalRandom.current().nextInt(10);
             for (int i = 0; i < more; i++) {

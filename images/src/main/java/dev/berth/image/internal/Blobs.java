@@ -73,7 +73,28 @@ public final class Blobs {
      */
     public static InputStream verifyingStream(ContentStore store, Descriptor desc, String what) {
         ReaderAt reader = open(store, desc, what);
-        return new VerifyingInputStream(reader, desc, what);
+        return new VerifyingInputStream(reader, desc, what, true);
+    }
+
+    /**
+     * Like {@link #verifyingStream(ContentStore, Descriptor, String)} over an opened reader, but checking
+     * only the size when {@code hashDigest} is false: for a caller that hashes the very same bytes anyway
+     * and compares the result with the descriptor's digest itself ({@link #digestOf} when it cannot).
+     */
+    static InputStream verifyingStream(ReaderAt reader, Descriptor desc, String what, boolean hashDigest) {
+        return new VerifyingInputStream(reader, desc, what, hashDigest);
+    }
+
+    /** The digest of the stored blob, computed with the descriptor's algorithm. */
+    static Digest digestOf(ContentStore store, Descriptor desc, String what) throws IOException {
+        Digester digester = Digester.of(desc.digest().algorithm());
+        try (ReaderAt reader = open(store, desc, what); InputStream in = reader.inputStream(0)) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                digester.update(buf, 0, n);
+            }
+        }
+        return digester.digest();
     }
 
     /** Carries a {@link BlobMismatchException} through APIs that only pass {@link IOException}s. */
@@ -96,12 +117,14 @@ public final class Blobs {
         private final Digester digester;
         private boolean checked;
 
-        VerifyingInputStream(ReaderAt reader, Descriptor desc, String what) {
+        private long count;
+
+        VerifyingInputStream(ReaderAt reader, Descriptor desc, String what, boolean hashDigest) {
             super(reader.inputStream(0));
             this.reader = reader;
             this.desc = desc;
             this.what = what;
-            this.digester = Digester.of(desc.digest().algorithm());
+            this.digester = hashDigest ? Digester.of(desc.digest().algorithm()) : null;
         }
 
         @Override
@@ -115,7 +138,10 @@ public final class Blobs {
         public int read(byte[] b, int off, int len) throws IOException {
             int n = in.read(b, off, len);
             if (n > 0) {
-                digester.update(b, off, n);
+                count += n;
+                if (digester != null) {
+                    digester.update(b, off, n);
+                }
             } else if (n < 0) {
                 check();
             }
@@ -141,8 +167,11 @@ public final class Blobs {
                 return;
             }
             checked = true;
-            if (digester.count() != desc.size()) {
-                throw new VerificationFailure(BlobMismatchException.size(desc, digester.count(), what));
+            if (count != desc.size()) {
+                throw new VerificationFailure(BlobMismatchException.size(desc, count, what));
+            }
+            if (digester == null) {
+                return;
             }
             Digest actual = digester.digest();
             if (!actual.equals(desc.digest())) {

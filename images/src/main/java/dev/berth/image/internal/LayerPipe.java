@@ -3,11 +3,13 @@ package dev.berth.image.internal;
 import dev.berth.api.Descriptor;
 import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.content.ContentStore;
+import dev.berth.api.content.ReaderAt;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
@@ -20,10 +22,17 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStre
  * the uncompressed tar to the consumer through a bounded queue of chunks. Reading and inflating the
  * next bytes (or the next layer) thus overlaps with writing files for the current one. The consumer
  * sees the end of the stream only after the blob has been verified; a mismatch arrives as a
- * {@link Blobs.VerificationFailure} from {@code read}.
+ * {@link Blobs.VerificationFailure} from {@code read}. The one exception is the digest of an
+ * uncompressed sha256 blob, which equals the diffID the consumer computes anyway: see
+ * {@link #digestDeferred()}.
  */
 final class LayerPipe implements AutoCloseable {
-    private static final int CHUNK = 512 << 10;
+    /*
+     * Below G1's humongous-object threshold (half a region, at least 512 KiB): larger arrays are
+     * allocated as humongous objects, and a layer's worth of them triggered a collection every few
+     * hundred MB. Chunks are also recycled, so a layer allocates at most DEPTH + 2 of them.
+     */
+    private static final int CHUNK = 256 << 10;
     private static final int DEPTH = 16;
     private static final Chunk END = new Chunk(new byte[0], 0, null);
 
@@ -39,7 +48,11 @@ final class LayerPipe implements AutoCloseable {
         }
     }
 
+    private static final String DIFF_ID_ALGORITHM = "sha256";
+
     private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(DEPTH);
+    private volatile boolean digestDeferred;
+    private final BlockingQueue<byte[]> spare = new ArrayBlockingQueue<>(DEPTH + 2);
     private volatile boolean cancelled;
     private final Consumer consumer = new Consumer();
 
@@ -53,6 +66,15 @@ final class LayerPipe implements AutoCloseable {
         return pipe;
     }
 
+    /**
+     * Whether the blob's digest was left to the consumer: the blob is an uncompressed tar with a sha256
+     * digest, so the consumer's diffID of the stream must equal the blob's digest. Only the size was
+     * checked here. Known once the first byte has been read from {@link #stream()}.
+     */
+    boolean digestDeferred() {
+        return digestDeferred;
+    }
+
     /** The uncompressed tar; read it in one thread. */
     InputStream stream() {
         return consumer;
@@ -62,12 +84,24 @@ final class LayerPipe implements AutoCloseable {
         IOException failure = null;
         InputStream blob = null;
         try {
-            blob = Blobs.verifyingStream(store, layer, what);
+            ReaderAt reader = Blobs.open(store, layer, what);
+            Compression compression;
+            try {
+                byte[] head = new byte[4];
+                ByteBuffer peek = ByteBuffer.wrap(head);
+                while (peek.hasRemaining() && reader.read(peek, peek.position()) > 0) {
+                    // a short read continues at the new position
+                }
+                compression = LayerCompression.detect(head, peek.position());
+            } catch (RuntimeException | Error e) {
+                reader.close();
+                throw e;
+            }
+            // An uncompressed blob is the tar itself: the applier's diffID is its digest, so hashing it here too
+            // would hash every byte twice. The size is still checked here, the digest by the consumer.
+            digestDeferred = compression == Compression.NONE && DIFF_ID_ALGORITHM.equals(layer.digest().algorithm());
+            blob = Blobs.verifyingStream(reader, layer, what, !digestDeferred);
             BufferedInputStream raw = new BufferedInputStream(blob, 1 << 16);
-            raw.mark(4);
-            byte[] head = raw.readNBytes(4);
-            raw.reset();
-            Compression compression = LayerCompression.detect(head, head.length);
             InputStream tar = switch (compression) {
                 case GZIP -> new GZIPInputStream(raw, 1 << 16);
                 case ZSTD -> new ZstdCompressorInputStream(raw);
@@ -75,7 +109,10 @@ final class LayerPipe implements AutoCloseable {
             };
             try {
                 while (!cancelled) {
-                    byte[] chunk = new byte[CHUNK];
+                    byte[] chunk = spare.poll();
+                    if (chunk == null) {
+                        chunk = new byte[CHUNK];
+                    }
                     int n = tar.readNBytes(chunk, 0, CHUNK);
                     if (n > 0) {
                         put(new Chunk(chunk, n, null));
@@ -169,6 +206,9 @@ final class LayerPipe implements AutoCloseable {
                 if (next == END) {
                     ended = true;
                     return -1;
+                }
+                if (current != null) {
+                    spare.offer(current.bytes);
                 }
                 current = next;
                 position = 0;

@@ -14,6 +14,7 @@ import dev.berth.api.content.ContentStore;
 import dev.berth.api.snapshot.Kind;
 import dev.berth.api.snapshot.SnapshotInfo;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.image.BlobMismatchException;
 import dev.berth.image.DiffIdMismatchException;
 import dev.berth.image.ResolvedImage;
 import dev.berth.image.UnpackResult;
@@ -151,7 +152,14 @@ public final class Unpacker {
             try {
                 result = applier.apply(pipe.stream(), mounts);
             } catch (IOException e) {
-                throw translate(e, layer, what);
+                RuntimeException failure = translate(e, layer, what);
+                throw pipe.digestDeferred() ? blobMismatchOr(failure, layer, what) : failure;
+            } catch (RuntimeException e) {
+                throw pipe.digestDeferred() ? blobMismatchOr(e, layer, what) : e;
+            }
+            if (pipe.digestDeferred() && !result.diffId().equals(layer.digest())) {
+                // the blob is the uncompressed tar, so its digest is the diffID the applier computed
+                throw BlobMismatchException.digest(layer, result.diffId(), what);
             }
             if (!result.diffId().equals(diffId)) {
                 throw new DiffIdMismatchException(layer.digest(), diffId, result.diffId());
@@ -170,6 +178,27 @@ public final class Unpacker {
             }
             throw e;
         }
+    }
+
+    /**
+     * For a blob whose digest was left to the applier, which failed before computing it: a corrupt blob
+     * is reported as such, not as whatever the corruption made the applier trip over.
+     */
+    private RuntimeException blobMismatchOr(RuntimeException failure, Descriptor layer, String what) {
+        if (failure instanceof BlobMismatchException) {
+            return failure;
+        }
+        try {
+            Digest actual = Blobs.digestOf(store, layer, what);
+            if (!actual.equals(layer.digest())) {
+                BlobMismatchException mismatch = BlobMismatchException.digest(layer, actual, what);
+                mismatch.addSuppressed(failure);
+                return mismatch;
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     private static RuntimeException translate(IOException e, Descriptor layer, String what) {

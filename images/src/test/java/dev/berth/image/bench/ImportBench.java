@@ -25,7 +25,9 @@ import java.util.stream.Stream;
  * containerd: image removed with {@code --sync} and content/snapshots checked empty). Run on demand by
  * {@code bench/import.sh}; not a test.
  *
- * <p>Usage: {@code ImportBench <pairs> <archive>...}
+ * <p>Usage: {@code ImportBench <pairs> <archive>...}; {@code -Dbench.base=DIR} puts the work directories
+ * under DIR instead of /var/tmp (e.g. a tmpfs: on an ext4 without a journal, inode allocation right after
+ * deleting a large tree scans the recently freed inodes one by one, and that dominates both sides).
  */
 public final class ImportBench {
     private ImportBench() {
@@ -34,7 +36,7 @@ public final class ImportBench {
     public static void main(String[] args) throws Exception {
         int pairs = Integer.parseInt(args[0]);
         List<Path> archives = Arrays.stream(args).skip(1).map(Path::of).toList();
-        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-bench-");
+        Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")), "berth-bench-");
         if (pairs == 0) { // profiling aid: Berth only, once per archive
             for (Path archive : archives) {
                 System.out.printf("%s: berth %.3f s%n", archive.getFileName(), berth(archive, base));
@@ -45,6 +47,7 @@ public final class ImportBench {
         Containerd ctd = Containerd.start(base.resolve("ctd"));
         try {
             for (Path archive : archives) {
+                String workload = archive.getFileName().toString().contains("docker") ? "import-docker" : "import-oci";
                 System.out.printf("%n== %s (%d MB)%n", archive.getFileName(), Files.size(archive) >> 20);
                 System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(archive, base), ctd.importOnce(archive));
                 List<Double> b = new ArrayList<>();
@@ -53,6 +56,8 @@ public final class ImportBench {
                     b.add(berth(archive, base));
                     c.add(ctd.importOnce(archive));
                     System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
+                    // machine-readable, collected by bench/run
+                    System.out.printf("BENCH %s berth %.4f%nBENCH %s containerd %.4f%n", workload, b.get(i), workload, c.get(i));
                 }
                 double mb = median(b);
                 double mc = median(c);
@@ -129,6 +134,10 @@ public final class ImportBench {
         }
 
         static Containerd start(Path dir) throws Exception {
+            String shared = System.getProperty("bench.containerd"); // bench/run's one containerd for every workload
+            if (shared != null) {
+                return new Containerd(null, shared);
+            }
             Files.createDirectories(dir);
             String socket = dir.resolve("c.sock").toString();
             String config = """
@@ -199,6 +208,9 @@ public final class ImportBench {
         }
 
         void stop() throws Exception {
+            if (process == null) {
+                return; // shared: its owner stops it
+            }
             process.destroy(); // SIGTERM to this PID only
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

@@ -130,7 +130,7 @@ public final class SessionReaper implements AutoCloseable {
     /** Adds a task to the session. Written atomically: the watcher never reads half a registration. */
     public synchronized void register(Target t) {
         if (closed) {
-            throw new IllegalStateException("session reaper " + session + " is closed");
+            throw new dev.berth.api.FailedPreconditionException("session reaper " + session + " is closed");
         }
         String content = String.join("\n", t.namespace(), t.id(), t.bundle().toString(), t.shimBinary().toString(),
                 t.address(), t.fifoDir().toString(), t.privateCgroup2() ? "1" : "0") + "\n";

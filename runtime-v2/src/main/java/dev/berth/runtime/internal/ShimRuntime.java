@@ -56,7 +56,8 @@ public final class ShimRuntime implements TaskRuntime {
     private final ShimLauncher launcher;
     private final ConcurrentMap<String, ShimTask> tasks = new ConcurrentHashMap<>();
     private final StateLock lock;
-    private SessionReaper reaper;
+    private final Object reaperLock = new Object();
+    private volatile SessionReaper reaper;
     private volatile boolean closed;
 
     public ShimRuntime(RuntimeSettings settings) {
@@ -319,16 +320,20 @@ public final class ShimRuntime implements TaskRuntime {
         return stateDir;
     }
 
-    private synchronized SessionReaper reaper() {
-        if (reaper == null) {
-            reaper = SessionReaper.start(stateDir);
+    /** Not under this runtime's monitor: a task deleting itself must not wait for {@link #close()}. */
+    private SessionReaper reaper() {
+        synchronized (reaperLock) {
+            if (reaper == null) {
+                reaper = SessionReaper.start(stateDir);
+            }
+            return reaper;
         }
-        return reaper;
     }
 
-    synchronized void unregisterFromSession(String namespace, String id) {
-        if (reaper != null) {
-            reaper.unregister(namespace, id);
+    void unregisterFromSession(String namespace, String id) {
+        SessionReaper r = reaper;
+        if (r != null) {
+            r.unregister(namespace, id);
         }
     }
 
@@ -341,9 +346,13 @@ public final class ShimRuntime implements TaskRuntime {
         for (ShimTask task : List.copyOf(tasks.values())) {
             task.close();
         }
-        if (reaper != null) {
+        SessionReaper r;
+        synchronized (reaperLock) {
+            r = reaper;
+        }
+        if (r != null) {
             // Session-scoped tasks end with the session.
-            reaper.close();
+            r.close();
         }
         if (eventsServer != null) {
             eventsServer.close();

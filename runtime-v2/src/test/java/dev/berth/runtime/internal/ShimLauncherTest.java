@@ -37,4 +37,24 @@ class ShimLauncherTest {
         assertThatThrownBy(() -> ShimLauncher.parseAddress("", SHIM))
                 .isInstanceOf(BerthException.class).hasMessageContaining("no address");
     }
+
+    @Test
+    void startCommandIsContainerd16s() {
+        ShimLauncher.Context ctx = new ShimLauncher.Context("ns", "t1", Path.of("/state/tasks/ns/t1"),
+                "/state/berth.sock", Path.of("/bin/false"), Path.of("/state/events.sock"));
+
+        assertThat(ShimLauncher.command(SHIM, ctx, "start")).containsExactly(SHIM.toString(), "-namespace", "ns",
+                "-address", "/state/berth.sock", "-publish-binary", "/bin/false", "-id", "t1", "start");
+    }
+
+    @Test
+    void privateCgroup2WrapsTheShimInItsOwnMountNamespace() {
+        ShimLauncher.Context ctx = new ShimLauncher.Context("ns", "t1", Path.of("/state/tasks/ns/t1"),
+                "/state/berth.sock", Path.of("/bin/false"), Path.of("/state/events.sock"), true);
+
+        assertThat(ShimLauncher.command(SHIM, ctx, "start"))
+                .startsWith("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c")
+                .endsWith(SHIM.toString(), "-namespace", "ns", "-address", "/state/berth.sock", "-publish-binary",
+                        "/bin/false", "-id", "t1", "start");
+    }
 }

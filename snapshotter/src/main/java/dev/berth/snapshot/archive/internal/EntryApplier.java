@@ -145,11 +145,14 @@ public final class EntryApplier implements MergedTree.Written {
             } catch (ErrnoException gone) {
                 continue; // replaced or removed by a later entry
             }
-            Stat st = sys.lstatat(dfd, name);
-            if (st == null || !st.isDirectory()) {
-                continue;
-            }
             long[] t = d.getValue();
+            if (t[4] != tree.generation()) {
+                // something was removed or replaced since: make sure this is still the directory
+                Stat st = sys.lstatat(dfd, name);
+                if (st == null || !st.isDirectory()) {
+                    continue;
+                }
+            }
             sys.lutimensat(dfd, name, t[0], t[1], t[2], t[3]);
         }
     }
@@ -220,7 +223,7 @@ public final class EntryApplier implements MergedTree.Written {
         if (newLayers != null) {
             tree.register(path, newLayers);
         }
-        dirTimes.put(path, new long[] {m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec});
+        dirTimes.put(path, new long[] {m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec, tree.generation()});
         markWritten(path);
     }
 
@@ -234,23 +237,34 @@ public final class EntryApplier implements MergedTree.Written {
         int fd = createExclusive(p, name, (dfd) -> sys.tryOpenat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
                 0600), "openat");
         try {
-            writeContent(fd, e, data, path);
-            sys.fchown(fd, m.uid, m.gid, tree.describe(path));
+            String where = tree.describe(path);
+            writeContent(fd, e, data, path, where);
+            sys.fchown(fd, m.uid, m.gid, where);
             setXattrs(fd, null, m, false, path);
-            sys.fchmod(fd, m.mode, tree.describe(path));
-            sys.futimens(fd, m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec, tree.describe(path));
+            sys.fchmod(fd, m.mode, where);
+            sys.futimens(fd, m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec, where);
         } finally {
             sys.close(fd);
         }
         markWritten(path);
     }
 
-    private void writeContent(int fd, TarArchiveEntry e, InputStream data, String path) throws IOException {
+    private void writeContent(int fd, TarArchiveEntry e, InputStream data, String path, String where)
+            throws IOException {
         if (e.isSparse()) {
             writeSparse(fd, e, data, path);
             return;
         }
-        long remaining = e.getSize();
+        long size = e.getSize();
+        if (data instanceof LayerTarInputStream tar && tar.canTransfer()) {
+            // straight from the decompressed chunk to write(2): no copy on this thread
+            long done = tar.transferContent(size, buf -> sys.writeFully(fd, buf, buf.remaining(), where));
+            if (done != size) {
+                throw new EntryException("truncated content");
+            }
+            return;
+        }
+        long remaining = size;
         while (remaining > 0) {
             int n = data.read(heap, 0, (int) Math.min(heap.length, remaining));
             if (n < 0) {
@@ -258,7 +272,7 @@ public final class EntryApplier implements MergedTree.Written {
             }
             direct.clear();
             direct.put(heap, 0, n).flip();
-            sys.writeFully(fd, direct, n, tree.describe(path));
+            sys.writeFully(fd, direct, n, where);
             remaining -= n;
         }
     }

@@ -5,6 +5,8 @@ import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.zip.GZIPInputStream;
 
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
@@ -26,7 +28,6 @@ public final class LayerStream implements Closeable {
 
     private final CountingSource source;
     private final Compression compression;
-    private final InputStream decompressed;
     private final Tap tap;
     private final Pipe pipe;
 
@@ -34,9 +35,8 @@ public final class LayerStream implements Closeable {
                         long maxSize, double maxRatio) {
         this.source = source;
         this.compression = compression;
-        this.decompressed = decompressed;
-        this.tap = new Tap(decompressed, maxSize, maxRatio);
-        this.pipe = new Pipe(tap);
+        this.tap = new Tap(maxSize, maxRatio);
+        this.pipe = new Pipe(decompressed, tap);
     }
 
     /**
@@ -71,7 +71,7 @@ public final class LayerStream implements Closeable {
 
     /**
      * The uncompressed tar stream; every byte read through it is hashed and counted. Decompression and
-     * hashing run ahead on a helper thread, so they overlap with the file system work of the reader.
+     * hashing run ahead on two helper threads, so they overlap with the file system work of the reader.
      */
     public InputStream uncompressed() {
         return pipe;
@@ -125,7 +125,7 @@ public final class LayerStream implements Closeable {
     }
 
     private static final class CountingSource extends FilterInputStream {
-        long count;
+        volatile long count; // written by the reading thread, read by the hashing thread's ratio check
         IOException failure;
 
         CountingSource(InputStream in) {
@@ -173,36 +173,19 @@ public final class LayerStream implements Closeable {
         }
     }
 
-    private final class Tap extends InputStream {
-        private final InputStream in;
+    /** Hashes and counts the uncompressed bytes and enforces the limits on them. */
+    private final class Tap {
         private final Digester digester = Digester.sha256();
         private final long maxSize;
         private final double maxRatio;
 
-        Tap(InputStream in, long maxSize, double maxRatio) {
-            this.in = in;
+        Tap(long maxSize, double maxRatio) {
             this.maxSize = maxSize;
             this.maxRatio = maxRatio;
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                digester.update(b, off, n);
-                check();
-            }
-            return n;
-        }
-
-        private void check() {
+        void tapped(byte[] b, int off, int n) {
+            digester.update(b, off, n);
             long count = digester.count();
             if (maxSize > 0 && count > maxSize) {
                 throw new LayerLimitExceededException("layer exceeds the uncompressed size limit of " + maxSize
@@ -213,57 +196,57 @@ public final class LayerStream implements Closeable {
                         + " (" + count + " bytes from " + source.count + " compressed bytes)");
             }
         }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[(int) Math.min(Math.max(n, 1), BUFFER)];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
-        }
-
-        @Override
-        public int available() throws IOException {
-            return in.available();
-        }
     }
 
     /**
-     * Moves the tapped stream through a bounded queue of chunks filled by a daemon thread: the
-     * single-threaded reader (tar parsing and syscalls) no longer waits for decompression and sha256.
+     * Moves the decompressed stream through two daemon threads — one reads and decompresses, one hashes —
+     * and bounded queues of chunks: the single-threaded reader (tar parsing and syscalls) waits for
+     * neither decompression nor sha256, and the two overlap each other.
+     * Chunks are pooled direct buffers, so file content can go from a chunk straight to {@code write(2)}
+     * ({@link #divert}) without being copied again on the reader's thread.
      */
-    private final class Pipe extends InputStream {
+    private final class Pipe extends InputStream implements Divertible {
         private static final int CHUNK = 1 << 18;
-        private static final int DEPTH = 16;
-        private static final byte[] EOF = new byte[0];
+        private static final int DEPTH = 8;
+        private static final Object EOF = new Object();
 
-        private final java.util.concurrent.ArrayBlockingQueue<Object> queue =
-                new java.util.concurrent.ArrayBlockingQueue<>(DEPTH);
+        private final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(DEPTH);
+        private final ArrayBlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(DEPTH + 2);
+        private static final int RAW_DEPTH = 4;
+        private final ArrayBlockingQueue<Object> raw = new ArrayBlockingQueue<>(RAW_DEPTH);
+        private final ArrayBlockingQueue<byte[]> freeRaw = new ArrayBlockingQueue<>(RAW_DEPTH + 2);
+        private final Thread reader;
         private final Thread producer;
         private volatile boolean closed;
-        private byte[] chunk = new byte[0];
+        private ByteBuffer chunk;
         private int pos;
         private int limit;
         private boolean ended;
+        private Sink sink;
+        private int divertedFrom = -1;
         long consumed;
 
-        Pipe(InputStream from) {
-            producer = new Thread(() -> produce(from), "berth-layer-decompress");
+        Pipe(InputStream from, Tap tap) {
+            for (int i = 0; i < DEPTH + 2; i++) {
+                free.add(ByteBuffer.allocateDirect(CHUNK));
+            }
+            for (int i = 0; i < RAW_DEPTH + 2; i++) {
+                freeRaw.add(new byte[CHUNK]);
+            }
+            reader = new Thread(() -> read(from), "berth-layer-decompress");
+            reader.setDaemon(true);
+            producer = new Thread(() -> hash(tap), "berth-layer-digest");
             producer.setDaemon(true);
+            reader.start();
             producer.start();
         }
 
-        private void produce(InputStream from) {
+        /** Stage 1: reads (and decompresses) the layer into raw chunks. */
+        private void read(InputStream from) {
             Object last = EOF;
             try {
                 while (!closed) {
-                    byte[] b = new byte[CHUNK];
+                    byte[] b = freeRaw.take();
                     int n = 0;
                     while (n < b.length) {
                         int r = from.read(b, n, b.length - n);
@@ -273,11 +256,43 @@ public final class LayerStream implements Closeable {
                         n += r;
                     }
                     if (n > 0) {
-                        queue.put(n == b.length ? b : java.util.Arrays.copyOf(b, n));
+                        raw.put(new RawChunk(b, n));
                     }
                     if (n < b.length) {
                         break;
                     }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable t) {
+                last = t;
+            }
+            try {
+                raw.put(last);
+            } catch (InterruptedException e) {
+                // closed
+            }
+        }
+
+        /**
+         * Stage 2: hashes the raw chunks (sha256 runs beside decompression, not after it) and moves them
+         * into direct buffers for the reader.
+         */
+        private void hash(Tap tap) {
+            Object last = EOF;
+            try {
+                while (!closed) {
+                    Object next = raw.take();
+                    if (!(next instanceof RawChunk c)) {
+                        last = next;
+                        break;
+                    }
+                    tap.tapped(c.bytes, 0, c.length);
+                    ByteBuffer d = free.take();
+                    d.clear();
+                    d.put(c.bytes, 0, c.length).flip();
+                    freeRaw.put(c.bytes);
+                    queue.put(d);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -295,6 +310,7 @@ public final class LayerStream implements Closeable {
             if (ended) {
                 return false;
             }
+            flushDiverted();
             Object next;
             try {
                 next = queue.take();
@@ -302,14 +318,23 @@ public final class LayerStream implements Closeable {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while reading the layer");
             }
+            if (chunk != null) {
+                free.offer(chunk);
+                chunk = null;
+                pos = 0;
+                limit = 0;
+            }
             if (next == EOF) {
                 ended = true;
                 return false;
             }
-            if (next instanceof byte[] b) {
+            if (next instanceof ByteBuffer b) {
                 chunk = b;
                 pos = 0;
-                limit = b.length;
+                limit = b.limit();
+                if (sink != null) {
+                    divertedFrom = 0;
+                }
                 return true;
             }
             ended = true;
@@ -324,12 +349,37 @@ public final class LayerStream implements Closeable {
         }
 
         @Override
+        public void divert(Sink to) throws IOException {
+            if (to == null) {
+                flushDiverted();
+                sink = null;
+                divertedFrom = -1;
+            } else {
+                sink = to;
+                divertedFrom = pos;
+            }
+        }
+
+        @Override
+        public void abandonDivert() {
+            sink = null;
+            divertedFrom = -1;
+        }
+
+        private void flushDiverted() throws IOException {
+            if (sink != null && divertedFrom >= 0 && pos > divertedFrom) {
+                sink.accept(chunk.slice(divertedFrom, pos - divertedFrom));
+            }
+            divertedFrom = sink != null ? pos : -1;
+        }
+
+        @Override
         public int read() throws IOException {
             if (pos == limit && !fill()) {
                 return -1;
             }
             consumed++;
-            return chunk[pos++] & 0xff;
+            return chunk.get(pos++) & 0xff;
         }
 
         @Override
@@ -341,7 +391,9 @@ public final class LayerStream implements Closeable {
                 return -1;
             }
             int n = Math.min(len, limit - pos);
-            System.arraycopy(chunk, pos, b, off, n);
+            if (sink == null) {
+                chunk.get(pos, b, off, n);
+            }
             pos += n;
             consumed += n;
             return n;
@@ -378,8 +430,31 @@ public final class LayerStream implements Closeable {
         @Override
         public void close() {
             closed = true;
+            reader.interrupt();
             producer.interrupt();
             queue.clear();
+            raw.clear();
         }
+    }
+
+    private record RawChunk(byte[] bytes, int length) {
+    }
+
+    /**
+     * A stream whose bytes can be handed to a {@link Sink} instead of being copied into the reader's
+     * array: while diverted, {@code read(byte[], ..)} and {@code skip} consume bytes without filling the
+     * array and the sink receives every consumed byte, in order, in slices of the pooled chunks.
+     */
+    public interface Divertible {
+        /** Diverts consumed bytes to {@code sink} from now on, or stops (flushing) when {@code null}. */
+        void divert(Sink sink) throws IOException;
+
+        /** Stops diverting without handing the pending bytes to the sink (after a failure). */
+        void abandonDivert();
+    }
+
+    /** Receives diverted bytes; the buffer is only valid during the call. */
+    public interface Sink {
+        void accept(ByteBuffer bytes) throws IOException;
     }
 }

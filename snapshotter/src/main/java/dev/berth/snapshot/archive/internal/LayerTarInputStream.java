@@ -39,8 +39,59 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     private final Map<String, byte[]> globalXattrs = new LinkedHashMap<>();
     private final Map<String, byte[]> localXattrs = new LinkedHashMap<>();
 
+    /** Length of the reads that drive a diverted transfer (the array itself is never written). */
+    private static final int DIVERT_READ = 1 << 20;
+    private final LayerStream.Divertible divertible;
+    private byte[] divertTarget;
+
     public LayerTarInputStream(InputStream in) {
         super(in, StandardCharsets.UTF_8.name());
+        this.divertible = in instanceof LayerStream.Divertible d ? d : null;
+    }
+
+    /**
+     * Hands the next {@code n} content bytes of the current (non-sparse) entry to {@code sink} instead of
+     * copying them into an array: the entry is read through {@link #read(byte[], int, int)} as usual
+     * (which keeps this stream's bookkeeping right), but the underlying stream, while diverted, passes
+     * what it consumes to the sink and leaves the array alone. (Not {@link #skip}: commons-io's skip
+     * allocates an 8 KiB array per 8 KiB skipped.)
+     *
+     * @return the bytes transferred, less than {@code n} only when the stream ended early
+     * @throws UnsupportedOperationException when the underlying stream cannot divert
+     *                                       ({@link #canTransfer()} is false)
+     */
+    public long transferContent(long n, LayerStream.Sink sink) throws IOException {
+        if (divertible == null) {
+            throw new UnsupportedOperationException("the underlying stream cannot divert content");
+        }
+        if (divertTarget == null) {
+            divertTarget = new byte[DIVERT_READ];
+        }
+        divertible.divert(sink);
+        boolean ok = false;
+        long done = 0;
+        try {
+            while (done < n) {
+                int k = read(divertTarget, 0, (int) Math.min(divertTarget.length, n - done));
+                if (k < 0) {
+                    break;
+                }
+                done += k;
+            }
+            ok = true;
+        } finally {
+            if (ok) {
+                divertible.divert(null);
+            } else {
+                divertible.abandonDivert();
+            }
+        }
+        return done;
+    }
+
+    /** Whether {@link #transferContent} is available (the tar stream is read from a {@link LayerStream}). */
+    public boolean canTransfer() {
+        return divertible != null;
     }
 
     @Override

@@ -60,6 +60,7 @@ public final class MergedTree implements AutoCloseable {
     private final Map<String, String> parentCache = new HashMap<>();
     private final LinkedHashMap<String, Integer> fdCache = new LinkedHashMap<>(FD_CACHE_SIZE * 2, 0.75f, true);
     private boolean closed;
+    private long generation;
 
     /** A directory of the merged view: its canonical path and the layers it is made of, top first. */
     public record DirNode(String path, int[] layers) {
@@ -208,6 +209,14 @@ public final class MergedTree implements AutoCloseable {
         return new MergedTree(overlay, fds, names, userXattr);
     }
 
+    /**
+     * Counts {@link #invalidate()} calls: while it is unchanged, nothing this tree knows about was
+     * removed, replaced or shadowed.
+     */
+    public long generation() {
+        return generation;
+    }
+
     public boolean isOverlay() {
         return overlay;
     }
@@ -245,6 +254,12 @@ public final class MergedTree implements AutoCloseable {
             String cached = parentCache.get(cacheKey);
             if (cached != null) {
                 return new Resolved(dirNode(cached), List.of(), components.get(components.size() - 1));
+            }
+            // a known directory node's path is canonical (symlink-free, every prefix a directory) until
+            // the next invalidate(), so the components name exactly that directory: no walk needed
+            DirNode known = dirs.get(cacheKey);
+            if (known != null) {
+                return new Resolved(known, List.of(), components.get(components.size() - 1));
             }
         }
         Deque<String> todo = new ArrayDeque<>(components);
@@ -465,6 +480,7 @@ public final class MergedTree implements AutoCloseable {
      * an opaque flag set, a whiteout created).
      */
     public void invalidate() {
+        generation++;
         dirs.clear();
         dirs.put("", root);
         parentCache.clear();

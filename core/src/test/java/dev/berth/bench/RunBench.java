@@ -1,0 +1,274 @@
+package dev.berth.bench;
+
+import dev.berth.Berth;
+import dev.berth.Namespace;
+import dev.berth.RunOptions;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Task;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Containers through the core facade ({@link Berth}) in this JVM against {@code ctr} and a containerd 1.6
+ * that bench/run started, alternating Berth, containerd, Berth, ... after a warm-up of each:
+ * <ul>
+ *   <li>{@code run-echo}: busybox {@code echo hi} to exit and removal ({@code runAndWait} with rm vs
+ *       {@code ctr run --rm}), several per pair;</li>
+ *   <li>{@code start-20}: 20 containers of {@code sleep} started concurrently (20 threads calling
+ *       {@code run} vs 20 concurrent {@code ctr run -d}), wall time until every one has started;</li>
+ *   <li>{@code mem-task}: with those 20 running, per task: the shims' PSS plus the JVM's heap growth
+ *       (used heap after GC) vs the shims' PSS plus containerd's RSS growth; {@code mem-task-rss} the same
+ *       with the JVM's RSS growth.</li>
+ * </ul>
+ * Prints one {@code BENCH <workload> <side> <value>} line per measurement (seconds, or KiB for memory).
+ * Not a test; run by {@code bench/run}.
+ *
+ * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
+ */
+public final class RunBench {
+    private static final int CONCURRENT = 20;
+    private static final int ECHO_PER_PAIR = 3;
+    private static final String SHIM = "containerd-shim-runc-v2";
+    private static final String BERTH_NS = "bench-berth";
+    private static final String CTR_NS = "bench-run";
+    private static final String CTR_TASKS_NS = "bench-run-20";
+
+    private final String image;
+    private final String socket;
+    private final long containerdPid;
+
+    private RunBench(String image, String socket, long containerdPid) {
+        this.image = image;
+        this.socket = socket;
+        this.containerdPid = containerdPid;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int pairs = Integer.parseInt(args[0]);
+        Path archive = Path.of(args[1]);
+        RunBench bench = new RunBench(args[2], args[3], Long.parseLong(args[4]));
+        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-run-bench-");
+        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(base.resolve("state")).build()) {
+            Namespace ns = berth.namespace(BERTH_NS);
+            ns.importImage(archive);
+            bench.ctr("-n", CTR_NS, "images", "import", archive.toString());
+            bench.ctr("-n", CTR_TASKS_NS, "images", "import", archive.toString());
+            bench.run(ns, pairs);
+        }
+        deleteTree(base); // not after a failure: a container's rootfs might still be mounted under it
+    }
+
+    private void run(Namespace ns, int pairs) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            berthEcho(ns, "warm-" + i);
+            ctrEcho("warm-" + i);
+        }
+        for (int p = 0; p < pairs; p++) {
+            for (int i = 0; i < ECHO_PER_PAIR; i++) {
+                String id = "echo-" + p + "-" + i;
+                System.out.printf("BENCH run-echo berth %.4f%n", berthEcho(ns, id));
+                System.out.printf("BENCH run-echo containerd %.4f%n", ctrEcho(id));
+            }
+        }
+        System.out.println("run-echo done");
+
+        ExecutorService pool = Executors.newFixedThreadPool(CONCURRENT);
+        try {
+            berthConcurrent(ns, pool, "warm");
+            ctrConcurrent(pool, "warm");
+            for (int p = 0; p < pairs; p++) {
+                berthConcurrent(ns, pool, "r" + p);
+                ctrConcurrent(pool, "r" + p);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private double berthEcho(Namespace ns, String id) throws InterruptedException {
+        long t0 = System.nanoTime();
+        RunResult r = ns.runAndWait(image, RunOptions.builder().id(id).args("/bin/echo", "hi").rm(true).build());
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
+            throw new IllegalStateException("berth echo failed: " + r);
+        }
+        return s;
+    }
+
+    private double ctrEcho(String id) throws Exception {
+        long t0 = System.nanoTime();
+        String out = ctr("-n", CTR_NS, "run", "--rm", image, id, "/bin/echo", "hi");
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (!out.equals("hi\n")) {
+            throw new IllegalStateException("ctr run printed '" + out + "'");
+        }
+        return s;
+    }
+
+    private void berthConcurrent(Namespace ns, ExecutorService pool, String round) throws Exception {
+        String nsName = ns.name();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long heapBefore = usedHeapAfterGc(memory);
+        long rssBefore = rssKiB(ProcessHandle.current().pid());
+        List<Callable<Task>> starts = new ArrayList<>();
+        for (int i = 0; i < CONCURRENT; i++) {
+            String id = "c-" + round + "-" + i;
+            starts.add(() -> ns.run(image, RunOptions.builder().id(id).args("/bin/sleep", "600").build()));
+        }
+        long t0 = System.nanoTime();
+        List<Future<Task>> started = pool.invokeAll(starts);
+        List<Task> tasks = new ArrayList<>();
+        for (Future<Task> f : started) {
+            tasks.add(f.get());
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long heapDelta = usedHeapAfterGc(memory) - heapBefore;
+        long rssDelta = rssKiB(ProcessHandle.current().pid()) - rssBefore;
+        long shims = shimPssKiB(nsName);
+        report(round, "berth", secs, shims, heapDelta / 1024, rssDelta);
+        List<Callable<Void>> removals = new ArrayList<>();
+        for (Task t : tasks) {
+            removals.add(() -> {
+                t.kill(9);
+                t.waitFor();
+                ns.containers().get(t.id()).delete();
+                return null;
+            });
+        }
+        for (Future<Void> f : pool.invokeAll(removals)) {
+            f.get();
+        }
+    }
+
+    private void ctrConcurrent(ExecutorService pool, String round) throws Exception {
+        String nsName = CTR_TASKS_NS;
+        long rssBefore = rssKiB(containerdPid);
+        List<Callable<String>> starts = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < CONCURRENT; i++) {
+            String id = "c-" + round + "-" + i;
+            ids.add(id);
+            starts.add(() -> ctr("-n", nsName, "run", "-d", image, id, "/bin/sleep", "600"));
+        }
+        long t0 = System.nanoTime();
+        for (Future<String> f : pool.invokeAll(starts)) {
+            f.get();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        long rssDelta = rssKiB(containerdPid) - rssBefore;
+        long shims = shimPssKiB(nsName);
+        report(round, "containerd", secs, shims, rssDelta, rssDelta);
+        System.out.printf("containerd RSS %d KiB with %d tasks (whole-daemon share %.0f KiB per task)%n",
+                rssKiB(containerdPid), CONCURRENT, rssKiB(containerdPid) / (double) CONCURRENT);
+        List<Callable<Void>> removals = new ArrayList<>();
+        for (String id : ids) {
+            removals.add(() -> {
+                ctr("-n", nsName, "task", "delete", "--force", id);
+                ctr("-n", nsName, "containers", "delete", id);
+                return null;
+            });
+        }
+        for (Future<Void> f : pool.invokeAll(removals)) {
+            f.get();
+        }
+    }
+
+    private static void report(String round, String side, double secs, long shimsKiB, long processDeltaKiB,
+            long rssDeltaKiB) {
+        System.out.printf("%s %s: %d started in %.3f s; shims PSS %d KiB, process growth %d KiB (RSS %d KiB)%n",
+                round, side, CONCURRENT, secs, shimsKiB, processDeltaKiB, rssDeltaKiB);
+        if (round.equals("warm")) {
+            return;
+        }
+        // a process that shrank meanwhile (Go or Java GC returning memory) did not pay negative memory per task
+        processDeltaKiB = Math.max(0, processDeltaKiB);
+        rssDeltaKiB = Math.max(0, rssDeltaKiB);
+        System.out.printf("BENCH start-20 %s %.4f%n", side, secs);
+        System.out.printf("BENCH mem-task %s %.1f%n", side, (shimsKiB + processDeltaKiB) / (double) CONCURRENT);
+        System.out.printf("BENCH mem-task-rss %s %.1f%n", side, (shimsKiB + rssDeltaKiB) / (double) CONCURRENT);
+    }
+
+    /** The summed PSS of the runc shims serving namespace {@code ns}. */
+    private static long shimPssKiB(String ns) throws IOException {
+        long total = 0;
+        int found = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path proc : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    List<String> argv = Arrays.asList(
+                            new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
+                    int at = argv.indexOf("-namespace");
+                    if (argv.isEmpty() || !argv.get(0).endsWith(SHIM) || at < 0 || at + 1 >= argv.size()
+                            || !argv.get(at + 1).equals(ns)) {
+                        continue;
+                    }
+                    for (String line : Files.readAllLines(proc.resolve("smaps_rollup"))) {
+                        if (line.startsWith("Pss:")) {
+                            total += Long.parseLong(line.replaceAll("\\D", ""));
+                            found++;
+                        }
+                    }
+                } catch (IOException gone) {
+                    // exited while listing
+                }
+            }
+        }
+        if (found < CONCURRENT) {
+            throw new IllegalStateException("expected " + CONCURRENT + " shims in namespace " + ns + ", found " + found);
+        }
+        return total;
+    }
+
+    private static long rssKiB(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", ""));
+            }
+        }
+        throw new IllegalStateException("no VmRSS for " + pid);
+    }
+
+    private static long usedHeapAfterGc(MemoryMXBean memory) throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    private String ctr(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ctr", "-a", socket));
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+        return out;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
