@@ -1,5 +1,6 @@
 package dev.berth.image;
 
+import dev.berth.testing.LabelledStore;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.content.ContentStore;
@@ -25,7 +26,7 @@ import dev.berth.testing.FileTree;
 final class Fixture implements AutoCloseable {
     final Path dir;
     final LocalContentStore store;
-    /** What the service uses: {@link #store}, or a {@link LabellingStore} over it. */
+    /** What the service uses: {@link #store}, or a {@link LabelledStore} over it. */
     final ContentStore content;
     final InMemoryImageStore images = new InMemoryImageStore();
     final ImageService service;
@@ -41,7 +42,7 @@ final class Fixture implements AutoCloseable {
     Fixture(Path dir, dev.berth.api.snapshot.Snapshotter snapshotter, boolean labels) {
         this.dir = dir;
         this.store = LocalContentStore.open(dir.resolve("content"));
-        this.content = labels ? new LabellingStore(store) : store;
+        this.content = labels ? new LabelledStore(store) : store;
         ImageService.Builder b = ImageService.builder(content).imageStore(images);
         if (snapshotter != null) {
             b.snapshotter(snapshotter);

@@ -1,5 +1,6 @@
 package dev.berth.image;
 
+import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -82,7 +83,7 @@ class OverlayUnpackIT {
         assertThat(dockerTree.get("/bin/vi").orElseThrow().size()).isEqualTo("not vi any more".length());
         assertThat(dockerTree.get("/etc/motd")).isPresent();
         assertThat(dockerTree.get("/tmp/fresh")).isPresent();
-        assertThat(((LabellingStore) f.content).labels(f.service.resolve("bb:docker").manifest().config().digest()))
+        assertThat(((LabelledStore) f.content).labels(f.service.resolve("bb:docker").manifest().config().digest()))
                 .containsEntry("containerd.io/gc.ref.snapshot.overlayfs", viaDocker.topChainId().toString());
     }
 

@@ -1,5 +1,6 @@
 package dev.berth.image;
 
+import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -85,11 +86,11 @@ class UnpackTest {
             assertThat(info.kind()).isEqualTo(Kind.COMMITTED);
             assertThat(info.parent()).isEqualTo(i == 0 ? null : img.chainIds().get(i - 1).toString());
             assertThat(info.labels()).containsEntry(Labels.SNAPSHOT_REF, img.chainIds().get(i).toString());
-            LabellingStore labels = (LabellingStore) f.content;
+            LabelledStore labels = (LabelledStore) f.content;
             assertThat(labels.labels(img.layers().get(i).digest()))
                     .containsEntry("containerd.io/uncompressed", img.diffIds().get(i).toString());
         }
-        assertThat(((LabellingStore) f.content).labels(img.config().digest()))
+        assertThat(((LabelledStore) f.content).labels(img.config().digest()))
                 .containsEntry("containerd.io/gc.ref.snapshot.native", r.topChainId().toString());
         assertThat(Fixture.uncommitted(sn)).isEmpty();
 

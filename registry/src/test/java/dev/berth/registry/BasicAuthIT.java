@@ -33,7 +33,7 @@ class BasicAuthIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         dir = Files.createTempDirectory("berth-registry-basic");
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);

@@ -29,7 +29,7 @@ class FaultsIT {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         registry = TestRegistry.create(tmp.resolve("registry")).start();
         LocalContentStore source = Fixtures.store(tmp.resolve("source"));
         Fixtures.load(source, image);

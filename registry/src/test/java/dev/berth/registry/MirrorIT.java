@@ -26,7 +26,7 @@ class MirrorIT {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         upstream = TestRegistry.create(tmp.resolve("upstream")).start();
         mirror = TestRegistry.create(tmp.resolve("mirror")).start();
         mirrorSpy = new FaultProxy(mirror.port());

@@ -1,5 +1,6 @@
 package dev.berth.registry;
 
+import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -42,7 +43,7 @@ class PlainHttpIT {
 
     @BeforeAll
     static void startRegistry() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         registryDir = Files.createTempDirectory("berth-registry-plain");
         registry = TestRegistry.create(registryDir).start();
     }

@@ -1,20 +1,23 @@
 package dev.berth.registry;
 
+import static dev.berth.testing.BenchStats.max;
+import static dev.berth.testing.BenchStats.median;
+import static dev.berth.testing.BenchStats.min;
+import static dev.berth.testing.BenchStats.sync;
+
 import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.InMemoryImageStore;
 import dev.berth.snapshot.Snapshotters;
+import dev.berth.testing.PrivateContainerd;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -35,7 +38,7 @@ public final class PullBench {
         Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-pull-bench-");
         String sharedRegistry = System.getProperty("bench.registry"); // host:port of bench/run's registry
         TestRegistry registry = sharedRegistry != null ? null : TestRegistry.create(base.resolve("registry")).start();
-        Containerd ctd = null;
+        PrivateContainerd ctd = null;
         try {
             String host = registry != null ? registry.host() : sharedRegistry;
             String ref = host + "/bench/debian:bookworm";
@@ -47,13 +50,13 @@ public final class PullBench {
                 }
                 return;
             }
-            ctd = Containerd.start(base.resolve("ctd"));
-            System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(ref, base), ctd.pullOnce(ref, 0));
+            ctd = PrivateContainerd.start(base.resolve("ctd"));
+            System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(ref, base), pullOnce(ctd, ref, 0));
             List<Double> b = new ArrayList<>();
             List<Double> c = new ArrayList<>();
             for (int i = 0; i < pairs; i++) {
                 b.add(berth(ref, base));
-                c.add(ctd.pullOnce(ref, i + 1));
+                c.add(pullOnce(ctd, ref, i + 1));
                 System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
                 // machine-readable, collected by bench/run
                 System.out.printf("BENCH pull berth %.4f%nBENCH pull containerd %.4f%n", b.get(i), c.get(i));
@@ -65,7 +68,7 @@ public final class PullBench {
             System.out.printf("ratio berth/containerd = %.2f (target <= 0.80)%n", mb / mc);
         } finally {
             if (ctd != null) {
-                ctd.stop();
+                ctd.close();
             }
             if (registry != null) {
                 registry.close();
@@ -109,24 +112,6 @@ public final class PullBench {
         return seconds;
     }
 
-    static void sync() throws Exception {
-        new ProcessBuilder("sync").inheritIO().start().waitFor();
-    }
-
-    static double median(List<Double> v) {
-        List<Double> s = v.stream().sorted().toList();
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
-
-    static double min(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-    }
-
-    static double max(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-    }
-
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
@@ -138,92 +123,14 @@ public final class PullBench {
         }
     }
 
-    /** A private containerd 1.6 driven with ctr. */
-    static final class Containerd {
-        private final Process process;
-        private final String socket;
-
-        private Containerd(Process process, String socket) {
-            this.process = process;
-            this.socket = socket;
-        }
-
-        static Containerd start(Path dir) throws Exception {
-            String shared = System.getProperty("bench.containerd"); // bench/run's one containerd for every workload
-            if (shared != null) {
-                return new Containerd(null, shared);
-            }
-            Files.createDirectories(dir);
-            String socket = dir.resolve("c.sock").toString();
-            String config = """
-                    version = 2
-                    root = "%s"
-                    state = "%s"
-                    disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                    [grpc]
-                      address = "%s"
-                    [ttrpc]
-                      address = "%s.ttrpc"
-                    [debug]
-                      address = ""
-                    [metrics]
-                      address = ""
-                    """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket);
-            Path cfg = dir.resolve("config.toml");
-            Files.writeString(cfg, config);
-            Process p = new ProcessBuilder("containerd", "--config", cfg.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
-            Containerd c = new Containerd(p, socket);
-            for (int i = 0; i < 100; i++) {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("containerd exited: " + Files.readString(dir.resolve("containerd.log")));
-                }
-                if (Files.exists(Path.of(socket)) && c.ctr("version").startsWith("Client")) {
-                    System.out.println("containerd pid " + p.pid() + " at " + socket);
-                    return c;
-                }
-                Thread.sleep(100);
-            }
-            p.destroyForcibly();
-            throw new IllegalStateException("containerd did not start");
-        }
-
-        double pullOnce(String ref, int round) throws Exception {
-            String ns = "bench-pull-" + round;
-            sync();
-            long t0 = System.nanoTime();
-            ctr("-n", ns, "images", "pull", "--plain-http", ref);
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            ctr("-n", ns, "images", "rm", "--sync", ref);
-            String snapshots = ctr("-n", ns, "snapshots", "ls").trim();
-            String content = ctr("-n", ns, "content", "ls", "-q").trim();
-            if (snapshots.lines().count() > 1 || !content.isEmpty()) {
-                throw new IllegalStateException("containerd not empty after image removal:\n" + snapshots + "\n"
-                        + content);
-            }
-            return seconds;
-        }
-
-        String ctr(String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("ctr", "-a", socket));
-            cmd.addAll(Arrays.asList(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-            }
-            return out;
-        }
-
-        void stop() throws InterruptedException {
-            if (process == null) {
-                return; // shared: its owner stops it
-            }
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
+    /** {@code ctr images pull --plain-http} into a fresh namespace, then removal (not timed). */
+    static double pullOnce(PrivateContainerd ctd, String ref, int round) throws Exception {
+        String ns = "bench-pull-" + round;
+        sync();
+        long t0 = System.nanoTime();
+        ctd.ctr("-n", ns, "images", "pull", "--plain-http", ref);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        ctd.removeAllImages(ns);
+        return seconds;
     }
 }

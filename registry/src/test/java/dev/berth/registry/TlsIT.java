@@ -26,7 +26,7 @@ class TlsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         dir = Files.createTempDirectory("berth-registry-tls");
         ca = TestPki.ca("berth test CA");
         TestPki.Issued server = TestPki.issue(ca, "127.0.0.1", TestPki.ecKeys(), "127.0.0.1");

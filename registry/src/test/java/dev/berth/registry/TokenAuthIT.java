@@ -33,7 +33,7 @@ class TokenAuthIT {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         dir = Files.createTempDirectory("berth-registry-token");
         TestPki.Issued ca = TestPki.ca("berth token CA");
         TestPki.Issued signer = TestPki.issue(ca, "berth token signer", TestPki.rsaKeys(), null);

@@ -34,7 +34,7 @@ class UnpackIT {
 
     @BeforeEach
     void start() throws Exception {
-        assumeTrue(TestRegistry.available(), "docker-registry is not installed (scripts/install-deps)");
+        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
         registry = TestRegistry.create(tmp.resolve("registry")).start();
     }
 

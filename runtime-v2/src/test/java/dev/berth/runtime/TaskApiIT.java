@@ -304,6 +304,8 @@ class TaskApiIT {
     class Checkpoint {
         @Test
         void checkpointAndRestoreKeepTheCounter() throws Exception {
+            // Debian's criu 3.17 fails `criu check` on the 6.x kernel here ("vdso: Unexpected rt vDSO area
+            // bounds"): checkpointing is impossible, not merely unconfigured. The next test covers that case.
             Assumptions.assumeTrue(Criu.works(), "CRIU cannot run on this kernel: " + Criu.problem());
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             String id = newId();
@@ -358,7 +360,8 @@ class TaskApiIT {
 
         @Test
         void crunRefusesThisHostsHybridCgroupsOnItsOwn() {
-            Assumptions.assumeTrue(Crun.available(), "crun not installed");
+            assertThat(Crun.available()).as("crun installed by scripts/install-deps").isTrue();
+            // What this proves only exists on a hybrid (cgroup v1 + v2) host, as the CI machine is.
             Assumptions.assumeTrue(Crun.hybridHost(), "host cgroups are not hybrid");
             TaskConfig cfg = config(newId(), RuncSpec.of("true").noResources())
                     .runcOptions(RuncOptions.builder().binaryName("crun").build()).build();
@@ -370,7 +373,7 @@ class TaskApiIT {
 
         @Test
         void crunRunsWithAPrivateCgroup2Mount() throws Exception {
-            Assumptions.assumeTrue(Crun.available(), "crun not installed");
+            assertThat(Crun.available()).as("crun installed by scripts/install-deps").isTrue();
             String id = newId();
             RunResult result = runtime.run(config(id, RuncSpec.of("sh", "-c", "echo hi from crun; cat /proc/self/cgroup")
                     .noResources())

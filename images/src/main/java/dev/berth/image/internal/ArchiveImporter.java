@@ -143,14 +143,11 @@ public final class ArchiveImporter {
         in.mark(4);
         byte[] head = in.readNBytes(4);
         in.reset();
-        if (head.length >= 3 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b && head[2] == 8) {
-            return new GZIPInputStream(in, 1 << 16);
-        }
-        if (head.length == 4 && (head[0] & 0xff) == 0x28 && (head[1] & 0xff) == 0xb5 && (head[2] & 0xff) == 0x2f
-                && (head[3] & 0xff) == 0xfd) {
-            return new ZstdCompressorInputStream(in);
-        }
-        return in;
+        return switch (LayerCompression.detect(head, head.length)) {
+            case GZIP -> new GZIPInputStream(in, 1 << 16);
+            case ZSTD -> new ZstdCompressorInputStream(in);
+            default -> in;
+        };
     }
 
     private static long copyStream(InputStream in, Writer w, long size, byte[] buffer) throws IOException {

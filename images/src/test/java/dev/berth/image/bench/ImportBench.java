@@ -1,20 +1,24 @@
 package dev.berth.image.bench;
 
+import static dev.berth.testing.BenchStats.max;
+import static dev.berth.testing.BenchStats.median;
+import static dev.berth.testing.BenchStats.min;
+import static dev.berth.testing.BenchStats.sync;
+
 import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.UnpackResult;
 import dev.berth.snapshot.Snapshotters;
+import dev.berth.testing.PrivateContainerd;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -44,17 +48,17 @@ public final class ImportBench {
             deleteTree(base);
             return;
         }
-        Containerd ctd = Containerd.start(base.resolve("ctd"));
+        PrivateContainerd ctd = PrivateContainerd.start(base.resolve("ctd"));
         try {
             for (Path archive : archives) {
                 String workload = archive.getFileName().toString().contains("docker") ? "import-docker" : "import-oci";
                 System.out.printf("%n== %s (%d MB)%n", archive.getFileName(), Files.size(archive) >> 20);
-                System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(archive, base), ctd.importOnce(archive));
+                System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(archive, base), importOnce(ctd, archive));
                 List<Double> b = new ArrayList<>();
                 List<Double> c = new ArrayList<>();
                 for (int i = 0; i < pairs; i++) {
                     b.add(berth(archive, base));
-                    c.add(ctd.importOnce(archive));
+                    c.add(importOnce(ctd, archive));
                     System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
                     // machine-readable, collected by bench/run
                     System.out.printf("BENCH %s berth %.4f%nBENCH %s containerd %.4f%n", workload, b.get(i), workload, c.get(i));
@@ -66,7 +70,7 @@ public final class ImportBench {
                 System.out.printf("ratio berth/containerd = %.2f (target <= 0.70)%n", mb / mc);
             }
         } finally {
-            ctd.stop();
+            ctd.close();
             deleteTree(base);
         }
     }
@@ -94,24 +98,6 @@ public final class ImportBench {
         return seconds;
     }
 
-    static void sync() throws Exception {
-        new ProcessBuilder("sync").inheritIO().start().waitFor();
-    }
-
-    static double median(List<Double> v) {
-        List<Double> s = v.stream().sorted().toList();
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
-
-    static double min(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-    }
-
-    static double max(List<Double> v) {
-        return v.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-    }
-
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
@@ -123,99 +109,13 @@ public final class ImportBench {
         }
     }
 
-    /** A private containerd 1.6 and the ctr commands run against it. */
-    static final class Containerd {
-        private final Process process;
-        private final String socket;
-
-        private Containerd(Process process, String socket) {
-            this.process = process;
-            this.socket = socket;
-        }
-
-        static Containerd start(Path dir) throws Exception {
-            String shared = System.getProperty("bench.containerd"); // bench/run's one containerd for every workload
-            if (shared != null) {
-                return new Containerd(null, shared);
-            }
-            Files.createDirectories(dir);
-            String socket = dir.resolve("c.sock").toString();
-            String config = """
-                    version = 2
-                    root = "%s"
-                    state = "%s"
-                    disabled_plugins = ["io.containerd.grpc.v1.cri"]
-                    [grpc]
-                      address = "%s"
-                    [ttrpc]
-                      address = "%s.ttrpc"
-                    [debug]
-                      address = ""
-                    [metrics]
-                      address = ""
-                    """.formatted(dir.resolve("root"), dir.resolve("state"), socket, socket);
-            Path cfg = dir.resolve("config.toml");
-            Files.writeString(cfg, config);
-            Process p = new ProcessBuilder("containerd", "--config", cfg.toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile()).start();
-            Containerd c = new Containerd(p, socket);
-            for (int i = 0; i < 100; i++) {
-                if (!p.isAlive()) {
-                    throw new IllegalStateException("containerd exited: " + Files.readString(dir.resolve("containerd.log")));
-                }
-                if (Files.exists(Path.of(socket)) && c.ctr("version").startsWith("Client")) {
-                    System.out.println("containerd pid " + p.pid() + " at " + socket);
-                    return c;
-                }
-                Thread.sleep(100);
-            }
-            p.destroyForcibly();
-            throw new IllegalStateException("containerd did not start");
-        }
-
-        double importOnce(Path archive) throws Exception {
-            sync();
-            long t0 = System.nanoTime();
-            ctr("-n", "bench", "images", "import", archive.toString());
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            clean();
-            return seconds;
-        }
-
-        private void clean() throws Exception {
-            String images = ctr("-n", "bench", "images", "ls", "-q").trim();
-            if (!images.isEmpty()) {
-                List<String> cmd = new ArrayList<>(List.of("-n", "bench", "images", "rm", "--sync"));
-                cmd.addAll(Arrays.asList(images.split("\\s+")));
-                ctr(cmd.toArray(String[]::new));
-            }
-            String snapshots = ctr("-n", "bench", "snapshots", "ls").trim();
-            String content = ctr("-n", "bench", "content", "ls", "-q").trim();
-            if (snapshots.lines().count() > 1 || !content.isEmpty()) {
-                throw new IllegalStateException("containerd not empty after image removal:\n" + snapshots + "\n" + content);
-            }
-        }
-
-        String ctr(String... args) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("ctr", "-a", socket));
-            cmd.addAll(Arrays.asList(args));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
-            }
-            return out;
-        }
-
-        void stop() throws Exception {
-            if (process == null) {
-                return; // shared: its owner stops it
-            }
-            process.destroy(); // SIGTERM to this PID only
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor();
-            }
-        }
+    /** {@code ctr images import} of {@code archive} into namespace bench, then removal (not timed). */
+    static double importOnce(PrivateContainerd ctd, Path archive) throws Exception {
+        sync();
+        long t0 = System.nanoTime();
+        ctd.ctr("-n", "bench", "images", "import", archive.toString());
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        ctd.removeAllImages("bench");
+        return seconds;
     }
 }

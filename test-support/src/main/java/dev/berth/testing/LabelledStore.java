@@ -1,4 +1,4 @@
-package dev.berth.image;
+package dev.berth.testing;
 
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
@@ -14,49 +14,60 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * A content store that keeps labels in memory over a real local store, standing in for the metadata
- * layer (core module) so tests can see the labels images write.
+ * A real content store plus labels kept in memory, standing in for the metadata layer (core module,
+ * labels in SQLite) so modules below it can test the labels they write (unpack's
+ * {@code containerd.io/uncompressed}, pull's GC and distribution-source labels).
  */
-final class LabellingStore implements ContentStore {
+public final class LabelledStore implements ContentStore {
     private final ContentStore delegate;
     private final Map<Digest, Map<String, String>> labels = new ConcurrentHashMap<>();
 
-    LabellingStore(ContentStore delegate) {
+    public LabelledStore(ContentStore delegate) {
         this.delegate = delegate;
     }
 
-    Map<String, String> labels(Digest digest) {
-        return labels.getOrDefault(digest, Map.of());
+    /** The labels set on {@code digest} so far. */
+    public Map<String, String> labels(Digest digest) {
+        return Map.copyOf(labels.getOrDefault(digest, Map.of()));
     }
 
     @Override
     public Info info(Digest digest) {
-        return delegate.info(digest).withLabels(labels(digest));
+        return delegate.info(digest).withLabels(labels.getOrDefault(digest, Map.of()));
     }
 
     @Override
     public synchronized Info update(Info info, String... fieldPaths) {
-        Map<String, String> current = new HashMap<>(labels(info.digest()));
-        delegate.info(info.digest());
+        Info current = info(info.digest());
+        Map<String, String> next = new HashMap<>(current.labels());
         if (fieldPaths.length == 0) {
-            current = new HashMap<>(info.labels());
+            next = new HashMap<>(info.labels());
         }
-        for (String p : fieldPaths) {
-            String key = p.substring("labels.".length());
-            String value = info.labels().get(key);
-            if (value == null) {
-                current.remove(key);
-            } else {
-                current.put(key, value);
+        for (String path : fieldPaths) {
+            if (path.equals("labels")) {
+                next = new HashMap<>(info.labels());
+            } else if (path.startsWith("labels.")) {
+                String key = path.substring(7);
+                String value = info.labels().get(key);
+                if (value == null) {
+                    next.remove(key);
+                } else {
+                    next.put(key, value);
+                }
             }
         }
-        labels.put(info.digest(), Map.copyOf(current));
+        labels.put(info.digest(), next);
         return info(info.digest());
     }
 
     @Override
     public void walk(Consumer<Info> fn, String... filters) {
-        delegate.walk(i -> fn.accept(i.withLabels(labels(i.digest()))), filters);
+        delegate.walk(i -> fn.accept(i.withLabels(labels.getOrDefault(i.digest(), Map.of()))), filters);
+    }
+
+    @Override
+    public List<Info> list(String... filters) {
+        return delegate.list(filters);
     }
 
     @Override
