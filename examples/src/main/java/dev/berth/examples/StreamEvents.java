@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Streams events: subscribes to one namespace's events, then imports an image and runs a short container
  * there. Prints every event (images, containers, snapshots, and the tasks' lifecycle as the shim reports
- * it) until the task has been deleted.
+ * it) until the container, removed with {@code --rm}, has been deleted.
  */
 public final class StreamEvents {
     private StreamEvents() {
@@ -23,18 +23,19 @@ public final class StreamEvents {
         Path archive = Files.createTempFile("berth-demo-", ".tar");
         try (Berth berth = Roots.open()) {
             Namespace ns = berth.namespace("events-example");
-            CountDownLatch taskDeleted = new CountDownLatch(1);
+            CountDownLatch containerDeleted = new CountDownLatch(1);
             try (Subscription subscription = ns.events().subscribe(e -> {
                 print(e);
-                if (e.topic().equals("/tasks/delete")) {
-                    taskDeleted.countDown();
+                // The last event of a run with rm; delivery is asynchronous, so wait for it before closing.
+                if (e.topic().equals("/containers/delete")) {
+                    containerDeleted.countDown();
                 }
             })) {
                 DemoImage.write(archive, DemoImage.NAME);
                 ns.importImage(archive);
                 ns.runAndWait(DemoImage.NAME, RunOptions.builder().args("true").rm(true).build());
-                if (!taskDeleted.await(30, TimeUnit.SECONDS)) {
-                    System.out.println("no /tasks/delete event within 30 s");
+                if (!containerDeleted.await(30, TimeUnit.SECONDS)) {
+                    System.out.println("no /containers/delete event within 30 s");
                 }
             }
             ns.images().delete(DemoImage.NAME, true);

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * a private containerd 1.6 (own root/state/socket, CRI disabled, stopped by PID), alternating after one
  * warm-up round each. Run on demand by {@code bench/pull.sh}; not a test.
  *
- * <p>Usage: {@code PullBench <pairs> <oci-archive>}
+ * <p>Usage: {@code PullBench <pairs> <oci-archive>}; {@code -Dbench.base=DIR} puts the work directories
+ * (and a containerd this class starts itself) under DIR instead of /var/tmp.
  */
 public final class PullBench {
     private PullBench() {
@@ -35,7 +36,8 @@ public final class PullBench {
     public static void main(String[] args) throws Exception {
         int pairs = Integer.parseInt(args[0]);
         Path archive = Path.of(args[1]);
-        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-pull-bench-");
+        Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")),
+                "berth-pull-bench-");
         String sharedRegistry = System.getProperty("bench.registry"); // host:port of bench/run's registry
         TestRegistry registry = sharedRegistry != null ? null : TestRegistry.create(base.resolve("registry")).start();
         PrivateContainerd ctd = null;
