@@ -4,7 +4,6 @@ import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -17,9 +16,12 @@ import java.util.regex.Pattern;
  *       {@code index.docker.io/x} → {@code docker.io/library/x}; a first component with a {@code .} or
  *       {@code :}, or {@code localhost}, is a registry host and is kept
  *       ({@code localhost:5000/x}).</li>
- *   <li>{@link #normalize(String)} additionally makes the reference name exactly one image, as
- *       containerd's {@code ParseDockerRef}: no tag and no digest → {@code :latest}; a digest → the tag is
- *       dropped ({@code name@sha256:…}).</li>
+ *   <li>{@link #normalize(String)} additionally makes the reference name exactly one image: no tag and
+ *       no digest → {@code :latest}. With both a tag and a digest the digest identifies the content and
+ *       the tag stays in the name, as containerd's client does ({@link #canonical()} drops it, as
+ *       containerd's CRI {@code ParseDockerRef} does).</li>
+ *   <li>The registry host may be a name, an IPv4 address or a bracketed IPv6 address, each with an
+ *       optional port ({@code [::1]:5000/img:tag}).</li>
  *   <li>{@link #familiar()} is the short form Docker shows ({@code busybox:latest}).</li>
  * </ul>
  * Repository paths must be lower case; a bare 64-hex-digit string is rejected (it would be read as an
@@ -38,15 +40,14 @@ public record ImageReference(String domain, String path, String tag, Digest dige
     private static final int MAX_NAME_LENGTH = 255;
 
     private static final String ALNUM = "[a-z0-9]+";
-    private static final String SEPARATOR = "(?:[._]|__|[-]*)";
+    private static final String SEPARATOR = "(?:[._]|__|[-]+)";
     private static final String PATH_COMPONENT = ALNUM + "(?:" + SEPARATOR + ALNUM + ")*";
     private static final String DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-    private static final Pattern DOMAIN = Pattern.compile(
-            DOMAIN_COMPONENT + "(?:\\." + DOMAIN_COMPONENT + ")*(?::[0-9]+)?");
+    /** A host name, an IPv4 address (a host name by this grammar) or a bracketed IPv6 address; then a port. */
+    private static final Pattern DOMAIN = Pattern.compile("(?:" + DOMAIN_COMPONENT + "(?:\\." + DOMAIN_COMPONENT
+            + ")*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?");
     private static final Pattern PATH = Pattern.compile(PATH_COMPONENT + "(?:/" + PATH_COMPONENT + ")*");
     private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
-    private static final Pattern REFERENCE = Pattern.compile(
-            "([^:@/]+(?::[0-9]+(?=/))?(?:/[^:@/]+)*)(?::([^:@/]+))?(?:@(.+))?");
     private static final Pattern HEX64 = Pattern.compile("[a-f0-9]{64}");
 
     public ImageReference {
@@ -77,35 +78,52 @@ public record ImageReference(String domain, String path, String tag, Digest dige
      */
     public static ImageReference parse(String reference) {
         Objects.requireNonNull(reference, "reference");
+        if (reference.isEmpty()) {
+            throw new InvalidArgumentException("invalid reference format: empty reference");
+        }
         if (HEX64.matcher(reference).matches()) {
             throw new InvalidArgumentException("invalid reference \"" + reference
                     + "\": cannot specify 64-byte hexadecimal strings");
         }
-        Matcher m = REFERENCE.matcher(reference);
-        if (reference.isEmpty() || !m.matches()) {
-            throw new InvalidArgumentException("invalid reference format: \"" + reference + "\"");
-        }
-        String name = m.group(1);
-        String tag = m.group(2);
+        String rest = reference;
         Digest digest = null;
-        if (m.group(3) != null) {
+        int at = rest.indexOf('@');
+        if (at >= 0) {
+            String digestText = rest.substring(at + 1);
+            rest = rest.substring(0, at);
             try {
-                digest = Digest.parse(m.group(3));
+                digest = Digest.parse(digestText);
             } catch (InvalidArgumentException e) {
-                throw new InvalidArgumentException("invalid reference \"" + reference + "\": " + e.getMessage(), e);
+                throw new InvalidArgumentException("invalid reference \"" + reference + "\": invalid digest \""
+                        + digestText + "\": " + e.getMessage(), e);
             }
         }
+        String tag = null;
+        int colon = rest.lastIndexOf(':');
+        if (colon > rest.lastIndexOf('/') && colon > rest.lastIndexOf(']')) {
+            tag = rest.substring(colon + 1);
+            rest = rest.substring(0, colon);
+            if (!TAG.matcher(tag).matches()) {
+                throw new InvalidArgumentException("invalid reference \"" + reference + "\": bad tag \"" + tag
+                        + "\" (1 to 128 characters of [A-Za-z0-9_.-], not starting with . or -)");
+            }
+        }
+        if (rest.isEmpty()) {
+            throw new InvalidArgumentException("invalid reference format: \"" + reference + "\" has no repository name");
+        }
+        // docker's splitDockerDomain: the first component is a registry host if it has a '.' or ':'
+        // (port or IPv6), is "localhost", or has upper-case letters (which a repository path may not)
         String domain;
         String remainder;
-        int slash = name.indexOf('/');
-        String first = slash < 0 ? "" : name.substring(0, slash);
+        int slash = rest.indexOf('/');
+        String first = slash < 0 ? "" : rest.substring(0, slash);
         if (slash < 0 || (!first.contains(".") && !first.contains(":") && !first.equals("localhost")
                 && first.toLowerCase(java.util.Locale.ROOT).equals(first))) {
             domain = DEFAULT_DOMAIN;
-            remainder = name;
+            remainder = rest;
         } else {
             domain = first;
-            remainder = name.substring(slash + 1);
+            remainder = rest.substring(slash + 1);
         }
         if (domain.equals(LEGACY_DEFAULT_DOMAIN)) {
             domain = DEFAULT_DOMAIN;
@@ -115,7 +133,7 @@ public record ImageReference(String domain, String path, String tag, Digest dige
         }
         if (!remainder.toLowerCase(java.util.Locale.ROOT).equals(remainder)) {
             throw new InvalidArgumentException("invalid reference \"" + reference
-                    + "\": repository name must be lowercase");
+                    + "\": repository name (" + remainder + ") must be lowercase");
         }
         try {
             return new ImageReference(domain, remainder, tag, digest);
@@ -127,18 +145,21 @@ public record ImageReference(String domain, String path, String tag, Digest dige
 
     /**
      * containerd's normalized image name for {@code reference}: {@link #parse} plus {@code :latest} when
-     * there is neither tag nor digest, and without the tag when there is a digest.
+     * there is neither tag nor digest. A reference with both keeps both ({@code name:tag@digest}), as
+     * containerd's client and {@code ctr} name such images; the digest is what identifies the content.
      */
     public static String normalize(String reference) {
         return parse(reference).normalized().toString();
     }
 
-    /** This reference with {@code :latest} if it has neither tag nor digest, and no tag if it has a digest. */
+    /** This reference with {@code :latest} if it has neither tag nor digest; otherwise unchanged. */
     public ImageReference normalized() {
-        if (digest != null) {
-            return tag == null ? this : new ImageReference(domain, path, null, digest);
-        }
-        return tag != null ? this : new ImageReference(domain, path, "latest", null);
+        return tag != null || digest != null ? this : new ImageReference(domain, path, "latest", null);
+    }
+
+    /** The reference without its tag when it has a digest (what a registry resolves: the digest wins). */
+    public ImageReference canonical() {
+        return digest != null && tag != null ? new ImageReference(domain, path, null, digest) : this;
     }
 
     /** {@code domain/path}: the repository, without tag or digest. */

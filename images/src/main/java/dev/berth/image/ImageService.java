@@ -179,11 +179,22 @@ public final class ImageService implements AutoCloseable {
      * @throws DiffIdMismatchException if a layer's content does not match the config's diffID
      * @throws BlobMismatchException if a layer blob's size or digest differs from its descriptor
      * @throws dev.berth.api.NotImplementedException for a layer media type Berth cannot unpack
-     * @throws NotFoundException if a layer blob is missing
+     * @throws NotFoundException if a layer blob is missing (checked before anything is extracted for a
+     *         non-distributable layer, whose urls the message names)
      */
     public UnpackResult unpack(ResolvedImage image, Snapshotter snapshotter) {
+        return unpack(image, snapshotter, LayerGate.OPEN);
+    }
+
+    /**
+     * {@link #unpack(ResolvedImage, Snapshotter)} while the layer blobs may still be arriving: each layer
+     * is read only after {@code gate} lets it, so applying one layer overlaps with fetching the next. The
+     * image's manifest and config must already be in the content store ({@link #resolve} read them).
+     */
+    public UnpackResult unpack(ResolvedImage image, Snapshotter snapshotter, LayerGate gate) {
         ensureOpen();
-        return unpacker.unpack(Objects.requireNonNull(image, "image"), Objects.requireNonNull(snapshotter, "snapshotter"));
+        return unpacker.unpack(Objects.requireNonNull(image, "image"), Objects.requireNonNull(snapshotter, "snapshotter"),
+                Objects.requireNonNull(gate, "gate"));
     }
 
     /** The snapshotter registered under {@code name}; null = the default one. */
@@ -237,6 +248,14 @@ public final class ImageService implements AutoCloseable {
      * image of the same name is pointed at the new content. Image records are written only after every
      * blob of every image has been stored and checked, so a failed import names no image.
      *
+     * <p>Like containerd, Berth lets an archive leave out what it cannot or need not carry: blobs of
+     * platforms the options do not ask for, attestation manifests (buildx's {@code unknown/unknown}
+     * entries) and other index entries that are attachments, and non-distributable (foreign) layers,
+     * which {@code docker save} describes in {@code LayerSources}. Such an image is imported; unpacking it
+     * fails with a {@link NotFoundException} naming the layer and its urls until the blob is added to the
+     * content store. A descriptor's embedded {@code data} stands in for a blob the archive lacks, once it
+     * matches the descriptor's size and digest.
+     *
      * @return the images created or updated, in archive order
      * @throws BlobMismatchException naming the archive entry whose bytes do not match their name or
      *         descriptor
@@ -257,7 +276,10 @@ public final class ImageService implements AutoCloseable {
 
     /**
      * Writes the images as an OCI image layout tar to {@code out} (not closed). See
-     * {@link ExportOptions}.
+     * {@link ExportOptions}. Stored blobs are copied byte for byte (never re-serialized); index blobs
+     * are kept whole even when only some platforms are exported. Absent non-distributable layers and
+     * absent attestations are left out; the Docker {@code manifest.json} lists foreign layers in
+     * {@code LayerSources} as {@code docker save} does, and gives {@code RepoTags} only for tagged names.
      *
      * @throws NotFoundException if an image or a blob it needs for the chosen platforms is missing
      */

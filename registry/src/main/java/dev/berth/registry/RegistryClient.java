@@ -89,8 +89,9 @@ public final class RegistryClient implements AutoCloseable {
 
     /**
      * Pulls {@code reference} into the content store: the index or manifest, the chosen platform
-     * manifests, their configs and layers; then, with an {@link PullOptions#unpacker()}, unpacks each
-     * platform manifest. Blobs already stored are not fetched again. When the content store keeps labels,
+     * manifests, their configs and layers. With an {@link PullOptions#unpacker()}, each platform manifest
+     * is unpacked while its layers download: layer i is applied as soon as it has arrived and layer i-1
+     * is applied. Blobs already stored are not fetched again. When the content store keeps labels,
      * parents get containerd's {@code containerd.io/gc.ref.content.*} labels and every blob
      * {@code containerd.io/distribution.source.<registry>=<repository>}.
      *

@@ -2,16 +2,27 @@ package dev.berth.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
+import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.content.Status;
+import dev.berth.api.snapshot.Kind;
+import dev.berth.api.snapshot.SnapshotInfo;
+import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
+import dev.berth.image.ImageService;
+import dev.berth.image.InMemoryImageStore;
+import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -128,6 +139,43 @@ class FaultsIT {
             PullResult again = client.pull(viaProxy(), PullOptions.defaults());
             assertThat(store.verify(big.digest()).size()).isEqualTo(big.size());
             assertThat(again.bytesFetched()).isLessThan(big.size());
+        }
+    }
+
+    @Test
+    void layersAreUnpackedWhileLaterOnesDownloadAndAFailedDownloadIsWhatThePullReports() throws Exception {
+        assertThat(image.layerDescriptors().indexOf(big)).as("the big layer is the top one").isEqualTo(1);
+        Digest base = image.chainIds().get(0);
+        Digest top = image.chainIds().get(1);
+        proxy.arm(FaultProxy.Fault.STALL, big.size() / 3, 1);
+        try (LocalContentStore store = Fixtures.store(tmp.resolve("dest"));
+             Snapshotter sn = Snapshotters.nativeSnapshotter(tmp.resolve("snapshots"));
+             ImageService images = ImageService.builder(store).imageStore(new InMemoryImageStore()).snapshotter(sn)
+                     .build();
+             RegistryClient client = Fixtures.client(store).stallTimeout(Duration.ofSeconds(4)).build()) {
+            PullOptions options = PullOptions.builder().unpacker(Unpacker.of(images, sn)).build();
+            CompletableFuture<PullResult> pull = CompletableFuture.supplyAsync(() -> client.pull(viaProxy(), options));
+
+            // the top layer's download is held by the proxy, yet the layer below it gets applied
+            await().atMost(Duration.ofSeconds(30)).until(() -> committed(sn, base) || pull.isDone());
+            assertThat(committed(sn, base)).as("base layer committed while the top layer downloads").isTrue();
+            assertThat(Fixtures.has(store, big.digest())).isFalse();
+
+            assertThatThrownBy(pull::join).hasCauseInstanceOf(TransferStalledException.class)
+                    .hasMessageContaining(big.digest().toString());
+            assertThat(sn.list()).extracting(SnapshotInfo::name).containsExactly(base.toString());
+
+            client.pull(viaProxy(), options);
+            assertThat(committed(sn, top)).isTrue();
+            assertThat(sn.list("kind==active")).isEmpty();
+        }
+    }
+
+    private static boolean committed(Snapshotter sn, Digest chainId) {
+        try {
+            return sn.stat(chainId.toString()).kind() == Kind.COMMITTED;
+        } catch (NotFoundException e) {
+            return false;
         }
     }
 }

@@ -20,6 +20,7 @@ import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestIndex;
 import dev.berth.testing.TestLayer;
+import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -12,6 +12,7 @@ import dev.berth.image.ImageService;
 import dev.berth.image.InMemoryImageStore;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.PrivateContainerd;
+import dev.berth.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,13 +101,13 @@ public final class PullBench {
              RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
             long[] fetchedAt = new long[1];
             Unpacker unpack = Unpacker.of(images, sn);
-            client.pull(ref, PullOptions.builder().unpacker((name, manifest, layerDone) -> {
+            client.pull(ref, PullOptions.builder().unpacker((name, manifest, layers, layerDone) -> {
                 fetchedAt[0] = System.nanoTime();
-                unpack.unpack(name, manifest, layerDone);
+                unpack.unpack(name, manifest, layers, layerDone);
             }).build());
-            if (Boolean.getBoolean("bench.verbose")) {
-                System.out.printf("  berth fetch %.3f s, unpack %.3f s%n", (fetchedAt[0] - t0) / 1e9,
-                        (System.nanoTime() - fetchedAt[0]) / 1e9);
+            if (Boolean.getBoolean("bench.verbose")) { // layers download while the unpack runs
+                System.out.printf("  berth manifest and config %.3f s, then layers fetched and unpacked %.3f s%n",
+                        (fetchedAt[0] - t0) / 1e9, (System.nanoTime() - fetchedAt[0]) / 1e9);
             }
             seconds = (System.nanoTime() - t0) / 1e9;
         }

@@ -8,6 +8,7 @@ import dev.berth.api.UnavailableException;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;

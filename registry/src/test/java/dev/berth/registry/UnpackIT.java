@@ -17,6 +17,7 @@ import dev.berth.testing.FileTree;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.OciLayout;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;

@@ -145,12 +145,12 @@ class CrashRecoveryIT extends MountingTestBase {
                 assertEveryRecordHasItsDirectory(root);
                 // A kill between the worker's view() and remove() legitimately leaves a view behind: it is
                 // a complete record with its directory (checked above), so it is removed like an active one.
-                for (var info : s.list("kind==View", "kind==Active")) {
+                for (var info : s.list("kind==view", "kind==active")) {
                     s.remove(info.name());
                 }
                 s.cleanup();
                 assertNoLeftovers(root);
-                String top = s.list("kind==Committed").stream().map(i -> i.name()).reduce((a, b) -> b).orElseThrow();
+                String top = s.list("kind==committed").stream().map(i -> i.name()).reduce((a, b) -> b).orElseThrow();
                 withMounted(s.view("check-" + round, top), d -> assertThat(d.resolve("base-file")).hasContent("base"));
                 s.remove("check-" + round);
             }

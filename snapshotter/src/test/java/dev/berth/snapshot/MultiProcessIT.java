@@ -42,8 +42,8 @@ class MultiProcessIT extends MountingTestBase {
         }
 
         try (Snapshotter s = Snapshotters.overlay(root)) {
-            assertThat(s.list("kind==Committed")).hasSize(ROUNDS + 1);
-            List<SnapshotInfo> active = s.list("kind==Active");
+            assertThat(s.list("kind==committed")).hasSize(ROUNDS + 1);
+            List<SnapshotInfo> active = s.list("kind==active");
             assertThat(active).hasSize(2 * ROUNDS)
                     .allSatisfy(i -> assertThat(i.name()).matches("(one|two)-own-\\d+"));
             for (int i = 0; i < ROUNDS; i++) {

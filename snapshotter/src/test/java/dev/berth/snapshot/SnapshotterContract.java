@@ -363,13 +363,13 @@ abstract class SnapshotterContract extends MountingTestBase {
         assertThat(names()).containsExactlyInAnyOrder("base", "a", "b", "v");
         assertThat(names("name==a")).containsExactly("a");
         assertThat(names("parent==base")).containsExactlyInAnyOrder("a", "v");
-        assertThat(names("kind==Committed")).containsExactly("base");
-        assertThat(names("kind==View")).containsExactly("v");
+        assertThat(names("kind==committed")).containsExactly("base");
+        assertThat(names("kind==view")).containsExactly("v");
         assertThat(names("labels.app==web")).containsExactly("a");
         assertThat(names("labels.app")).containsExactlyInAnyOrder("a", "b");
         assertThat(names("labels.\"containerd.io/gc.root\"")).containsExactly("v");
         assertThat(names("labels.app==db", "name==base")).containsExactlyInAnyOrder("b", "base");
-        assertThat(names("kind==Active,labels.app==web")).containsExactly("a");
+        assertThat(names("kind==active,labels.app==web")).containsExactly("a");
         assertThat(names("parent")).containsExactlyInAnyOrder("a", "v");
     }
 
@@ -433,8 +433,8 @@ abstract class SnapshotterContract extends MountingTestBase {
                 f.get(60, TimeUnit.SECONDS);
             }
             assertThat(committed).hasSize(20);
-            assertThat(names("kind==Committed")).hasSize(22);
-            assertThat(names("kind==Active")).isEmpty();
+            assertThat(names("kind==committed")).hasSize(22);
+            assertThat(names("kind==active")).isEmpty();
             assertThat(snapshotter.stat("t3-4").parent()).isEqualTo("t3-3");
         } finally {
             pool.shutdownNow();

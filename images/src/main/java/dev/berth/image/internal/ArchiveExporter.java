@@ -91,8 +91,14 @@ public final class ArchiveExporter {
             }
             byte[] buffer = new byte[1 << 20];
             for (Descriptor d : blobs.values()) {
+                byte[] embedded = present(d) ? null : Blobs.embedded(d, "export");
                 TarArchiveEntry e = entry(blobPath(d.digest()), d.size(), 0444);
                 tar.putArchiveEntry(e);
+                if (embedded != null) {
+                    tar.write(embedded);
+                    tar.closeArchiveEntry();
+                    continue;
+                }
                 try (InputStream in = Blobs.verifyingStream(store, d, "export")) {
                     int n;
                     while ((n = in.read(buffer)) >= 0) {
@@ -138,18 +144,45 @@ public final class ArchiveExporter {
                 if (child.platform() != null && !platforms.matches(child.platform())) {
                     continue;
                 }
+                if (Resolver.isAttachment(child)) {
+                    // attestations go along when they are all here, and are left out (as on import) when not
+                    Map<Digest, Descriptor> attached = new LinkedHashMap<>();
+                    try {
+                        collect(child, label, platforms, attached, depth + 1);
+                    } catch (NotFoundException missing) {
+                        continue;
+                    }
+                    if (attached.values().stream().allMatch(this::present)) {
+                        attached.forEach(blobs::putIfAbsent);
+                    }
+                    continue;
+                }
                 collect(child, label, platforms, blobs, depth + 1);
             }
         } else if (MediaTypes.isManifest(type)) {
             Manifest manifest = resolver.readManifest(desc, label);
             put(blobs, manifest.config());
-            manifest.layers().forEach(l -> put(blobs, l));
+            for (Descriptor layer : manifest.layers()) {
+                if (MediaTypes.isNonDistributable(layer.mediaType()) && !present(layer) && layer.data() == null) {
+                    continue; // a foreign layer that was never fetched: the manifest's urls say where it is
+                }
+                put(blobs, layer);
+            }
         }
         put(blobs, desc);
     }
 
+    private boolean present(Descriptor d) {
+        try {
+            store.info(d.digest());
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
     private static void put(Map<Digest, Descriptor> blobs, Descriptor d) {
-        blobs.putIfAbsent(d.digest(), new Descriptor(d.mediaType(), d.digest(), d.size()));
+        blobs.putIfAbsent(d.digest(), new Descriptor(d.mediaType(), d.digest(), d.size()).withData(d.data()));
     }
 
     private byte[] dockerManifest(List<Image> roots, PlatformMatcher platforms) {
@@ -169,12 +202,30 @@ public final class ArchiveExporter {
                 node.putArray("RepoTags");
                 ArrayNode layers = node.putArray("Layers");
                 resolved.layers().forEach(l -> layers.add(blobPath(l.digest())));
+                ObjectNode sources = null;
+                for (int i = 0; i < resolved.layers().size(); i++) {
+                    Descriptor l = resolved.layers().get(i);
+                    if (MediaTypes.isNonDistributable(l.mediaType())) {
+                        // docker save's way of naming foreign layers, which docker load fetches from urls
+                        if (sources == null) {
+                            sources = node.putObject("LayerSources");
+                        }
+                        try {
+                            sources.set(resolved.diffIds().get(i).toString(),
+                                    JSON.readTree(OciJson.write(new Descriptor(l.mediaType(), l.digest(), l.size(),
+                                            l.urls(), l.annotations(), null))));
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                }
                 byManifest.put(resolved.manifestDescriptor().digest(), node);
             }
             try {
                 ImageReference ref = ImageReference.parse(image.name());
                 if (ref.tag() != null) {
-                    ((ArrayNode) node.get("RepoTags")).add(ref.familiar());
+                    // docker load takes only name:tag here; a name:tag@digest names the same content by its tag
+                    ((ArrayNode) node.get("RepoTags")).add(ref.withDigest(null).familiar());
                 }
             } catch (InvalidArgumentException e) {
                 // not a reference docker understands: no tag for it

@@ -43,9 +43,9 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
 /**
@@ -144,7 +144,7 @@ public final class ArchiveImporter {
         byte[] head = in.readNBytes(4);
         in.reset();
         return switch (LayerCompression.detect(head, head.length)) {
-            case GZIP -> new GZIPInputStream(in, 1 << 16);
+            case GZIP -> GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
             case ZSTD -> new ZstdCompressorInputStream(in);
             default -> in;
         };
@@ -416,19 +416,28 @@ public final class ArchiveImporter {
                 if (depth > 8) {
                     throw new InvalidArgumentException("import: " + label + ": indexes nested too deep");
                 }
+                storeEmbedded(desc, "index of " + label);
+                requirePresent(desc, "index of " + label);
                 Index index = resolver.readIndex(desc, label);
                 labels.put(desc.digest(), ContentLabels.indexChildren(
                         index.manifests().stream().map(Descriptor::digest).toList()));
                 for (Descriptor child : index.manifests()) {
+                    if (Resolver.isAttachment(child)) {
+                        // attestations are optional: docker save and ctr export often leave them out
+                        continue;
+                    }
                     boolean wanted = child.platform() == null || platforms.matches(child.platform());
                     if (wanted) {
                         check(child, label, depth + 1, true);
                     }
                 }
             } else if (MediaTypes.isManifest(type)) {
+                storeEmbedded(desc, "manifest of " + label);
+                requirePresent(desc, "manifest of " + label);
                 Manifest manifest = resolver.readManifest(desc, label);
                 labels.put(desc.digest(), ContentLabels.manifestChildren(manifest.config().digest(),
                         manifest.layers().stream().map(Descriptor::digest).toList()));
+                storeEmbedded(manifest.config(), "config of " + label);
                 if (MediaTypes.isConfig(manifest.config().mediaType())) {
                     ImageConfig config = resolver.readConfig(manifest, desc, label);
                     Resolver.checkLayers(manifest, config, desc, label);
@@ -436,11 +445,36 @@ public final class ArchiveImporter {
                     requirePresent(manifest.config(), "config of " + label);
                 }
                 for (int i = 0; i < manifest.layers().size(); i++) {
-                    requirePresent(manifest.layers().get(i), "layer " + i + " of " + label);
+                    Descriptor layer = manifest.layers().get(i);
+                    storeEmbedded(layer, "layer " + i + " of " + label);
+                    if (MediaTypes.isNonDistributable(layer.mediaType()) && !present(layer)) {
+                        // as containerd: a non-distributable (foreign) layer may be left out of an archive;
+                        // the image is imported and unpacking it fails until the blob is provided
+                        continue;
+                    }
+                    requirePresent(layer, "layer " + i + " of " + label);
                 }
             } else if (required) {
+                storeEmbedded(desc, label);
                 requirePresent(desc, label);
             }
+        }
+
+        private boolean present(Descriptor desc) {
+            try {
+                store.info(desc.digest());
+                return true;
+            } catch (NotFoundException e) {
+                return false;
+            }
+        }
+
+        /** Stores a descriptor's embedded {@code data} (verified) when the archive lacks that blob. */
+        private void storeEmbedded(Descriptor desc, String what) {
+            if (desc.data() == null || present(desc)) {
+                return;
+            }
+            writeSmall(desc, Blobs.embedded(desc, "import: " + what), what);
         }
 
         private void requirePresent(Descriptor desc, String what) {
@@ -498,9 +532,17 @@ public final class ArchiveImporter {
             ImageConfig parsed = OciJson.parseImageConfig(Blobs.read(store, config, "config of " + label));
             List<Descriptor> layers = new ArrayList<>();
             JsonNode layerPaths = entry.path("Layers");
+            JsonNode layerSources = entry.path("LayerSources");
             for (int i = 0; i < layerPaths.size(); i++) {
                 String path = follow(clean(layerPaths.get(i).asText()));
                 Stored s = stored.get(path);
+                Descriptor foreign = s == null && i < parsed.diffIds().size()
+                        ? layerSource(layerSources, parsed.diffIds().get(i), label) : null;
+                if (foreign != null) {
+                    // docker save leaves foreign layers out and describes them in LayerSources
+                    layers.add(foreign);
+                    continue;
+                }
                 if (s == null) {
                     throw new NotFoundException("import: " + label + ": layer file " + layerPaths.get(i).asText()
                             + " is missing from the archive");
@@ -533,6 +575,26 @@ public final class ArchiveImporter {
             labels.put(desc.digest(), ContentLabels.manifestChildren(config.digest(),
                     layers.stream().map(Descriptor::digest).toList()));
             return desc;
+        }
+
+        /** The descriptor docker save's {@code LayerSources} gives a (foreign) layer, or null. */
+        private Descriptor layerSource(JsonNode layerSources, Digest diffId, String label) {
+            JsonNode source = layerSources.get(diffId.toString());
+            if (source == null || source.isNull()) {
+                return null;
+            }
+            Descriptor d;
+            try {
+                d = OciJson.parseDescriptor(JSON.writeValueAsBytes(source));
+            } catch (IOException | InvalidArgumentException e) {
+                throw new InvalidArgumentException("import: " + label + ": LayerSources entry " + diffId
+                        + " is not a valid descriptor: " + e.getMessage());
+            }
+            if (!MediaTypes.isLayer(d.mediaType())) {
+                throw new InvalidArgumentException("import: " + label + ": LayerSources entry " + diffId
+                        + " has media type \"" + d.mediaType() + "\", which is not a layer type");
+            }
+            return d;
         }
 
         private Descriptor dockerConfig(String path, String label) {

@@ -29,6 +29,10 @@ public final class Blobs {
      * @throws BlobMismatchException on a size or digest mismatch
      */
     public static byte[] read(ContentStore store, Descriptor desc, String what) {
+        byte[] embedded = embedded(desc, what);
+        if (embedded != null) {
+            return embedded;
+        }
         if (desc.size() > MAX_DOCUMENT_SIZE) {
             throw new InvalidArgumentException("blob " + desc.digest() + " (" + what + ") is " + desc.size()
                     + " bytes; documents above " + MAX_DOCUMENT_SIZE + " bytes are refused");
@@ -47,6 +51,28 @@ public final class Blobs {
             }
             return bytes;
         }
+    }
+
+    /**
+     * The descriptor's embedded {@code data} (OCI 1.1) after checking it against the descriptor's size
+     * and digest, or null when it has none.
+     *
+     * @throws BlobMismatchException if the embedded bytes do not match
+     */
+    public static byte[] embedded(Descriptor desc, String what) {
+        byte[] data = desc.data();
+        if (data == null) {
+            return null;
+        }
+        String where = what + ", embedded data";
+        if (data.length != desc.size()) {
+            throw BlobMismatchException.size(desc, data.length, where);
+        }
+        Digest actual = Digest.of(desc.digest().algorithm(), data);
+        if (!actual.equals(desc.digest())) {
+            throw BlobMismatchException.digest(desc, actual, where);
+        }
+        return data;
     }
 
     /** Opens a blob and checks its stored size against the descriptor. */

@@ -4,6 +4,7 @@ import dev.berth.api.Descriptor;
 import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.ReaderAt;
+import dev.berth.image.LayerGate;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +15,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
 /**
@@ -59,10 +60,13 @@ final class LayerPipe implements AutoCloseable {
     private LayerPipe() {
     }
 
-    /** Starts reading {@code layer} on {@code executor}, which must run the task on another thread. */
-    static LayerPipe start(ContentStore store, Descriptor layer, String what, Executor executor) {
+    /**
+     * Starts reading {@code layer} on {@code executor}, which must run the task on another thread, once
+     * {@code gate} lets it (on that thread, so waiting for a prefetched layer never holds up the current one).
+     */
+    static LayerPipe start(ContentStore store, Descriptor layer, String what, LayerGate gate, Executor executor) {
         LayerPipe pipe = new LayerPipe();
-        executor.execute(() -> pipe.produce(store, layer, what));
+        executor.execute(() -> pipe.produce(store, layer, what, gate));
         return pipe;
     }
 
@@ -80,10 +84,11 @@ final class LayerPipe implements AutoCloseable {
         return consumer;
     }
 
-    private void produce(ContentStore store, Descriptor layer, String what) {
+    private void produce(ContentStore store, Descriptor layer, String what, LayerGate gate) {
         IOException failure = null;
         InputStream blob = null;
         try {
+            Unpacker.await(gate, layer, what);
             ReaderAt reader = Blobs.open(store, layer, what);
             Compression compression;
             try {
@@ -103,7 +108,10 @@ final class LayerPipe implements AutoCloseable {
             blob = Blobs.verifyingStream(reader, layer, what, !digestDeferred);
             BufferedInputStream raw = new BufferedInputStream(blob, 1 << 16);
             InputStream tar = switch (compression) {
-                case GZIP -> new GZIPInputStream(raw, 1 << 16);
+                // every member (eStargz layers are one gzip member per file); the JDK's GZIPInputStream reads
+                // a next member only when the source reports available() > 0, and would drop the rest
+                case GZIP -> GzipCompressorInputStream.builder().setInputStream(raw).setDecompressConcatenated(true)
+                        .get();
                 case ZSTD -> new ZstdCompressorInputStream(raw);
                 default -> raw;
             };

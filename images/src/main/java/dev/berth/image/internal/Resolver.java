@@ -92,6 +92,27 @@ public final class Resolver {
         }
     }
 
+    /**
+     * Whether an index entry is an attachment of an image rather than an image: Docker buildx marks its
+     * attestation manifests with {@code vnd.docker.reference.type} and the platform {@code unknown/unknown};
+     * an OCI 1.1 artifact listed without a platform carries an {@code artifactType}.
+     * containerd never selects these because no real platform matches {@code unknown}; they are left out
+     * here even for {@link PlatformMatcher#all()}.
+     */
+    public static boolean isAttachment(Descriptor entry) {
+        if (entry.annotations().containsKey(DOCKER_REFERENCE_TYPE)) {
+            return true;
+        }
+        Platform p = entry.platform();
+        if (p == null) {
+            return entry.artifactType() != null; // an OCI 1.1 artifact (signature, SBOM) listed without a platform
+        }
+        return "unknown".equals(p.os()) && "unknown".equals(p.architecture());
+    }
+
+    /** Docker's annotation on attestation manifests ({@code attestation-manifest}). */
+    public static final String DOCKER_REFERENCE_TYPE = "vnd.docker.reference.type";
+
     private record Candidate(Descriptor descriptor, Platform platform, Manifest manifest, ImageConfig config) {
     }
 
@@ -119,20 +140,23 @@ public final class Resolver {
                             offer(child.platform());
                         }
                     } else if (MediaTypes.isManifest(child.mediaType())) {
+                        if (isAttachment(child)) {
+                            continue; // buildx attestations and the like describe an image; they are not one
+                        }
                         if (child.platform() != null) {
                             offer(child.platform());
                             if (matcher.matches(child.platform())) {
                                 candidates.add(new Candidate(child, child.platform(), null, null));
                             }
                         } else {
-                            judgeByConfig(child, label);
+                            judgeByConfig(child, label, false);
                         }
                     }
                     // other entries (signatures, attestations blobs...) are not images
                 }
             } else if (MediaTypes.isManifest(type)) {
                 if (depth == 0 || desc.platform() == null) {
-                    judgeByConfig(desc, label);
+                    judgeByConfig(desc, label, true);
                 } else {
                     offer(desc.platform());
                     if (matcher.matches(desc.platform())) {
@@ -145,8 +169,12 @@ public final class Resolver {
             }
         }
 
-        private void judgeByConfig(Descriptor desc, String label) {
+        /** @param required whether a manifest that is no container image is an error (else it is skipped) */
+        private void judgeByConfig(Descriptor desc, String label, boolean required) {
             Manifest manifest = readManifest(desc, label);
+            if (!required && !MediaTypes.isConfig(manifest.config().mediaType())) {
+                return; // an artifact (signature, SBOM, ...) listed in an index without a platform
+            }
             ImageConfig config = readConfig(manifest, desc, label);
             Platform platform = desc.platform() != null ? desc.platform() : config.platform();
             offer(platform);

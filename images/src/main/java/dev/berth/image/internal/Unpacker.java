@@ -2,6 +2,7 @@ package dev.berth.image.internal;
 
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
+import dev.berth.api.CanceledException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
@@ -16,6 +17,7 @@ import dev.berth.api.snapshot.SnapshotInfo;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.BlobMismatchException;
 import dev.berth.image.DiffIdMismatchException;
+import dev.berth.image.LayerGate;
 import dev.berth.image.ResolvedImage;
 import dev.berth.image.UnpackResult;
 import dev.berth.snapshot.archive.ApplyResult;
@@ -58,7 +60,7 @@ public final class Unpacker {
         this.applier = Objects.requireNonNull(applier, "applier");
     }
 
-    public UnpackResult unpack(ResolvedImage image, Snapshotter snapshotter) {
+    public UnpackResult unpack(ResolvedImage image, Snapshotter snapshotter, LayerGate gate) {
         String label = image.name() != null ? image.name() : image.target().digest().toString();
         List<Descriptor> layers = image.layers();
         List<Digest> diffIds = image.diffIds();
@@ -70,6 +72,20 @@ public final class Unpacker {
             } catch (NotImplementedException e) {
                 throw new NotImplementedException("image " + label + ": layer " + i + " (" + layer.digest()
                         + ") has unsupported media type \"" + layer.mediaType() + "\"", e);
+            }
+        }
+        for (int i = 0; i < layers.size(); i++) {
+            Descriptor layer = layers.get(i);
+            if (MediaTypes.isNonDistributable(layer.mediaType()) && !committed(snapshotter, chain.get(i).toString())) {
+                try {
+                    await(gate, layer, "layer " + i + " of " + label);
+                    store.info(layer.digest());
+                } catch (NotFoundException e) {
+                    throw new NotFoundException("image " + label + ": layer " + i + " (" + layer.digest()
+                            + ") is a non-distributable layer that is not in the content store"
+                            + (layer.urls().isEmpty() ? "" : "; it is published at " + String.join(", ", layer.urls()))
+                            + "; add the blob to the content store to unpack this image", e);
+                }
             }
         }
         int applied = 0;
@@ -91,11 +107,11 @@ public final class Unpacker {
                         skipped++;
                     } else {
                         if (pipe == null) {
-                            pipe = LayerPipe.start(store, layer, what, executor);
+                            pipe = LayerPipe.start(store, layer, what, gate, executor);
                         }
                         if (i + 1 < layers.size() && !committed(snapshotter, chain.get(i + 1).toString())) {
                             prefetched = LayerPipe.start(store, layers.get(i + 1), "layer " + (i + 1) + " of " + label,
-                                    executor);
+                                    gate, executor);
                         }
                         if (extract(snapshotter, layer, diffIds.get(i), chainId, parent, pipe, what)) {
                             applied++;
@@ -116,6 +132,15 @@ public final class Unpacker {
                     Map.of(Labels.GC_REF_SNAPSHOT + snapshotter.name(), chain.get(chain.size() - 1).toString()));
         }
         return new UnpackResult(snapshotter.name(), chain, applied, skipped);
+    }
+
+    static void await(LayerGate gate, Descriptor layer, String what) {
+        try {
+            gate.await(layer);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CanceledException("interrupted while waiting for the blob of " + what, e);
+        }
     }
 
     private static boolean committed(Snapshotter snapshotter, String chainId) {

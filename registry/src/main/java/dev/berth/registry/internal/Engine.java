@@ -24,6 +24,7 @@ import dev.berth.content.Content;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.PullOptions;
 import dev.berth.registry.PullResult;
+import dev.berth.registry.Unpacker;
 import dev.berth.registry.PushOptions;
 import dev.berth.registry.RegistryAuthException;
 import dev.berth.registry.Resolved;
@@ -244,17 +245,35 @@ public final class Engine {
         List<Descriptor> manifests = new ArrayList<>();
         try {
             run.handle(target, options, manifests);
+            if (options.unpacker() != null) {
+                unpackWhileFetching(run, name, manifests, options.unpacker());
+            }
             run.awaitBlobs();
         } finally {
             run.awaitQuietly();
         }
-        if (options.unpacker() != null) {
-            for (Descriptor m : manifests) {
-                options.unpacker().unpack(name, m, progress::layerUnpacked);
-            }
-        }
         progress.done(name, target);
         return new PullResult(name, target, manifests, run.bytesFetched.get());
+    }
+
+    /**
+     * Unpacks each manifest as its blobs arrive. When the unpack fails because a download did, the
+     * download's failure is what the caller sees.
+     */
+    private static void unpackWhileFetching(PullRun run, String name, List<Descriptor> manifests, Unpacker unpacker) {
+        for (Descriptor m : manifests) {
+            try {
+                run.await(run.configs.get(m.digest()));
+                unpacker.unpack(name, m, run::await, run.progress::layerUnpacked);
+            } catch (RuntimeException e) {
+                RuntimeException download = run.firstFailure();
+                if (download != null && download != e) {
+                    download.addSuppressed(e);
+                    throw download;
+                }
+                throw e;
+            }
+        }
     }
 
     private final class PullRun {
@@ -262,6 +281,8 @@ public final class Engine {
         final List<RegistryHost> hosts;
         final ProgressListener progress;
         final Map<Digest, Future<?>> blobs = new ConcurrentHashMap<>();
+        /** Platform manifest digest → its config descriptor. */
+        final Map<Digest, Descriptor> configs = new ConcurrentHashMap<>();
         final AtomicLong bytesFetched = new AtomicLong();
 
         PullRun(Reference ref, List<RegistryHost> hosts, ProgressListener progress) {
@@ -297,6 +318,7 @@ public final class Engine {
                     labels.put(Labels.GC_REF_CONTENT + ".l." + i, manifest.layers().get(i).digest().toString());
                 }
                 label(desc.digest(), labels, ref);
+                configs.put(desc.digest(), manifest.config());
                 submit(manifest.config());
                 for (Descriptor layer : manifest.layers()) {
                     if (layer.urls().isEmpty() || !MediaTypes.isNonDistributable(layer.mediaType())) {
@@ -316,6 +338,44 @@ public final class Engine {
             blobs.computeIfAbsent(blob.digest(), d -> downloads.submit(() -> fetchBlob(this, blob)));
         }
 
+        /** Returns once {@code blob} is stored (at once if this pull is not fetching it); throws its failure. */
+        void await(Descriptor blob) {
+            Future<?> f = blob == null ? null : blobs.get(blob.digest());
+            if (f == null) {
+                return;
+            }
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw unwrap(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                blobs.values().forEach(x -> x.cancel(true));
+                throw new CanceledException("pull " + ref + " interrupted", e);
+            }
+        }
+
+        /** The failure of the first blob download that has failed so far, if any. */
+        RuntimeException firstFailure() {
+            for (Future<?> f : blobs.values()) {
+                if (f.isDone() && !f.isCancelled()) {
+                    try {
+                        f.get();
+                    } catch (ExecutionException e) {
+                        return unwrap(e.getCause());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return null;
+                    }
+                }
+            }
+            return null;
+        }
+
+        private RuntimeException unwrap(Throwable cause) {
+            return cause instanceof RuntimeException re ? re : new BerthException("pull " + ref + ": " + cause, cause);
+        }
+
         /** Waits for every blob; throws the first failure (after all have stopped). */
         void awaitBlobs() {
             RuntimeException first = null;
@@ -323,10 +383,8 @@ public final class Engine {
                 try {
                     f.get();
                 } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
                     if (first == null) {
-                        first = cause instanceof RuntimeException re ? re
-                                : new BerthException("pull " + ref + ": " + cause, cause);
+                        first = unwrap(e.getCause());
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

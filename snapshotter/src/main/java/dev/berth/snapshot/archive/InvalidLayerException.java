@@ -28,7 +28,8 @@ public class InvalidLayerException extends InvalidArgumentException {
     private static String describe(String message, String entryName, long offset) {
         StringBuilder sb = new StringBuilder("invalid layer: ").append(message);
         if (entryName != null) {
-            sb.append(" (entry \"").append(entryName).append("\"");
+            String shown = entryName.length() > 300 ? entryName.substring(0, 300) + "..." : entryName;
+            sb.append(" (entry \"").append(shown).append("\"");
             sb.append(offset >= 0 ? ", uncompressed offset " + offset + ")" : ")");
         } else if (offset >= 0) {
             sb.append(" (uncompressed offset ").append(offset).append(")");

@@ -37,8 +37,28 @@ import dev.berth.snapshot.archive.internal.MergedTree;
  *       after the owner), nanosecond atime/mtime (also of symlinks; directories' times are set last),
  *       PAX {@code SCHILY.xattr.*} byte-exact, device nodes and fifos, GNU long names, PAX paths and
  *       sparse files. {@code trusted.overlay.*} and {@code user.overlay.*} xattrs in a layer are
- *       ignored: a layer must not forge overlay whiteouts or opaque directories.</li>
+ *       ignored: a layer must not forge overlay whiteouts, opaque directories, redirects or metacopy
+ *       files (other {@code trusted.*}, {@code security.*}, {@code system.posix_acl_*} and
+ *       {@code user.*} xattrs are set, as containerd sets them). Times before 1970 are kept; times
+ *       beyond what the file system stores are clamped by the kernel.</li>
  * </ul>
+ *
+ * <p><b>Unusual and hostile layers.</b> The entries are the ones Go's {@code archive/tar} (containerd,
+ * Docker and most image scanners) sees in the same bytes, so a layer cannot show Berth other content
+ * than it shows them: link, symlink, device, fifo and directory entries carry no content whatever
+ * their size field says; a {@code '0'} entry named {@code "x/"} is file {@code x}; global PAX headers
+ * and libarchive's {@code LIBARCHIVE.xattr.*} records are ignored. Where the two readers would differ
+ * (two PAX or two GNU long-name headers for one entry, a GNU long name and a PAX path together, a PAX
+ * size on a content-less entry, a sparse map out of order) the layer is rejected. Also rejected, with
+ * an {@link InvalidLayerException} naming the entry: names and link targets that are not UTF-8 (Go
+ * would keep their bytes; Berth cannot reproduce them and will not rename them), NUL bytes in names,
+ * link targets and xattr names, name components over 255 bytes, symlink targets over 4095 bytes or empty, whiteout names that
+ * are not names ({@code .wh.}, {@code .wh..}, {@code .wh...}), entries below a {@code .wh.<name>}
+ * directory, uids/gids beyond 2^32-2, entry types containerd does not handle. Skipped, as Docker
+ * does: AUFS metadata ({@code .wh..wh.*}) with everything below it. A character device 0/0 is
+ * overlayfs' whiteout, so it is applied as a whiteout of its path in both modes (on overlay it could
+ * not mean anything else, and both modes must give the same view). A gzip stream may have several
+ * members; bytes after the last one are an error, as in Go's reader.
  *
  * <p>On an {@linkplain ApplyTarget.Overlay overlay} target the layer is written into the upper
  * directory in overlayfs' format (whiteouts as character devices 0/0 owned like the whiteout entry,
@@ -127,8 +147,9 @@ public final class LayerApplier {
             stream.drain();
             applier.finish();
         } catch (ErrnoException e) {
-            throw entryName == null ? e : e.withContext(e.getFile(), "while applying entry \"" + entryName + "\"");
-        } catch (EntryApplier.EntryException | MergedTree.PathException e) {
+            throw entryName == null ? e : e.withContext(e.getFile(), "while applying entry \""
+                    + (entryName.length() > 300 ? entryName.substring(0, 300) + "..." : entryName) + "\"");
+        } catch (EntryApplier.EntryException | MergedTree.PathException | LayerTarInputStream.TarFormatException e) {
             throw new InvalidLayerException(e.getMessage(), entryName, offset, e);
         } catch (IOException e) {
             if (stream.isSourceFailure(e)) {

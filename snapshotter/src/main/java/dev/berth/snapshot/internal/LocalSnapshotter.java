@@ -280,11 +280,12 @@ public final class LocalSnapshotter implements Snapshotter {
         requireKey("key", key);
         Map<String, String> stored = storableLabels(labels);
         store.write(tx -> {
-            MetaStore.Row r = tx.get(key).orElseThrow(() -> notFound(key));
+            // containerd checks the name first: a taken name is AlreadyExists even when the key is missing
             if (tx.get(name).isPresent()) {
                 throw new AlreadyExistsException("cannot commit \"" + key + "\": snapshot \"" + name
                         + "\" already exists");
             }
+            MetaStore.Row r = tx.get(key).orElseThrow(() -> notFound(key));
             if (r.kind() != Kind.ACTIVE) {
                 throw new FailedPreconditionException("snapshot \"" + key + "\" is " + r.kind().displayName()
                         + ", not Active: only active snapshots can be committed");
@@ -349,7 +350,8 @@ public final class LocalSnapshotter implements Snapshotter {
             case "parent":
                 return info.parent() == null ? Optional.empty() : Optional.of(info.parent());
             case "kind":
-                return Optional.of(info.kind().displayName());
+                // containerd's filter values are lower case ("kind==committed")
+                return Optional.of(info.kind().displayName().toLowerCase(java.util.Locale.ROOT));
             case "labels":
                 if (path.size() < 2) {
                     return Optional.empty();

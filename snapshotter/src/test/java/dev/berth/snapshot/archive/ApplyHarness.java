@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +29,8 @@ final class ApplyHarness implements AutoCloseable {
     private final List<Path> layerDirs = new ArrayList<>(); // applied layers, bottom first (overlay)
     private Path target;
     private final TreeMap<String, TreeSnapshot.Node> canaryBefore;
+    private final TreeMap<String, String> inodesBefore;
+    private TreeMap<String, String> lowersBefore = new TreeMap<>();
     private final LayerApplier applier;
 
     ApplyHarness(Mode mode) {
@@ -51,6 +52,7 @@ final class ApplyHarness implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         this.canaryBefore = outside();
+        this.inodesBefore = inodes(base.resolve("canary"), base.resolve("etc"));
         if (mode == Mode.NAIVE) {
             target = base.resolve("root");
             mkdir(target);
@@ -76,6 +78,7 @@ final class ApplyHarness implements AutoCloseable {
             }
             Path upper = base.resolve("layer" + layerDirs.size());
             mkdir(upper);
+            lowersBefore = inodes(layerDirs.toArray(Path[]::new));
             List<Path> lowers = new ArrayList<>(layerDirs);
             java.util.Collections.reverse(lowers);
             layerDirs.add(upper);
@@ -124,9 +127,39 @@ final class ApplyHarness implements AutoCloseable {
         return all;
     }
 
-    /** Asserts that nothing outside the target changed and nothing appeared beside it. */
+    /**
+     * Inode, link count and ctime of every path below {@code roots}: any write, chmod, chown, xattr,
+     * link or unlink changes the ctime of the file or of its directory.
+     */
+    private static TreeMap<String, String> inodes(Path... roots) {
+        TreeMap<String, String> all = new TreeMap<>();
+        for (Path r : roots) {
+            try (Stream<Path> s = Files.walk(r)) {
+                for (Path p : s.toList()) {
+                    java.util.Map<String, Object> a = Files.readAttributes(p, "unix:ino,nlink,ctime",
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    all.put(p.toString(), a.get("ino") + " nlink=" + a.get("nlink") + " ctime="
+                            + ((java.nio.file.attribute.FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return all;
+    }
+
+    /**
+     * Asserts that nothing outside the target changed and nothing appeared beside it: not the canary,
+     * not the fake /etc, and (overlay) not one inode of the lower layers the last layer was applied over.
+     */
     void assertOutsideUntouched() {
         assertThat(outside()).isEqualTo(canaryBefore);
+        assertThat(inodes(base.resolve("canary"), base.resolve("etc"))).as("inodes outside the root")
+                .isEqualTo(inodesBefore);
+        if (mode == Mode.OVERLAY && layerDirs.size() > 1) {
+            assertThat(inodes(layerDirs.subList(0, layerDirs.size() - 1).toArray(Path[]::new)))
+                    .as("lower layers").isEqualTo(lowersBefore);
+        }
         try (Stream<Path> s = Files.list(base)) {
             List<String> names = s.map(p -> p.getFileName().toString())
                     .filter(n -> !n.equals("root") && !n.startsWith("layer") && !n.equals("mnt") && !n.equals("empty"))
@@ -162,12 +195,6 @@ final class ApplyHarness implements AutoCloseable {
 
     @Override
     public void close() {
-        try (Stream<Path> s = Files.walk(base)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        run("rm", "-rf", "--one-file-system", base.toString()); // copes with paths beyond PATH_MAX
     }
 }

@@ -191,6 +191,151 @@ class LayerApplierTest {
         }
     }
 
+    /** Compressed and uncompressed streams that are odd or hostile as a whole. */
+    @Nested
+    class HostileStreams {
+        /**
+         * A stream that, like a socket or pipe, never reports bytes as available, and whose reads end at
+         * the given offsets (as network packets end where the sender flushed).
+         */
+        InputStream trickle(byte[] data, int... boundaries) {
+            return new InputStream() {
+                int pos;
+
+                int limit() {
+                    for (int b : boundaries) {
+                        if (b > pos) {
+                            return b;
+                        }
+                    }
+                    return data.length;
+                }
+
+                @Override
+                public int read() {
+                    return pos < data.length ? data[pos++] & 0xff : -1;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    if (pos >= data.length) {
+                        return -1;
+                    }
+                    int n = Math.min(Math.min(len, 1000), limit() - pos);
+                    System.arraycopy(data, pos, b, off, n);
+                    pos += n;
+                    return n;
+                }
+
+                @Override
+                public int available() {
+                    return 0;
+                }
+            };
+        }
+
+        @Test
+        void everyMemberOfAMultiMemberGzipIsApplied() throws IOException {
+            byte[] tar = TestTar.create().file("first", "1").file("second", "2").file("third", "3").bytes();
+            int cut = 1024; // the first file entry (header + one block) in its own gzip member
+            byte[] m1 = TestTar.gzip(Arrays.copyOf(tar, cut));
+            byte[] m2 = TestTar.gzip(Arrays.copyOfRange(tar, cut, cut * 2));
+            byte[] layer = concat(m1, m2, TestTar.gzip(Arrays.copyOfRange(tar, cut * 2, tar.length)));
+            ApplyHarness h = naive();
+            ApplyResult r = LayerApplier.create().apply(trickle(layer, m1.length, m1.length + m2.length),
+                    ApplyTarget.naive(h.written()));
+            assertThat(r.diffId()).isEqualTo(Digest.sha256(tar));
+            assertThat(h.merged()).containsKeys("first", "second", "third");
+        }
+
+        @Test
+        void garbageAfterTheLastGzipMemberFails() {
+            byte[] layer = concat(TestTar.gzip(sample().bytes()), "garbage!".getBytes(StandardCharsets.US_ASCII));
+            assertThatThrownBy(() -> naive().apply(layer)).isInstanceOf(InvalidLayerException.class)
+                    .hasMessageContaining("corrupt or truncated");
+        }
+
+        @Test
+        void truncatedGzipHeaderFailsAsAnInvalidLayer() {
+            assertThatThrownBy(() -> naive().apply(new byte[] {0x1f, (byte) 0x8b, 0x08, 0}))
+                    .isInstanceOf(InvalidLayerException.class);
+        }
+
+        @Test
+        void zstdWithSkippableFramesAnywhereAndSeveralFrames() throws IOException {
+            byte[] tar = sample().bytes();
+            byte[] skippable = {0x5f, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9};
+            byte[] layer = concat(skippable, TestTar.zstd(Arrays.copyOf(tar, 1024)), skippable,
+                    TestTar.zstd(Arrays.copyOfRange(tar, 1024, tar.length)), skippable);
+            ApplyHarness h = naive();
+            ApplyResult r = LayerApplier.create().apply(trickle(layer), ApplyTarget.naive(h.written()));
+            assertThat(r.diffId()).isEqualTo(Digest.sha256(tar));
+            assertThat(r.compression()).isEqualTo(Compression.ZSTD);
+            assertThat(h.merged()).containsKeys("a/b", "c");
+        }
+
+        @Test
+        void truncatedZstdFails() {
+            byte[] z = TestTar.zstd(TestTar.create().file("big", new byte[300_000], null).bytes());
+            assertThatThrownBy(() -> naive().apply(Arrays.copyOf(z, z.length - 10)))
+                    .isInstanceOf(InvalidLayerException.class);
+        }
+
+        @Test
+        void trailingGarbageAfterThePlainTarEndMarkerIsHashedButNotParsed() {
+            byte[] evil = TestTar.create().file("evil", "e").bytes();
+            byte[] tar = concat(sample().bytes(), evil);
+            ApplyHarness h = naive();
+            ApplyResult r = h.apply(tar);
+            assertThat(r.diffId()).isEqualTo(Digest.sha256(tar));
+            assertThat(h.merged()).doesNotContainKey("evil").containsKey("a/b");
+        }
+
+        @Test
+        void textThatIsNotATarFails() {
+            assertThatThrownBy(() -> naive().apply("just some text\n".getBytes(StandardCharsets.US_ASCII)))
+                    .isInstanceOf(InvalidLayerException.class).hasMessageContaining("truncated tar header");
+            byte[] block = "x".repeat(512).getBytes(StandardCharsets.US_ASCII);
+            assertThatThrownBy(() -> naive().apply(concat(block, new byte[1024])))
+                    .isInstanceOf(InvalidLayerException.class).hasMessageContaining("checksum");
+        }
+
+        @Test
+        void hugeDeclaredSizesFailAsTruncatedWithoutBufferingAnything() {
+            // PAX size of 1 TiB, and a base-256 size field of 2^62, over a few bytes of content
+            TestTar pax = TestTar.create().file("f", "abc", a -> a.pax("size", Long.toString(1L << 40)));
+            assertThatThrownBy(() -> naive().apply(TestTar.gzip(pax.bytes())))
+                    .isInstanceOf(InvalidLayerException.class).hasMessageContaining("truncated")
+                    .satisfies(e -> assertThat(((InvalidLayerException) e).entryName()).contains("f"));
+            byte[] header = TestTar.header("g", '0', 0644, 0, "");
+            Arrays.fill(header, 124, 136, (byte) 0);
+            header[124] = (byte) 0x80;
+            header[128] = 0x40; // 2^62 in base-256
+            fixChecksum(header);
+            assertThatThrownBy(() -> naive().apply(concat(header, new byte[4096])))
+                    .isInstanceOf(InvalidLayerException.class).hasMessageContaining("truncated");
+        }
+
+        @Test
+        void bombsAreStoppedByTheLimitsWhileStreaming() {
+            LayerApplier guarded = LayerApplier.builder().maxUncompressedSize(8 << 20).maxCompressionRatio(100).build();
+            byte[] bomb = TestTar.zstd(TestTar.create().file("zeros", new byte[64 << 20], null).bytes());
+            assertThat(bomb.length).isLessThan(64 << 10);
+            ApplyHarness h = naive(guarded);
+            assertThatThrownBy(() -> h.apply(bomb)).isInstanceOf(LayerLimitExceededException.class);
+        }
+
+        private static void fixChecksum(byte[] h) {
+            Arrays.fill(h, 148, 156, (byte) ' ');
+            long sum = 0;
+            for (byte b : h) {
+                sum += b & 0xff;
+            }
+            byte[] cs = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(cs, 0, h, 148, cs.length);
+        }
+    }
+
     @Nested
     class Limits {
         @Test

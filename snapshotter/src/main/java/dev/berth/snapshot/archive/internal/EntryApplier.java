@@ -45,6 +45,8 @@ public final class EntryApplier implements MergedTree.Written {
     private static final String WHITEOUT_META_PREFIX = ".wh..wh.";
     private static final String OPAQUE_MARKER = ".wh..wh..opq";
     private static final int BUFFER = 1 << 17;
+    private static final int NAME_MAX = 255;
+    private static final int PATH_MAX = 4096;
 
     private final MergedTree tree;
     private final FileSyscalls sys = FileSyscalls.get();
@@ -85,11 +87,23 @@ public final class EntryApplier implements MergedTree.Written {
         }
         String base = comps.get(comps.size() - 1);
         for (int i = 0; i < comps.size() - 1; i++) {
+            if (comps.get(i).startsWith(WHITEOUT_META_PREFIX)) {
+                // AUFS metadata (.wh..wh.plnk/ and the like): skipped with everything below it, as Docker does
+                LOG.debug("skipping entry {} below whiteout meta directory {}", name, comps.get(i));
+                return;
+            }
             if (comps.get(i).startsWith(WHITEOUT_PREFIX)) {
                 throw new EntryException("whiteout name \"" + comps.get(i) + "\" used as a directory");
             }
         }
+        checkNameLengths(comps, "entry name");
         Meta meta = meta(e, xattrs);
+        if (typeflag == '3' && e.getDevMajor() == 0 && e.getDevMinor() == 0 && !base.startsWith(WHITEOUT_PREFIX)) {
+            // a character device 0/0 is overlayfs' whiteout: in an overlay upper directory it could only mean
+            // "deleted", so it means that in both modes (the merged views stay equal); never a device
+            whiteout(comps.subList(0, comps.size() - 1), base, meta);
+            return;
+        }
         if (base.startsWith(WHITEOUT_PREFIX)) {
             List<String> parent = comps.subList(0, comps.size() - 1);
             if (base.equals(OPAQUE_MARKER)) {
@@ -117,8 +131,11 @@ public final class EntryApplier implements MergedTree.Written {
 
     private static Kind kind(byte typeflag, String name) {
         return switch (typeflag) {
-            case '5', 'D' -> Kind.DIR;
-            case '0', 0, '7', 'S' -> name.endsWith("/") && typeflag != 'S' ? Kind.DIR : Kind.FILE;
+            case '5' -> Kind.DIR;
+            // only the old "regular file A" type turns into a directory by a trailing '/' (as in Go's
+            // reader); a '0' entry named "x/" is file "x" with its content
+            case 0 -> name.endsWith("/") ? Kind.DIR : Kind.FILE;
+            case '0', '7', 'S' -> Kind.FILE;
             case '1' -> Kind.HARDLINK;
             case '2' -> Kind.SYMLINK;
             case '3' -> Kind.CHAR;
@@ -279,6 +296,7 @@ public final class EntryApplier implements MergedTree.Written {
 
     /** Writes only the data extents of a sparse entry, leaving holes as holes. */
     private void writeSparse(int fd, TarArchiveEntry e, InputStream data, String path) throws IOException {
+        checkSparseMap(e);
         long pos = 0;
         for (TarArchiveStructSparse s : e.getOrderedSparseHeaders()) {
             if (s.getOffset() > pos) {
@@ -301,6 +319,37 @@ public final class EntryApplier implements MergedTree.Written {
         sys.ftruncate(fd, e.getRealSize(), tree.describe(path));
     }
 
+    /**
+     * A sparse map must list its data extents in ascending order, without overlaps, inside the file's
+     * real size, as Go's reader (containerd) requires: commons-compress would sort and accept such a map,
+     * giving the file other content than other readers give it.
+     */
+    private static void checkSparseMap(TarArchiveEntry e) throws EntryException {
+        long end = 0;
+        long real = e.getRealSize();
+        for (TarArchiveStructSparse s : e.getSparseHeaders()) {
+            long off = s.getOffset();
+            long len = s.getNumbytes();
+            if (off < 0 || len < 0 || off > Long.MAX_VALUE - len) {
+                throw new EntryException("invalid sparse map: negative or overflowing extent");
+            }
+            if (len == 0) {
+                if (off > real) {
+                    throw new EntryException("invalid sparse map: extent at " + off + " beyond the real size " + real);
+                }
+                continue;
+            }
+            if (off < end) {
+                throw new EntryException("invalid sparse map: extents overlap or are out of order at offset " + off);
+            }
+            end = off + len;
+            if (end > real) {
+                throw new EntryException("invalid sparse map: extent ends at " + end + ", beyond the real size "
+                        + real);
+            }
+        }
+    }
+
     private static void skipFully(InputStream in, long n) throws IOException {
         long left = n;
         while (left > 0) {
@@ -321,6 +370,12 @@ public final class EntryApplier implements MergedTree.Written {
         }
         if (target.indexOf('\0') >= 0) {
             throw new EntryException("symlink target contains a NUL byte");
+        }
+        if (target.isEmpty()) {
+            throw new EntryException("symlink with an empty target");
+        }
+        if (utf8Length(target) > PATH_MAX - 1) {
+            throw new EntryException("symlink target longer than " + (PATH_MAX - 1) + " bytes");
         }
         DirNode p = parentInUpper(r);
         String name = r.name();
@@ -380,6 +435,7 @@ public final class EntryApplier implements MergedTree.Written {
         if (tcomps.isEmpty()) {
             throw new EntryException("hardlink to the root directory");
         }
+        checkNameLengths(tcomps, "hardlink target");
         Resolved t = tree.resolve(tcomps, false);
         if (!t.missing().isEmpty() || t.name() == null) {
             throw new EntryException("hardlink target \"" + linkName
@@ -490,8 +546,8 @@ public final class EntryApplier implements MergedTree.Written {
         }
         List<String> comps = new ArrayList<>(parent);
         comps.add(target);
-        Resolved r = tree.resolve(comps, false);
-        if (r.name() == null || !r.missing().isEmpty()) {
+        Resolved r = resolveOrNull(comps, false);
+        if (r == null || r.name() == null || !r.missing().isEmpty()) {
             return; // its directory does not exist: nothing to hide
         }
         DirNode p = r.parent();
@@ -522,8 +578,8 @@ public final class EntryApplier implements MergedTree.Written {
     }
 
     private void opaque(List<String> dirComps, Meta m) throws IOException {
-        Resolved r = tree.resolve(dirComps, true);
-        if (!r.missing().isEmpty()) {
+        Resolved r = resolveOrNull(dirComps, true);
+        if (r == null || !r.missing().isEmpty()) {
             return; // the directory does not exist: nothing to hide
         }
         DirNode d = r.parent();
@@ -574,6 +630,19 @@ public final class EntryApplier implements MergedTree.Written {
 
     // ---------------------------------------------------------------- helpers
 
+    /**
+     * Resolves the path of a whiteout; {@code null} when it cannot exist (a file or a symlink loop on
+     * the way), which makes the whiteout a no-op like any whiteout of a missing path.
+     */
+    private Resolved resolveOrNull(List<String> comps, boolean followFinal) throws IOException {
+        try {
+            return tree.resolve(comps, followFinal);
+        } catch (MergedTree.PathException e) {
+            LOG.debug("whiteout of {} hides nothing: {}", comps, e.getMessage());
+            return null;
+        }
+    }
+
     /** The entry's parent directory, created (missing parents) or copied up (overlay) as needed. */
     private DirNode parentInUpper(Resolved r) throws IOException {
         DirNode p = tree.ensureInUpper(r.parent());
@@ -619,6 +688,9 @@ public final class EntryApplier implements MergedTree.Written {
     private void setXattrs(int fd, String procPath, Meta m, boolean special, String path) throws IOException {
         for (Map.Entry<String, byte[]> x : m.xattrs.entrySet()) {
             String key = x.getKey();
+            if (key.indexOf('\0') >= 0) {
+                throw new EntryException("xattr name contains a NUL byte");
+            }
             if (MergedTree.isOverlayXattr(key)) {
                 LOG.debug("ignoring overlay xattr {} on {}", key, path);
                 continue;
@@ -630,6 +702,11 @@ public final class EntryApplier implements MergedTree.Written {
             if (rc == -Errno.EOPNOTSUPP || (special && rc == -Errno.EPERM)) {
                 LOG.debug("ignoring xattr {} on {}: {}", key, path, Errno.name(-rc));
                 continue;
+            }
+            if (rc == -Errno.E2BIG || rc == -Errno.ERANGE || rc == -Errno.EINVAL) {
+                // the name or value itself is bad (too long, malformed ACL, ...): the layer's fault
+                throw new EntryException("xattr \"" + key + "\" rejected: " + Errno.name(-rc) + " ("
+                        + sys.strerror(-rc) + ")");
             }
             throw new ErrnoException(fd >= 0 ? "fsetxattr" : "lsetxattr", tree.describe(path) + " [" + key + "]",
                     -rc, sys.strerror(-rc));
@@ -670,6 +747,19 @@ public final class EntryApplier implements MergedTree.Written {
         Instant atime = at == null || at.toInstant().isBefore(mtime) ? mtime : at.toInstant();
         return new Meta((int) uid, (int) gid, e.getMode() & 07777, atime.getEpochSecond(), atime.getNano(),
                 mtime.getEpochSecond(), mtime.getNano(), xattrs);
+    }
+
+    private static void checkNameLengths(List<String> comps, String what) throws EntryException {
+        for (String c : comps) {
+            if (c.length() > NAME_MAX / 3 && utf8Length(c) > NAME_MAX) {
+                throw new EntryException(what + " has a component longer than " + NAME_MAX + " bytes: \""
+                        + c.substring(0, 32) + "...\"");
+            }
+        }
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     /**

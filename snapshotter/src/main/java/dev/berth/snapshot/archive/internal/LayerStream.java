@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.zip.GZIPInputStream;
 
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
 import dev.berth.api.Digest;
@@ -31,7 +31,7 @@ public final class LayerStream implements Closeable {
     private final Tap tap;
     private final Pipe pipe;
 
-    private LayerStream(CountingSource source, Compression compression, InputStream decompressed,
+    private LayerStream(CountingSource source, Compression compression, Opener decompressed,
                         long maxSize, double maxRatio) {
         this.source = source;
         this.compression = compression;
@@ -60,13 +60,23 @@ public final class LayerStream implements Closeable {
         }
         buffered.reset();
         Compression compression = Compression.detect(head, n);
-        InputStream decompressed = switch (compression) {
-            case GZIP -> new GZIPInputStream(buffered, BUFFER);
-            case ZSTD -> new ZstdCompressorInputStream(buffered);
-            case NONE -> buffered;
+        // opened on the decompressing thread: a gzip header is read right away, and a bad or truncated
+        // one must fail like any other corrupt data
+        Opener decompressed = switch (compression) {
+            // every member of a multi-member gzip, and an error for anything else after the last one (as
+            // Go's gzip reader). java.util.zip.GZIPInputStream only looks for a next member when the
+            // source reports available() > 0, silently dropping members of network streams.
+            case GZIP -> () -> GzipCompressorInputStream.builder().setInputStream(buffered)
+                    .setDecompressConcatenated(true).get();
+            case ZSTD -> () -> new ZstdCompressorInputStream(buffered);
+            case NONE -> () -> buffered;
         };
         return new LayerStream(source, compression, decompressed, maxSize,
                 compression == Compression.NONE ? 0 : maxRatio);
+    }
+
+    private interface Opener {
+        InputStream open() throws IOException;
     }
 
     /**
@@ -226,7 +236,7 @@ public final class LayerStream implements Closeable {
         private int divertedFrom = -1;
         long consumed;
 
-        Pipe(InputStream from, Tap tap) {
+        Pipe(Opener from, Tap tap) {
             for (int i = 0; i < DEPTH + 2; i++) {
                 free.add(ByteBuffer.allocateDirect(CHUNK));
             }
@@ -242,9 +252,10 @@ public final class LayerStream implements Closeable {
         }
 
         /** Stage 1: reads (and decompresses) the layer into raw chunks. */
-        private void read(InputStream from) {
+        private void read(Opener opener) {
             Object last = EOF;
             try {
+                InputStream from = opener.open();
                 while (!closed) {
                     byte[] b = freeRaw.take();
                     int n = 0;

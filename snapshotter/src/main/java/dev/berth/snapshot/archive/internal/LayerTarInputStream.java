@@ -4,40 +4,63 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveStructSparse;
 
 /**
  * commons-compress' tar reader plus what a layer applier needs from the raw headers:
  * <ul>
- *   <li>xattrs from PAX {@code SCHILY.xattr.*} records <b>byte-exact</b> — commons-compress decodes PAX
+ *   <li>xattrs from PAX {@code SCHILY.xattr.*} records <b>byte-exact</b> (libarchive's
+ *       {@code LIBARCHIVE.xattr.*} records are ignored, as Go's reader and so containerd ignore them) — commons-compress decodes PAX
  *       values as UTF-8, which corrupts binary values such as {@code security.capability}; the PAX data
  *       is captured as it is read and parsed here;</li>
  *   <li>header checksum verification;</li>
  *   <li>the raw type flag of each entry, so unknown types are rejected rather than read as files;</li>
  *   <li>a 1 MiB cap on PAX / GNU long-name records (as Go's archive/tar), so a hostile header cannot
- *       exhaust memory.</li>
+ *       exhaust memory;</li>
+ *   <li>the entry boundaries Go's archive/tar (containerd, Docker, most scanners) sees, so that a layer
+ *       cannot show Berth other entries than it shows them: link, symlink, device, fifo and directory
+ *       entries carry no content whatever their size field says; a regular file ({@code '0'}) whose name
+ *       ends in '/' is a file with content, not a directory; global PAX headers ({@code 'g'}) are skipped
+ *       without affecting later entries. Meta header sequences the two readers would interpret
+ *       differently (two PAX or two GNU long-name headers for one entry, a GNU long name together with a
+ *       PAX path, a PAX size on a content-less entry, a meta header before a global header) are
+ *       rejected.</li>
  * </ul>
  */
 public final class LayerTarInputStream extends TarArchiveInputStream {
     static final int MAX_SPECIAL_SIZE = 1 << 20;
     private static final String SCHILY_XATTR = "SCHILY.xattr.";
-    private static final String LIBARCHIVE_XATTR = "LIBARCHIVE.xattr.";
 
     private final ByteArrayOutputStream capture = new ByteArrayOutputStream();
-    private boolean captureGlobal;
     private long specialBytes;
     private int depth;
     private byte entryTypeflag;
     private boolean typeflagSeen;
     private boolean sawEndMarker;
-    private final Map<String, byte[]> globalXattrs = new LinkedHashMap<>();
     private final Map<String, byte[]> localXattrs = new LinkedHashMap<>();
+    /** Meta header types ('x', 'L', 'K') read for the current entry. */
+    private final StringBuilder metaSeen = new StringBuilder();
+    /** PAX keys (other than xattrs) of the current entry's local PAX header. */
+    private final java.util.Set<String> paxKeys = new java.util.HashSet<>();
+    /** The PAX key ("path" or "linkpath") of the current entry whose value is not valid UTF-8, if any. */
+    private String invalidPaxUtf8;
+    /** The current header was a global PAX header, disguised as a plain entry so its records are ignored. */
+    private boolean globalHeader;
+    /** Old GNU sparse extension blocks still to come (they are not headers). */
+    private boolean sparseExtensionPending;
+    /**
+     * For a sparse entry: where its last data extent ends, and how far its expanded content was read.
+     * commons-compress fails ("Truncated TAR archive") when asked for the hole after the last extent of a
+     * map that does not end with an empty extent at the real size; Go's reader accepts such maps.
+     */
+    private long sparseDataEnd = -1;
+    private long sparsePos;
 
     /** Length of the reads that drive a diverted transfer (the array itself is never written). */
     private static final int DIVERT_READ = 1 << 20;
@@ -45,7 +68,9 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     private byte[] divertTarget;
 
     public LayerTarInputStream(InputStream in) {
-        super(in, StandardCharsets.UTF_8.name());
+        // header names are decoded byte for byte and turned into UTF-8 here (transcodeNames): commons-compress
+        // would replace every invalid UTF-8 byte by '?', silently merging different names into one
+        super(in, StandardCharsets.ISO_8859_1.name());
         this.divertible = in instanceof LayerStream.Divertible d ? d : null;
     }
 
@@ -98,19 +123,99 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     public TarArchiveEntry getNextEntry() throws IOException {
         depth++;
         try {
-            if (depth == 1) {
+            if (depth > 1) {
+                return super.getNextEntry(); // commons-compress reading the entry after a meta header
+            }
+            while (true) {
                 localXattrs.clear();
+                paxKeys.clear();
+                invalidPaxUtf8 = null;
+                metaSeen.setLength(0);
                 capture.reset();
                 typeflagSeen = false;
                 entryTypeflag = 0;
-            }
-            TarArchiveEntry e = super.getNextEntry();
-            if (depth == 1) {
+                globalHeader = false;
+                TarArchiveEntry e = super.getNextEntry();
                 flushCapture();
+                if (e != null && globalHeader) {
+                    // PAX global headers are ignored, as containerd does (Go's reader never merges them)
+                    if (e.getSize() > MAX_SPECIAL_SIZE) {
+                        throw new TarFormatException("PAX global header larger than " + MAX_SPECIAL_SIZE + " bytes");
+                    }
+                    byte[] skip = new byte[8192];
+                    while (read(skip, 0, skip.length) >= 0) {
+                        // skipped
+                    }
+                    continue;
+                }
+                if (e != null) {
+                    checkEntry(e);
+                    transcodeNames(e);
+                    if (e.isSparse()) {
+                        sparsePos = 0;
+                        sparseDataEnd = 0;
+                        for (TarArchiveStructSparse x : e.getSparseHeaders()) {
+                            sparseDataEnd = Math.max(sparseDataEnd, x.getOffset() + x.getNumbytes());
+                        }
+                    }
+                }
+                return e;
             }
-            return e;
         } finally {
             depth--;
+        }
+    }
+
+    private void checkEntry(TarArchiveEntry e) throws TarFormatException {
+        if (metaSeen.indexOf("L") >= 0 && paxKeys.contains("path")) {
+            throw new TarFormatException("entry has both a GNU long name and a PAX path");
+        }
+        if (metaSeen.indexOf("K") >= 0 && paxKeys.contains("linkpath")) {
+            throw new TarFormatException("entry has both a GNU long link name and a PAX linkpath");
+        }
+        if (isHeaderOnly(entryTypeflag) && e.getSize() != 0) {
+            throw new TarFormatException("PAX size " + e.getSize() + " on an entry of type '" + (char) entryTypeflag
+                    + "', which has no content");
+        }
+        if ((entryTypeflag == '0' || entryTypeflag == '7' || entryTypeflag == 'S') && e.getName().endsWith("/")
+                && e.getSize() != 0) {
+            throw new TarFormatException("regular file entry with content has a directory name (trailing '/')");
+        }
+    }
+
+    /**
+     * Names from ustar fields and GNU long-name records were decoded as ISO-8859-1, one char per byte;
+     * they must be UTF-8 (names from PAX records were decoded as UTF-8 and checked by {@link #parsePax}).
+     * Names that are not valid UTF-8 are rejected: file names are passed to the kernel as UTF-8, so they
+     * could not be reproduced byte for byte.
+     */
+    private void transcodeNames(TarArchiveEntry e) throws TarFormatException {
+        if (!paxKeys.contains("path")) {
+            e.setName(utf8(e.getName(), "entry name"));
+        }
+        if (!paxKeys.contains("linkpath") && !e.getLinkName().isEmpty()) {
+            e.setLinkName(utf8(e.getLinkName(), "link target"));
+        }
+        if (invalidPaxUtf8 != null) {
+            throw new TarFormatException("PAX " + invalidPaxUtf8 + " is not valid UTF-8");
+        }
+    }
+
+    private static String utf8(String latin1, String what) throws TarFormatException {
+        boolean ascii = true;
+        for (int i = 0; i < latin1.length() && ascii; i++) {
+            ascii = latin1.charAt(i) < 0x80;
+        }
+        if (ascii) {
+            return latin1;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1))).toString();
+        } catch (java.nio.charset.CharacterCodingException ex) {
+            throw new TarFormatException(what + " \"" + latin1 + "\" is not valid UTF-8 (only UTF-8 names are supported)");
         }
     }
 
@@ -125,39 +230,128 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     }
 
     /**
-     * The xattrs of the current entry, values byte-exact: global PAX records overridden by the entry's
-     * own.
+     * The xattrs of the current entry from its own PAX header, values byte-exact (global PAX headers are
+     * ignored, as by containerd).
      */
     public Map<String, byte[]> xattrs() {
-        if (globalXattrs.isEmpty() && localXattrs.isEmpty()) {
+        if (localXattrs.isEmpty()) {
             return Collections.emptyMap();
         }
-        Map<String, byte[]> all = new LinkedHashMap<>(globalXattrs);
-        for (Map.Entry<String, byte[]> e : localXattrs.entrySet()) {
-            if (e.getValue() == null) {
-                all.remove(e.getKey());
-            } else {
-                all.put(e.getKey(), e.getValue());
-            }
-        }
-        all.values().removeIf(v -> v == null);
-        return all;
+        return new LinkedHashMap<>(localXattrs);
     }
 
     @Override
     protected byte[] readRecord() throws IOException {
         flushCapture();
         specialBytes = 0;
+        sparseDataEnd = -1; // the previous entry's content is behind us
         byte[] record = super.readRecord();
-        if (record != null && !isZero(record)) {
-            verifyChecksum(record);
-            byte type = record[156];
-            if (!typeflagSeen && !isSpecial(type)) {
-                typeflagSeen = true;
-                entryTypeflag = type;
+        if (record == null || record.length < 512) {
+            return record;
+        }
+        if (sparseExtensionPending) {
+            sparseExtensionPending = record[504] != 0; // an old GNU sparse map continuation, not a header
+            return record;
+        }
+        if (isZero(record)) {
+            return record;
+        }
+        verifyChecksum(record);
+        byte type = record[156];
+        if (type == 'g') {
+            if (metaSeen.length() > 0) {
+                throw new TarFormatException("PAX global header follows a meta header");
+            }
+            disguiseGlobalHeader(record);
+            globalHeader = true;
+            return record;
+        }
+        if (isSpecial(type)) {
+            char kind = type == 'X' ? 'x' : (char) type;
+            if (metaSeen.indexOf(String.valueOf(kind)) >= 0) {
+                throw new TarFormatException("two '" + kind + "' meta headers for one entry");
+            }
+            metaSeen.append(kind);
+            return record;
+        }
+        if (!typeflagSeen) {
+            typeflagSeen = true;
+            entryTypeflag = type;
+            if (isHeaderOnly(type)) {
+                zeroSize(record);
+            } else if (type == '0' || type == '7' || type == 'S') {
+                stripTrailingSlashes(record);
+                sparseExtensionPending = type == 'S' && record[482] != 0;
             }
         }
         return record;
+    }
+
+    /** Link, symlink, device, directory and fifo entries: Go's archive/tar never reads content for them. */
+    static boolean isHeaderOnly(byte type) {
+        return type >= '1' && type <= '6';
+    }
+
+    private static void zeroSize(byte[] h) {
+        if (h[124] == '0' && allOctalZero(h, 124, 12)) {
+            return;
+        }
+        java.util.Arrays.fill(h, 124, 135, (byte) '0');
+        h[135] = 0;
+        fixChecksum(h);
+    }
+
+    private static boolean allOctalZero(byte[] h, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            if (h[i] != '0' && h[i] != 0 && h[i] != ' ') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A regular file named "x/" in the ustar name field: commons-compress would take it for a directory
+     * (and not read its content), Go's reader for a file; drop the slash so both see file "x".
+     */
+    private static void stripTrailingSlashes(byte[] h) {
+        int end = 0;
+        while (end < 100 && h[end] != 0) {
+            end++;
+        }
+        int n = end;
+        while (n > 0 && h[n - 1] == '/') {
+            n--;
+        }
+        if (n == end) {
+            return;
+        }
+        java.util.Arrays.fill(h, n, end, (byte) 0);
+        fixChecksum(h);
+    }
+
+    /**
+     * Turns a global PAX header into a plain, nameless regular file, so commons-compress reads past its
+     * records instead of applying them to every later entry.
+     */
+    private static void disguiseGlobalHeader(byte[] h) {
+        java.util.Arrays.fill(h, 0, 100, (byte) 0);
+        java.util.Arrays.fill(h, 157, 257, (byte) 0);
+        java.util.Arrays.fill(h, 345, 500, (byte) 0); // ustar prefix (and GNU's fields there)
+        h[156] = '0';
+        fixChecksum(h);
+    }
+
+    private static void fixChecksum(byte[] h) {
+        java.util.Arrays.fill(h, 148, 156, (byte) ' ');
+        long sum = 0;
+        for (byte b : h) {
+            sum += b & 0xff;
+        }
+        byte[] digits = String.format("%06o", sum).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(digits, 0, h, 148, 6);
+        h[154] = 0;
+        h[155] = ' ';
     }
 
     @Override
@@ -169,17 +363,46 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
         return eof;
     }
 
+    private boolean sparseDataConsumed() {
+        return sparseDataEnd >= 0 && sparsePos >= sparseDataEnd;
+    }
+
+    @Override
+    public int available() throws IOException {
+        return sparseDataConsumed() ? 0 : super.available();
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+        if (sparseDataConsumed()) {
+            return 0; // the rest is the trailing hole
+        }
+        long s = super.skip(sparseDataEnd >= 0 ? Math.min(n, sparseDataEnd - sparsePos) : n);
+        if (s > 0 && sparseDataEnd >= 0) {
+            sparsePos += s;
+        }
+        return s;
+    }
+
     @Override
     public int read(byte[] buf, int offset, int len) throws IOException {
+        if (sparseDataConsumed()) {
+            return -1; // the rest is the trailing hole, which the writer leaves as a hole anyway
+        }
+        if (sparseDataEnd >= 0) {
+            len = (int) Math.min(len, sparseDataEnd - sparsePos);
+        }
         int n = super.read(buf, offset, len);
+        if (n > 0 && sparseDataEnd >= 0) {
+            sparsePos += n;
+        }
         TarArchiveEntry current = getCurrentEntry();
         if (n > 0 && current != null && isSpecialEntry(current)) {
             specialBytes += n;
             if (specialBytes > MAX_SPECIAL_SIZE) {
                 throw new TarFormatException("PAX or GNU long-name header larger than " + MAX_SPECIAL_SIZE + " bytes");
             }
-            if (current.isPaxHeader() || current.isGlobalPaxHeader()) {
-                captureGlobal = current.isGlobalPaxHeader();
+            if (current.isPaxHeader()) {
                 capture.write(buf, offset, n);
             }
         }
@@ -200,17 +423,35 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
         }
         byte[] data = capture.toByteArray();
         capture.reset();
-        parsePaxXattrs(data, captureGlobal ? globalXattrs : localXattrs);
-        if (captureGlobal) {
-            globalXattrs.values().removeIf(v -> v == null);
+        parsePax(data, localXattrs, paxKeys);
+        for (String k : new String[] {"path", "linkpath"}) {
+            byte[] v = rawPaxValue(data, k);
+            if (v != null && !validUtf8(v)) {
+                invalidPaxUtf8 = k;
+            }
         }
     }
 
     /**
      * Parses PAX records ({@code "<len> <key>=<value>\n"}) keeping values as raw bytes; records xattr
-     * keys into {@code into} (a {@code null} value means "unset", from an empty PAX value).
+     * keys into {@code into}.
      */
     static void parsePaxXattrs(byte[] data, Map<String, byte[]> into) {
+        parsePax(data, into, new java.util.HashSet<>());
+    }
+
+    /** As {@link #parsePaxXattrs}, also collecting the other keys into {@code keys}. */
+    static void parsePax(byte[] data, Map<String, byte[]> into, java.util.Set<String> keys) {
+        forEachPaxRecord(data, (key, value) -> {
+            keys.add(key);
+            if (key.startsWith(SCHILY_XATTR) && key.length() > SCHILY_XATTR.length()) {
+                into.put(key.substring(SCHILY_XATTR.length()), value);
+            }
+        });
+    }
+
+    /** Calls {@code fn} with each well-formed PAX record ({@code "<len> <key>=<value>\n"}), value raw. */
+    private static void forEachPaxRecord(byte[] data, java.util.function.BiConsumer<String, byte[]> fn) {
         int i = 0;
         while (i < data.length) {
             int j = i;
@@ -233,26 +474,31 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
             if (eq > 0) {
                 String key = new String(data, j + 1, eq - j - 1, StandardCharsets.UTF_8);
                 int valueEnd = data[end - 1] == '\n' ? end - 1 : end;
-                byte[] value = valueEnd > eq + 1 ? java.util.Arrays.copyOfRange(data, eq + 1, valueEnd) : null;
-                if (key.startsWith(SCHILY_XATTR) && key.length() > SCHILY_XATTR.length()) {
-                    into.put(key.substring(SCHILY_XATTR.length()), value);
-                } else if (key.startsWith(LIBARCHIVE_XATTR) && key.length() > LIBARCHIVE_XATTR.length()) {
-                    String name = java.net.URLDecoder.decode(key.substring(LIBARCHIVE_XATTR.length()),
-                            StandardCharsets.UTF_8);
-                    if (!into.containsKey(name)) {
-                        into.put(name, value == null ? null : decodeBase64(value));
-                    }
-                }
+                // an empty value is an empty xattr (as Go's reader and containerd have it)
+                fn.accept(key, java.util.Arrays.copyOfRange(data, eq + 1, Math.max(eq + 1, valueEnd)));
             }
             i = end;
         }
     }
 
-    private static byte[] decodeBase64(byte[] value) {
+    /** The raw bytes of the last record {@code key} in PAX data, or null. */
+    static byte[] rawPaxValue(byte[] data, String key) {
+        byte[][] found = new byte[1][];
+        forEachPaxRecord(data, (k, v) -> {
+            if (k.equals(key)) {
+                found[0] = v;
+            }
+        });
+        return found[0];
+    }
+
+    private static boolean validUtf8(byte[] v) {
         try {
-            return Base64.getDecoder().decode(new String(value, StandardCharsets.US_ASCII).trim());
-        } catch (IllegalArgumentException e) {
-            return Base64.getMimeDecoder().decode(value);
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(v));
+            return true;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return false;
         }
     }
 

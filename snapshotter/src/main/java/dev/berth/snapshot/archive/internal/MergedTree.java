@@ -451,7 +451,8 @@ public final class MergedTree implements AutoCloseable {
                 return sys.openat2(rootFd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | FileSyscalls.O_CLOEXEC,
                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
             } catch (ErrnoException e) {
-                if (!e.is(Errno.ENOSYS)) {
+                // ENAMETOOLONG: a deep tree whose path exceeds PATH_MAX is still valid; walk it name by name
+                if (!e.is(Errno.ENOSYS) && !e.is(Errno.ENAMETOOLONG)) {
                     throw e;
                 }
             }

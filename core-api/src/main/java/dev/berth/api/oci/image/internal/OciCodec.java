@@ -350,8 +350,19 @@ public final class OciCodec {
             if (pn != null && !pn.isNull()) {
                 platform = platform(object(pn, p + "platform"), p + "platform");
             }
+            byte[] data = null;
+            String encoded = text(o, "data", p + "data");
+            if (encoded != null) {
+                try {
+                    // Go's encoding/json decodes []byte with the standard alphabet and skips \r and \n
+                    data = java.util.Base64.getDecoder().decode(encoded.replace("\r", "").replace("\n", ""));
+                } catch (IllegalArgumentException e) {
+                    throw error(p + "data", "not valid base64: " + e.getMessage());
+                }
+            }
             return new Descriptor(mediaType, digest(digest, p + "digest"), size.longValue(),
-                    stringList(o, "urls", p + "urls"), stringMap(o, "annotations", p + "annotations"), platform);
+                    stringList(o, "urls", p + "urls"), stringMap(o, "annotations", p + "annotations"), platform,
+                    text(o, "artifactType", p + "artifactType"), data);
         }
 
         Platform platform(ObjectNode o, String path) {
@@ -504,6 +515,10 @@ public final class OciCodec {
         o.put("size", d.size());
         putStringList(o, "urls", d.urls());
         putStringMap(o, "annotations", d.annotations());
+        byte[] data = d.data();
+        if (data != null && data.length > 0) { // Go's omitempty drops an empty []byte as well as nil
+            o.put("data", java.util.Base64.getEncoder().encodeToString(data));
+        }
         Platform p = d.platform();
         if (p != null) {
             ObjectNode po = o.putObject("platform");
@@ -513,6 +528,7 @@ public final class OciCodec {
             putStringList(po, "os.features", p.osFeatures());
             putText(po, "variant", p.variant());
         }
+        putText(o, "artifactType", d.artifactType());
         return o;
     }
 

@@ -1,4 +1,4 @@
-package dev.berth.registry;
+package dev.berth.testing;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -15,11 +15,12 @@ import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 
 /**
- * A private Docker distribution registry (Debian's {@code docker-registry} 2.8) on 127.0.0.1 with a random
- * port and its own storage, configured by a generated YAML file, stopped by PID.
+ * A private Docker distribution registry (Debian's {@code docker-registry} 2.8, unpacked by
+ * {@code scripts/install-deps} without starting its service) on 127.0.0.1 with a random port and its own
+ * storage, configured by a generated YAML file, stopped by PID.
  */
-final class TestRegistry implements AutoCloseable {
-    static final Path BINARY = Path.of(System.getProperty("berth.registry.binary",
+public final class TestRegistry implements AutoCloseable {
+    public static final Path BINARY = Path.of(System.getProperty("berth.registry.binary",
             "/opt/berth/docker-registry/usr/bin/docker-registry"));
 
     private final Path dir;
@@ -35,33 +36,33 @@ final class TestRegistry implements AutoCloseable {
         this.storage = Files.createDirectories(dir.resolve("storage"));
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(BINARY);
     }
 
-    static TestRegistry create(Path dir) throws IOException {
+    public static TestRegistry create(Path dir) throws IOException {
         return new TestRegistry(Files.createDirectories(dir));
     }
 
-    TestRegistry tls(Path certificate, Path key, SSLContext trustingClient) {
+    public TestRegistry tls(Path certificate, Path key, SSLContext trustingClient) {
         tlsYaml = "  tls:\n    certificate: " + certificate + "\n    key: " + key + "\n";
         clientTls = trustingClient;
         return this;
     }
 
-    TestRegistry htpasswd(Path file) {
+    public TestRegistry htpasswd(Path file) {
         authYaml.add("  htpasswd:\n    realm: berth-test\n    path: " + file + "\n");
         return this;
     }
 
-    TestRegistry token(String realm, String service, String issuer, Path rootCertBundle) {
+    public TestRegistry token(String realm, String service, String issuer, Path rootCertBundle) {
         authYaml.add("  token:\n    realm: " + realm + "\n    service: " + service + "\n    issuer: " + issuer
                 + "\n    rootcertbundle: " + rootCertBundle + "\n");
         return this;
     }
 
     /** Starts on a fresh port (or the previous one after {@link #stop()}). */
-    TestRegistry start() throws IOException, InterruptedException {
+    public TestRegistry start() throws IOException, InterruptedException {
         if (port == 0) {
             port = freePort();
         }
@@ -114,41 +115,41 @@ final class TestRegistry implements AutoCloseable {
         throw new IOException("docker-registry did not answer on " + base() + " within 20 s");
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
     /** {@code 127.0.0.1:<port>}: the registry part of image references. */
-    String host() {
+    public String host() {
         return "127.0.0.1:" + port;
     }
 
-    String base() {
+    public String base() {
         return (tlsYaml.isEmpty() ? "http" : "https") + "://" + host();
     }
 
-    Path storage() {
+    public Path storage() {
         return storage;
     }
 
     /** The file the registry serves for a blob. */
-    Path blobData(dev.berth.api.Digest digest) {
+    public Path blobData(dev.berth.api.Digest digest) {
         return storage.resolve("docker/registry/v2/blobs/" + digest.algorithm() + "/" + digest.hex().substring(0, 2)
                 + "/" + digest.hex() + "/data");
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
     /** Stops the process (SIGTERM, then SIGKILL) and waits for it. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         if (process != null && process.isAlive()) {
             process.destroy();
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -158,7 +159,7 @@ final class TestRegistry implements AutoCloseable {
         }
     }
 
-    boolean running() {
+    public boolean running() {
         return process != null && process.isAlive();
     }
 
