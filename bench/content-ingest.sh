@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ingest throughput of the content store against the floor (openssl dgst + cp + sync) on a 1 GiB file.
+# Ingest throughput of the content store against the floor (openssl dgst + cp + fsync of the copy) on a 1 GiB file.
 # Usage: bench/content-ingest.sh [sizeMiB=1024] [rounds=3] [workDir=/var/tmp] [cold|warm]
 # Needs root to drop the page cache between measurements (otherwise it says so and measures warm reads).
 set -euo pipefail

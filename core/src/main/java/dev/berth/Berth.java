@@ -64,6 +64,8 @@ public final class Berth implements AutoCloseable {
     private final Path root;
     private final Path stateDir;
     private final String defaultRuntime;
+    private final boolean sharedShims;
+    private final java.time.Duration sharedShimIdle;
     private final String defaultSnapshotter;
     private final PlatformMatcher platforms;
     private final LocalContentStore content;
@@ -81,6 +83,8 @@ public final class Berth implements AutoCloseable {
         this.root = b.root;
         this.stateDir = b.stateDir;
         this.defaultRuntime = b.defaultRuntime;
+        this.sharedShims = b.sharedShims;
+        this.sharedShimIdle = b.sharedShimIdle;
         this.platforms = b.platforms;
         try {
             Files.createDirectories(root);
@@ -110,7 +114,8 @@ public final class Berth implements AutoCloseable {
                 Files.createDirectories(overlayRoot);
                 OverlaySupport support = Snapshotters.probeOverlay(overlayRoot);
                 if (support.supported()) {
-                    Snapshotter overlay = Snapshotters.overlay(overlayRoot);
+                    Snapshotter overlay = Snapshotters.overlayBuilder(overlayRoot).syncRemove(b.syncSnapshotRemoval)
+                            .build();
                     opened.add(overlay);
                     sn.put(OVERLAYFS, overlay);
                 } else if (chosen != null) {
@@ -123,7 +128,8 @@ public final class Berth implements AutoCloseable {
             } else if (!chosen.equals(NATIVE)) {
                 throw new InvalidArgumentException("unknown snapshotter \"" + chosen + "\" (use overlayfs or native)");
             }
-            Snapshotter nativeSn = Snapshotters.nativeSnapshotter(root.resolve("snapshots").resolve(NATIVE));
+            Snapshotter nativeSn = Snapshotters.nativeBuilder(root.resolve("snapshots").resolve(NATIVE))
+                    .syncRemove(b.syncSnapshotRemoval).build();
             opened.add(nativeSn);
             sn.put(NATIVE, nativeSn);
             this.snapshotters = Map.copyOf(sn);
@@ -347,7 +353,8 @@ public final class Berth implements AutoCloseable {
                 r = runtime;
                 if (r == null) {
                     r = TaskRuntime.builder().stateDir(stateDir).events(events).defaultRuntime(defaultRuntime)
-                            .executor(executor).build();
+                            .executor(executor).sharedShims(sharedShims).sharedShimIdleTimeout(sharedShimIdle)
+                            .build();
                     runtime = r;
                 }
             }
@@ -369,8 +376,43 @@ public final class Berth implements AutoCloseable {
         private ExecutorService executor;
         private PlatformMatcher platforms = PlatformMatcher.host();
         private GcPolicy gcPolicy = GcPolicy.defaults();
+        private boolean sharedShims;
+        private java.time.Duration sharedShimIdle = TaskRuntime.DEFAULT_SHARED_SHIM_IDLE;
+        private boolean syncSnapshotRemoval = true;
 
         private Builder() {
+        }
+
+        /**
+         * Lets the tasks of a namespace (with the same runtime and runtime options) share one shim process
+         * instead of one each, and keeps an unused shim warm for {@link #sharedShimIdleTimeout} so the next
+         * task starts without launching one: faster starts and about 3 MiB less per task, but a shim crash
+         * ends every task it serves. Off by default. See {@link TaskRuntime.Builder#sharedShims}.
+         */
+        public Builder sharedShims(boolean shared) {
+            this.sharedShims = shared;
+            return this;
+        }
+
+        /**
+         * Whether removing a snapshot (e.g. deleting a container) deletes its directory before returning
+         * (default true). With false only its records go at once, as with containerd's default overlay
+         * snapshotter, and garbage collection reclaims the directory soon after (with {@link GcPolicy#manual()},
+         * at the next {@link Berth#gc()}): container removal is faster, the disk space comes back later.
+         */
+        public Builder syncSnapshotRemoval(boolean sync) {
+            this.syncSnapshotRemoval = sync;
+            return this;
+        }
+
+        /** How long an unused shared shim waits for the next task (default 10 s; zero: stop at once). */
+        public Builder sharedShimIdleTimeout(java.time.Duration idle) {
+            Objects.requireNonNull(idle, "idle");
+            if (idle.isNegative()) {
+                throw new InvalidArgumentException("sharedShimIdleTimeout must not be negative: " + idle);
+            }
+            this.sharedShimIdle = idle;
+            return this;
         }
 
         /** The root directory (default {@code /var/lib/berth}). */

@@ -5,10 +5,12 @@ import dev.berth.api.Digest;
 import dev.berth.api.Identifiers;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.ImageService;
 import dev.berth.image.ResolvedImage;
 import dev.berth.metadata.internal.NamespacedMetadata;
+import dev.berth.runtime.spec.RootfsUsers;
 import dev.berth.runtime.spec.SpecBuilder;
 import dev.berth.snapshot.mount.Mounted;
 import dev.berth.snapshot.mount.Mounts;
@@ -31,7 +33,11 @@ import java.util.function.Function;
  * {@code snapshotkey}, {@code labels.<key>}. Thread-safe.
  */
 public final class Containers {
+    private static final int RESOLVED_CACHE = 64;
+
     private final Namespace ns;
+    private final java.util.Map<String, ResolvedImage> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, RootfsUsers.UserFiles> userFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
     Containers(Namespace ns) {
         this.ns = ns;
@@ -64,14 +70,18 @@ public final class Containers {
         return ns.withTemporaryLease(view -> {
             SpecBuilder spec = SpecBuilder.defaults(ns.name(), id);
             String imageName = "";
+            Digest topChain = null;
             String snapshotKey = "";
             List<Mount> mounts = List.of();
             Snapshotter sn = view.snapshotter(snapshotterName);
             if (config.image().isPresent()) {
                 ImageService svc = ns.imageService(view);
-                ResolvedImage image = svc.resolve(config.image().get());
-                svc.unpack(image, sn);
+                ResolvedImage image = resolve(svc, config.image().get());
                 Digest top = image.topChainId();
+                topChain = top;
+                if (!isUnpacked(sn, top)) {
+                    svc.unpack(image, sn);
+                }
                 mounts = sn.prepare(id, top == null ? null : top.toString());
                 snapshotKey = id;
                 imageName = image.name();
@@ -80,7 +90,7 @@ public final class Containers {
             try {
                 config.customize(spec);
                 byte[] json = mounts.isEmpty() ? spec.buildJson()
-                        : withReadOnlyMount(mounts, rootfs -> spec.rootfs(rootfs).buildJson());
+                        : spec.userFiles(userFiles(snapshotterName, topChain, mounts)).buildJson();
                 var record = new dev.berth.api.container.Container(id, config.labels(), imageName,
                         RuncOptionsCodec.encode(runtime, config.runcOptions()), json,
                         snapshotterName, snapshotKey, null, null, null);
@@ -97,6 +107,58 @@ public final class Containers {
             }
             return new Container(ns, id);
         });
+    }
+
+    /**
+     * The image resolved for this platform. Resolving reads and checks the index, manifest and config
+     * blobs; they are content-addressed, so the result is reused while the name points at the same target.
+     */
+    private ResolvedImage resolve(ImageService svc, String name) {
+        Image image = svc.get(name);
+        ResolvedImage cached = resolved.get(image.name());
+        if (cached != null && cached.target().equals(image.target())) {
+            return cached;
+        }
+        ResolvedImage fresh = svc.resolve(image.name());
+        if (resolved.size() >= RESOLVED_CACHE) {
+            resolved.clear();
+        }
+        resolved.put(image.name(), fresh);
+        return fresh;
+    }
+
+    /** As containerd's {@code ctr run}: unpack only when the image's top layer snapshot is missing. */
+    private static boolean isUnpacked(Snapshotter sn, Digest top) {
+        if (top == null) {
+            return false;
+        }
+        try {
+            sn.stat(top.toString());
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The {@code /etc/passwd} and {@code /etc/group} of the image whose top layer snapshot is
+     * {@code topChain}, read through {@code mounts} (a new snapshot on it, not yet written to). Committed
+     * snapshots never change, so they are read once per image and snapshotter.
+     */
+    private RootfsUsers.UserFiles userFiles(String snapshotter, Digest topChain, List<Mount> mounts) {
+        if (topChain == null) {
+            return withReadOnlyMount(mounts, RootfsUsers.UserFiles::read);
+        }
+        String key = snapshotter + "/" + topChain;
+        RootfsUsers.UserFiles files = userFiles.get(key);
+        if (files == null) {
+            files = withReadOnlyMount(mounts, RootfsUsers.UserFiles::read);
+            if (userFiles.size() >= RESOLVED_CACHE) {
+                userFiles.clear();
+            }
+            userFiles.put(key, files);
+        }
+        return files;
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.berth.registry.PullOptions;
 import dev.berth.registry.PullResult;
 import dev.berth.registry.PushOptions;
 import dev.berth.registry.RegistryClient;
+import dev.berth.registry.Unpacker;
 import dev.berth.runtime.ExitStatus;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Stdio;
@@ -91,6 +92,7 @@ public final class Namespace {
 
     /** This namespace's view of snapshotter {@code name} ({@code overlayfs}, {@code native}). */
     public Snapshotter snapshots(String name) {
+        Objects.requireNonNull(name, "snapshotter name (snapshots() gives the default one)");
         berth.ensureOpen();
         berth.backendSnapshotter(name);
         return md.snapshotter(name);
@@ -163,26 +165,21 @@ public final class Namespace {
         Objects.requireNonNull(settings, "settings");
         return withTemporaryLease(view -> {
             try (RegistryClient client = registry(view.content(), settings)) {
+                ImageService svc = imageService(view);
+                // each layer is applied as soon as it has arrived, while the later ones still download
                 PullOptions.Builder options = PullOptions.builder()
-                        .platforms(settings.platforms() != null ? settings.platforms() : berth.platforms());
+                        .platforms(settings.platforms() != null ? settings.platforms() : berth.platforms())
+                        .unpacker(Unpacker.of(svc, svc.snapshotter(null)));
                 if (listener != null) {
                     options.progress(listener);
                 }
                 PullResult pulled = client.pull(reference, options.build());
                 Image image = new Image(pulled.name(), pulled.target());
-                Image stored;
                 try {
-                    stored = view.images().create(image);
+                    return view.images().create(image);
                 } catch (AlreadyExistsException e) {
-                    stored = view.images().update(image, "target");
+                    return view.images().update(image, "target");
                 }
-                ImageService svc = imageService(view);
-                if (settings.platforms() == null) {
-                    svc.unpack(svc.resolve(stored.name()), svc.snapshotter(null));
-                } else {
-                    svc.unpack(svc.resolve(stored.name(), settings.platforms()), svc.snapshotter(null));
-                }
-                return stored;
             }
         });
     }

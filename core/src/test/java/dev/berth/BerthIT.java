@@ -134,6 +134,83 @@ class BerthIT {
     }
 
     @Test
+    void sharedShimsServeConsecutiveRunsAndStopWhenBerthCloses() throws Exception {
+        berth.close();
+        berth = dirs.builder().sharedShims(true).build();
+        importBusybox();
+
+        RunResult first = berth.runAndWait("busybox", RunOptions.builder().rm(true).args("echo", "one").build());
+        List<Long> warm = shims();
+        RunResult second = berth.runAndWait("busybox", RunOptions.builder().rm(true).user("app")
+                .args("id", "-u").build());
+
+        assertThat(first.stdout()).isEqualTo("one\n");
+        assertThat(second.stdout()).as("users resolved from the image's files read by the first run")
+                .isEqualTo("1000\n");
+        assertThat(warm).as("one warm shim after the first run").hasSize(1);
+        assertThat(shims()).as("the same shim served the second").isEqualTo(warm);
+        assertThat(berth.containers().list()).isEmpty();
+
+        berth.close();
+
+        assertThat(shims()).as("idle shims stop when Berth closes").isEmpty();
+        try (var homes = Files.walk(dirs.state.resolve("shims"))) {
+            assertThat(homes.filter(Files::isDirectory).filter(p -> p.getFileName().toString().startsWith("berth-shim-")))
+                    .isEmpty();
+        }
+        berth = dirs.open();
+    }
+
+    @Test
+    void deferredSnapshotRemovalLeavesTheDirectoryToGarbageCollection() throws Exception {
+        berth.close();
+        berth = dirs.builder().syncSnapshotRemoval(false).build();
+        importBusybox();
+        java.nio.file.Path dirsOf = dirs.root.resolve("snapshots").resolve(berth.defaultSnapshotter()).resolve("snapshots");
+        long layers = count(dirsOf);
+
+        RunResult r = berth.runAndWait("busybox", RunOptions.builder().id("quick").rm(true).args("true").build());
+
+        assertThat(r.exitCode()).isZero();
+        assertThat(berth.snapshots(berth.defaultSnapshotter()).list("name==quick")).isEmpty();
+        assertThat(count(dirsOf)).as("the removed snapshot's directory, left for GC").isEqualTo(layers + 1);
+        berth.gc();
+        assertThat(count(dirsOf)).isEqualTo(layers);
+    }
+
+    private static long count(java.nio.file.Path dir) throws Exception {
+        try (var entries = Files.list(dir)) {
+            return entries.count();
+        }
+    }
+
+    /** Live shim processes of this test's state directory. */
+    private List<Long> shims() throws Exception {
+        String address = " -address " + dirs.state.resolve("berth.sock") + " ";
+        List<Long> pids = new ArrayList<>();
+        try (var procs = Files.list(java.nio.file.Path.of("/proc"))) {
+            for (var p : (Iterable<java.nio.file.Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
+                            .replace('\0', ' ');
+                    String stat = Files.readString(p.resolve("stat"));
+                    if (cmd.contains("containerd-shim") && cmd.contains(address)
+                            && stat.charAt(stat.lastIndexOf(')') + 2) != 'Z') {
+                        pids.add(Long.parseLong(name));
+                    }
+                } catch (java.io.IOException gone) {
+                    // exited while looking
+                }
+            }
+        }
+        return pids;
+    }
+
+    @Test
     void containerLabelsAndSpecCanBeUpdated() {
         importBusybox();
         Container c = berth.containers().create(ContainerConfig.builder("c1").image("busybox")

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.snapshot.mount.Mounts;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.OciLayout;
+import dev.berth.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
@@ -210,6 +211,37 @@ class CliIT {
         String snapshots = berth("snapshots", "ls").stdout();
         assertThat(snapshots.lines().toList()).hasSize(2);
         assertThat(snapshots).contains("Committed");
+    }
+
+    @Test
+    @Order(7)
+    void pushedImagePullsIntoAnotherNamespaceAndRuns() throws Exception {
+        Path registryDir = Files.createTempDirectory("berth-cli-registry-");
+        try (TestRegistry registry = TestRegistry.create(registryDir).start()) {
+            String remote = registry.host() + "/berth/busybox:cli";
+            Result push = berth("images", "push", remote, BUSYBOX);
+            assertThat(push.exitCode()).as(push.stderr()).isZero();
+
+            Result pull = berth("-n", "pulled", "images", "pull", remote);
+            assertThat(pull.exitCode()).as(pull.stderr()).isZero();
+            assertThat(pull.stdout()).isEqualTo(remote + "\n");
+            assertThat(pull.stderr()).contains("fetched sha256:");
+
+            Result run = berth("-n", "pulled", "run", "--rm", remote, "from-registry", "echo", "pulled");
+            assertThat(run.exitCode()).as(run.stderr()).isZero();
+            assertThat(run.stdout()).isEqualTo("pulled\n");
+
+            Result missing = berth("-n", "pulled", "images", "pull", registry.host() + "/berth/busybox:nosuch");
+            assertThat(missing.exitCode()).isEqualTo(1);
+            assertThat(missing.stderr()).contains("berth/busybox:nosuch");
+
+            assertThat(berth("-n", "pulled", "images", "rm", remote).exitCode()).isZero();
+            assertThat(berth("gc").exitCode()).isZero();
+            Result rmNamespace = berth("ns", "rm", "pulled");
+            assertThat(rmNamespace.exitCode()).as(rmNamespace.stderr()).isZero();
+        } finally {
+            delete(registryDir);
+        }
     }
 
     @Test

@@ -38,6 +38,12 @@ import java.util.stream.Stream;
  * Not a test; run by {@code bench/run}.
  *
  * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
+ * with system properties {@code bench.base} (work directory, default {@code /var/tmp}),
+ * {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
+ * false: one shim per task like ctr), {@code bench.ctrSpec} (default true: Berth runs the same spec as
+ * {@code ctr run}, see {@link #options}) and {@code bench.syncSnapshotRemoval} (default false: the
+ * directories of removed snapshots are left to garbage collection, as containerd's overlay snapshotter
+ * does). The configuration used is printed first.
  */
 public final class RunBench {
     private static final int CONCURRENT = 20;
@@ -50,19 +56,30 @@ public final class RunBench {
     private final String image;
     private final String socket;
     private final long containerdPid;
+    private final boolean sharedShims;
+    private final boolean ctrSpec = Boolean.parseBoolean(System.getProperty("bench.ctrSpec", "true"));
 
-    private RunBench(String image, String socket, long containerdPid) {
+    private RunBench(String image, String socket, long containerdPid, boolean sharedShims) {
         this.image = image;
         this.socket = socket;
         this.containerdPid = containerdPid;
+        this.sharedShims = sharedShims;
     }
 
     public static void main(String[] args) throws Exception {
         int pairs = Integer.parseInt(args[0]);
         Path archive = Path.of(args[1]);
-        RunBench bench = new RunBench(args[2], args[3], Long.parseLong(args[4]));
-        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "berth-run-bench-");
-        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(base.resolve("state")).build()) {
+        boolean shared = Boolean.parseBoolean(System.getProperty("bench.sharedShims", "true"));
+        RunBench bench = new RunBench(args[2], args[3], Long.parseLong(args[4]), shared);
+        Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")), "berth-run-bench-");
+        // containerd's overlay snapshotter removes only the record and leaves the directory to its GC
+        boolean syncRemoval = Boolean.parseBoolean(System.getProperty("bench.syncSnapshotRemoval", "false"));
+        System.out.println("Berth configuration: " + (shared ? "shared shims (warm, up to one per CPU per namespace)"
+                : "one shim per task") + (bench.ctrSpec ? ", ctr run's spec (no /sys/fs/cgroup mount)"
+                : ", Berth's default spec") + (syncRemoval ? ", snapshot directories removed at once"
+                : ", snapshot directories left to GC (as containerd)") + ", work directory " + base);
+        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(base.resolve("state"))
+                .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build()) {
             Namespace ns = berth.namespace(BERTH_NS);
             ns.importImage(archive);
             bench.ctr("-n", CTR_NS, "images", "import", archive.toString());
@@ -99,9 +116,23 @@ public final class RunBench {
         }
     }
 
+    /**
+     * Berth's default spec adds the read-only {@code /sys/fs/cgroup} mount of containerd's CRI plugin, which
+     * {@code ctr run} does not (runc then mounts every cgroup v1 hierarchy into the container). For a
+     * like-for-like run both sides get ctr's spec, unless {@code -Dbench.ctrSpec=false}.
+     */
+    private RunOptions.Builder options(String id) {
+        RunOptions.Builder b = RunOptions.builder().id(id);
+        if (ctrSpec) {
+            b.spec(s -> s.customize(spec -> spec.toBuilder().mounts(spec.mounts().stream()
+                    .filter(m -> !m.destination().equals("/sys/fs/cgroup")).toList()).build()));
+        }
+        return b;
+    }
+
     private double berthEcho(Namespace ns, String id) throws InterruptedException {
         long t0 = System.nanoTime();
-        RunResult r = ns.runAndWait(image, RunOptions.builder().id(id).args("/bin/echo", "hi").rm(true).build());
+        RunResult r = ns.runAndWait(image, options(id).args("/bin/echo", "hi").rm(true).build());
         double s = (System.nanoTime() - t0) / 1e9;
         if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
             throw new IllegalStateException("berth echo failed: " + r);
@@ -127,7 +158,7 @@ public final class RunBench {
         List<Callable<Task>> starts = new ArrayList<>();
         for (int i = 0; i < CONCURRENT; i++) {
             String id = "c-" + round + "-" + i;
-            starts.add(() -> ns.run(image, RunOptions.builder().id(id).args("/bin/sleep", "600").build()));
+            starts.add(() -> ns.run(image, options(id).args("/bin/sleep", "600").build()));
         }
         long t0 = System.nanoTime();
         List<Future<Task>> started = pool.invokeAll(starts);
@@ -138,7 +169,7 @@ public final class RunBench {
         double secs = (System.nanoTime() - t0) / 1e9;
         long heapDelta = usedHeapAfterGc(memory) - heapBefore;
         long rssDelta = rssKiB(ProcessHandle.current().pid()) - rssBefore;
-        long shims = shimPssKiB(nsName);
+        long shims = shimPssKiB(nsName, sharedShims ? 1 : CONCURRENT);
         report(round, "berth", secs, shims, heapDelta / 1024, rssDelta);
         List<Callable<Void>> removals = new ArrayList<>();
         for (Task t : tasks) {
@@ -170,7 +201,7 @@ public final class RunBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         long rssDelta = rssKiB(containerdPid) - rssBefore;
-        long shims = shimPssKiB(nsName);
+        long shims = shimPssKiB(nsName, CONCURRENT);
         report(round, "containerd", secs, shims, rssDelta, rssDelta);
         System.out.printf("containerd RSS %d KiB with %d tasks (whole-daemon share %.0f KiB per task)%n",
                 rssKiB(containerdPid), CONCURRENT, rssKiB(containerdPid) / (double) CONCURRENT);
@@ -203,7 +234,7 @@ public final class RunBench {
     }
 
     /** The summed PSS of the runc shims serving namespace {@code ns}. */
-    private static long shimPssKiB(String ns) throws IOException {
+    private static long shimPssKiB(String ns, int expected) throws IOException {
         long total = 0;
         int found = 0;
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
@@ -227,8 +258,9 @@ public final class RunBench {
                 }
             }
         }
-        if (found < CONCURRENT) {
-            throw new IllegalStateException("expected " + CONCURRENT + " shims in namespace " + ns + ", found " + found);
+        System.out.printf("%d shims serve namespace %s%n", found, ns);
+        if (found < expected) {
+            throw new IllegalStateException("expected " + expected + " shims in namespace " + ns + ", found " + found);
         }
         return total;
     }

@@ -87,12 +87,20 @@ final class Leftovers {
         return found;
     }
 
+    private static List<Path> beingDeleted(Path nsDir, String id) throws IOException {
+        try (Stream<Path> entries = Files.list(nsDir)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith("." + id)).toList();
+        }
+    }
+
     static void assertNone(Path stateDir, String namespace, String id) throws IOException {
         assertThat(shimProcesses(id)).as("shim processes of %s", id).isEmpty();
         assertThat(shimSocket(stateDir, namespace, id)).as("shim socket").doesNotExist();
         Path nsDir = stateDir.resolve("tasks").resolve(namespace);
         assertThat(nsDir.resolve(id)).as("bundle").doesNotExist();
-        assertThat(nsDir.resolve("." + id)).as("bundle being deleted").doesNotExist();
+        // Removed off the deleting thread after an atomic rename to .<id>.<n>.
+        org.awaitility.Awaitility.await("bundle of " + id + " being removed").atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> !Files.exists(nsDir) || beingDeleted(nsDir, id).isEmpty());
         assertThat(stateDir.resolve("fifo").resolve(namespace).resolve(id)).as("fifo dir").doesNotExist();
         Path runcState = stateDir.resolve("runc").resolve(namespace).resolve(id);
         assertThat(runcState).as("runc state").doesNotExist();

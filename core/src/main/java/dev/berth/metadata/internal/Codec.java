@@ -58,7 +58,10 @@ final class Codec {
         return out;
     }
 
-    /** The parts of a descriptor that have no column of their own: urls, annotations, platform. */
+    /**
+     * The parts of a descriptor that have no column of their own: urls, annotations, platform, and OCI
+     * 1.1's artifactType and embedded data.
+     */
     static String targetExtra(Descriptor d) {
         ObjectNode o = JSON.createObjectNode();
         if (!d.urls().isEmpty()) {
@@ -85,6 +88,12 @@ final class Codec {
                 p.osFeatures().forEach(f::add);
             }
         }
+        if (d.artifactType() != null) {
+            o.put("artifactType", d.artifactType());
+        }
+        if (d.data() != null) {
+            o.put("data", Base64.getEncoder().encodeToString(d.data()));
+        }
         return o.toString();
     }
 
@@ -103,7 +112,11 @@ final class Codec {
                 platform = new Platform(p.path("os").asText(), p.path("architecture").asText(),
                         p.path("variant").asText(""), p.path("os.version").asText(""), features);
             }
-            return new Descriptor(mediaType, Digest.parse(digest), size, urls, annotations, platform);
+            JsonNode artifactType = o.get("artifactType");
+            JsonNode data = o.get("data");
+            return new Descriptor(mediaType, Digest.parse(digest), size, urls, annotations, platform,
+                    artifactType == null ? null : artifactType.asText(),
+                    data == null ? null : Base64.getDecoder().decode(data.asText()));
         } catch (JsonProcessingException e) {
             throw new BerthException("corrupt image target in the metadata database: " + e.getMessage(), e);
         }

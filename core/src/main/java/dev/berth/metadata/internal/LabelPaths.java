@@ -16,13 +16,13 @@ final class LabelPaths {
 
     /**
      * Applies one label field path to {@code labels} (modified in place): {@code labels} copies all of
-     * {@code requested}; {@code labels.<key>} copies that key, or removes it when {@code requested}
+     * {@code requested} but its empty values; {@code labels.<key>} copies that key, or removes it when {@code requested}
      * lacks it or maps it to the empty string.
      */
     static void apply(TreeMap<String, String> labels, Map<String, String> requested, String path) {
         if (path.equals("labels")) {
             labels.clear();
-            labels.putAll(requested);
+            labels.putAll(withoutEmptyValues(requested));
             return;
         }
         String key = path.substring("labels.".length());
@@ -35,6 +35,17 @@ final class LabelPaths {
         } else {
             labels.put(key, value);
         }
+    }
+
+    /** As containerd stores labels: an empty value means "no such label", so it is dropped. */
+    static Map<String, String> withoutEmptyValues(Map<String, String> labels) {
+        TreeMap<String, String> out = new TreeMap<>();
+        labels.forEach((k, v) -> {
+            if (v != null && !v.isEmpty()) {
+                out.put(k, v);
+            }
+        });
+        return out;
     }
 
     /** Applies only label paths (no paths = replace all) and validates the result. */

@@ -350,7 +350,8 @@ public final class MetaContentStore implements ContentStore {
             } else {
                 long now = Codec.nanos(Instant.now());
                 tx.update("INSERT INTO content(ns, digest, size, labels, created_ns, updated_ns)"
-                        + " VALUES (?, ?, ?, ?, ?, ?)", ns.name(), d.toString(), blobSize, Codec.labels(labels), now, now);
+                        + " VALUES (?, ?, ?, ?, ?, ?)", ns.name(), d.toString(), blobSize,
+                        Codec.labels(LabelPaths.withoutEmptyValues(labels)), now, now);
             }
             ns.removeFromCurrentLease(tx, "ingests", w.ref());
             ns.addToCurrentLease(tx, "content", d.toString());

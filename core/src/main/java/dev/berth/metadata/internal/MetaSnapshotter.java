@@ -266,7 +266,7 @@ public final class MetaSnapshotter implements Snapshotter {
         return FieldPaths.builder()
                 .field("name", i.name())
                 .field("parent", i.parent())
-                .field("kind", i.kind().displayName())
+                .field("kind", i.kind().displayName().toLowerCase(java.util.Locale.ROOT)) // containerd's values
                 .map("labels", i.labels())
                 .build();
     }

@@ -110,7 +110,7 @@ class NamespacedSnapshotterTest {
         s.prepare("p-active", null);
         s.commit("base", "p-active", Map.of("layer", "0"));
         s.prepare("top", "base");
-        assertThat(s.list("kind==Committed")).extracting(SnapshotInfo::name).containsExactly("base");
+        assertThat(s.list("kind==committed")).extracting(SnapshotInfo::name).containsExactly("base");
         assertThat(s.list("parent==base")).extracting(SnapshotInfo::name).containsExactly("top");
         assertThat(s.list("name==top")).hasSize(1);
         assertThat(s.list("labels.layer==0")).extracting(SnapshotInfo::name).containsExactly("base");

@@ -137,6 +137,19 @@ class RecordStoresTest {
         }
 
         @Test
+        void keepsOci11ArtifactTypeAndEmbeddedDataOfTheTarget() {
+            byte[] manifest = "{}".getBytes(StandardCharsets.UTF_8);
+            Descriptor target = new Descriptor(MediaTypes.OCI_MANIFEST, Digest.sha256(manifest), manifest.length,
+                    List.of(), Map.of(), null, "application/vnd.example.sbom+json", manifest);
+            f.ns("a").images().create(new Image("docker.io/x/artifact:1", target));
+
+            Descriptor stored = f.ns("a").images().get("docker.io/x/artifact:1").target();
+            assertThat(stored.artifactType()).isEqualTo("application/vnd.example.sbom+json");
+            assertThat(stored.data()).isEqualTo(manifest);
+            assertThat(stored).isEqualTo(target);
+        }
+
+        @Test
         void imagesAreIsolatedPerNamespace() {
             f.ns("a").images().create(image("shared-name", D1));
             assertThatThrownBy(() -> f.ns("b").images().get("shared-name")).isInstanceOf(NotFoundException.class);

@@ -26,6 +26,8 @@ import java.util.Optional;
  */
 public final class Bundle {
     private static final String PRIVATE_CGROUP2 = "berth-private-cgroup2";
+    private static final String SHARED_SHIM = "berth-shared-shim";
+    private static final java.util.concurrent.atomic.AtomicLong RETIRED = new java.util.concurrent.atomic.AtomicLong();
 
     private final Path dir;
     private final String id;
@@ -129,6 +131,27 @@ public final class Bundle {
         return Files.exists(dir.resolve(PRIVATE_CGROUP2));
     }
 
+    /**
+     * Records that the task is served by the shared shim living in {@code home} at {@code socket}: the
+     * {@code address} file the shim would have written had it been started here, and where its home is.
+     */
+    public void writeSharedShim(Path home, Path socket) throws IOException {
+        writeAtomically(dir.resolve(SHARED_SHIM), home.toString());
+        writeAtomically(dir.resolve("address"), "unix://" + socket);
+    }
+
+    /** The home of the shared shim serving the task, if it has no shim of its own. */
+    public Optional<Path> sharedShim() {
+        try {
+            String home = Files.readString(dir.resolve(SHARED_SHIM), StandardCharsets.UTF_8).trim();
+            return home.isEmpty() ? Optional.empty() : Optional.of(Path.of(home));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** The shim's socket path, from the {@code unix://} address in the {@code address} file. */
     public Optional<Path> socket() {
         return address().filter(a -> a.startsWith("unix://")).map(a -> Path.of(a.substring("unix://".length())));
@@ -156,23 +179,49 @@ public final class Bundle {
      * half-deleted bundle is never mistaken for a live one) and removes it. Idempotent.
      */
     public void delete() throws IOException {
-        for (Path mount : mountsUnder(rootfs())) {
-            Posix.umount(mount, Posix.MNT_DETACH);
-        }
-        // Removing files through a mount would delete the mounted (image or host) data itself.
-        List<Path> left = mountsUnder(dir);
-        if (!left.isEmpty()) {
-            throw new IOException("bundle " + dir + " still has mounts " + left + "; not removing it");
-        }
-        Path doomed = dir.resolveSibling("." + id);
-        if (Files.exists(dir)) {
-            if (Files.exists(doomed)) {
-                removeRecursively(doomed);
-            }
-            Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
-        }
-        if (Files.exists(doomed)) {
+        Path doomed = retire();
+        if (doomed != null) {
             removeRecursively(doomed);
+        }
+        Path legacy = dir.resolveSibling("." + id);
+        if (Files.exists(legacy)) {
+            removeRecursively(legacy);
+        }
+    }
+
+    /**
+     * The first half of {@link #delete()}: unmounts what is left under {@code rootfs} and renames the bundle
+     * to a unique {@code .<id>.<n>} name, so the id is free and nothing mistakes it for a live bundle; the
+     * caller removes the returned directory (null if there was no bundle). A runtime opening the state
+     * directory removes such directories left behind.
+     */
+    public Path retire() throws IOException {
+        List<Path> mounts = mountsUnder(dir);
+        if (!mounts.isEmpty()) {
+            Path rootfs = rootfs();
+            for (Path mount : mounts) {
+                if (mount.startsWith(rootfs)) {
+                    Posix.umount(mount, Posix.MNT_DETACH);
+                }
+            }
+            // Removing files through a mount would delete the mounted (image or host) data itself.
+            List<Path> left = mountsUnder(dir);
+            if (!left.isEmpty()) {
+                throw new IOException("bundle " + dir + " still has mounts " + left + "; not removing it");
+            }
+        }
+        if (!Files.exists(dir)) {
+            return null;
+        }
+        Path doomed = dir.resolveSibling("." + id + "." + RETIRED.incrementAndGet());
+        while (true) {
+            try {
+                Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+                return doomed;
+            } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException taken) {
+                // left by an earlier process with the same counter value
+                doomed = dir.resolveSibling("." + id + "." + System.nanoTime());
+            }
         }
     }
 
@@ -180,7 +229,12 @@ public final class Bundle {
     static List<Path> mountsUnder(Path root) throws IOException {
         List<Path> found = new ArrayList<>();
         String prefix = root.toString();
+        String escaped = prefix.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+                .replace("\n", "\\012");
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            if (!line.contains(escaped)) {
+                continue;
+            }
             String[] fields = line.split(" ");
             if (fields.length < 5) {
                 continue;
@@ -208,7 +262,7 @@ public final class Bundle {
         return b.toString();
     }
 
-    static void removeRecursively(Path root) throws IOException {
+    public static void removeRecursively(Path root) throws IOException {
         if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

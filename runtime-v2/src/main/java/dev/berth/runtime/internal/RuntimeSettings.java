@@ -9,5 +9,10 @@ import java.util.concurrent.Executor;
 
 /** What {@link dev.berth.runtime.TaskRuntime.Builder} collected. */
 public record RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime,
-                              List<Path> shimSearchPath, Optional<Executor> executor, Duration rpcTimeout) {
+                              List<Path> shimSearchPath, Optional<Executor> executor, Duration rpcTimeout,
+                              boolean sharedShims, Duration sharedShimIdle) {
+    public RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime, List<Path> shimSearchPath,
+                           Optional<Executor> executor, Duration rpcTimeout) {
+        this(stateDir, events, defaultRuntime, shimSearchPath, executor, rpcTimeout, false, Duration.ZERO);
+    }
 }

@@ -32,6 +32,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,8 @@ import org.slf4j.LoggerFactory;
 /** {@link TaskRuntime} over runtime-v2 shim binaries. */
 public final class ShimRuntime implements TaskRuntime {
     private static final Logger log = LoggerFactory.getLogger(ShimRuntime.class);
+    /** Shared shims per namespace and runtime options, at most. */
+    private static final int MAX_SHARED_SHIMS = Math.max(1, Runtime.getRuntime().availableProcessors());
     public static final String EVENTS_SERVICE = "containerd.services.events.ttrpc.v1.Events";
     /**
      * containerd passes its own binary for legacy shims to run {@code publish} with; Berth has none and
@@ -55,10 +58,19 @@ public final class ShimRuntime implements TaskRuntime {
     private final ShimBinaries binaries;
     private final ShimLauncher launcher;
     private final ConcurrentMap<String, ShimTask> tasks = new ConcurrentHashMap<>();
+    /** Shared shims taking new tasks, by what their tasks agree on. */
+    private final ConcurrentMap<String, List<SharedShim>> sharedPools = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Object> sharedPoolLocks = new ConcurrentHashMap<>();
+    /** Every live shared shim (also those found again after a restart), by home directory. */
+    private final ConcurrentMap<Path, SharedShim> sharedShims = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService scheduler;
+    private final java.util.Set<Path> pendingRemovals = ConcurrentHashMap.newKeySet();
     private final StateLock lock;
     private final Object reaperLock = new Object();
     private volatile SessionReaper reaper;
     private volatile boolean closed;
+    /** While tasks are found again, a shared shim none of them has attached to yet must not stop. */
+    private volatile boolean reconnecting;
 
     public ShimRuntime(RuntimeSettings settings) {
         this.settings = settings;
@@ -78,6 +90,11 @@ public final class ShimRuntime implements TaskRuntime {
             return t;
         });
         this.callbackExecutor = settings.executor().orElse(ioThreads);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "berth-runtime-timer");
+            t.setDaemon(true);
+            return t;
+        });
         this.loop = EpollLoop.start("berth-ttrpc", 1);
         this.binaries = new ShimBinaries(settings.shimSearchPath());
         this.launcher = new ShimLauncher(ioThreads);
@@ -92,6 +109,7 @@ public final class ShimRuntime implements TaskRuntime {
         } catch (RuntimeException e) {
             loop.close();
             ioThreads.shutdownNow();
+            scheduler.shutdownNow();
             lock.close();
             throw e;
         }
@@ -109,6 +127,50 @@ public final class ShimRuntime implements TaskRuntime {
      * is watched again; the others are cleaned up with the shim's delete action and their exit published.
      */
     private void reconnect() {
+        reconnectSharedShims();
+        reconnecting = true;
+        try {
+            reconnectTasks();
+        } finally {
+            reconnecting = false;
+            // Shared shims no task came back to were idle when their runtime went away.
+            for (SharedShim shim : List.copyOf(sharedShims.values())) {
+                if (shim.users() == 0) {
+                    shim.stop();
+                }
+            }
+        }
+    }
+
+    private void reconnectSharedShims() {
+        Path shimsDir = shimsDir();
+        if (!Files.isDirectory(shimsDir)) {
+            return;
+        }
+        for (Path nsDir : list(shimsDir)) {
+            for (Path dir : list(nsDir)) {
+                try {
+                    if (dir.getFileName().toString().startsWith(".")) {
+                        Bundle.removeRecursively(dir);
+                        continue;
+                    }
+                    SharedShim shim = SharedShim.reconnect(this, nsDir.getFileName().toString(), Bundle.at(dir));
+                    if (shim != null) {
+                        sharedShims.put(shim.home(), shim);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    log.warn("cannot recover shared shim {}: {}", dir, e.toString());
+                }
+            }
+        }
+    }
+
+    /** The live shared shim whose home is {@code home}, found again at start-up, if it answered. */
+    SharedShim reconnectedShim(Path home) {
+        return sharedShims.get(home);
+    }
+
+    private void reconnectTasks() {
         Path tasksDir = stateDir.resolve("tasks");
         if (!Files.isDirectory(tasksDir)) {
             return;
@@ -179,8 +241,95 @@ public final class ShimRuntime implements TaskRuntime {
     }
 
     private ShimLauncher.Context context(String namespace, String id, Bundle bundle, boolean privateCgroup2) {
-        return new ShimLauncher.Context(namespace, id, bundle.dir(), stateDir.resolve("berth.sock").toString(),
-                PUBLISH_BINARY, eventsSocket(), privateCgroup2);
+        return shimContext(namespace, id, bundle, privateCgroup2);
+    }
+
+    ShimLauncher.Context shimContext(String namespace, String id, Bundle bundle, boolean privateCgroup2) {
+        return new ShimLauncher.Context(namespace, id, bundle.dir(), grpcAddress(), PUBLISH_BINARY, eventsSocket(),
+                privateCgroup2);
+    }
+
+    /** The {@code -address} shims are started with (no one listens there; it scopes their socket names). */
+    String grpcAddress() {
+        return stateDir.resolve("berth.sock").toString();
+    }
+
+    /** Home directories of shared shims: {@code <state>/shims/<ns>/<shim id>}. */
+    Path shimsDir() {
+        return stateDir.resolve("shims");
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    Duration sharedShimIdle() {
+        return settings.sharedShimIdle();
+    }
+
+    boolean isOpen() {
+        return !closed;
+    }
+
+    boolean isReconnecting() {
+        return reconnecting;
+    }
+
+    /**
+     * A shared shim for a task of {@code namespace}, with the caller counted as a user and as a create in
+     * flight (the caller ends that with {@link SharedShim#createDone()}): one of those serving tasks that
+     * agree on the shim binary, options and cgroup setting, or a new one.
+     */
+    SharedShim acquireSharedShim(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+        String key = namespace + "\n" + shimBinary + "\n" + privateCgroup2 + "\n"
+                + java.util.HexFormat.of().formatHex(options);
+        synchronized (sharedPoolLocks.computeIfAbsent(key, k -> new Object())) {
+            List<SharedShim> pool = sharedPools.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>());
+            // The runc shim creates one container at a time: while every shim is busy creating, another
+            // shim (up to one per CPU) lets concurrent creates run in parallel.
+            SharedShim best = null;
+            for (SharedShim shim : pool) {
+                if (best == null || shim.creating() < best.creating()) {
+                    best = shim;
+                }
+            }
+            if (best != null && (best.creating() == 0 || pool.size() >= MAX_SHARED_SHIMS) && best.attach()) {
+                best.createStarted();
+                return best;
+            }
+            if (closed) {
+                throw new FailedPreconditionException("task runtime on " + stateDir + " is closed");
+            }
+            SharedShim shim = SharedShim.start(this, key, namespace, shimBinary, privateCgroup2, options);
+            shim.createStarted();
+            pool.add(shim);
+            sharedShims.put(shim.home(), shim);
+            return shim;
+        }
+    }
+
+    boolean sharesShims() {
+        return settings.sharedShims();
+    }
+
+    void forgetShim(SharedShim shim) {
+        if (shim.key() != null) {
+            List<SharedShim> pool = sharedPools.get(shim.key());
+            if (pool != null) {
+                pool.remove(shim);
+            }
+        }
+        sharedShims.remove(shim.home(), shim);
+    }
+
+    /** Has the session reaper stop an idle shared shim if this JVM goes away. */
+    void registerIdleShim(String namespace, String id, Path home, Path shimBinary, boolean privateCgroup2) {
+        try {
+            reaper().register(new SessionReaper.Target(namespace, id, home, shimBinary, grpcAddress(),
+                    home.resolve("fifo"), privateCgroup2));
+        } catch (RuntimeException e) {
+            log.warn("cannot register idle shim {}/{} with the session reaper: {}", namespace, id, e.toString());
+        }
     }
 
     public Path eventsSocket() {
@@ -249,6 +398,33 @@ public final class ShimRuntime implements TaskRuntime {
                 log.warn("cannot publish {} in {}: {}", event.topic(), namespace, e.toString());
             }
         });
+    }
+
+    /** Removes a retired bundle on an I/O thread; {@link #close()} waits for such removals. */
+    void removeLater(Path doomed) {
+        if (doomed == null) {
+            return;
+        }
+        pendingRemovals.add(doomed);
+        try {
+            ioThreads.execute(() -> {
+                try {
+                    Bundle.removeRecursively(doomed);
+                } catch (IOException e) {
+                    log.warn("cannot remove {}: {}", doomed, e.toString());
+                } finally {
+                    pendingRemovals.remove(doomed);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            try {
+                Bundle.removeRecursively(doomed);
+            } catch (IOException e) {
+                log.warn("cannot remove {}: {}", doomed, e.toString());
+            } finally {
+                pendingRemovals.remove(doomed);
+            }
+        }
     }
 
     void forget(ShimTask task) {
@@ -345,6 +521,21 @@ public final class ShimRuntime implements TaskRuntime {
         closed = true;
         for (ShimTask task : List.copyOf(tasks.values())) {
             task.close();
+        }
+        for (SharedShim shim : List.copyOf(sharedShims.values())) {
+            shim.closeForRuntime();
+        }
+        sharedShims.clear();
+        sharedPools.clear();
+        scheduler.shutdownNow();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!pendingRemovals.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         SessionReaper r;
         synchronized (reaperLock) {

@@ -116,6 +116,9 @@ final class ShimTask implements Task {
     private volatile boolean releasing;
     private volatile boolean createSent;
     private ExitStatus deleted;
+    /** The shim serving this task along with others; null when the task has a shim of its own. */
+    private volatile SharedShim shared;
+    private boolean detached;
 
     ShimTask(ShimRuntime runtime, TaskConfig config, Bundle bundle, Path shimBinary, ShimLauncher.Context context) {
         this.runtime = runtime;
@@ -169,8 +172,6 @@ final class ShimTask implements Task {
             io = TaskIO.create(runtime.fifoDir(namespace, id), cfg.stdio(), cfg.terminal(),
                     this::closeStdinAfterInput);
             io.startReaders(runtime.ioThreads());
-            shimLog = ShimLog.start(bundle.log(), "dev.berth.runtime.shim." + namespace + "." + id,
-                    runtime.ioThreads());
             if (context.privateCgroup2()) {
                 bundle.markPrivateCgroup2();
             }
@@ -178,12 +179,28 @@ final class ShimTask implements Task {
                     .setTypeUrl(RUNC_OPTIONS_TYPE)
                     .setValue(runcOptions(cfg.runcOptions(), runtime.runcRoot()).toByteString())
                     .build();
-            socket = runtime.launcher().start(shimBinary, context, options.toByteArray());
-            long tStarted = System.nanoTime();
-            bundle.writeShimBinaryPath(shimBinary);
-            client = ShimClient.connect(runtime.loop(), socket, namespace, CONNECT_TIMEOUT);
-            shimPid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(), CONNECT_TIMEOUT))
-                    .getShimPid();
+            long tStarted;
+            if (runtime.sharesShims() && !cfg.sessionScoped()) {
+                // Session-scoped tasks keep their own shim: the reaper kills a task's shim with the task.
+                SharedShim s = runtime.acquireSharedShim(namespace, shimBinary, context.privateCgroup2(),
+                        options.toByteArray());
+                shared = s;
+                socket = s.socket();
+                client = s.client();
+                shimPid = s.pid();
+                tStarted = System.nanoTime();
+                bundle.writeSharedShim(s.home(), socket);
+                bundle.writeShimBinaryPath(shimBinary);
+            } else {
+                shimLog = ShimLog.start(bundle.log(), "dev.berth.runtime.shim." + namespace + "." + id,
+                        runtime.ioThreads());
+                socket = runtime.launcher().start(shimBinary, context, options.toByteArray());
+                tStarted = System.nanoTime();
+                bundle.writeShimBinaryPath(shimBinary);
+                client = ShimClient.connect(runtime.loop(), socket, namespace, CONNECT_TIMEOUT);
+                shimPid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(), CONNECT_TIMEOUT))
+                        .getShimPid();
+            }
             client.closeFuture().thenRun(this::connectionLost);
             CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
                     .setId(id)
@@ -220,6 +237,11 @@ final class ShimTask implements Task {
                 throw new BerthException("cannot create task " + namespace + "/" + id + ": " + io.getMessage(), io);
             }
             throw (RuntimeException) e;
+        } finally {
+            SharedShim s = shared;
+            if (s != null) {
+                s.createDone();
+            }
         }
     }
 
@@ -238,7 +260,17 @@ final class ShimTask implements Task {
         try {
             socket = bundle.socket().orElseThrow(() -> new NotFoundException("bundle " + bundle.dir()
                     + " has no shim address"));
-            client = ShimClient.connect(runtime.loop(), socket, namespace, CONNECT_TIMEOUT);
+            Optional<Path> home = bundle.sharedShim();
+            if (home.isPresent()) {
+                SharedShim s = runtime.reconnectedShim(home.get());
+                if (s == null || !s.attach()) {
+                    throw new UnavailableException("shared shim " + home.get() + " is gone");
+                }
+                shared = s;
+                client = s.client();
+            } else {
+                client = ShimClient.connect(runtime.loop(), socket, namespace, CONNECT_TIMEOUT);
+            }
             ConnectResponse connected = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
                     CONNECT_TIMEOUT));
             shimPid = connected.getShimPid();
@@ -250,14 +282,20 @@ final class ShimTask implements Task {
         } catch (RuntimeException e) {
             log.info("task {}/{}: shim unreachable ({}); cleaning up", namespace, id, e.getMessage());
             releasing = true;
-            if (client != null) {
+            if (shared != null) {
+                detachShared();
+            } else if (client != null) {
                 client.close();
             }
             ExitStatus status = deleteAction();
-            killLeftoverShim();
+            if (shared == null && bundle.sharedShim().isEmpty()) {
+                killLeftoverShim();
+            }
             runtime.publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
             runtime.publish(namespace, new TaskEvent.Delete(id, "", pid, status.code(), status.exitedAt()));
-            removeSocket();
+            if (shared == null && bundle.sharedShim().isEmpty()) {
+                removeSocket();
+            }
             release(true);
             return false;
         }
@@ -756,8 +794,20 @@ final class ShimTask implements Task {
         }
     }
 
+    /** Leaves the shared shim, which stops (or idles) once no task uses it. Once only. */
+    private synchronized void detachShared() {
+        if (!detached) {
+            detached = true;
+            shared.detach();
+        }
+    }
+
     /** Asks the shim to exit, then makes sure it is gone and its socket removed. */
     private void stopShim(boolean now) {
+        if (shared != null) {
+            detachShared();
+            return;
+        }
         if (client != null) {
             if (client.isOpen()) {
                 try {
@@ -813,7 +863,8 @@ final class ShimTask implements Task {
         }
         if (removeBundle) {
             try {
-                bundle.delete();
+                // Renamed now, removed off the caller's path (deleting files is slow on some disks).
+                runtime.removeLater(bundle.retire());
             } catch (IOException e) {
                 log.warn("cannot remove bundle {}: {}", bundle.dir(), e.toString());
             }
@@ -856,7 +907,7 @@ final class ShimTask implements Task {
             return;
         }
         releasing = true;
-        if (client != null) {
+        if (client != null && shared == null) {
             client.close();
         }
         release(false);

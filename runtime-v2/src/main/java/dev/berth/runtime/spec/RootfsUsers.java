@@ -51,6 +51,42 @@ public final class RootfsUsers {
      *     named user or group is not in the rootfs
      */
     public static User resolve(Path rootfs, String user) {
+        return resolveWith(rootfs == null ? null : UserFiles.read(rootfs), user);
+    }
+
+    /**
+     * The {@code /etc/passwd} and {@code /etc/group} of a root filesystem, read once: a committed image
+     * snapshot never changes, so one read serves every container made from it.
+     *
+     * @param origin names the rootfs in error messages
+     * @param passwd the lines of {@code /etc/passwd}, empty if the file is missing
+     * @param group the lines of {@code /etc/group}, empty if the file is missing
+     */
+    public record UserFiles(String origin, Optional<List<String>> passwd, Optional<List<String>> group) {
+        public UserFiles {
+            java.util.Objects.requireNonNull(origin, "origin");
+            passwd = passwd.map(List::copyOf);
+            group = group.map(List::copyOf);
+        }
+
+        /** Reads both files inside {@code rootfs}, resolving symlinks as a chroot would. */
+        public static UserFiles read(Path rootfs) {
+            return new UserFiles(rootfs.toString(), lines(rootfs, PASSWD), lines(rootfs, GROUP));
+        }
+
+        private static Optional<List<String>> lines(Path rootfs, String path) {
+            try {
+                return Optional.of(Files.readAllLines(resolveInRoot(rootfs, path), StandardCharsets.UTF_8));
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + path + " in rootfs " + rootfs, e);
+            }
+        }
+    }
+
+    /** {@link #resolve(Path, String)} against files read before; {@code files} may be null like the rootfs. */
+    public static User resolveWith(UserFiles rootfs, String user) {
         String spec = user == null ? "" : user.trim();
         if (spec.isEmpty()) {
             spec = "0";
@@ -77,7 +113,7 @@ public final class RootfsUsers {
             PasswdEntry entry = readPasswd(requireRootfs(rootfs, "user", name), true).stream()
                     .filter(e -> e.name.equals(name)).findFirst()
                     .orElseThrow(() -> new InvalidArgumentException("user \"" + name + "\" not found in "
-                            + PASSWD + " of rootfs " + rootfs));
+                            + PASSWD + " of rootfs " + rootfs.origin()));
             uid = entry.uid;
             gid = entry.gid;
             username = name;
@@ -95,6 +131,11 @@ public final class RootfsUsers {
      * @throws InvalidArgumentException if a name is not found or a gid is out of range
      */
     public static List<Long> groupIds(Path rootfs, List<String> groups) {
+        return groupIdsWith(rootfs == null ? null : UserFiles.read(rootfs), groups);
+    }
+
+    /** {@link #groupIds(Path, List)} against files read before. */
+    public static List<Long> groupIdsWith(UserFiles rootfs, List<String> groups) {
         List<Long> gids = new ArrayList<>();
         for (String group : groups) {
             Long gid = number("group", group, group);
@@ -103,15 +144,15 @@ public final class RootfsUsers {
         return gids;
     }
 
-    private static long groupId(Path rootfs, String name) {
+    private static long groupId(UserFiles rootfs, String name) {
         return readGroups(requireRootfs(rootfs, "group", name), true).stream()
                 .filter(g -> g.name.equals(name)).findFirst()
                 .map(g -> g.gid)
                 .orElseThrow(() -> new InvalidArgumentException("group \"" + name + "\" not found in " + GROUP
-                        + " of rootfs " + rootfs));
+                        + " of rootfs " + rootfs.origin()));
     }
 
-    private static List<Long> memberGids(Path rootfs, String username) {
+    private static List<Long> memberGids(UserFiles rootfs, String username) {
         Set<Long> gids = new LinkedHashSet<>();
         for (GroupEntry g : readGroups(rootfs, false)) {
             if (!g.name.equals(username) && g.members.contains(username)) {
@@ -121,7 +162,7 @@ public final class RootfsUsers {
         return List.copyOf(gids);
     }
 
-    private static Path requireRootfs(Path rootfs, String what, String name) {
+    private static UserFiles requireRootfs(UserFiles rootfs, String what, String name) {
         if (rootfs == null) {
             throw new InvalidArgumentException(what + " \"" + name
                     + "\" is a name, which needs the rootfs to look it up; give a rootfs or a numeric id");
@@ -153,7 +194,7 @@ public final class RootfsUsers {
     private record GroupEntry(String name, long gid, List<String> members) {
     }
 
-    private static List<PasswdEntry> readPasswd(Path rootfs, boolean required) {
+    private static List<PasswdEntry> readPasswd(UserFiles rootfs, boolean required) {
         List<PasswdEntry> entries = new ArrayList<>();
         for (String[] f : readColonFile(rootfs, PASSWD, required)) {
             if (f.length >= 4) {
@@ -167,7 +208,7 @@ public final class RootfsUsers {
         return entries;
     }
 
-    private static List<GroupEntry> readGroups(Path rootfs, boolean required) {
+    private static List<GroupEntry> readGroups(UserFiles rootfs, boolean required) {
         List<GroupEntry> entries = new ArrayList<>();
         for (String[] f : readColonFile(rootfs, GROUP, required)) {
             if (f.length >= 3) {
@@ -194,18 +235,15 @@ public final class RootfsUsers {
         }
     }
 
-    private static List<String[]> readColonFile(Path rootfs, String path, boolean required) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(resolveInRoot(rootfs, path), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
+    private static List<String[]> readColonFile(UserFiles rootfs, String path, boolean required) {
+        Optional<List<String>> content = path.equals(PASSWD) ? rootfs.passwd() : rootfs.group();
+        if (content.isEmpty()) {
             if (required) {
-                throw new InvalidArgumentException(path + " not found in rootfs " + rootfs, e);
+                throw new InvalidArgumentException(path + " not found in rootfs " + rootfs.origin());
             }
             return List.of();
-        } catch (IOException e) {
-            throw new UncheckedIOException("reading " + path + " in rootfs " + rootfs, e);
         }
+        List<String> lines = content.get();
         List<String[]> rows = new ArrayList<>();
         for (String line : lines) {
             String trimmed = line.trim();

@@ -85,6 +85,7 @@ public final class SpecBuilder {
     private final String containerId;
 
     private Path rootfs;
+    private RootfsUsers.UserFiles userFiles;
     private ImageDefaults image;
     private List<String> args;
     private List<String> entrypoint;
@@ -152,6 +153,15 @@ public final class SpecBuilder {
      */
     public SpecBuilder rootfs(Path rootfs) {
         this.rootfs = Objects.requireNonNull(rootfs, "rootfs");
+        return this;
+    }
+
+    /**
+     * The rootfs' {@code /etc/passwd} and {@code /etc/group}, read before (e.g. once per image), instead of
+     * a mounted {@link #rootfs}; wins over it.
+     */
+    public SpecBuilder userFiles(RootfsUsers.UserFiles files) {
+        this.userFiles = Objects.requireNonNull(files, "files");
         return this;
     }
 
@@ -645,10 +655,12 @@ public final class SpecBuilder {
                 : "/";
 
         String userString = user != null ? user : image != null ? image.user() : "";
-        User resolved = RootfsUsers.resolve(rootfs, userString);
+        RootfsUsers.UserFiles files = userFiles != null ? userFiles
+                : rootfs != null ? RootfsUsers.UserFiles.read(rootfs) : null;
+        User resolved = RootfsUsers.resolveWith(files, userString);
         if (!additionalGroups.isEmpty()) {
             Set<Long> gids = new LinkedHashSet<>(resolved.additionalGids());
-            gids.addAll(RootfsUsers.groupIds(rootfs, additionalGroups));
+            gids.addAll(RootfsUsers.groupIdsWith(files, additionalGroups));
             resolved = resolved.withAdditionalGids(List.copyOf(gids));
         }
 

@@ -49,6 +49,19 @@ class BundleTest {
         bundle.delete();
 
         assertThat(state.resolve("tasks/ns/task-1")).doesNotExist();
-        assertThat(state.resolve("tasks/ns/.task-1")).doesNotExist();
+        assertThat(state.resolve("tasks/ns")).isEmptyDirectory();
+    }
+
+    @Test
+    void retireFreesTheIdAtOnceUnderAHiddenName() throws Exception {
+        Bundle bundle = Bundle.create(state.resolve("tasks"), "ns", "task-2", "{}".getBytes());
+        Path retired = bundle.retire();
+
+        assertThat(retired.getFileName().toString()).startsWith(".task-2.");
+        assertThat(retired.resolve("config.json")).hasContent("{}");
+        assertThat(state.resolve("tasks/ns/task-2")).doesNotExist();
+        Bundle again = Bundle.create(state.resolve("tasks"), "ns", "task-2", "{\"a\":1}".getBytes());
+        assertThat(again.retire()).isNotEqualTo(retired).exists();
+        assertThat(bundle.retire()).as("nothing left to retire").isNull();
     }
 }

@@ -8,15 +8,19 @@ import java.nio.file.Path;
 /**
  * A second JVM for tests that kill one: opens a runtime on {@code args[0]} with the busybox rootfs
  * {@code args[1]}, creates and starts one task per further argument {@code <namespace>/<id>:<kind>[:scoped]}
- * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s), prints {@code TASK <id> <pid>} for each,
- * then {@code READY}, and waits to be killed.
+ * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s, {@code done} = runs {@code true} and is
+ * deleted at once), prints {@code TASK <id> <pid>} for each, then {@code READY}, and waits to be killed. With
+ * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes).
  */
 public final class ChildRuntime {
     private ChildRuntime() {
     }
 
     public static void main(String[] args) throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().stateDir(Path.of(args[0])).build();
+        TaskRuntime runtime = TaskRuntime.builder().stateDir(Path.of(args[0]))
+                .sharedShims(Boolean.getBoolean("berth.test.sharedShims"))
+                .sharedShimIdleTimeout(java.time.Duration.ofMinutes(10))
+                .build();
         String rootfs = args[1];
         for (int i = 2; i < args.length; i++) {
             String[] parts = args[i].split(":");
@@ -24,6 +28,7 @@ public final class ChildRuntime {
             RuncSpec spec = switch (parts[1]) {
                 case "long" -> RuncSpec.of("sleep", "600");
                 case "exit5" -> RuncSpec.of("sh", "-c", "sleep 3; exit 5");
+                case "done" -> RuncSpec.of("true");
                 default -> throw new IllegalArgumentException(parts[1]);
             };
             Task task = runtime.create(TaskConfig.builder(nsId[1]).namespace(nsId[0])
@@ -32,6 +37,10 @@ public final class ChildRuntime {
                     .build());
             task.start();
             System.out.println("TASK " + task.id() + " " + task.pid());
+            if (parts[1].equals("done")) {
+                task.waitFor();
+                task.delete();
+            }
         }
         System.out.println("READY");
         System.out.flush();

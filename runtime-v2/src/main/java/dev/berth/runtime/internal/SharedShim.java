@@ -1,0 +1,360 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.BerthException;
+import dev.berth.runtime.internal.proto.task.ConnectRequest;
+import dev.berth.runtime.internal.proto.task.ShutdownRequest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shim process serving several tasks of a namespace, as containerd's shim grouping does (the runc
+ * shim keeps a map of containers and answers for each by id). It is started for no task in particular:
+ * its "bundle" is a home directory {@code <state>/shims/<ns>/<shim id>} holding a minimal
+ * {@code config.json} (with the {@code io.containerd.runc.v2.group} annotation naming the shim), the shim's
+ * {@code log} FIFO and the {@code address} it writes; tasks keep their own bundles and name the shim
+ * with an {@code address} file and a {@code berth-shared-shim} file (the home directory), which is how a
+ * later runtime finds the shim again.
+ *
+ * <p>Counted by the tasks using it. When the last one is deleted the shim either stops (Shutdown RPC,
+ * process gone, socket and home removed) or, if reusable, stays warm for the runtime's idle period so the
+ * next task skips the shim's start; while idle it is registered with the session reaper, so a JVM that
+ * dies does not leave it behind.
+ */
+final class SharedShim {
+    private static final Logger log = LoggerFactory.getLogger(SharedShim.class);
+    static final String GROUP_ANNOTATION = "io.containerd.runc.v2.group";
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(3);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final ShimRuntime runtime;
+    /** What tasks must agree on to share it; null for a shim found again after a restart (not reused). */
+    private final String key;
+    private final String namespace;
+    private final String id;
+    private final Bundle home;
+    private final Path shimBinary;
+    private final boolean privateCgroup2;
+    private final Path socket;
+    private final ShimClient client;
+    private final int pid;
+    private final ShimLog shimLog;
+    private int users;
+    private final java.util.concurrent.atomic.AtomicInteger creating = new java.util.concurrent.atomic.AtomicInteger();
+    private boolean retired;
+    private boolean stopping;
+    private boolean idleRegistered;
+    private ScheduledFuture<?> idleStop;
+
+    private SharedShim(ShimRuntime runtime, String key, String namespace, String id, Bundle home, Path shimBinary,
+                       boolean privateCgroup2, Path socket, ShimClient client, int pid, ShimLog shimLog, int users) {
+        this.runtime = runtime;
+        this.key = key;
+        this.namespace = namespace;
+        this.id = id;
+        this.home = home;
+        this.shimBinary = shimBinary;
+        this.privateCgroup2 = privateCgroup2;
+        this.socket = socket;
+        this.client = client;
+        this.pid = pid;
+        this.shimLog = shimLog;
+        this.users = users;
+        client.closeFuture().thenRun(this::lost);
+    }
+
+    /** Starts a shim for tasks of {@code namespace} agreeing on {@code key}, with one user: the caller. */
+    static SharedShim start(ShimRuntime runtime, String key, String namespace, Path shimBinary,
+                            boolean privateCgroup2, byte[] options) {
+        byte[] r = new byte[6];
+        RANDOM.nextBytes(r);
+        String id = "berth-shim-" + HexFormat.of().formatHex(r);
+        String spec = "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"" + GROUP_ANNOTATION + "\":\"" + id + "\"}}";
+        Bundle home = Bundle.create(runtime.shimsDir(), namespace, id, spec.getBytes(StandardCharsets.UTF_8));
+        ShimLog shimLog = null;
+        Path socket = null;
+        ShimClient client = null;
+        try {
+            shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, runtime.ioThreads());
+            if (privateCgroup2) {
+                home.markPrivateCgroup2();
+            }
+            home.writeShimBinaryPath(shimBinary);
+            socket = runtime.launcher().start(shimBinary, runtime.shimContext(namespace, id, home, privateCgroup2),
+                    options);
+            client = ShimClient.connect(runtime.loop(), socket, namespace, ShimTask.CONNECT_TIMEOUT);
+            int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
+                    ShimTask.CONNECT_TIMEOUT)).getShimPid();
+            log.debug("started shared shim {} (pid {}) for {}", id, pid, namespace);
+            return new SharedShim(runtime, key, namespace, id, home, shimBinary, privateCgroup2, socket, client, pid,
+                    shimLog, 1);
+        } catch (RuntimeException | IOException e) {
+            if (client != null) {
+                client.close();
+            }
+            for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, runtime.grpcAddress())) {
+                ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            if (shimLog != null) {
+                shimLog.close();
+            }
+            removeQuietly(socket, home);
+            if (e instanceof IOException io) {
+                throw new BerthException("cannot start a shared shim in " + namespace + ": " + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /**
+     * Connects again to the shim whose home a previous runtime left, or returns null (after removing what
+     * is left of it) if it no longer answers. It starts with no users; tasks found again attach to it.
+     */
+    static SharedShim reconnect(ShimRuntime runtime, String namespace, Bundle home) {
+        String id = home.dir().getFileName().toString();
+        Path shimBinary = home.shimBinaryPath().orElse(null);
+        Path socket = home.socket().orElse(null);
+        ShimLog shimLog = null;
+        ShimClient client = null;
+        try {
+            if (socket == null) {
+                throw new BerthException("no address");
+            }
+            try {
+                shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, runtime.ioThreads());
+            } catch (IOException e) {
+                log.debug("no log for shared shim {}: {}", id, e.toString());
+            }
+            client = ShimClient.connect(runtime.loop(), socket, namespace, ShimTask.CONNECT_TIMEOUT);
+            int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
+                    ShimTask.CONNECT_TIMEOUT)).getShimPid();
+            log.info("reconnected to shared shim {} (pid {}) of {}", id, pid, namespace);
+            return new SharedShim(runtime, null, namespace, id, home, shimBinary, home.privateCgroup2(), socket, client,
+                    pid, shimLog, 0);
+        } catch (RuntimeException e) {
+            log.info("shared shim {} of {} is unreachable ({}); removing it", id, namespace, e.getMessage());
+            if (client != null) {
+                client.close();
+            }
+            if (shimBinary != null) {
+                for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, runtime.grpcAddress())) {
+                    ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
+                }
+            }
+            if (shimLog != null) {
+                shimLog.close();
+            }
+            removeQuietly(socket, home);
+            return null;
+        }
+    }
+
+    String id() {
+        return id;
+    }
+
+    String key() {
+        return key;
+    }
+
+    Path home() {
+        return home.dir();
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    ShimClient client() {
+        return client;
+    }
+
+    int pid() {
+        return pid;
+    }
+
+    /** Create calls in flight. */
+    int creating() {
+        return creating.get();
+    }
+
+    void createStarted() {
+        creating.incrementAndGet();
+    }
+
+    void createDone() {
+        creating.decrementAndGet();
+    }
+
+    synchronized int users() {
+        return users;
+    }
+
+    /** Adds a user, unless the shim is stopping or gone. */
+    synchronized boolean attach() {
+        if (retired || !client.isOpen()) {
+            return false;
+        }
+        users++;
+        if (idleStop != null) {
+            idleStop.cancel(false);
+            idleStop = null;
+        }
+        if (idleRegistered) {
+            idleRegistered = false;
+            runtime.unregisterFromSession(namespace, id);
+        }
+        return true;
+    }
+
+    /**
+     * Removes a user. The last one stops the shim, or leaves it warm for the runtime's idle period if it
+     * can serve more tasks.
+     */
+    void detach() {
+        Duration idle = runtime.sharedShimIdle();
+        boolean stopNow;
+        synchronized (this) {
+            users--;
+            if (users > 0 || retired || runtime.isReconnecting()) {
+                return;
+            }
+            stopNow = key == null || !client.isOpen() || idle.isZero() || !runtime.isOpen();
+            if (stopNow) {
+                retired = true;
+            } else {
+                // A JVM that dies now must not leave an idle shim behind: the session reaper stops it then.
+                runtime.registerIdleShim(namespace, id, home.dir(), shimBinary, privateCgroup2);
+                idleRegistered = true;
+                idleStop = runtime.scheduler().schedule(this::stopIfIdle, idle.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+        if (stopNow) {
+            stop();
+        }
+    }
+
+    private void stopIfIdle() {
+        synchronized (this) {
+            if (users > 0 || retired) {
+                return;
+            }
+            retired = true;
+        }
+        stop();
+    }
+
+    /** The runtime closes: an idle shim stops; one still serving tasks keeps running without this JVM. */
+    void closeForRuntime() {
+        boolean idle;
+        synchronized (this) {
+            idle = users == 0 && !retired;
+            retired = true;
+            if (idleStop != null) {
+                idleStop.cancel(false);
+            }
+        }
+        if (idle) {
+            stop();
+        } else {
+            synchronized (this) {
+                stopping = true;
+            }
+            client.close();
+            if (shimLog != null) {
+                shimLog.close();
+            }
+        }
+    }
+
+    /** Shutdown RPC, then makes sure the process is gone, its socket and home removed. */
+    void stop() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+        }
+        runtime.forgetShim(this);
+        runtime.unregisterFromSession(namespace, id);
+        if (client.isOpen()) {
+            try {
+                ShimClient.await(client.shutdown(ShutdownRequest.newBuilder().setId(id).build(), SHUTDOWN_TIMEOUT));
+            } catch (BerthException e) {
+                // The shim usually exits before answering; the connection then closes under the call.
+                log.debug("shutdown of shared shim {}: {}", id, e.toString());
+            }
+        }
+        client.close();
+        try {
+            if (!ProcFs.awaitGone(pid, 2_000)) {
+                log.warn("shared shim {} (pid {}) did not exit after shutdown; killing it", id, pid);
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                ProcFs.awaitGone(pid, 2_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (shimLog != null) {
+            shimLog.close();
+        }
+        removeQuietly(socket, home);
+    }
+
+    /**
+     * The connection dropped without us asking: the shim died. Each task it served sees the same close and
+     * cleans up after itself (the shim's delete action, an exit status); this removes the shim's own rest.
+     */
+    private void lost() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+            retired = true;
+            if (idleStop != null) {
+                idleStop.cancel(false);
+            }
+        }
+        log.warn("shared shim {} (pid {}) of {} exited unexpectedly", id, pid, namespace);
+        runtime.forgetShim(this);
+        runtime.unregisterFromSession(namespace, id);
+        runtime.ioThreads().execute(() -> {
+            if (ProcFs.isRunning(pid)) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            if (shimLog != null) {
+                shimLog.close();
+            }
+            removeQuietly(socket, home);
+        });
+    }
+
+    private static void removeQuietly(Path socket, Bundle home) {
+        if (socket != null) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                log.warn("cannot remove shim socket {}: {}", socket, e.toString());
+            }
+        }
+        try {
+            home.delete();
+        } catch (IOException e) {
+            log.warn("cannot remove shared shim directory {}: {}", home.dir(), e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SharedShim[" + namespace + "/" + id + ", pid " + pid + "]";
+    }
+}
