@@ -11,6 +11,7 @@ import dev.berth.api.snapshot.Kind;
 import dev.berth.image.ResolvedImage;
 import dev.berth.registry.ProgressListener;
 import dev.berth.runtime.RunResult;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class PullPushIT {
             source.close();
             target.close();
         } finally {
-            TestRoots.deleteTree(registryDir);
+            TestFiles.deleteTree(registryDir);
         }
     }
 

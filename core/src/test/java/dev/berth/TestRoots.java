@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.snapshot.mount.Mounts;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.OciLayout;
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /** A fresh Berth root and state directory per test, and the busybox image archive every test imports. */
 final class TestRoots implements AutoCloseable {
@@ -61,26 +59,7 @@ final class TestRoots implements AutoCloseable {
     public void close() throws IOException {
         assertThat(Mounts.mountPointsUnder(root)).as("mounts left under %s", root).isEmpty();
         assertThat(Mounts.mountPointsUnder(state)).as("mounts left under %s", state).isEmpty();
-        deleteTree(root);
-        deleteTree(state);
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        TestFiles.deleteTree(root);
+        TestFiles.deleteTree(state);
     }
 }

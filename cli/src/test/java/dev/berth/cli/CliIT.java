@@ -7,14 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.snapshot.mount.Mounts;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.OciLayout;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -55,8 +53,8 @@ class CliIT {
     @AfterAll
     void tearDown() throws IOException {
         assertThat(Mounts.mountPointsUnder(root)).isEmpty();
-        delete(root);
-        delete(state);
+        TestFiles.deleteTree(root);
+        TestFiles.deleteTree(state);
         Files.deleteIfExists(archive);
     }
 
@@ -240,7 +238,7 @@ class CliIT {
             Result rmNamespace = berth("ns", "rm", "pulled");
             assertThat(rmNamespace.exitCode()).as(rmNamespace.stderr()).isZero();
         } finally {
-            delete(registryDir);
+            TestFiles.deleteTree(registryDir);
         }
     }
 
@@ -274,24 +272,5 @@ class CliIT {
         assertThat(r.exitCode()).isEqualTo(1);
         assertThat(r.stderr().lines().toList()).hasSize(1);
         assertThat(r.stderr()).startsWith("berth: ").contains("nosuch");
-    }
-
-    private static void delete(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

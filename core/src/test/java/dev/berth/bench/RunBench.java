@@ -5,6 +5,7 @@ import dev.berth.Namespace;
 import dev.berth.RunOptions;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Task;
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -86,7 +86,7 @@ public final class RunBench {
             bench.ctr("-n", CTR_TASKS_NS, "images", "import", archive.toString());
             bench.run(ns, pairs);
         }
-        deleteTree(base); // not after a failure: a container's rootfs might still be mounted under it
+        TestFiles.deleteTree(base); // not after a failure: a container's rootfs might still be mounted under it
     }
 
     private void run(Namespace ns, int pairs) throws Exception {
@@ -291,16 +291,5 @@ public final class RunBench {
             throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
         }
         return out;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

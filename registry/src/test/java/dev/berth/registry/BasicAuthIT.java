@@ -2,11 +2,11 @@ package dev.berth.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.api.StatusCode;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.charset.StandardCharsets;
@@ -56,7 +56,7 @@ class BasicAuthIT {
         if (registry != null) {
             registry.close();
         }
-        Fixtures.deleteTree(dir);
+        TestFiles.deleteTree(dir);
     }
 
     private String ref() {

@@ -71,18 +71,6 @@ final class Fixtures {
         return content.blobs().values().stream().mapToLong(b -> b.length).sum();
     }
 
-    /** Deletes a directory tree made by a test (registry storage, keys, configs). */
-    static void deleteTree(Path dir) throws java.io.IOException {
-        if (dir == null || !java.nio.file.Files.exists(dir)) {
-            return;
-        }
-        try (var walk = java.nio.file.Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.deleteIfExists(p);
-            }
-        }
-    }
-
     static RegistryClient.Builder client(ContentStore store) {
         return RegistryClient.builder(store).credentials(Credentials.none()).retryBackoff(java.time.Duration
                 .ofMillis(20));

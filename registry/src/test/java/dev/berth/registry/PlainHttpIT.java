@@ -3,7 +3,6 @@ package dev.berth.registry;
 import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
@@ -17,6 +16,7 @@ import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.ImageBuilder;
 import dev.berth.testing.LayerBuilder;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestIndex;
 import dev.berth.testing.TestLayer;
@@ -54,7 +54,7 @@ class PlainHttpIT {
         if (registry != null) {
             registry.close();
         }
-        Fixtures.deleteTree(registryDir);
+        TestFiles.deleteTree(registryDir);
     }
 
     private String ref(String repoAndTag) {

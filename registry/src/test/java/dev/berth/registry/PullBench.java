@@ -12,14 +12,12 @@ import dev.berth.image.ImageService;
 import dev.berth.image.InMemoryImageStore;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.PrivateContainerd;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestRegistry;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Pull + unpack from a private docker-registry on 127.0.0.1: Berth in this JVM (fresh content store and
@@ -76,7 +74,7 @@ public final class PullBench {
             if (registry != null) {
                 registry.close();
             }
-            deleteTree(base);
+            TestFiles.deleteTree(base);
         }
     }
 
@@ -111,19 +109,8 @@ public final class PullBench {
             }
             seconds = (System.nanoTime() - t0) / 1e9;
         }
-        deleteTree(dir);
+        TestFiles.deleteTree(dir);
         return seconds;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** {@code ctr images pull --plain-http} into a fresh namespace, then removal (not timed). */

@@ -2,11 +2,11 @@ package dev.berth.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.api.UnavailableException;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
@@ -43,7 +43,7 @@ class TlsIT {
         if (registry != null) {
             registry.close();
         }
-        Fixtures.deleteTree(dir);
+        TestFiles.deleteTree(dir);
     }
 
     private Path hostsDir(String dirName, String toml) throws Exception {

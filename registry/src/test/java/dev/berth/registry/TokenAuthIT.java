@@ -2,10 +2,10 @@ package dev.berth.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
+import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
@@ -60,7 +60,7 @@ class TokenAuthIT {
         if (tokens != null) {
             tokens.close();
         }
-        Fixtures.deleteTree(dir);
+        TestFiles.deleteTree(dir);
     }
 
     @BeforeEach

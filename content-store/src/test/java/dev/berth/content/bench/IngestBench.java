@@ -3,6 +3,7 @@ package dev.berth.content.bench;
 import dev.berth.api.Digest;
 import dev.berth.api.content.Writer;
 import dev.berth.content.LocalContentStore;
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,10 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 /**
  * Ingest throughput of {@link LocalContentStore} beside the floor measured in the same run on the same
@@ -48,7 +47,7 @@ public final class IngestBench {
         try {
             run(work, size, rounds);
         } finally {
-            deleteTree(work);
+            TestFiles.deleteTree(work);
         }
     }
 
@@ -210,13 +209,5 @@ public final class IngestBench {
         List<Double> sorted = values.stream().sorted().toList();
         int n = sorted.size();
         return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -12,14 +12,12 @@ import dev.berth.image.ImageService;
 import dev.berth.image.UnpackResult;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.PrivateContainerd;
-import java.io.IOException;
+import dev.berth.testing.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Times Berth's import + overlay unpack of an image archive in this JVM against {@code ctr images import}
@@ -45,7 +43,7 @@ public final class ImportBench {
             for (Path archive : archives) {
                 System.out.printf("%s: berth %.3f s%n", archive.getFileName(), berth(archive, base));
             }
-            deleteTree(base);
+            TestFiles.deleteTree(base);
             return;
         }
         PrivateContainerd ctd = PrivateContainerd.start(base.resolve("ctd"));
@@ -71,7 +69,7 @@ public final class ImportBench {
             }
         } finally {
             ctd.close();
-            deleteTree(base);
+            TestFiles.deleteTree(base);
         }
     }
 
@@ -94,19 +92,8 @@ public final class ImportBench {
                 throw new IllegalStateException("expected every layer applied: " + r);
             }
         }
-        deleteTree(dir);
+        TestFiles.deleteTree(dir);
         return seconds;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** {@code ctr images import} of {@code archive} into namespace bench, then removal (not timed). */
