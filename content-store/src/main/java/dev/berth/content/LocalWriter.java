@@ -25,6 +25,12 @@ import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +48,8 @@ final class LocalWriter implements Writer {
             PosixFilePermission.OTHERS_EXECUTE);
 
     private static final long READ_AHEAD_THRESHOLD = 8L << 20;
+    /** Hashes large transfers while the next chunk is written; daemon threads, idle ones end after 30 s. */
+    private static final ExecutorService HASHER = hasher();
 
     private final LocalContentStore store;
     private final String ref;
@@ -97,6 +105,16 @@ final class LocalWriter implements Writer {
         return written;
     }
 
+    private static ExecutorService hasher() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "berth-ingest-hash");
+                    t.setDaemon(true);
+                    return t;
+                });
+        return pool;
+    }
+
     private void hash(ByteBuffer src, int start, int n) {
         if (src.hasArray()) {
             md.update(src.array(), src.arrayOffset() + start, n);
@@ -106,7 +124,7 @@ final class LocalWriter implements Writer {
     }
 
     /**
-     * Large transfers read the source on a second thread, a few megabytes ahead (see {@link ReadAhead});
+     * Large transfers read the source on a second thread, about 2 MiB ahead (see {@link ReadAhead});
      * after a failure the source may therefore have been read further than what was appended.
      */
     @Override
@@ -115,22 +133,77 @@ final class LocalWriter implements Writer {
         return maxBytes >= READ_AHEAD_THRESHOLD ? transferReadingAhead(src, maxBytes) : transferInline(src, maxBytes);
     }
 
+    /*
+     * Three stages overlap: the read-ahead thread reads chunk i+1 while this thread writes chunk i and a
+     * hashing thread hashes chunk i-1 (each stage in order). A chunk is hashed only once all of it is in
+     * the file; after a failed write the partial chunk is hashed here, so digest and offset still agree.
+     */
     private long transferReadingAhead(ReadableByteChannel src, long maxBytes) {
+        FileChannel ch = requireOpen("write to");
         ReadAhead ahead = new ReadAhead(src, maxBytes, "ingest " + ref);
         long done = 0;
+        Future<?> hashing = null;
+        ByteBuffer hashingChunk = null;
         try {
             ByteBuffer chunk;
             while ((chunk = ahead.next()) != null) {
+                int start = chunk.position();
                 int n = chunk.remaining();
-                while (chunk.hasRemaining()) {
-                    write(chunk);
+                try {
+                    while (chunk.hasRemaining()) {
+                        offset += ch.write(chunk, offset);
+                    }
+                } catch (IOException e) {
+                    awaitQuietly(hashing);
+                    hashing = null;
+                    hash(chunk, start, chunk.position() - start);
+                    throw failure("writing", e);
+                } finally {
+                    updatedAt = Instant.now();
                 }
+                await(hashing);
+                if (hashingChunk != null) {
+                    ahead.recycle(hashingChunk);
+                }
+                ByteBuffer written = chunk.duplicate().position(start).limit(start + n);
+                hashing = HASHER.submit(() -> md.update(written));
+                hashingChunk = chunk;
                 done += n;
-                ahead.recycle(chunk);
             }
+            await(hashing);
+            hashing = null;
             return done;
         } finally {
+            awaitQuietly(hashing);
             ahead.stop();
+        }
+    }
+
+    private static void await(Future<?> hashing) {
+        if (hashing == null) {
+            return;
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                hashing.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the digest must be complete before anything else touches it
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("hashing failed", e.getCause());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(Future<?> hashing) {
+        try {
+            await(hashing);
+        } catch (RuntimeException e) {
+            LOG.debug("hashing failed after an earlier failure", e);
         }
     }
 

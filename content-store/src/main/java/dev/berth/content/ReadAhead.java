@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the caller. {@link #stop()} lets it finish its current read and exit.
  */
 final class ReadAhead {
-    private static final int DEPTH = 4;
+    private static final int DEPTH = 8;
     private static final ByteBuffer END = ByteBuffer.allocate(0);
 
     private final ReadableByteChannel src;

@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * callers get heap buffers rather than growing native memory without bound.
  */
 final class TransferBuffers {
-    static final int SIZE = 1 << 20;
-    private static final int MAX_DIRECT = 16;
+    static final int SIZE = 256 << 10;
+    private static final int MAX_DIRECT = 32;
     private static final ArrayBlockingQueue<ByteBuffer> POOL = new ArrayBlockingQueue<>(MAX_DIRECT);
     private static final AtomicInteger DIRECT_CREATED = new AtomicInteger();
 
