@@ -32,6 +32,11 @@ final class Leftovers {
 
     /** Pids of shim processes started for {@code id} (their command line names it). */
     static List<Long> shimProcesses(String id) {
+        return liveShims(" -id " + id + " ");
+    }
+
+    /** Pids of live (not zombie) containerd shims whose command line contains {@code argument}. */
+    static List<Long> liveShims(String argument) {
         List<Long> pids = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : (Iterable<Path>) procs::iterator) {
@@ -42,9 +47,8 @@ final class Leftovers {
                 try {
                     String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
                             .replace('\0', ' ');
-                    String stat = Files.readString(p.resolve("stat"));
-                    boolean zombie = stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
-                    if (!zombie && cmdline.contains("containerd-shim") && cmdline.contains(" -id " + id + " ")) {
+                    if (cmdline.contains("containerd-shim") && cmdline.contains(argument)
+                            && isRunning(Long.parseLong(name))) {
                         pids.add(Long.parseLong(name));
                     }
                 } catch (IOException | RuntimeException e) {

@@ -9,7 +9,6 @@ import dev.berth.runtime.testing.ChildRuntime;
 import dev.berth.runtime.testing.RuncSpec;
 import dev.berth.testing.ChildJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,27 +97,8 @@ class SharedShimIT {
     }
 
     /** Live (not zombie) containerd shims started with {@code -namespace ns}. */
-    static List<Long> shimsOf(String ns) throws IOException {
-        List<Long> pids = new ArrayList<>();
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : (Iterable<Path>) procs::iterator) {
-                String name = p.getFileName().toString();
-                if (!name.chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    String cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8)
-                            .replace('\0', ' ');
-                    if (cmdline.contains("containerd-shim") && cmdline.contains(" -namespace " + ns + " ")
-                            && Leftovers.isRunning(Long.parseLong(name))) {
-                        pids.add(Long.parseLong(name));
-                    }
-                } catch (IOException e) {
-                    // gone while looking
-                }
-            }
-        }
-        return pids;
+    static List<Long> shimsOf(String ns) {
+        return Leftovers.liveShims(" -namespace " + ns + " ");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.berth.snapshot;
 
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -59,23 +60,7 @@ interface FsChange {
 
     static FsChange removeAll(String path) {
         return root -> {
-            Path p = root.resolve(path);
-            if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-                return;
-            }
-            Files.walkFileTree(p, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-                    Files.delete(f);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            TestFiles.deleteTree(root.resolve(path));
         };
     }
 
