@@ -8,14 +8,11 @@ import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.event.Envelope;
-import dev.berth.api.event.Subscription;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.oci.runtime.LinuxCpu;
 import dev.berth.api.oci.runtime.LinuxMemory;
 import dev.berth.api.oci.runtime.LinuxPids;
 import dev.berth.api.oci.runtime.LinuxResources;
-import dev.berth.events.EventExchange;
-import dev.berth.runtime.testing.BusyboxRootfs;
 import dev.berth.runtime.testing.RuncSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PipedInputStream;
@@ -24,73 +21,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The task API beyond the lifecycle, against the real runc shim: exec, TTY, pause, update, stats, OOM, CRIU. */
-class TaskApiIT {
-    private static final String NS = "berth-api-it";
+class TaskApiIT extends LiveRuntimeTest {
     private static final Duration AWAIT = Duration.ofSeconds(20);
 
-    @TempDir
-    static Path shared;
-    static Path rootfs;
-
-    @TempDir
-    Path state;
-
-    EventExchange events;
-    final List<Envelope> taskEvents = new CopyOnWriteArrayList<>();
-    Subscription subscription;
-    TaskRuntime runtime;
-    final List<String> ids = new ArrayList<>();
-
-    @BeforeAll
-    static void buildRootfs() throws Exception {
-        rootfs = BusyboxRootfs.populate(Files.createDirectories(shared.resolve("rootfs")));
-    }
-
-    @BeforeEach
-    void startRuntime() {
-        events = EventExchange.create();
-        subscription = events.subscribe(taskEvents::add, "topic~=\"^/tasks/\"");
-        runtime = TaskRuntime.builder().stateDir(state).events(events).build();
-    }
-
-    @AfterEach
-    void noLeftovers() throws Exception {
-        try {
-            for (Task t : runtime.tasks()) {
-                t.delete(true);
-            }
-            for (String id : ids) {
-                Leftovers.assertNone(state, NS, id);
-            }
-        } finally {
-            runtime.close();
-            events.close();
-        }
-    }
-
-    String newId() {
-        String id = "a-" + UUID.randomUUID().toString().substring(0, 8);
-        ids.add(id);
-        return id;
+    TaskApiIT() {
+        super("berth-api-it", "a-");
     }
 
     TaskConfig.Builder config(String id, RuncSpec spec) {
-        return TaskConfig.builder(id).namespace(NS).spec(spec.root(rootfs.toString()).toJson());
+        return TaskConfig.builder(id).namespace(namespace).spec(spec.root(rootfs.toString()).toJson());
     }
 
     Task started(RuncSpec spec) {

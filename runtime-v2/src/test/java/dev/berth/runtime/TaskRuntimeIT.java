@@ -9,11 +9,8 @@ import dev.berth.api.BerthException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Mount;
 import dev.berth.api.event.Envelope;
-import dev.berth.api.event.Subscription;
 import dev.berth.api.event.TaskEvent;
-import dev.berth.events.EventExchange;
 import dev.berth.runtime.spec.SpecBuilder;
-import dev.berth.runtime.testing.BusyboxRootfs;
 import dev.berth.runtime.testing.RuncSpec;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,77 +21,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Real containerd-shim-runc-v2 and runc running busybox. */
-class TaskRuntimeIT {
-    private static final String NS = "berth-it";
-
-    @TempDir
-    static Path shared;
-    static Path rootfs;
-
-    @TempDir
-    Path state;
-
-    EventExchange events;
-    final List<Envelope> taskEvents = new CopyOnWriteArrayList<>();
-    Subscription subscription;
-    TaskRuntime runtime;
-    final List<String> ids = new ArrayList<>();
-
-    @BeforeAll
-    static void buildRootfs() throws Exception {
-        rootfs = BusyboxRootfs.populate(Files.createDirectories(shared.resolve("rootfs")));
-    }
-
-    @BeforeEach
-    void startRuntime() {
-        events = EventExchange.create();
-        subscription = events.subscribe(taskEvents::add, "topic~=\"^/tasks/\"");
-        runtime = TaskRuntime.builder().stateDir(state).events(events).build();
-    }
-
-    @AfterEach
-    void noLeftovers() throws Exception {
-        try {
-            for (Task t : runtime.tasks()) {
-                t.delete(true);
-            }
-            for (String id : ids) {
-                Leftovers.assertNone(state, NS, id);
-            }
-            Path runcNs = state.resolve("runc").resolve(NS);
-            if (Files.exists(runcNs)) {
-                try (var entries = Files.list(runcNs)) {
-                    assertThat(entries).as("runc state under " + runcNs).isEmpty();
-                }
-            }
-        } finally {
-            runtime.close();
-            events.close();
-        }
-        assertThat(state.resolve("events.sock")).doesNotExist();
-    }
-
-    String newId() {
-        String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
-        ids.add(id);
-        return id;
+class TaskRuntimeIT extends LiveRuntimeTest {
+    TaskRuntimeIT() {
+        super("berth-it", "t-");
     }
 
     TaskConfig.Builder config(RuncSpec spec) {
-        return TaskConfig.builder(newId()).namespace(NS).spec(spec.root(rootfs.toString()).toJson());
+        return TaskConfig.builder(newId()).namespace(namespace).spec(spec.root(rootfs.toString()).toJson());
     }
 
     @Test
@@ -107,10 +48,10 @@ class TaskRuntimeIT {
     @Test
     void specFromTheSpecBuilderRuns() throws Exception {
         String id = newId();
-        byte[] spec = SpecBuilder.defaults(NS, id).rootfs(rootfs).rootPath(rootfs.toString())
+        byte[] spec = SpecBuilder.defaults(namespace, id).rootfs(rootfs).rootPath(rootfs.toString())
                 .args("sh", "-c", "echo $(hostname)-ok").hostname("built").buildJson();
 
-        RunResult result = runtime.run(TaskConfig.builder(id).namespace(NS).spec(spec).build());
+        RunResult result = runtime.run(TaskConfig.builder(id).namespace(namespace).spec(spec).build());
 
         assertThat(result).isEqualTo(new RunResult("built-ok\n", "", 0));
     }
@@ -226,7 +167,7 @@ class TaskRuntimeIT {
 
     @Test
     void missingOciRuntimeFailsClearlyAndLeavesNothing() throws Exception {
-        TaskConfig cfg = TaskConfig.builder(newId()).namespace(NS)
+        TaskConfig cfg = TaskConfig.builder(newId()).namespace(namespace)
                 .spec(RuncSpec.of("true").root("rootfs").toJson())
                 .rootfs(List.of(new Mount("bind", rootfs.toString(), List.of("rbind", "ro"))))
                 .runcOptions(RuncOptions.builder().binaryName("/nonexistent").build())
@@ -234,14 +175,14 @@ class TaskRuntimeIT {
 
         assertThatThrownBy(() -> runtime.create(cfg))
                 .isInstanceOf(BerthException.class)
-                .hasMessageContaining("cannot create task " + NS + "/" + cfg.id())
+                .hasMessageContaining("cannot create task " + namespace + "/" + cfg.id())
                 .hasMessageContaining("/nonexistent");
         assertThat(runtime.tasks()).isEmpty();
     }
 
     @Test
     void shimMountsTheRootfsAndUnmountsItOnDelete() throws Exception {
-        TaskConfig cfg = TaskConfig.builder(newId()).namespace(NS)
+        TaskConfig cfg = TaskConfig.builder(newId()).namespace(namespace)
                 .spec(RuncSpec.of("ls", "/bin/busybox").root("rootfs").toJson())
                 .rootfs(List.of(new Mount("bind", rootfs.toString(), List.of("rbind", "ro"))))
                 .build();
@@ -305,7 +246,7 @@ class TaskRuntimeIT {
         assertThat(Leftovers.shimProcesses(id)).hasSize(1);
         assertThat(bundle.resolve("config.json")).exists();
         // No reconnect yet (issue 2/2): clean up the way containerd does for a shim it cannot reach.
-        Process delete = new ProcessBuilder("containerd-shim-runc-v2", "-namespace", NS, "-address",
+        Process delete = new ProcessBuilder("containerd-shim-runc-v2", "-namespace", namespace, "-address",
                 state.resolve("berth.sock").toString(), "-publish-binary", "/bin/false", "-id", id,
                 "-bundle", bundle.toString(), "delete").directory(bundle.toFile()).start();
         assertThat(delete.waitFor()).isZero();
@@ -313,7 +254,7 @@ class TaskRuntimeIT {
             ProcessHandle.of(shim).ifPresent(ProcessHandle::destroy);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> Leftovers.shimProcesses(id).isEmpty());
-        Files.deleteIfExists(Leftovers.shimSocket(state, NS, id));
+        Files.deleteIfExists(Leftovers.shimSocket(state, namespace, id));
         dev.berth.runtime.internal.BundleAccess.delete(bundle);
         runtime = TaskRuntime.builder().stateDir(state).events(events).build();
     }
@@ -337,13 +278,13 @@ class TaskRuntimeIT {
         List<Envelope> seen = eventsOf(cfg.id());
         assertThat(seen).extracting(Envelope::topic)
                 .containsExactly("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete");
-        assertThat(seen).extracting(Envelope::namespace).containsOnly(NS);
+        assertThat(seen).extracting(Envelope::namespace).containsOnly(namespace);
         assertThat(seen.get(2).event()).isInstanceOfSatisfying(TaskEvent.Exit.class, e -> {
             assertThat(e.exitStatus()).isZero();
             assertThat(e.id()).isEqualTo(cfg.id());
         });
         assertThat(seen.get(0).event()).isInstanceOfSatisfying(TaskEvent.Create.class,
-                e -> assertThat(e.bundle()).isEqualTo(state.resolve("tasks").resolve(NS).resolve(cfg.id()).toString()));
+                e -> assertThat(e.bundle()).isEqualTo(state.resolve("tasks").resolve(namespace).resolve(cfg.id()).toString()));
     }
 
     private List<Envelope> eventsOf(String id) {
