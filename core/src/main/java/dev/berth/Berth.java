@@ -137,7 +137,7 @@ public final class Berth implements AutoCloseable {
             events = EventExchange.builder().threadNamePrefix("berth-events").build();
             opened.add(events);
             Metadata.Builder mb = Metadata.builder(root.resolve("meta.db")).content(content).events(events)
-                    .gcPolicy(b.gcPolicy);
+                    .gcPolicy(b.gcPolicy).deferredSnapshotRemoval(!b.syncSnapshotRemoval);
             sn.values().forEach(mb::snapshotter);
             metadata = mb.build();
         } catch (IOException e) {
@@ -395,10 +395,11 @@ public final class Berth implements AutoCloseable {
         }
 
         /**
-         * Whether removing a snapshot (e.g. deleting a container) deletes its directory before returning
-         * (default true). With false only its records go at once, as with containerd's default overlay
-         * snapshotter, and garbage collection reclaims the directory soon after (with {@link GcPolicy#manual()},
-         * at the next {@link Berth#gc()}): container removal is faster, the disk space comes back later.
+         * Whether removing a snapshot (e.g. deleting a container) deletes it from the snapshotter and its
+         * directory before returning (default true). With false only its metadata record goes at once, as
+         * with containerd's metadata snapshotter, and garbage collection removes the snapshot and reclaims
+         * the directory soon after (with {@link GcPolicy#manual()}, at the next {@link Berth#gc()}):
+         * container removal is faster, the disk space comes back later.
          */
         public Builder syncSnapshotRemoval(boolean sync) {
             this.syncSnapshotRemoval = sync;

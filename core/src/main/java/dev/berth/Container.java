@@ -112,7 +112,16 @@ public final class Container {
         List<Mount> rootfs = record.snapshotKey().isEmpty() ? List.of()
                 : md().snapshotter(record.snapshotter()).mounts(record.snapshotKey());
         Process process = RuntimeSpecJson.parse(record.spec()).process();
-        boolean terminal = process != null && Boolean.TRUE.equals(process.terminal());
+        return newTask(stdio, record, rootfs, process != null && Boolean.TRUE.equals(process.terminal()));
+    }
+
+    /** The task of a container just created, from what creating it returned. */
+    Task newTask(Stdio stdio, Containers.Created created) {
+        return newTask(Objects.requireNonNull(stdio, "stdio"), created.record(), created.rootfs(), created.terminal());
+    }
+
+    private Task newTask(Stdio stdio, dev.berth.api.container.Container record, List<Mount> rootfs,
+                         boolean terminal) {
         TaskConfig config = TaskConfig.builder(id)
                 .namespace(ns.name())
                 .spec(record.spec())
@@ -171,15 +180,25 @@ public final class Container {
             }
             t.delete();
         }
-        // snapshot first, as containerd's WithSnapshotCleanup: once the record is gone, so is its rootfs
-        if (!record.snapshotKey().isEmpty()) {
-            try {
-                md().snapshotter(record.snapshotter()).remove(record.snapshotKey());
-            } catch (NotFoundException alreadyGone) {
-                // removed by hand or by an earlier, interrupted delete
+        removeRecords(record);
+    }
+
+    /**
+     * Removes the container's snapshot and record, in one transaction so neither outlives the other; for
+     * a container whose task is already deleted.
+     */
+    void removeRecords(dev.berth.api.container.Container record) {
+        md().atomically(() -> {
+            if (!record.snapshotKey().isEmpty()) {
+                try {
+                    md().snapshotter(record.snapshotter()).remove(record.snapshotKey());
+                } catch (NotFoundException alreadyGone) {
+                    // removed by hand or by an earlier, interrupted delete
+                }
             }
-        }
-        md().containers().delete(id);
+            md().containers().delete(id);
+            return null;
+        });
     }
 
     private NamespacedMetadata md() {

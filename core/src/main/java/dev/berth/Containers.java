@@ -1,11 +1,14 @@
 package dev.berth;
 
 import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Digest;
 import dev.berth.api.Identifiers;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.image.Image;
+import dev.berth.api.oci.runtime.RuntimeSpecJson;
+import dev.berth.api.oci.runtime.Spec;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.ImageService;
 import dev.berth.image.ResolvedImage;
@@ -28,7 +31,8 @@ import java.util.function.Function;
 /**
  * The containers of one namespace: records of what to run (image, snapshot, OCI spec, runtime). A
  * container created from an image gets a new writable snapshot over the image's unpacked layers (unpacked
- * first if needed) and a spec built from the image's config, all under a temporary lease. Filters for
+ * first if needed, under a temporary lease) and a spec built from the image's config; the snapshot and
+ * the record are made in one metadata transaction. Filters for
  * {@link #list}: {@code id}, {@code image}, {@code runtime.name}, {@code snapshotter},
  * {@code snapshotkey}, {@code labels.<key>}. Thread-safe.
  */
@@ -57,56 +61,75 @@ public final class Containers {
      *         (no command, a user the image lacks, ...)
      */
     public Container create(ContainerConfig config) {
+        return createForRun(config).container();
+    }
+
+    /** A container just created, with what its first task needs, so it is not read back. */
+    record Created(Container container, dev.berth.api.container.Container record, List<Mount> rootfs,
+                   boolean terminal) {
+    }
+
+    Created createForRun(ContainerConfig config) {
         Objects.requireNonNull(config, "config");
         Berth berth = ns.berth();
         NamespacedMetadata md = ns.metadata();
-        String id = config.id();
-        if (md.containers().list("id==\"" + id + "\"").size() > 0) {
-            throw new AlreadyExistsException("container \"" + id + "\": already exists in namespace " + ns.name());
-        }
         String snapshotterName = config.snapshotter().orElse(berth.defaultSnapshotter());
         berth.backendSnapshotter(snapshotterName);
-        String runtime = config.runtime().orElse(berth.defaultRuntime());
-        return ns.withTemporaryLease(view -> {
-            SpecBuilder spec = SpecBuilder.defaults(ns.name(), id);
-            String imageName = "";
-            Digest topChain = null;
-            String snapshotKey = "";
-            List<Mount> mounts = List.of();
-            Snapshotter sn = view.snapshotter(snapshotterName);
-            if (config.image().isPresent()) {
-                ImageService svc = ns.imageService(view);
-                ResolvedImage image = resolve(svc, config.image().get());
-                Digest top = image.topChainId();
-                topChain = top;
-                if (!isUnpacked(sn, top)) {
-                    svc.unpack(image, sn);
+        Snapshotter sn = md.snapshotter(snapshotterName);
+        for (int attempt = 1; ; attempt++) {
+            // The snapshot and the record that references it commit together, so garbage collection never
+            // sees the snapshot unreferenced (no lease needed), and a failure undoes both.
+            Created created = md.atomically(() -> {
+                if (md.containers().exists(config.id())) {
+                    throw new AlreadyExistsException("container \"" + config.id() + "\": already exists in namespace "
+                            + ns.name());
                 }
-                mounts = sn.prepare(id, top == null ? null : top.toString());
-                snapshotKey = id;
-                imageName = image.name();
-                spec.imageConfig(image.config());
-            }
-            try {
-                config.customize(spec);
-                byte[] json = mounts.isEmpty() ? spec.buildJson()
-                        : spec.userFiles(userFiles(snapshotterName, topChain, mounts)).buildJson();
-                var record = new dev.berth.api.container.Container(id, config.labels(), imageName,
-                        RuncOptionsCodec.encode(runtime, config.runcOptions()), json,
-                        snapshotterName, snapshotKey, null, null, null);
-                view.containers().create(record);
-            } catch (RuntimeException e) {
-                if (!snapshotKey.isEmpty()) {
-                    try {
-                        sn.remove(snapshotKey);
-                    } catch (RuntimeException suppressed) {
-                        e.addSuppressed(suppressed);
-                    }
+                ResolvedImage image = config.image().isEmpty() ? null : resolve(ns.imageService(), config.image().get());
+                if (image != null && !isUnpacked(sn, image.topChainId())) {
+                    return null;
                 }
-                throw e;
+                return createInTransaction(md, config, sn, image);
+            });
+            if (created != null) {
+                return created;
             }
-            return new Container(ns, id);
-        });
+            if (attempt == 3) {
+                throw new FailedPreconditionException("image " + config.image().orElseThrow() + " was unpacked into "
+                        + snapshotterName + " but its snapshots were removed again before container " + config.id()
+                        + " could use them");
+            }
+            // Unpacking takes long, so it runs under its own temporary lease, outside the container's
+            // transaction; afterwards the image's config blob references the snapshots.
+            ResolvedImage image = resolve(ns.imageService(), config.image().orElseThrow());
+            ns.withTemporaryLease(view -> {
+                ns.imageService(view).unpack(image, view.snapshotter(snapshotterName));
+                return null;
+            });
+        }
+    }
+
+    private Created createInTransaction(NamespacedMetadata md, ContainerConfig config, Snapshotter sn,
+                                        ResolvedImage image) {
+        String id = config.id();
+        SpecBuilder builder = SpecBuilder.defaults(ns.name(), id);
+        List<Mount> mounts = List.of();
+        Digest topChain = null;
+        if (image != null) {
+            topChain = image.topChainId();
+            mounts = sn.prepare(id, topChain == null ? null : topChain.toString());
+            builder.imageConfig(image.config());
+        }
+        config.customize(builder);
+        if (!mounts.isEmpty()) {
+            builder.userFiles(userFiles(sn.name(), topChain, mounts));
+        }
+        Spec spec = builder.build();
+        String runtime = config.runtime().orElse(ns.berth().defaultRuntime());
+        var record = md.containers().create(new dev.berth.api.container.Container(id, config.labels(),
+                image == null ? "" : image.name(), RuncOptionsCodec.encode(runtime, config.runcOptions()),
+                RuntimeSpecJson.toJson(spec), sn.name(), image == null ? "" : id, null, null, null));
+        boolean terminal = spec.process() != null && Boolean.TRUE.equals(spec.process().terminal());
+        return new Created(new Container(ns, id), record, mounts, terminal);
     }
 
     /**
@@ -130,7 +153,7 @@ public final class Containers {
     /** As containerd's {@code ctr run}: unpack only when the image's top layer snapshot is missing. */
     private static boolean isUnpacked(Snapshotter sn, Digest top) {
         if (top == null) {
-            return false;
+            return true; // no layers: nothing to unpack
         }
         try {
             sn.stat(top.toString());

@@ -217,17 +217,18 @@ public final class Namespace {
      */
     public Task run(String image, RunOptions options) {
         Objects.requireNonNull(options, "options");
-        Container container = containers.create(options.containerConfig(image));
+        Containers.Created created = containers.createForRun(options.containerConfig(image));
+        Container container = created.container();
         Task task;
         try {
-            task = container.newTask(options.stdio());
+            task = container.newTask(options.stdio(), created);
             task.start();
         } catch (RuntimeException e) {
             discard(container, e);
             throw e;
         }
         if (options.rm()) {
-            task.onExit().whenComplete((status, error) -> removeQuietly(container, task));
+            task.onExit().whenComplete((status, error) -> removeQuietly(created, task));
         }
         return task;
     }
@@ -239,19 +240,21 @@ public final class Namespace {
      */
     public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
         Objects.requireNonNull(options, "options");
-        Container container = containers.create(options.containerConfig(image));
+        Containers.Created created = containers.createForRun(options.containerConfig(image));
+        Container container = created.container();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         byte[] stdin = options.stdin();
         Task task = null;
         try {
-            task = container.newTask(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out, err));
+            task = container.newTask(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out, err),
+                    created);
             task.start();
             ExitStatus status = task.waitFor();
             task.delete();
             task = null;
             if (options.rm()) {
-                container.delete();
+                container.removeRecords(created.record());
             }
             return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
                     status.code());
@@ -279,20 +282,21 @@ public final class Namespace {
         }
     }
 
-    private static void removeQuietly(Container container, Task task) {
+    private static void removeQuietly(Containers.Created created, Task task) {
         try {
             task.delete();
         } catch (NotFoundException | IllegalStateException alreadyGone) {
             // the caller deleted it first
         } catch (RuntimeException e) {
             LOG.warn("cannot delete task {}: {}", task.id(), e.toString());
+            return; // its rootfs may still be mounted: the snapshot stays with the container
         }
         try {
-            container.delete();
+            created.container().removeRecords(created.record());
         } catch (NotFoundException alreadyGone) {
             // the caller deleted it first
         } catch (RuntimeException e) {
-            LOG.warn("cannot delete container {}: {}", container.id(), e.toString());
+            LOG.warn("cannot delete container {}: {}", created.container().id(), e.toString());
         }
     }
 

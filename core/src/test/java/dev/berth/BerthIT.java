@@ -178,6 +178,48 @@ class BerthIT {
         assertThat(count(dirsOf)).isEqualTo(layers);
     }
 
+    @Test
+    void containerWhoseSpecCannotBeBuiltLeavesNoRecordSnapshotOrLease() {
+        importBusybox();
+        String sn = berth.defaultSnapshotter();
+        int backendBefore = berth.backendSnapshotter(sn).list().size();
+
+        assertThatThrownBy(() -> berth.containers().create("bad", "busybox", spec -> spec.user("nosuchuser")
+                .args("true"))).isInstanceOf(dev.berth.api.InvalidArgumentException.class)
+                .hasMessageContaining("nosuchuser");
+
+        assertThatThrownBy(() -> berth.containers().get("bad")).isInstanceOf(NotFoundException.class);
+        assertThat(berth.snapshots(sn).list("name==bad")).isEmpty();
+        assertThat(berth.backendSnapshotter(sn).list()).as("the prepared snapshot was undone in the backend too")
+                .hasSize(backendBefore);
+        assertThat(berth.leases().list()).isEmpty();
+        berth.containers().create("bad", "busybox", spec -> spec.args("true"));
+        assertThat(berth.containers().get("bad").info().snapshotKey()).isEqualTo("bad");
+    }
+
+    @Test
+    void containerOnASnapshotterTheImageIsNotUnpackedIntoUnpacksItFirst() throws Exception {
+        ResolvedImage image = berth.images().resolve(importBusybox().name());
+        String top = image.chainIds().get(image.chainIds().size() - 1).toString();
+        assertThat(berth.snapshots("native").list()).as("import unpacked into the default snapshotter only")
+                .isEmpty();
+
+        Container c = berth.containers().create(ContainerConfig.builder("on-native").image("busybox")
+                .snapshotter("native").spec(spec -> spec.args("cat", "/etc/passwd")).build());
+
+        assertThat(berth.snapshots("native").stat("on-native").parent()).isEqualTo(top);
+        assertThat(berth.leases().list()).as("the unpack's temporary lease is gone").isEmpty();
+        berth.gc();
+        assertThat(berth.snapshots("native").stat(top).kind()).as("the image keeps its layers")
+                .isEqualTo(dev.berth.api.snapshot.Kind.COMMITTED);
+        Task task = c.newTask(Stdio.nullIO());
+        task.start();
+        assertThat(task.waitFor().code()).isZero();
+        task.delete();
+        c.delete();
+        assertThat(berth.snapshots("native").list("name==on-native")).isEmpty();
+    }
+
     private static long count(java.nio.file.Path dir) throws Exception {
         try (var entries = Files.list(dir)) {
             return entries.count();

@@ -52,6 +52,12 @@ public final class MetaContainerStore implements ContainerStore {
         return ns.db().read(tx -> get(tx, id));
     }
 
+    /** Whether container {@code id} exists in this namespace. */
+    public boolean exists(String id) {
+        Objects.requireNonNull(id, "id");
+        return ns.db().read(tx -> tx.exists("SELECT 1 FROM containers WHERE ns = ? AND id = ?", ns.name(), id));
+    }
+
     @Override
     public List<Container> list(String... filters) {
         Filter filter = Filter.parse(filters);

@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The metadata database: one SQLite file in WAL mode shared by every process using the root. Each
@@ -49,6 +51,8 @@ public final class MetaDb implements AutoCloseable {
 
     /** The schema version this code writes. */
     public static final int SCHEMA_VERSION = MIGRATIONS.size();
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetaDb.class);
 
     private final Path file;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -230,6 +234,30 @@ public final class MetaDb implements AutoCloseable {
         return inTransaction(writeLock, writeConn, true, work);
     }
 
+    /**
+     * Runs {@code action} once the thread's open transaction has committed (at once when none is open):
+     * events and collection triggers of changes that may still roll back wait for the outcome.
+     */
+    void afterCommit(Runnable action) {
+        Tx open = current.get();
+        if (open == null) {
+            action.run();
+        } else {
+            open.afterCommit.add(action);
+        }
+    }
+
+    /**
+     * Runs {@code action} if the thread's open transaction rolls back: undoes what was done outside this
+     * database (a backend snapshot made for a record that is not kept). Nothing happens without one.
+     */
+    void onRollback(Runnable action) {
+        Tx open = current.get();
+        if (open != null) {
+            open.onRollback.add(action);
+        }
+    }
+
     /** Whether this thread is inside a transaction (callers must not block on other processes then). */
     boolean inTransaction() {
         return current.get() != null;
@@ -244,6 +272,8 @@ public final class MetaDb implements AutoCloseable {
     }
 
     private <T> T inTransaction(ReentrantLock lock, Connection conn, boolean writable, Work<T> work) {
+        Tx tx = null;
+        boolean committed = false;
         lock.lock();
         try {
             if (conn == null) {
@@ -254,9 +284,8 @@ public final class MetaDb implements AutoCloseable {
             } catch (SQLException e) {
                 throw translate("begin a transaction on " + file, e);
             }
-            Tx tx = new Tx(conn, writable);
+            tx = new Tx(conn, writable);
             current.set(tx);
-            boolean committed = false;
             try {
                 T result = work.run(tx);
                 try (Statement st = conn.createStatement()) {
@@ -278,6 +307,20 @@ public final class MetaDb implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+            // outside the lock: listeners and cleanups must not hold up other writers
+            if (tx != null) {
+                runAll(committed ? tx.afterCommit : tx.onRollback, committed ? "after commit" : "on rollback");
+            }
+        }
+    }
+
+    private void runAll(List<Runnable> actions, String when) {
+        for (Runnable action : actions) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: an action {} failed: {}", file, when, e.toString());
+            }
         }
     }
 
@@ -334,6 +377,8 @@ public final class MetaDb implements AutoCloseable {
     public static final class Tx {
         private final Connection conn;
         private final boolean writable;
+        private final List<Runnable> afterCommit = new ArrayList<>();
+        private final List<Runnable> onRollback = new ArrayList<>();
 
         private Tx(Connection conn, boolean writable) {
             this.conn = conn;

@@ -163,6 +163,9 @@ public final class MetaSnapshotter implements Snapshotter {
             ns.addToCurrentLease(tx, "snapshots/" + name, key);
             List<Mount> m = kind == Kind.VIEW ? backend.view(bkey, parentBackend, inherited(l))
                     : backend.prepare(bkey, parentBackend, inherited(l));
+            // the backend has committed; if the record does not (this or an enclosing transaction fails),
+            // neither may the snapshot stay
+            ns.db().onRollback(() -> removeBackend(bkey, key));
             return m;
         });
         ns.metadata().noteMutation();
@@ -216,7 +219,8 @@ public final class MetaSnapshotter implements Snapshotter {
     }
 
     /**
-     * Removes the snapshot from this namespace and from the backend.
+     * Removes the snapshot from this namespace and from the backend (with deferred removal, the next
+     * garbage collection removes it from the backend).
      *
      * @throws FailedPreconditionException if other snapshots of this namespace have it as parent
      */
@@ -232,18 +236,24 @@ public final class MetaSnapshotter implements Snapshotter {
                         + " child snapshot" + (children == 1 ? "" : "s") + ": remove them first");
             }
             tx.update("DELETE FROM snapshots WHERE ns = ? AND snapshotter = ? AND key = ?", ns.name(), name, key);
-            try {
-                backend.remove(r.backendKey());
-            } catch (NotFoundException e) {
-                LOG.debug("backend snapshot {} of {} was already gone", r.backendKey(), key);
-            } catch (FailedPreconditionException e) {
-                // an orphan left by a crash still sits on it; garbage collection removes both later
-                LOG.info("backend snapshot {} kept for garbage collection: {}", r.backendKey(), e.getMessage());
+            if (!ns.metadata().deferredSnapshotRemoval()) {
+                removeBackend(r.backendKey(), key);
             }
             return null;
         });
         ns.metadata().publish(ns.name(), new SnapshotEvent.Remove(key, name));
         ns.metadata().noteDeletion();
+    }
+
+    private void removeBackend(String backendKey, String key) {
+        try {
+            backend.remove(backendKey);
+        } catch (NotFoundException e) {
+            LOG.debug("backend snapshot {} of {} was already gone", backendKey, key);
+        } catch (FailedPreconditionException e) {
+            // an orphan left by a crash still sits on it; garbage collection removes both later
+            LOG.info("backend snapshot {} kept for garbage collection: {}", backendKey, e.getMessage());
+        }
     }
 
     @Override

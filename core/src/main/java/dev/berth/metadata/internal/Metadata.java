@@ -59,6 +59,7 @@ public final class Metadata implements AutoCloseable {
     private final GarbageCollector collector;
     private final GcScheduler scheduler;
     private final MetaNamespaces namespaces;
+    private final boolean deferredSnapshotRemoval;
     private final ThreadLocal<Deque<LeaseBinding>> leaseStack = ThreadLocal.withInitial(ArrayDeque::new);
     private volatile boolean closed;
 
@@ -69,6 +70,7 @@ public final class Metadata implements AutoCloseable {
         this.content = b.content;
         this.snapshotters = Collections.unmodifiableMap(new LinkedHashMap<>(b.snapshotters));
         this.events = b.events;
+        this.deferredSnapshotRemoval = b.deferredSnapshotRemoval;
         this.db = MetaDb.open(b.dbFile, b.busyTimeout);
         this.namespaces = new MetaNamespaces(this);
         this.collector = new GarbageCollector(this);
@@ -137,6 +139,10 @@ public final class Metadata implements AutoCloseable {
         return db;
     }
 
+    boolean deferredSnapshotRemoval() {
+        return deferredSnapshotRemoval;
+    }
+
     ContentStore content() {
         if (content == null) {
             throw new NotFoundException("no content store is configured");
@@ -175,23 +181,26 @@ public final class Metadata implements AutoCloseable {
     }
 
     /** Publishes after a commit; an event that cannot be published never fails the change that caused it. */
+    /** Publishes {@code event}; inside a transaction, once it has committed. */
     void publish(String ns, Event event) {
         if (events == null) {
             return;
         }
-        try {
-            events.publish(ns, event);
-        } catch (RuntimeException e) {
-            LOG.warn("cannot publish {} in namespace {}: {}", event.topic(), ns, e.toString());
-        }
+        db.afterCommit(() -> {
+            try {
+                events.publish(ns, event);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot publish {} in namespace {}: {}", event.topic(), ns, e.toString());
+            }
+        });
     }
 
     void noteDeletion() {
-        scheduler.deletion();
+        db.afterCommit(scheduler::deletion);
     }
 
     void noteMutation() {
-        scheduler.mutation();
+        db.afterCommit(scheduler::mutation);
     }
 
     /** The lease the calling thread made current for {@code ns}, if any. */
@@ -233,6 +242,7 @@ public final class Metadata implements AutoCloseable {
         private Events events;
         private GcPolicy gcPolicy = GcPolicy.defaults();
         private Duration busyTimeout = Duration.ofSeconds(60);
+        private boolean deferredSnapshotRemoval;
 
         private Builder(Path dbFile) {
             this.dbFile = Objects.requireNonNull(dbFile, "dbFile");
@@ -271,6 +281,17 @@ public final class Metadata implements AutoCloseable {
                 throw new InvalidArgumentException("busyTimeout must not be negative: " + timeout);
             }
             this.busyTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * With true, removing a snapshot deletes only its record, and the next garbage collection removes
+         * it from the backend, as containerd's metadata snapshotter does: one transaction fewer on the
+         * critical path, the backend's disk space back later. Default false: the backend snapshot goes
+         * within the removal.
+         */
+        public Builder deferredSnapshotRemoval(boolean deferred) {
+            this.deferredSnapshotRemoval = deferred;
             return this;
         }
 

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Everything in one namespace: images, containers, leases, the namespace's view of the shared content
@@ -139,6 +140,17 @@ public final class NamespacedMetadata {
                 }
             }
         };
+    }
+
+    /**
+     * Runs {@code work} as one metadata transaction: what it changes through the metadata services on
+     * this thread commits together or not at all, its events are published after the commit, and a
+     * snapshot it prepared is removed from the backend again if it rolls back. Other writers wait
+     * meanwhile, so keep it short (no unpacking inside).
+     */
+    public <T> T atomically(Supplier<T> work) {
+        Objects.requireNonNull(work, "work");
+        return md.db().write(tx -> work.get());
     }
 
     /** The lease in effect for this view on the calling thread: the bound one, else the thread's. */

@@ -27,6 +27,10 @@ final class Fixture implements AutoCloseable {
     final List<Envelope> published = new CopyOnWriteArrayList<>();
 
     private Fixture(Path root, Snapshotter snapshotter, GcPolicy policy) {
+        this(root, snapshotter, policy, false);
+    }
+
+    private Fixture(Path root, Snapshotter snapshotter, GcPolicy policy, boolean deferredSnapshotRemoval) {
         this.root = root;
         this.content = LocalContentStore.open(root.resolve("content"));
         this.snapshotter = snapshotter;
@@ -37,6 +41,7 @@ final class Fixture implements AutoCloseable {
                 .snapshotter(snapshotter)
                 .events(events)
                 .gcPolicy(policy)
+                .deferredSnapshotRemoval(deferredSnapshotRemoval)
                 .build();
     }
 
@@ -46,6 +51,11 @@ final class Fixture implements AutoCloseable {
 
     static Fixture open(Path root, GcPolicy policy) {
         return new Fixture(root, Snapshotters.nativeSnapshotter(root.resolve("snapshots/native")), policy);
+    }
+
+    static Fixture open(Path root, GcPolicy policy, boolean deferredSnapshotRemoval) {
+        return new Fixture(root, Snapshotters.nativeSnapshotter(root.resolve("snapshots/native")), policy,
+                deferredSnapshotRemoval);
     }
 
     static Fixture open(Path root, Snapshotter snapshotter) {

@@ -93,4 +93,64 @@ class MetaDbTest {
                     .hasMessageContaining("inside a read transaction");
         }
     }
+
+    @Test
+    void afterCommitActionsWaitForTheOutermostCommit() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            List<String> ran = new ArrayList<>();
+            db.write(tx -> {
+                db.write(inner -> {
+                    inner.nextSequence("s");
+                    db.afterCommit(() -> ran.add("inner"));
+                    return null;
+                });
+                assertThat(ran).as("the inner write has returned, the transaction is still open").isEmpty();
+                db.afterCommit(() -> ran.add("outer"));
+                return null;
+            });
+            assertThat(ran).containsExactly("inner", "outer");
+
+            db.afterCommit(() -> ran.add("no transaction: at once"));
+            assertThat(ran).last().isEqualTo("no transaction: at once");
+        }
+    }
+
+    @Test
+    void rollbackRunsUndoActionsAndDropsAfterCommitActions() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            List<String> ran = new ArrayList<>();
+            assertThatThrownBy(() -> db.write(tx -> {
+                db.write(inner -> {
+                    db.onRollback(() -> ran.add("undo"));
+                    db.afterCommit(() -> ran.add("published"));
+                    return null;
+                });
+                throw new IllegalStateException("later step failed");
+            })).hasMessage("later step failed");
+            assertThat(ran).containsExactly("undo");
+
+            db.write(tx -> {
+                db.onRollback(() -> ran.add("undo of a committed change"));
+                return null;
+            });
+            assertThat(ran).containsExactly("undo");
+        }
+    }
+
+    @Test
+    void aFailingAfterCommitActionDoesNotStopTheOthersOrUndoTheCommit() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            List<String> ran = new ArrayList<>();
+            long seq = db.write(tx -> {
+                db.afterCommit(() -> {
+                    throw new IllegalStateException("listener broke");
+                });
+                db.afterCommit(() -> ran.add("second"));
+                return tx.nextSequence("s");
+            });
+            assertThat(ran).containsExactly("second");
+            long stored = db.read(tx -> tx.count("SELECT value FROM sequences WHERE name = 's'"));
+            assertThat(stored).isEqualTo(seq);
+        }
+    }
 }

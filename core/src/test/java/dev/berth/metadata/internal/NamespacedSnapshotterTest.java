@@ -116,4 +116,43 @@ class NamespacedSnapshotterTest {
         assertThat(s.list("labels.layer==0")).extracting(SnapshotInfo::name).containsExactly("base");
         assertThat(s.list("parent")).extracting(SnapshotInfo::name).containsExactly("top");
     }
+
+    @Test
+    void snapshotPreparedInATransactionThatRollsBackLeavesNothingInTheBackendOrTheEvents() {
+        NamespacedMetadata ns = f.ns("a");
+        MetaSnapshotter s = ns.snapshotter("native");
+        s.prepare("base", null);
+        s.commit("L0", "base");
+        int before = f.snapshotter.list().size();
+        await().until(() -> f.topics().contains("/snapshot/commit")); // delivery is asynchronous
+        f.published.clear();
+
+        assertThatThrownBy(() -> ns.atomically(() -> {
+            s.prepare("ctr", "L0");
+            assertThat(f.snapshotter.list()).as("the backend snapshot exists inside the transaction")
+                    .hasSize(before + 1);
+            throw new IllegalStateException("spec rejected");
+        })).hasMessage("spec rejected");
+
+        assertThatThrownBy(() -> s.stat("ctr")).isInstanceOf(NotFoundException.class);
+        assertThat(f.snapshotter.list()).hasSize(before);
+        s.prepare("ctr", "L0");
+        await().until(() -> !f.topics().isEmpty());
+        assertThat(f.topics()).as("only the prepare that committed was published").containsExactly("/snapshot/prepare");
+    }
+
+    @Test
+    void deferredRemovalDeletesTheRecordAndLeavesTheBackendSnapshotToGarbageCollection() {
+        f.close();
+        f = Fixture.open(tmp, dev.berth.GcPolicy.manual(), true);
+        MetaSnapshotter s = f.ns("a").snapshotter("native");
+        s.prepare("ctr", null);
+
+        s.remove("ctr");
+
+        assertThatThrownBy(() -> s.stat("ctr")).isInstanceOf(NotFoundException.class);
+        assertThat(f.snapshotter.list()).as("still in the backend until the next collection").hasSize(1);
+        assertThat(f.md.gc().backendSnapshots()).isEqualTo(1);
+        assertThat(f.snapshotter.list()).isEmpty();
+    }
 }
