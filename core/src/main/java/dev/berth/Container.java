@@ -180,15 +180,16 @@ public final class Container {
             }
             t.delete();
         }
-        removeRecords(record);
+        removeRecords(record, false);
     }
 
     /**
      * Removes the container's snapshot and record, in one transaction so neither outlives the other; for
-     * a container whose task is already deleted.
+     * a container whose task is already deleted. An {@code ephemeral} container's (run with rm) removal
+     * does not wait for the disk, as its creation did not.
      */
-    void removeRecords(dev.berth.api.container.Container record) {
-        md().atomically(() -> {
+    void removeRecords(dev.berth.api.container.Container record, boolean ephemeral) {
+        java.util.function.Supplier<Void> work = () -> {
             if (!record.snapshotKey().isEmpty()) {
                 try {
                     md().snapshotter(record.snapshotter()).remove(record.snapshotKey());
@@ -198,7 +199,12 @@ public final class Container {
             }
             md().containers().delete(id);
             return null;
-        });
+        };
+        if (ephemeral) {
+            md().atomicallyEphemeral(work);
+        } else {
+            md().atomically(work);
+        }
     }
 
     private NamespacedMetadata md() {

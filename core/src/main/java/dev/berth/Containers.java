@@ -61,7 +61,7 @@ public final class Containers {
      *         (no command, a user the image lacks, ...)
      */
     public Container create(ContainerConfig config) {
-        return createForRun(config).container();
+        return createForRun(config, false).container();
     }
 
     /** A container just created, with what its first task needs, so it is not read back. */
@@ -69,7 +69,12 @@ public final class Containers {
                    boolean terminal) {
     }
 
-    Created createForRun(ContainerConfig config) {
+    /**
+     * Creates the container; an {@code ephemeral} one (run with rm) is recorded without waiting for the
+     * disk ({@link NamespacedMetadata#atomicallyEphemeral}): after a power loss it may be gone, as it would
+     * be after its process exited.
+     */
+    Created createForRun(ContainerConfig config, boolean ephemeral) {
         Objects.requireNonNull(config, "config");
         Berth berth = ns.berth();
         NamespacedMetadata md = ns.metadata();
@@ -79,7 +84,7 @@ public final class Containers {
         for (int attempt = 1; ; attempt++) {
             // The snapshot and the record that references it commit together, so garbage collection never
             // sees the snapshot unreferenced (no lease needed), and a failure undoes both.
-            Created created = md.atomically(() -> {
+            java.util.function.Supplier<Created> work = () -> {
                 if (md.containers().exists(config.id())) {
                     throw new AlreadyExistsException("container \"" + config.id() + "\": already exists in namespace "
                             + ns.name());
@@ -89,7 +94,8 @@ public final class Containers {
                     return null;
                 }
                 return createInTransaction(md, config, sn, image);
-            });
+            };
+            Created created = ephemeral ? md.atomicallyEphemeral(work) : md.atomically(work);
             if (created != null) {
                 return created;
             }

@@ -217,7 +217,7 @@ public final class Namespace {
      */
     public Task run(String image, RunOptions options) {
         Objects.requireNonNull(options, "options");
-        Containers.Created created = containers.createForRun(options.containerConfig(image));
+        Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
         Container container = created.container();
         Task task;
         try {
@@ -240,7 +240,7 @@ public final class Namespace {
      */
     public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
         Objects.requireNonNull(options, "options");
-        Containers.Created created = containers.createForRun(options.containerConfig(image));
+        Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
         Container container = created.container();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -254,7 +254,7 @@ public final class Namespace {
             task.delete();
             task = null;
             if (options.rm()) {
-                container.removeRecords(created.record());
+                container.removeRecords(created.record(), true);
             }
             return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
                     status.code());
@@ -292,7 +292,7 @@ public final class Namespace {
             return; // its rootfs may still be mounted: the snapshot stays with the container
         }
         try {
-            created.container().removeRecords(created.record());
+            created.container().removeRecords(created.record(), true);
         } catch (NotFoundException alreadyGone) {
             // the caller deleted it first
         } catch (RuntimeException e) {

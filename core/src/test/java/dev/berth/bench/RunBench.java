@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  * Not a test; run by {@code bench/run}.
  *
  * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
- * with system properties {@code bench.base} (work directory, default {@code /var/tmp}),
+ * with system properties {@code bench.base} (work directory, default {@code /var/tmp}), {@code bench.state}
+ * (Berth's state directory, default {@code <work directory>/state}),
  * {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
  * false: one shim per task like ctr), {@code bench.ctrSpec} (default true: Berth runs the same spec as
  * {@code ctr run}, see {@link #options}) and {@code bench.syncSnapshotRemoval} (default false: the
@@ -50,6 +51,7 @@ public final class RunBench {
     private static final int CONCURRENT = 20;
     private static final int ECHO_PER_PAIR = 6; // 30 per side with bench/run's 5 pairs, as issue 8 asks
     private static final int ECHO_WARMUP = Integer.getInteger("bench.echoWarmup", 5);
+    private static final long SETTLE_MS = Long.getLong("bench.settleMillis", 200);
     private static final String SHIM = "containerd-shim-runc-v2";
     private static final String BERTH_NS = "bench-berth";
     private static final String CTR_NS = "bench-run";
@@ -80,7 +82,9 @@ public final class RunBench {
                 : "one shim per task") + (bench.ctrSpec ? ", ctr run's spec (no /sys/fs/cgroup mount)"
                 : ", Berth's default spec") + (syncRemoval ? ", snapshot directories removed at once"
                 : ", snapshot directories left to GC (as containerd)") + ", work directory " + base);
-        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(base.resolve("state"))
+        // bench/run keeps the state directory on tmpfs, as Berth's default /run/berth and containerd's state
+        Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
+        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state)
                 .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build()) {
             Namespace ns = berth.namespace(BERTH_NS);
             ns.importImage(archive);
@@ -100,7 +104,9 @@ public final class RunBench {
         for (int p = 0; p < pairs; p++) {
             for (int i = 0; i < ECHO_PER_PAIR; i++) {
                 String id = "echo-" + p + "-" + i;
+                settle();
                 System.out.printf("BENCH run-echo berth %.4f%n", berthEcho(ns, id));
+                settle();
                 System.out.printf("BENCH run-echo containerd %.4f%n", ctrEcho(id));
             }
         }
@@ -131,6 +137,15 @@ public final class RunBench {
                     .filter(m -> !m.destination().equals("/sys/fs/cgroup")).toList()).build()));
         }
         return b;
+    }
+
+    /**
+     * A pause between measured runs, so that what one side does after its run has returned (containerd's
+     * shim exit and garbage collection, Berth's garbage collection) does not land in the next
+     * measurement, which may be the other side's.
+     */
+    private static void settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MS);
     }
 
     private double berthEcho(Namespace ns, String id) throws InterruptedException {

@@ -224,6 +224,21 @@ public final class MetaDb implements AutoCloseable {
      * writers. Nested calls on the same thread join the outer write.
      */
     public <T> T write(Work<T> work) {
+        return write(work, true);
+    }
+
+    /**
+     * As {@link #write}, but the commit does not wait for the disk (SQLite's {@code synchronous=NORMAL}
+     * for this transaction): the database stays consistent, and the change survives a crash of this
+     * process, but a power loss before the next synced commit or checkpoint may roll it back. Every later
+     * synced commit makes it durable too (the log is written in order). Nested calls join the outer
+     * transaction, with its durability.
+     */
+    public <T> T writeUnsynced(Work<T> work) {
+        return write(work, false);
+    }
+
+    private <T> T write(Work<T> work, boolean synced) {
         Tx open = current.get();
         if (open != null) {
             if (!open.writable) {
@@ -231,7 +246,31 @@ public final class MetaDb implements AutoCloseable {
             }
             return run(open, work);
         }
-        return inTransaction(writeLock, writeConn, true, work);
+        if (synced) {
+            return inTransaction(writeLock, writeConn, true, work);
+        }
+        writeLock.lock(); // held across the three statements: no other writer runs at NORMAL meanwhile
+        try {
+            synchronous(writeConn, "NORMAL");
+            try {
+                return inTransaction(writeLock, writeConn, true, work);
+            } finally {
+                synchronous(writeConn, "FULL");
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void synchronous(Connection conn, String level) {
+        if (conn == null) {
+            throw new IllegalStateException("metadata database " + file + " is closed");
+        }
+        try (Statement st = conn.createStatement()) {
+            st.execute("PRAGMA synchronous = " + level);
+        } catch (SQLException e) {
+            throw translate("set synchronous = " + level + " on " + file, e);
+        }
     }
 
     /**

@@ -153,6 +153,17 @@ public final class NamespacedMetadata {
         return md.db().write(tx -> work.get());
     }
 
+    /**
+     * As {@link #atomically}, for records meant to go away (a container run with rm): the commit does not
+     * wait for the disk. A crash of this process keeps the change; a power loss before the next synced
+     * commit may roll it back, which leaves the metadata consistent (a backend snapshot it orphans is
+     * collected). See {@link MetaDb#writeUnsynced}.
+     */
+    public <T> T atomicallyEphemeral(Supplier<T> work) {
+        Objects.requireNonNull(work, "work");
+        return md.db().writeUnsynced(tx -> work.get());
+    }
+
     /** The lease in effect for this view on the calling thread: the bound one, else the thread's. */
     public Optional<String> currentLease() {
         return boundLease != null ? Optional.of(boundLease) : md.threadLease(ns);

@@ -153,4 +153,28 @@ class MetaDbTest {
             assertThat(stored).isEqualTo(seq);
         }
     }
+
+    @Test
+    void unsyncedWritesCommitAtNormalSynchronousAndLeaveTheConnectionAtFull() {
+        try (MetaDb db = MetaDb.open(tmp.resolve("meta.db"), Duration.ofSeconds(5))) {
+            MetaDb.RowMapper<Integer> level = rs -> rs.getInt(1);
+            int during = db.writeUnsynced(tx -> {
+                tx.nextSequence("s");
+                int nested = db.write(inner -> inner.one("PRAGMA synchronous", level).orElseThrow());
+                assertThat(nested).as("a nested write joins with the outer durability").isEqualTo(1);
+                return tx.one("PRAGMA synchronous", level).orElseThrow();
+            });
+            int after = db.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow());
+            assertThatThrownBy(() -> db.writeUnsynced(tx -> {
+                throw new IllegalStateException("rolled back");
+            })).hasMessage("rolled back");
+            int afterRollback = db.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow());
+
+            assertThat(during).as("NORMAL").isEqualTo(1);
+            assertThat(after).as("FULL").isEqualTo(2);
+            assertThat(afterRollback).isEqualTo(2);
+            long stored = db.read(tx -> tx.count("SELECT value FROM sequences WHERE name = 's'"));
+            assertThat(stored).isEqualTo(1);
+        }
+    }
 }
