@@ -256,7 +256,11 @@ public final class RunOptions {
             return this;
         }
 
-        /** Delete the task and container (with its snapshot) once the process has exited. */
+        /**
+         * Delete the task and container (with its snapshot) once the process has exited. Such a container is
+         * ephemeral: its records are written without waiting for the disk, so after a power loss (not a
+         * crash of the JVM) it may be gone, as it would be once its process had exited.
+         */
         public Builder rm(boolean remove) {
             this.rm = remove;
             return this;
