@@ -105,6 +105,26 @@ class BerthIT {
     }
 
     @Test
+    void runWithRmAnnouncesTheTaskLifecycleBeforeTheContainersRemoval() throws Exception {
+        importBusybox();
+        List<String> topics = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var subscription = berth.events().subscribe(e -> topics.add(e.topic()),
+                "topic~=\"^/(tasks|containers)/\"")) {
+            for (int i = 0; i < 5; i++) {
+                topics.clear();
+                RunResult r = berth.runAndWait("busybox", RunOptions.builder().id("ordered-" + i).rm(true)
+                        .args("true").build());
+                assertThat(r.exitCode()).isZero();
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> topics.contains("/containers/delete"));
+
+                assertThat(topics).as("run %d", i).containsExactly("/containers/create", "/tasks/create",
+                        "/tasks/start", "/tasks/exit", "/tasks/delete", "/containers/delete");
+            }
+        }
+    }
+
+    @Test
     void containerWithRunningTaskCannotBeDeleted() throws Exception {
         importBusybox();
         Container c = berth.containers().create("sleeper", "busybox", spec -> spec.args("sleep", "60"));

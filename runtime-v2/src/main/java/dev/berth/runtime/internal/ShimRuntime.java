@@ -27,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
@@ -58,6 +59,8 @@ public final class ShimRuntime implements TaskRuntime {
     private final ShimBinaries binaries;
     private final ShimLauncher launcher;
     private final ConcurrentMap<String, ShimTask> tasks = new ConcurrentHashMap<>();
+    /** Tasks being deleted, until their shim's {@code /tasks/delete} event has been published. */
+    private final ConcurrentMap<String, CompletableFuture<Void>> deleteEvents = new ConcurrentHashMap<>();
     /** Shared shims taking new tasks, by what their tasks agree on. */
     private final ConcurrentMap<String, List<SharedShim>> sharedPools = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Object> sharedPoolLocks = new ConcurrentHashMap<>();
@@ -388,6 +391,25 @@ public final class ShimRuntime implements TaskRuntime {
             }
         }
         settings.events().ifPresent(events -> events.forward(envelope));
+        if (envelope.event() instanceof TaskEvent.Delete d) {
+            CompletableFuture<Void> waiting = deleteEvents.get(key(envelope.namespace(), d.containerId()));
+            if (waiting != null) {
+                waiting.complete(null);
+            }
+        }
+    }
+
+    /**
+     * Completes once the shim's {@code /tasks/delete} event for the task has been published; call before
+     * the Delete request, then {@link #deleteEventDone}. The shim sends that event beside its reply, so
+     * without waiting, what the caller does next (deleting the container) could be announced first.
+     */
+    CompletableFuture<Void> expectDeleteEvent(String namespace, String id) {
+        return deleteEvents.computeIfAbsent(key(namespace, id), k -> new CompletableFuture<>());
+    }
+
+    void deleteEventDone(String namespace, String id) {
+        deleteEvents.remove(key(namespace, id));
     }
 
     void publish(String namespace, Event event) {

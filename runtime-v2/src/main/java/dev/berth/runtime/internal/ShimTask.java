@@ -87,6 +87,8 @@ final class ShimTask implements Task {
     static final long DRAIN_TIMEOUT_MS = 5_000;
     /** The shim's delete action is bounded by the launcher's own 30 s timeout. */
     private static final long CLEANUP_TIMEOUT_MS = 35_000;
+    /** The shim forwards {@code /tasks/delete} beside its reply; past this, order is left to chance. */
+    private static final long DELETE_EVENT_TIMEOUT_MS = 500;
     private static final int WAIT_RETRIES = 5;
 
     private final ShimRuntime runtime;
@@ -736,6 +738,7 @@ final class ShimTask implements Task {
         }
         DeleteResponse r = null;
         boolean shimGone = !client.isOpen();
+        CompletableFuture<Void> deleteEvent = runtime.expectDeleteEvent(namespace, id);
         if (!shimGone) {
             try {
                 r = ShimClient.await(client.delete(DeleteRequest.newBuilder().setId(id).build(), runtime.rpcTimeout()));
@@ -765,6 +768,10 @@ final class ShimTask implements Task {
         } catch (ExecutionException | TimeoutException e) {
             log.debug("output of {}/{} not fully drained: {}", namespace, id, e.toString());
         }
+        if (r != null) {
+            awaitDeleteEvent(deleteEvent);
+        }
+        runtime.deleteEventDone(namespace, id);
         long tDeleted = System.nanoTime();
         releasing = true;
         stopShim(false);
@@ -781,6 +788,18 @@ final class ShimTask implements Task {
         }
         deleted = status;
         return status;
+    }
+
+    /** So that {@code /tasks/delete} is published before this returns, as it is announced before the reply. */
+    private void awaitDeleteEvent(CompletableFuture<Void> event) {
+        try {
+            event.get(DELETE_EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("no /tasks/delete event from the shim of {}/{} within {} ms", namespace, id,
+                    DELETE_EVENT_TIMEOUT_MS);
+        }
     }
 
     private void awaitCleanup() {
