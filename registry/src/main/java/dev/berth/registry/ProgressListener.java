@@ -20,7 +20,9 @@ public interface ProgressListener {
 
     /**
      * A blob transfer starts. {@code resumedAt} is the number of bytes an earlier, interrupted attempt
-     * already stored (0 for a fresh start).
+     * already stored (0 for a fresh start). Called again for every retry of the same blob: a pull resumes
+     * from what it kept, a push starts the upload over from 0; {@link #blobProgress} then counts from
+     * {@code resumedAt}, so a listener that sums bytes resets the blob's count here.
      */
     default void blobStarted(Descriptor blob, long resumedAt) {
     }

@@ -111,7 +111,19 @@ public final class RegistryClient implements AutoCloseable {
      * the same registry when a {@code distribution.source} label names one), then manifests children
      * first, the root last under the reference's tag (or digest).
      *
-     * @throws dev.berth.api.NotFoundException if a blob of the image is not in the content store
+     * <p>Transient failures (network errors, timeouts, HTTP 429, 500, 502, 503, 504) are retried
+     * {@link Builder#retries} times with the client's back-off, longer when the registry sends
+     * {@code Retry-After}: a broken blob upload starts over in a new upload session (its progress restarts
+     * at 0), a manifest {@code PUT} is simply repeated. Other answers fail the push at once. The registry checks each blob against the
+     * digest of its closing {@code PUT}, so a broken upload never stores wrong bytes, and manifests go up
+     * only after every blob has, so a failed push leaves no manifest naming a missing blob.
+     *
+     * @throws dev.berth.api.NotFoundException if a blob of the image is not in the content store, or the
+     *         registry does not know the repository
+     * @throws RegistryAuthException if the registry refuses the credentials or access
+     * @throws dev.berth.api.UnavailableException naming the blob or manifest and the registry when a
+     *         transient failure persists through every attempt
+     * @throws InvalidArgumentException if the registry rejects a blob or manifest as invalid (HTTP 400)
      */
     public void push(String reference, Descriptor target, PushOptions options) {
         ensureOpen();
@@ -218,8 +230,9 @@ public final class RegistryClient implements AutoCloseable {
         }
 
         /**
-         * How often a failed GET/HEAD (network error, 429, 5xx) is retried, and how often a broken blob
-         * download is resumed (default 3).
+         * How often a request that failed transiently (network error, timeout, HTTP 429, 500, 502-504) is
+         * retried: GET, HEAD and manifest PUT requests are repeated, a broken blob download is resumed, a
+         * broken blob upload starts over in a new upload session (default 3).
          */
         public Builder retries(int n) {
             if (n < 0) {
@@ -229,7 +242,10 @@ public final class RegistryClient implements AutoCloseable {
             return this;
         }
 
-        /** First back-off between retries; it doubles per retry up to 5 s (default 200 ms). */
+        /**
+         * First back-off between retries; it doubles per retry up to 5 s, and a registry's
+         * {@code Retry-After} may raise it up to 10 s (default 200 ms).
+         */
         public Builder retryBackoff(Duration backoff) {
             if (backoff == null || backoff.isNegative()) {
                 throw new InvalidArgumentException("retryBackoff must be >= 0, got " + backoff);

@@ -807,18 +807,17 @@ public final class Engine {
             return new Call(host, ref.domain(), method, uri, headers, body, callScopes, what);
         }
 
+        /**
+         * Uploads {@code blob} unless the registry has it or can mount it. A transient failure anywhere in
+         * the upload (network error, 429, 5xx) starts the upload over in a new session, up to the client's
+         * attempts; the closing {@code PUT ?digest=} lets the registry verify what it got, so a broken
+         * session can never commit wrong bytes.
+         */
         void pushBlob(Descriptor blob) {
             String what = "blob " + blob.digest() + " for " + ref;
-            Call head = call("HEAD", host.uri(ref.path(), "blobs/" + blob.digest(), null), Map.of(), null, scopes,
-                    what);
-            try (Exchange ex = http.send(head)) {
-                if (ex.status() == 200) {
-                    progress.blobSkipped(blob);
-                    return;
-                }
-                if (ex.status() != 404) {
-                    throw RegistryHttp.failure(ex, head, "checking " + what);
-                }
+            if (registryHas(blob, what)) {
+                progress.blobSkipped(blob);
+                return;
             }
             URI location = null;
             for (String from : mountSources(blob)) {
@@ -837,64 +836,133 @@ public final class Engine {
                         break;
                     }
                     LOG.debug("mount of {} from {} refused: {}", blob.digest(), from, ex.status());
-                } catch (RegistryAuthException e) {
-                    LOG.debug("mount of {} from {} not allowed: {}", blob.digest(), from, e.getMessage());
+                } catch (RegistryAuthException | UnavailableException e) {
+                    // a plain upload follows, and it is retried
+                    LOG.debug("mount of {} from {} failed: {}", blob.digest(), from, e.getMessage());
                 }
             }
-            if (location == null) {
-                Call post = call("POST", host.uri(ref.path(), "blobs/uploads/", null), Map.of(), null, scopes, what);
-                try (Exchange ex = http.send(post)) {
-                    if (ex.status() != 202) {
-                        throw RegistryHttp.failure(ex, post, "starting upload of " + what);
-                    }
-                    location = location(ex, post);
-                }
-            }
-            progress.blobStarted(blob, 0);
             try (ReaderAt reader = store.readerAt(blob)) {
                 if (reader.size() != blob.size()) {
                     throw new FailedPreconditionException("cannot push " + what + ": the stored blob is "
                             + reader.size() + " bytes, its descriptor says " + blob.size());
                 }
-                if (chunkSize == 0 || blob.size() <= chunkSize) {
-                    URI put = withQuery(location, "digest=" + enc(blob.digest().toString()));
-                    Call call = call("PUT", put, Map.of("Content-Type", "application/octet-stream"),
-                            () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-                                    () -> counting(reader.inputStream(0), blob, 0)), blob.size()), scopes, what);
-                    expect(call, 201, "uploading " + what);
-                } else {
-                    long offset = 0;
-                    while (offset < blob.size()) {
-                        long start = offset;
-                        long length = Math.min(chunkSize, blob.size() - offset);
-                        Call patch = call("PATCH", location, Map.of("Content-Type", "application/octet-stream",
-                                "Content-Range", start + "-" + (start + length - 1)),
-                                () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-                                        () -> counting(limit(reader.inputStream(start), length), blob, start)), length),
-                                scopes, what + " bytes " + start + "-" + (start + length - 1));
-                        try (Exchange ex = http.send(patch)) {
-                            if (ex.status() != 202) {
-                                throw RegistryHttp.failure(ex, patch, "uploading a chunk of " + what);
-                            }
-                            location = location(ex, patch);
+                for (int attempt = 1; ; attempt++) {
+                    try {
+                        upload(blob, reader, location, what);
+                        break;
+                    } catch (TransientFailure e) {
+                        if (attempt >= blobAttempts) {
+                            throw new UnavailableException("pushing " + what + " to registry " + host.authority()
+                                    + " failed " + attempt + " times; giving up. Last failure: "
+                                    + e.getCause().getMessage(), e.getCause());
                         }
-                        offset += length;
+                        LOG.info("{}: {}; starting the upload over (attempt {} of {})", what,
+                                e.getCause().getMessage(), attempt + 1, blobAttempts);
+                        http.backoff(attempt - 1, e.retryAfter, e.call, e.getCause().getMessage());
+                        location = null;
+                        if (registryHas(blob, what)) {
+                            break; // the upload landed, only its answer was lost
+                        }
                     }
-                    URI put = withQuery(location, "digest=" + enc(blob.digest().toString()));
-                    expect(call("PUT", put, Map.of(), null, scopes, what), 201, "completing upload of " + what);
                 }
             }
             progress.blobDone(blob);
             progress.blobVerified(blob);
         }
 
+        /** Whether the repository already holds {@code blob} (a HEAD, which {@link RegistryHttp} retries). */
+        private boolean registryHas(Descriptor blob, String what) {
+            Call head = call("HEAD", host.uri(ref.path(), "blobs/" + blob.digest(), null), Map.of(), null, scopes,
+                    what);
+            try (Exchange ex = http.send(head)) {
+                if (ex.status() == 200) {
+                    return true;
+                }
+                if (ex.status() != 404) {
+                    throw RegistryHttp.failure(ex, head, "checking " + what);
+                }
+                return false;
+            }
+        }
+
+        /**
+         * One upload of {@code blob}: in the session at {@code location} (from a refused mount) or a new one.
+         *
+         * @throws TransientFailure when a request of it broke or got 429/5xx
+         */
+        private void upload(Descriptor blob, ReaderAt reader, URI location, String what) {
+            if (location == null) {
+                Call post = call("POST", host.uri(ref.path(), "blobs/uploads/", null), Map.of(), null, scopes, what);
+                try (Exchange ex = sendOnce(post)) {
+                    expect(ex, post, 202, "starting upload of " + what);
+                    location = location(ex, post);
+                }
+            }
+            // a restarted upload counts from 0 again, as a pull that resumes counts from its offset
+            progress.blobStarted(blob, 0);
+            if (chunkSize == 0 || blob.size() <= chunkSize) {
+                URI put = withQuery(location, "digest=" + enc(blob.digest().toString()));
+                Call call = call("PUT", put, Map.of("Content-Type", "application/octet-stream"),
+                        () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+                                () -> counting(reader.inputStream(0), blob, 0)), blob.size()), scopes, what);
+                try (Exchange ex = sendOnce(call)) {
+                    expect(ex, call, 201, "uploading " + what);
+                }
+                return;
+            }
+            long offset = 0;
+            while (offset < blob.size()) {
+                long start = offset;
+                long length = Math.min(chunkSize, blob.size() - offset);
+                Call patch = call("PATCH", location, Map.of("Content-Type", "application/octet-stream",
+                        "Content-Range", start + "-" + (start + length - 1)),
+                        () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
+                                () -> counting(limit(reader.inputStream(start), length), blob, start)), length),
+                        scopes, what + " bytes " + start + "-" + (start + length - 1));
+                try (Exchange ex = sendOnce(patch)) {
+                    expect(ex, patch, 202, "uploading a chunk of " + what);
+                    location = location(ex, patch);
+                }
+                offset += length;
+            }
+            URI put = withQuery(location, "digest=" + enc(blob.digest().toString()));
+            Call close = call("PUT", put, Map.of(), null, scopes, what);
+            try (Exchange ex = sendOnce(close)) {
+                expect(ex, close, 201, "completing upload of " + what);
+            }
+        }
+
+        /** Sends a request of an upload session, which only a new session may repeat. */
+        private Exchange sendOnce(Call call) {
+            try {
+                return http.send(call.retrying(false));
+            } catch (UnavailableException e) {
+                throw new TransientFailure(call, null, e);
+            }
+        }
+
+        private void expect(Exchange ex, Call call, int status, String doing) {
+            if (ex.status() == status) {
+                return;
+            }
+            if (RegistryHttp.isTransient(ex.status())) {
+                String retryAfter = ex.header("Retry-After").orElse(null);
+                throw new TransientFailure(call, retryAfter, RegistryHttp.failure(ex, call, doing));
+            }
+            throw RegistryHttp.failure(ex, call, doing);
+        }
+
+        /**
+         * Pushes a manifest or index; {@link RegistryHttp} repeats the PUT after transient failures, which
+         * is safe because the registry stores it under its digest.
+         */
         void pushManifest(Descriptor doc, String tagOrDigest) {
             byte[] bytes = readLocal(doc);
             String what = "manifest " + doc.digest() + " as " + ref.name() + ":" + tagOrDigest;
             progress.blobStarted(doc, 0);
             Call put = call("PUT", host.uri(ref.path(), "manifests/" + tagOrDigest, null),
                     Map.of("Content-Type", doc.mediaType()), () -> HttpRequest.BodyPublishers.ofByteArray(bytes),
-                    scopes, what);
+                    scopes, what).retrying(true);
             try (Exchange ex = http.send(put)) {
                 if (ex.status() != 201 && ex.status() != 200) {
                     throw RegistryHttp.failure(ex, put, "pushing " + what);
@@ -908,14 +976,6 @@ public final class Engine {
             progress.blobProgress(doc, bytes.length);
             progress.blobDone(doc);
             progress.blobVerified(doc);
-        }
-
-        private void expect(Call call, int status, String what) {
-            try (Exchange ex = http.send(call)) {
-                if (ex.status() != status) {
-                    throw RegistryHttp.failure(ex, call, what);
-                }
-            }
         }
 
         private List<String> mountSources(Descriptor blob) {
@@ -958,6 +1018,22 @@ public final class Engine {
                     return n;
                 }
             };
+        }
+    }
+
+    /**
+     * A request of a blob upload broke or got 429/5xx: the upload may start over. Never leaves
+     * {@link PushRun}; its cause is what the caller sees once the attempts are used up.
+     */
+    private static final class TransientFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final transient Call call;
+        final String retryAfter;
+
+        TransientFailure(Call call, String retryAfter, BerthException cause) {
+            super(cause.getMessage(), cause, false, false);
+            this.call = call;
+            this.retryAfter = retryAfter;
         }
     }
 

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends registry requests: authentication (Basic, and Bearer tokens fetched from the challenge's realm
  * and cached until they expire), redirects followed by hand with {@code Authorization} dropped when the
- * host changes, and bounded retries with back-off for network errors and 429/5xx on GET and HEAD.
- * Thread-safe.
+ * host changes, and bounded retries with back-off for network errors and 429/5xx on retryable calls
+ * (GET, HEAD, manifest PUTs; see {@link Call#retryable()}). Thread-safe.
  */
 public final class RegistryHttp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryHttp.class);
@@ -51,6 +51,8 @@ public final class RegistryHttp implements AutoCloseable {
     private static final long DEFAULT_TOKEN_SECONDS = 60;
     private static final long MAX_TOKEN_BODY = 1 << 20;
     private static final String CLIENT_ID = "berth";
+    private static final long MAX_BACKOFF_MILLIS = 5000;
+    private static final long MAX_RETRY_AFTER_MILLIS = 10_000;
 
     private final Credentials credentials;
     private final String userAgent;
@@ -134,12 +136,14 @@ public final class RegistryHttp implements AutoCloseable {
                 ex = execute(client(call.host()), call.method(), call.uri(), call.headers(), call.body(),
                         authorization);
             } catch (IOException e) {
-                if (call.idempotent() && transientFailures < retries) {
+                if (call.retryable() && transientFailures < retries) {
                     backoff(transientFailures++, null, call, e.toString());
                     continue;
                 }
                 throw new UnavailableException("registry " + call.host().authority() + " unreachable: "
-                        + call.method() + " " + call.uri() + " (" + call.what() + "): " + e, e);
+                        + call.method() + " " + call.uri() + " (" + call.what() + ")"
+                        + (transientFailures > 0 ? " after " + (transientFailures + 1) + " attempts" : "") + ": " + e,
+                        e);
             }
             int status = ex.status();
             if (status == 401) {
@@ -163,7 +167,7 @@ public final class RegistryHttp implements AutoCloseable {
             if (status == 403) {
                 throw authFailure(call, 403, null, ex.readErrorBody());
             }
-            if ((status == 429 || status >= 500) && call.idempotent() && transientFailures < retries) {
+            if (isTransient(status) && call.retryable() && transientFailures < retries) {
                 String retryAfter = ex.header("Retry-After").orElse(null);
                 byte[] body = ex.readErrorBody();
                 backoff(transientFailures++, retryAfter, call, "HTTP " + status + " " + ErrorBody.describe(body));
@@ -184,19 +188,46 @@ public final class RegistryHttp implements AutoCloseable {
         return null;
     }
 
-    private void backoff(int attempt, String retryAfter, Call call, String reason) {
-        long millis = retryBase.toMillis() << Math.min(attempt, 6);
-        millis = Math.min(millis, 5000) / 2 + ThreadLocalRandom.current().nextLong(Math.max(1, millis / 2));
+    /**
+     * Answers that may differ if the request is repeated later: 429 and the server errors of overloaded or
+     * restarting registries and proxies (not 501/505, which a retry cannot change).
+     */
+    static boolean isTransient(int status) {
+        return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+    }
+
+    /**
+     * Sleeps before retry {@code attempt} (0 for the first retry) of {@code call}, as long as
+     * {@link #retryDelayMillis} says.
+     *
+     * @throws CanceledException if the thread is interrupted meanwhile
+     */
+    void backoff(int attempt, String retryAfter, Call call, String reason) {
+        long millis = retryDelayMillis(retryBase, attempt, retryAfter);
+        LOG.debug("{} {} ({}): {}; retry {} of {} in {} ms", call.method(), call.uri(), call.what(), reason,
+                attempt + 1, retries, millis);
+        sleep(millis);
+    }
+
+    /**
+     * The wait before retry {@code attempt} (0-based): {@code base} doubled per retry, capped at 5 s, of
+     * which the upper half is random so that clients do not retry in step. A {@code Retry-After} in
+     * seconds (sent with 429 and 503) lengthens it, but never beyond 10 s; an HTTP-date one is ignored.
+     */
+    static long retryDelayMillis(Duration base, int attempt, String retryAfter) {
+        long millis = Math.min(base.toMillis() << Math.min(attempt, 6), MAX_BACKOFF_MILLIS);
+        millis = millis / 2 + ThreadLocalRandom.current().nextLong(Math.max(1, millis / 2 + 1));
         if (retryAfter != null) {
             try {
-                millis = Math.min(Math.max(millis, Long.parseLong(retryAfter.trim()) * 1000), 10_000);
+                long asked = Long.parseLong(retryAfter.trim());
+                if (asked > 0) {
+                    millis = Math.max(millis, Math.min(asked, MAX_RETRY_AFTER_MILLIS / 1000) * 1000);
+                }
             } catch (NumberFormatException e) {
                 // an HTTP date: keep our own back-off
             }
         }
-        LOG.debug("{} {} ({}): {}; retry {} of {} in {} ms", call.method(), call.uri(), call.what(), reason,
-                attempt + 1, retries, millis);
-        sleep(millis);
+        return Math.min(millis, MAX_RETRY_AFTER_MILLIS);
     }
 
     private static void sleep(long millis) {
