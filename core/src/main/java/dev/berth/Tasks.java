@@ -1,7 +1,13 @@
 package dev.berth;
 
+import dev.berth.api.BerthException;
 import dev.berth.api.NotFoundException;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskInspector;
+import dev.berth.runtime.TaskProcess;
+import dev.berth.runtime.TaskRuntime;
+import dev.berth.runtime.TaskSnapshot;
+import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -9,12 +15,13 @@ import java.util.Optional;
 
 /**
  * The tasks of one namespace (containerd's task service). A task's id is its container's id. The first
- * call starts this JVM's task runtime, which serves the shims' event socket of the state directory and
- * reconnects to the tasks earlier processes left running there (e.g. a finished {@code berth run -d}),
- * so their handles offer everything a task created here does: {@link Task#exec exec},
+ * call that needs a {@link Task} handle starts this JVM's task runtime, which serves the shims' event socket
+ * of the state directory and reconnects to the tasks earlier processes left running there (e.g. a finished
+ * {@code berth run -d}), so their handles offer everything a task created here does: {@link Task#exec exec},
  * {@link Task#pause() pause}, {@link Task#resume() resume}, {@link Task#stats() metrics},
  * {@link Task#pids() pids}, kill and delete. Only one process at a time can hold the state directory's
- * runtime. Thread-safe.
+ * runtime; the read-only {@link #inspect()}, {@link #inspect(String)} and {@link #processes(String)} never
+ * start it, so they also show the tasks of another process that holds it. Thread-safe.
  */
 public final class Tasks {
     private final Namespace ns;
@@ -23,10 +30,74 @@ public final class Tasks {
         this.ns = ns;
     }
 
-    /** The tasks, by id. */
+    /**
+     * The tasks, by id, as handles of this process's runtime (started if need be).
+     *
+     * @throws dev.berth.api.FailedPreconditionException if another process holds the state directory's
+     *         runtime; {@link #inspect()} still works then
+     */
     public List<Task> list() {
         ns.berth().runtime();
         return ns.runtimeTasks().stream().sorted(Comparator.comparing(Task::id)).toList();
+    }
+
+    /**
+     * The tasks, by id, as their shims report them, without starting this process's task runtime: from
+     * its handles if it is started, otherwise read-only from the state directory (see
+     * {@link TaskInspector}), whichever process owns it. A task whose shim does not answer is
+     * {@link dev.berth.runtime.TaskStatus#UNKNOWN UNKNOWN} with the reason in {@link TaskSnapshot#error()}.
+     * Unlike starting a runtime, this cleans nothing up: the bundle of a task whose shim is gone stays
+     * until a runtime opens the state directory.
+     */
+    public List<TaskSnapshot> inspect() {
+        ns.berth().ensureOpen();
+        if (ns.berth().runtimeIfStarted() != null) {
+            return ns.runtimeTasks().stream().map(this::snapshot).sorted(Comparator.comparing(TaskSnapshot::id))
+                    .toList();
+        }
+        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+            return inspector.list(ns.name());
+        }
+    }
+
+    /** The task of container {@code id} as its shim reports it, read-only as {@link #inspect()}. */
+    public Optional<TaskSnapshot> inspect(String id) {
+        Objects.requireNonNull(id, "id");
+        ns.berth().ensureOpen();
+        var rt = ns.berth().runtimeIfStarted();
+        if (rt != null) {
+            return rt.get(ns.name(), id).map(this::snapshot);
+        }
+        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+            return inspector.get(ns.name(), id);
+        }
+    }
+
+    /**
+     * The processes of container {@code id}'s task, read-only as {@link #inspect()}.
+     *
+     * @throws NotFoundException if the container has no task
+     * @throws dev.berth.api.UnavailableException if its shim does not answer
+     */
+    public List<TaskProcess> processes(String id) {
+        Objects.requireNonNull(id, "id");
+        ns.berth().ensureOpen();
+        if (ns.berth().runtimeIfStarted() != null) {
+            return require(id).pids();
+        }
+        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+            return inspector.pids(ns.name(), id);
+        }
+    }
+
+    private TaskSnapshot snapshot(Task task) {
+        Path bundle = ns.berth().stateDir().resolve("tasks").resolve(ns.name()).resolve(task.id());
+        try {
+            return TaskSnapshot.of(ns.name(), bundle, task.state());
+        } catch (BerthException e) {
+            return TaskSnapshot.unknown(ns.name(), task.id(), bundle, "its shim did not report its state: "
+                    + e.getMessage());
+        }
     }
 
     /** The task of container {@code id}, if it has one (created here or by an earlier process). */

@@ -2,6 +2,7 @@ package dev.berth.cli;
 
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.NotFoundException;
 import dev.berth.runtime.ExecConfig;
 import dev.berth.runtime.ExecProcess;
 import dev.berth.runtime.ExitStatus;
@@ -9,6 +10,7 @@ import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
 import dev.berth.runtime.TaskMetrics;
 import dev.berth.runtime.TaskProcess;
+import dev.berth.runtime.TaskSnapshot;
 import dev.berth.runtime.TaskStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +34,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code berth tasks}. A task belongs to the shim that runs it; this process's task runtime reconnects to
  * the tasks earlier processes (e.g. {@code run -d}) left in the state directory, so every subcommand works
- * on them as on tasks created here.
+ * on them as on tasks created here. {@code ls} and {@code ps} only read (they start no runtime), so they
+ * also show the tasks of an application that holds the state directory's runtime; the others need it.
  */
 @Command(name = "tasks", aliases = {"task", "t"}, description = "Manage tasks (running container processes)",
         subcommands = {TasksCommand.Ls.class, TasksCommand.Ps.class, TasksCommand.Kill.class,
@@ -71,8 +74,9 @@ final class TasksCommand {
         @Override
         public Integer call() {
             Output.Table t = out().table("TASK", "PID", "STATUS");
-            for (Task task : parent.main.ns().tasks().list()) {
-                t.row(task.id(), task.pid(), task.state().status().name());
+            for (TaskSnapshot task : parent.main.ns().tasks().inspect()) {
+                t.row(task.id(), task.pid(), task.status().name());
+                task.error().ifPresent(e -> spec.commandLine().getErr().println("berth: task " + task.id() + ": " + e));
             }
             t.print();
             return 0;
@@ -86,9 +90,17 @@ final class TasksCommand {
 
         @Override
         public Integer call() {
-            Task task = running(parent.task(id));
+            // read-only, so it also works while another process holds the runtime
+            var tasks = parent.main.ns().tasks();
+            TaskSnapshot task = tasks.inspect(id).orElseThrow(() -> new NotFoundException("task " + id
+                    + ": not found in namespace " + parent.main.ns().name()));
+            if (task.status() != TaskStatus.RUNNING && task.status() != TaskStatus.PAUSED
+                    && task.status() != TaskStatus.PAUSING) {
+                throw new FailedPreconditionException("task " + id + " is not running (" + task.status()
+                        + task.error().map(e -> ": " + e).orElse("") + ")");
+            }
             Output.Table t = out().table("PID", "EXEC", "INFO");
-            for (TaskProcess p : task.pids()) {
+            for (TaskProcess p : tasks.processes(id)) {
                 t.row(p.pid(), p.execId().orElse(""), command(p.pid()));
             }
             t.print();

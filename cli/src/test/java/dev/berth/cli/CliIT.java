@@ -1,5 +1,7 @@
 package dev.berth.cli;
 
+import dev.berth.cli.BerthCommand.Result;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,13 +12,9 @@ import dev.berth.testing.OciLayout;
 import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestRegistry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -33,14 +31,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CliIT {
     private static final String BUSYBOX = "docker.io/library/busybox:latest";
-    private static final Path BIN = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/berth");
 
     private Path root;
     private Path state;
     private Path archive;
 
-    record Result(int exitCode, String stdout, String stderr) {
-    }
 
     @BeforeAll
     void setUp() throws IOException {
@@ -59,25 +54,7 @@ class CliIT {
     }
 
     private Result berth(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString(),
-                "--state", state.toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).start();
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-        String out = read(p.getInputStream());
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("berth " + String.join(" ", args) + " did not finish");
-        }
-        return new Result(p.exitValue(), out, err.join());
-    }
-
-    private static String read(java.io.InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return new BerthCommand(root, state).run(args);
     }
 
     @Test

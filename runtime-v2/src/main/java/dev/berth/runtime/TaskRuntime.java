@@ -23,7 +23,8 @@ import java.util.concurrent.Executor;
  * directory that a previous one used finds its tasks again: those whose shim answers come back in
  * {@link #tasks()} with their exit still observable through {@link Task#waitFor()}; bundles whose shim is
  * gone are cleaned up with the shim's {@code delete} action and their exit published as
- * {@code /tasks/exit} and {@code /tasks/delete}. Only one runtime at a time may use a state directory.
+ * {@code /tasks/exit} and {@code /tasks/delete}. Only one runtime at a time may use a state directory;
+ * other processes can still look at its tasks through {@link #inspect(Path)}.
  *
  * <p>Thread-safe. {@link #close()} releases this JVM's resources and leaves tasks running, except those
  * created {@link TaskConfig.Builder#sessionScoped session-scoped}.
@@ -36,8 +37,33 @@ public interface TaskRuntime extends AutoCloseable {
     /** How long an unused shared shim waits for the next task by default ({@link Builder#sharedShims}). */
     Duration DEFAULT_SHARED_SHIM_IDLE = Duration.ofSeconds(10);
 
+    /** How long {@link #inspect(Path)} waits for each shim by default. */
+    Duration DEFAULT_INSPECT_TIMEOUT = Duration.ofSeconds(5);
+
     static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A read-only view of the tasks in {@code stateDir}, also while another process's runtime owns it: see
+     * {@link TaskInspector}. Takes no lock and writes nothing; each shim gets
+     * {@link #DEFAULT_INSPECT_TIMEOUT} to answer.
+     */
+    static TaskInspector inspect(Path stateDir) {
+        return inspect(stateDir, DEFAULT_INSPECT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #inspect(Path)}, with {@code timeout} for each shim to answer.
+     *
+     * @throws dev.berth.api.InvalidArgumentException if {@code timeout} is not positive
+     */
+    static TaskInspector inspect(Path stateDir, Duration timeout) {
+        Objects.requireNonNull(stateDir, "stateDir");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new dev.berth.api.InvalidArgumentException("inspect timeout must be positive: " + timeout);
+        }
+        return new dev.berth.runtime.internal.StateInspector(stateDir.toAbsolutePath(), timeout);
     }
 
     /**

@@ -39,8 +39,11 @@ final class StateLock implements AutoCloseable {
         }
         if (lock == null) {
             closeQuietly(channel);
+            java.util.OptionalLong holder = LockOwner.pidOf(file);
             throw new FailedPreconditionException("state directory " + stateDir
-                    + " is in use by another task runtime; each needs its own");
+                    + " is in use by another task runtime (" + (holder.isPresent() ? "process " + holder.getAsLong()
+                    : "another process") + " holds " + file + "); only that process can create or change"
+                    + " tasks there, others can list them read-only");
         }
         return new StateLock(channel, lock);
     }

@@ -1,0 +1,50 @@
+package dev.berth.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the {@code bin/berth} launcher, as a user would, against one root and state directory. */
+final class BerthCommand {
+    static final Path BIN = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/berth");
+
+    /** What a call printed and its exit code. */
+    record Result(int exitCode, String stdout, String stderr) {
+    }
+
+    private final Path root;
+    private final Path state;
+
+    BerthCommand(Path root, Path state) {
+        this.root = root;
+        this.state = state;
+    }
+
+    Result run(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString(),
+                "--state", state.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("berth " + String.join(" ", args) + " did not finish");
+        }
+        return new Result(p.exitValue(), out, err.join());
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

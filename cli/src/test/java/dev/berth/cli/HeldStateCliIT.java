@@ -1,0 +1,127 @@
+package dev.berth.cli;
+
+import dev.berth.cli.BerthCommand.Result;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.berth.snapshot.mount.Mounts;
+import dev.berth.testing.Busybox;
+import dev.berth.testing.OciLayout;
+import dev.berth.testing.TestFiles;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code bin/berth} on a state directory whose task runtime an application (another JVM) holds: the
+ * read-only task commands show its tasks, the others fail naming the holder.
+ */
+class HeldStateCliIT {
+    private static final String BUSYBOX = "docker.io/library/busybox:latest";
+
+    private Path root;
+    private Path state;
+    private Path archive;
+
+
+    @BeforeEach
+    void setUp() throws IOException {
+        root = Files.createTempDirectory("berth-held-root-");
+        state = Files.createTempDirectory(Path.of("/tmp"), "bhs-");
+        archive = root.resolveSibling(root.getFileName() + "-busybox.tar");
+        OciLayout.builder().image(BUSYBOX, Busybox.image()).writeTar(archive);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        try {
+            assertThat(Mounts.mountPointsUnder(root)).as("mounts under the root").isEmpty();
+            assertThat(Mounts.mountPointsUnder(state)).as("mounts under the state").isEmpty();
+        } finally {
+            TestFiles.deleteTree(root);
+            TestFiles.deleteTree(state);
+            Files.deleteIfExists(archive);
+        }
+    }
+
+    private Result berth(String... args) throws IOException, InterruptedException {
+        return new BerthCommand(root, state).run(args);
+    }
+
+    @Test
+    void tasksOfTheApplicationHoldingTheStateAreListedButNotChanged() throws Exception {
+        String id = "app-" + UUID.randomUUID().toString().substring(0, 8);
+        Process app = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), HoldTaskInApplication.class.getName(),
+                root.toString(), state.toString(), archive.toString(), BUSYBOX, id)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(app.getInputStream(),
+                StandardCharsets.UTF_8));
+             Writer in = new OutputStreamWriter(app.getOutputStream(), StandardCharsets.UTF_8)) {
+            String pid = expect(out, "PID ");
+
+            Result ls = berth("tasks", "ls");
+            assertThat(ls.exitCode()).as(ls.stderr()).isZero();
+            assertThat(ls.stdout()).containsPattern(id + "\\s+" + pid + "\\s+RUNNING");
+            Result ps = berth("tasks", "ps", id);
+            assertThat(ps.exitCode()).as(ps.stderr()).isZero();
+            assertThat(ps.stdout()).contains(pid).contains("sleep 600");
+
+            Result kill = berth("tasks", "kill", "-s", "KILL", id);
+            assertThat(kill.exitCode()).as("a change needs the runtime the application holds").isEqualTo(1);
+            assertThat(kill.stderr().lines().toList()).singleElement().asString()
+                    .startsWith("berth: ").contains("process " + app.pid()).contains(state + "/runtime.lock");
+            assertThat(berth("tasks", "ls").stdout()).as("still running").containsPattern(id + "\\s+" + pid + "\\s+RUNNING");
+
+            command(in, "kill");
+            assertThat(expect(out, "EXITED ")).isEqualTo("137");
+            assertThat(berth("tasks", "ls").stdout()).containsPattern(id + "\\s+" + pid + "\\s+STOPPED");
+            assertThat(state.resolve("tasks/default").resolve(id)).as("bundle after listing").isDirectory();
+
+            command(in, "delete");
+            assertThat(expect(out, "DELETED")).isEmpty();
+            assertThat(berth("tasks", "ls").stdout().lines().toList()).as("only the header").hasSize(1);
+        } finally {
+            assertThat(app.waitFor(60, TimeUnit.SECONDS)).as("application finished").isTrue();
+            app.destroyForcibly();
+        }
+        assertThat(app.exitValue()).as("application's exit code").isZero();
+        assertThat(state.resolve("tasks/default").resolve(id)).doesNotExist();
+    }
+
+    @Test
+    void taskWhoseShimIsGoneIsListedAsUnknownWithTheReason() throws Exception {
+        Path ghost = Files.createDirectories(state.resolve("tasks/default/ghost"));
+        Files.writeString(ghost.resolve("config.json"), "{}");
+        Files.writeString(ghost.resolve("address"), "unix://" + state.resolve("no-shim.sock"));
+
+        Result ls = berth("tasks", "ls");
+
+        assertThat(ls.exitCode()).as(ls.stderr()).isZero();
+        assertThat(ls.stdout()).containsPattern("ghost\\s+0\\s+UNKNOWN");
+        assertThat(ls.stderr()).contains("ghost").contains("does not answer").contains("no-shim.sock");
+        assertThat(ghost.resolve("config.json")).as("the listing leaves the bundle").exists();
+    }
+
+    private static void command(Writer in, String line) throws IOException {
+        in.write(line + "\n");
+        in.flush();
+    }
+
+    private static String expect(BufferedReader out, String prefix) throws IOException {
+        String line = out.readLine();
+        assertThat(line).as("application's answer").isNotNull().startsWith(prefix);
+        return line.substring(prefix.length());
+    }
+}
