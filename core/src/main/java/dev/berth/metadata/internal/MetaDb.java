@@ -252,10 +252,21 @@ public final class MetaDb implements AutoCloseable {
         writeLock.lock(); // held across the three statements: no other writer runs at NORMAL meanwhile
         try {
             synchronous(writeConn, "NORMAL");
+            RuntimeException failed = null;
             try {
                 return inTransaction(writeLock, writeConn, true, work);
+            } catch (RuntimeException e) {
+                failed = e;
+                throw e;
             } finally {
-                synchronous(writeConn, "FULL");
+                try {
+                    synchronous(writeConn, "FULL");
+                } catch (RuntimeException e) {
+                    if (failed == null) {
+                        throw e; // never leave later writes unsynced without saying so
+                    }
+                    failed.addSuppressed(e);
+                }
             }
         } finally {
             writeLock.unlock();
