@@ -1,6 +1,7 @@
 package dev.berth.runtime;
 
 import dev.berth.api.oci.runtime.LinuxResources;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -68,8 +69,30 @@ public interface Task extends AutoCloseable {
      */
     CompletableFuture<ExitStatus> onExit();
 
-    /** Closes the process's stdin (after whatever the stdin stream provided so far). */
+    /**
+     * Closes the process's stdin (after whatever the stdin stream provided so far). Also works for a task
+     * found again after a restart, whose stdin cannot be fed any more.
+     */
     void closeStdin();
+
+    /**
+     * Sends the output of a task this runtime found again after a restart (see {@link TaskRuntime}) to
+     * {@code stdout} and {@code stderr} from now on. Until then (and after {@code attach(null, null)}) the
+     * runtime drains such a task's output FIFOs into the slf4j loggers
+     * {@code dev.berth.runtime.task.<namespace>.<id>.stdout} and {@code .stderr}, line by line at INFO, so the
+     * container never blocks on a full pipe. Output written while nobody was attached is not replayed,
+     * except what the FIFO still held. Each stream switches at the next line boundary; a null stream goes
+     * back to the log, as does one that throws. Streams are flushed, never closed; they are written from an
+     * I/O thread. stdin cannot be re-attached: the process keeps whatever stdin it had until
+     * {@link #closeStdin()}. May be called again to switch streams. Thread-safe.
+     *
+     * @throws dev.berth.api.FailedPreconditionException if the task was created by this runtime (its output
+     *     already goes to the {@link Stdio} it was created with), had no streamed output ({@link
+     *     Stdio#nullIO()}, {@link Stdio#file}), or was deleted or closed
+     */
+    default void attach(OutputStream stdout, OutputStream stderr) {
+        throw new UnsupportedOperationException("attach is not supported by " + getClass().getName());
+    }
 
     /**
      * Prepares a process inside this running task, with its own stdio and exit status; {@link

@@ -1,8 +1,10 @@
 package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.events.EventExchange;
@@ -257,6 +259,157 @@ class ReconnectIT {
         assertThat(Leftovers.isRunning(pid)).isFalse();
         assertThat(session).doesNotExist();
         Leftovers.assertNone(state, NS, id);
+    }
+
+    /** Collects numbered output lines ({@code <n> ...}) as a caller's stream would. */
+    static final class NumberedLines extends java.io.OutputStream {
+        private final StringBuilder line = new StringBuilder();
+        private long first = -1;
+        private long last = -1;
+        private int gaps;
+
+        @Override
+        public synchronized void write(int b) {
+            if (b != '\n') {
+                line.append((char) b);
+                return;
+            }
+            long n = Long.parseLong(line.substring(0, line.indexOf(" ")));
+            line.setLength(0);
+            if (first < 0) {
+                first = n;
+            } else if (n != last + 1) {
+                gaps++;
+            }
+            last = n;
+        }
+
+        synchronized long last() {
+            return last;
+        }
+
+        synchronized long received() {
+            return first < 0 ? 0 : last - first + 1;
+        }
+
+        synchronized int gaps() {
+            return gaps;
+        }
+    }
+
+    /** Whether a process of the container started as {@code pid} is stuck writing to a full pipe. */
+    static boolean blockedOnAPipe(long pid) {
+        try {
+            if (Files.readString(Path.of("/proc", Long.toString(pid), "wchan")).contains("pipe_write")) {
+                return true;
+            }
+            for (String child : Files.readString(Path.of("/proc", Long.toString(pid), "task", Long.toString(pid),
+                    "children")).trim().split(" ")) {
+                if (!child.isEmpty() && blockedOnAPipe(Long.parseLong(child))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** What this JVM still has open under {@code dir}, and which threads are pumping a FIFO. */
+    static List<String> openUnder(Path dir) throws IOException {
+        List<String> open = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith(dir.toString())) {
+                        open.add(fd + " -> " + target);
+                    }
+                } catch (IOException e) {
+                    // closed while listing
+                }
+            }
+        }
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            for (StackTraceElement frame : stack) {
+                if (frame.getClassName().endsWith(".FifoPump")) {
+                    open.add("thread " + thread.getName() + " in " + frame);
+                    break;
+                }
+            }
+        });
+        return open;
+    }
+
+    /** Output is needed well past what the FIFO and the shim's pipe hold (some 200 KB) to prove progress. */
+    static void assertKeepsWriting(NumberedLines lines) {
+        await("output attached").atMost(AWAIT).until(() -> lines.received() > 0);
+        await("output past every buffer").atMost(AWAIT).until(() -> lines.received() > 3_000);
+        assertThat(lines.gaps()).as("lines missing while attached").isZero();
+    }
+
+    @Test
+    void aReconnectedTasksOutputIsDrainedSoItKeepsRunningAndAttachGetsItsNewLines() throws Exception {
+        String id = newId();
+        int pid = startChild(NS + "/" + id + ":chatty").get(id);
+        sigkill(children.get(0));
+        // Nobody reads the FIFO any more: within a second or so the container blocks on its stdout.
+        await("container blocked on its stdout").atMost(AWAIT).until(() -> blockedOnAPipe(pid));
+
+        runtime = open();
+        Task task = runtime.get(NS, id).orElseThrow();
+        await("drained again").atMost(AWAIT).until(() -> !blockedOnAPipe(pid));
+        NumberedLines lines = new NumberedLines();
+        task.attach(lines, null);
+
+        assertKeepsWriting(lines);
+        task.kill(9);
+        assertThat(task.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(137));
+        task.delete();
+        assertThat(openUnder(state.resolve("fifo"))).as("FIFO fds and pump threads left").isEmpty();
+    }
+
+    @Test
+    void aTaskLeftByAClosedRuntimeIsDrainedByTheNext() throws Exception {
+        runtime = open();
+        String id = newId();
+        Task task = runtime.create(TaskConfig.builder(id).namespace(NS)
+                .spec(RuncSpec.of(ChildRuntime.CHATTY).root(rootfs.toString()).toJson())
+                .stdio(Stdio.of(null, java.io.OutputStream.nullOutputStream(), null)).build());
+        task.start();
+        runtime.close();
+        assertThat(openUnder(state.resolve("fifo"))).as("FIFO fds and pump threads left by close").isEmpty();
+
+        runtime = open();
+        NumberedLines lines = new NumberedLines();
+        runtime.get(NS, id).orElseThrow().attach(lines, null);
+
+        assertKeepsWriting(lines);
+    }
+
+    @Test
+    void attachIsRefusedForTasksWithoutReconnectedOutput() throws Exception {
+        runtime = open();
+        String own = newId();
+        Task ownStdio = runtime.create(TaskConfig.builder(own).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson())
+                .stdio(Stdio.of(null, java.io.OutputStream.nullOutputStream(), null)).build());
+        String silent = newId();
+        runtime.create(TaskConfig.builder(silent).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        runtime.close();
+        runtime = open();
+
+        assertThatThrownBy(() -> ownStdio.attach(null, null)).isInstanceOf(FailedPreconditionException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> runtime.get(NS, silent).orElseThrow().attach(null, null))
+                .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("no output FIFOs");
+        String fresh = newId();
+        Task created = runtime.create(TaskConfig.builder(fresh).namespace(NS)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson())
+                .stdio(Stdio.of(null, java.io.OutputStream.nullOutputStream(), null)).build());
+        assertThatThrownBy(() -> created.attach(null, null)).isInstanceOf(FailedPreconditionException.class)
+                .hasMessageContaining("created by this runtime");
     }
 
     @Test

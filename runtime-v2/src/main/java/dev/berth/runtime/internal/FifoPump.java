@@ -26,25 +26,36 @@ final class FifoPump implements Runnable {
     private final OutputStream out;
     private final InputStream in;
     private final Runnable afterInput;
+    /** Whether the FIFO's writer may already be gone (a reconnected task that has exited). */
+    private final boolean writerMayBeGone;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile FileChannel channel;
     private volatile boolean cancelled;
 
-    private FifoPump(Path fifo, OutputStream out, InputStream in, Runnable afterInput) {
+    private FifoPump(Path fifo, OutputStream out, InputStream in, Runnable afterInput, boolean writerMayBeGone) {
         this.fifo = fifo;
         this.out = out;
         this.in = in;
         this.afterInput = afterInput;
+        this.writerMayBeGone = writerMayBeGone;
     }
 
     /** Pumps what the shim writes into {@code fifo} to {@code out} until EOF. */
     static FifoPump reader(Path fifo, OutputStream out) {
-        return new FifoPump(fifo, out, null, null);
+        return new FifoPump(fifo, out, null, null, false);
+    }
+
+    /**
+     * Like {@link #reader} for a FIFO a shim has been writing to for a while, whose process may have exited
+     * (and the shim closed its end): the open must not wait for a writer, yet EOF must still be seen.
+     */
+    static FifoPump readerOfExisting(Path fifo, OutputStream out) {
+        return new FifoPump(fifo, out, null, null, true);
     }
 
     /** Pumps {@code in} into {@code fifo} until {@code in} ends, then runs {@code afterInput}. */
     static FifoPump writer(Path fifo, InputStream in, Runnable afterInput) {
-        return new FifoPump(fifo, null, in, afterInput);
+        return new FifoPump(fifo, null, in, afterInput, false);
     }
 
     CompletableFuture<Void> done() {
@@ -82,7 +93,16 @@ final class FifoPump implements Runnable {
         if (cancelled) {
             return;
         }
-        FileChannel ch = FileChannel.open(fifo, StandardOpenOption.READ);
+        FileChannel ch;
+        if (writerMayBeGone) {
+            // A read-write open never waits; holding it while opening read-only makes that open return at
+            // once too, and closing it leaves the shim's end as the only writer, so EOF still comes.
+            try (FileChannel keeper = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ch = FileChannel.open(fifo, StandardOpenOption.READ);
+            }
+        } else {
+            ch = FileChannel.open(fifo, StandardOpenOption.READ);
+        }
         channel = ch;
         if (cancelled) {
             return;

@@ -55,6 +55,7 @@ import dev.berth.runtime.internal.proto.types.ProcessInfo;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,7 +110,7 @@ final class ShimTask implements Task {
     private final AtomicInteger oomEvents = new AtomicInteger();
     private final List<Runnable> oomListeners = new CopyOnWriteArrayList<>();
 
-    private TaskIO io;
+    private volatile TaskIO io;
     private ShimLog shimLog;
     private ShimClient client;
     private Path socket;
@@ -278,8 +279,15 @@ final class ShimTask implements Task {
             shimPid = connected.getShimPid();
             pid = connected.getTaskPid();
             client.closeFuture().thenRun(this::connectionLost);
+            // The FIFO reader died with the previous JVM: drain them again, or the container blocks once full.
+            io = TaskIO.reattach(runtime.fifoDir(namespace, id), "dev.berth.runtime.task." + namespace + "." + id)
+                    .orElse(null);
+            if (io != null) {
+                io.startReaders(runtime.ioThreads());
+            }
             watchExit();
-            log.info("reconnected to task {}/{} (pid {}, shim {})", namespace, id, pid, shimPid);
+            log.info("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, shimPid,
+                    io != null ? ", output drained to the log" : "");
             return true;
         } catch (RuntimeException e) {
             log.info("task {}/{}: shim unreachable ({}); cleaning up", namespace, id, e.getMessage());
@@ -544,6 +552,18 @@ final class ShimTask implements Task {
         }
         ShimClient.await(client.closeIO(CloseIORequest.newBuilder().setId(id).setStdin(true).build(),
                 runtime.rpcTimeout()));
+    }
+
+    @Override
+    public void attach(OutputStream stdout, OutputStream stderr) {
+        client();
+        TaskIO taskIO = io;
+        if (taskIO == null || !taskIO.reattached()) {
+            throw new FailedPreconditionException("task " + namespace + "/" + id + (config.isPresent()
+                    ? " was created by this runtime: its output goes to the stdio it was created with"
+                    : " has no output FIFOs to attach to (created with Stdio.nullIO() or Stdio.file())"));
+        }
+        taskIO.redirect(stdout, stderr);
     }
 
     @Override
@@ -870,9 +890,15 @@ final class ShimTask implements Task {
         for (ShimExec e : List.copyOf(execs.values())) {
             e.release();
         }
-        if (io != null) {
+        TaskIO taskIO = io;
+        if (taskIO != null) {
             try {
-                io.close();
+                if (removeBundle) {
+                    taskIO.close();
+                } else {
+                    // The task lives on: the next runtime drains these FIFOs again.
+                    taskIO.detach();
+                }
             } catch (IOException e) {
                 log.warn("cannot remove stdio FIFOs of {}/{}: {}", namespace, id, e.toString());
             }

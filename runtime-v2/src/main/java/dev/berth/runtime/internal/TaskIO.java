@@ -4,11 +4,17 @@ import dev.berth.runtime.Stdio;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The stdio of one task: the strings handed to the shim ({@code stdin}/{@code stdout}/{@code stderr}:
@@ -23,9 +29,16 @@ public final class TaskIO implements AutoCloseable {
     private final List<FifoPump> readers;
     private final FifoPump writer;
     private final Stdio stdio;
+    /** For {@link #reattach}: the sinks of stdout and stderr (null where that FIFO is missing); else empty. */
+    private final List<RedirectableOutput> sinks;
 
     private TaskIO(Path dir, Stdio stdio, String stdin, String stdout, String stderr, List<FifoPump> readers,
                    FifoPump writer) {
+        this(dir, stdio, stdin, stdout, stderr, readers, writer, List.of());
+    }
+
+    private TaskIO(Path dir, Stdio stdio, String stdin, String stdout, String stderr, List<FifoPump> readers,
+                   FifoPump writer, List<RedirectableOutput> sinks) {
         this.dir = dir;
         this.stdio = stdio;
         this.stdin = stdin;
@@ -33,6 +46,7 @@ public final class TaskIO implements AutoCloseable {
         this.stderr = stderr;
         this.readers = readers;
         this.writer = writer;
+        this.sinks = sinks;
     }
 
     /** Creates the FIFOs {@code stdio} needs under {@code fifoDir}; pumps start later. */
@@ -78,6 +92,64 @@ public final class TaskIO implements AutoCloseable {
         return new TaskIO(fifoDir, stdio, in, out, err, List.copyOf(readers), writer);
     }
 
+    /**
+     * The output side of a task a previous runtime created with streamed stdio: drains the {@code stdout}
+     * and {@code stderr} FIFOs {@link #create} made in {@code fifoDir} (the shim still writes to them, and
+     * blocks the container once they are full) into the loggers {@code <loggerName>.stdout} and
+     * {@code .stderr}, line by line at INFO, until {@link #redirect}ed. Empty if there is no stdout FIFO
+     * (the task's output went to /dev/null or a file). Pumps start with {@link #startReaders}.
+     */
+    public static Optional<TaskIO> reattach(Path fifoDir, String loggerName) {
+        Logger out = LoggerFactory.getLogger(loggerName + ".stdout");
+        Logger err = LoggerFactory.getLogger(loggerName + ".stderr");
+        return reattach(fifoDir, out::info, err::info);
+    }
+
+    static Optional<TaskIO> reattach(Path fifoDir, Consumer<String> stdoutLines,
+                                               Consumer<String> stderrLines) {
+        Path outFifo = fifoDir.resolve("stdout");
+        if (!Files.exists(outFifo, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        List<FifoPump> readers = new ArrayList<>();
+        List<RedirectableOutput> sinks = new ArrayList<>();
+        RedirectableOutput out = new RedirectableOutput("stdout of " + fifoDir, stdoutLines);
+        readers.add(FifoPump.readerOfExisting(outFifo, out));
+        sinks.add(out);
+        Path errFifo = fifoDir.resolve("stderr");
+        String err = "";
+        if (Files.exists(errFifo, LinkOption.NOFOLLOW_LINKS)) {
+            RedirectableOutput errSink = new RedirectableOutput("stderr of " + fifoDir, stderrLines);
+            readers.add(FifoPump.readerOfExisting(errFifo, errSink));
+            sinks.add(errSink);
+            err = errFifo.toString();
+        } else {
+            sinks.add(null);
+        }
+        // The stdin FIFO is left alone: what the shim already read from it cannot be known.
+        return Optional.of(new TaskIO(fifoDir, Stdio.nullIO(), "", outFifo.toString(), err,
+                List.copyOf(readers), null, Collections.unmodifiableList(sinks)));
+    }
+
+    /** Whether this drains the FIFOs of a task found again ({@link #reattach}), so output can be redirected. */
+    public boolean reattached() {
+        return !sinks.isEmpty();
+    }
+
+    /**
+     * Sends the drained output to {@code out} and {@code err} from the next line on; null sends that stream
+     * back to the log. Only for {@link #reattach}ed output.
+     */
+    public void redirect(OutputStream out, OutputStream err) {
+        if (!reattached()) {
+            throw new IllegalStateException("not reattached output");
+        }
+        sinks.get(0).redirect(out);
+        if (sinks.get(1) != null) {
+            sinks.get(1).redirect(err);
+        }
+    }
+
     public String stdin() {
         return stdin;
     }
@@ -117,6 +189,17 @@ public final class TaskIO implements AutoCloseable {
     /** Releases every pump still running and removes the FIFOs. Idempotent. */
     @Override
     public void close() throws IOException {
+        detach();
+        if (dir != null) {
+            Bundle.removeRecursively(dir);
+        }
+    }
+
+    /**
+     * Releases every pump still running (closing this side of the FIFOs) but keeps the FIFOs, so that the
+     * next runtime can drain a task that outlives this one. Idempotent.
+     */
+    public void detach() {
         for (FifoPump reader : readers) {
             reader.cancel();
         }
@@ -125,8 +208,10 @@ public final class TaskIO implements AutoCloseable {
         }
         stdio.stdout().ifPresent(TaskIO::flushQuietly);
         stdio.stderr().ifPresent(TaskIO::flushQuietly);
-        if (dir != null) {
-            Bundle.removeRecursively(dir);
+        for (RedirectableOutput sink : sinks) {
+            if (sink != null) {
+                sink.close();
+            }
         }
     }
 

@@ -9,6 +9,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -100,5 +102,105 @@ class TaskIOTest {
         taskIO.close();
 
         assertThat(taskIO.drained()).isDone();
+    }
+
+    @Test
+    void detachKeepsTheFifosForTheNextRuntime() throws Exception {
+        TaskIO taskIO = TaskIO.create(dir.resolve("fifo"), Stdio.of(null, new ByteArrayOutputStream(), null), false,
+                () -> { });
+        taskIO.startReaders(io);
+
+        taskIO.detach();
+
+        assertThat(taskIO.drained()).isDone();
+        assertThat(dir.resolve("fifo").resolve("stdout")).exists();
+        assertThat(dir.resolve("fifo").resolve("stderr")).exists();
+    }
+
+    @Test
+    void reattachWithoutFifosIsEmpty() {
+        assertThat(TaskIO.reattach(dir.resolve("fifo"), "test")).isEmpty();
+    }
+
+    @Test
+    void reattachedOutputIsLoggedLineByLineUntilRedirectedAtALineBoundary() throws Exception {
+        Path fifos = Files.createDirectories(dir.resolve("fifo"));
+        Posix.mkfifo(fifos.resolve("stdout"), 0700);
+        Posix.mkfifo(fifos.resolve("stderr"), 0700);
+        List<String> outLog = new CopyOnWriteArrayList<>();
+        List<String> errLog = new CopyOnWriteArrayList<>();
+        // Like the shim, which keeps writing after the previous reader died.
+        try (OutputStream shimOut = shimEnd(fifos.resolve("stdout"));
+             OutputStream shimErr = shimEnd(fifos.resolve("stderr"))) {
+            shimOut.write("before\r\nhalf a ".getBytes(StandardCharsets.UTF_8));
+            shimErr.write("oops\n".getBytes(StandardCharsets.UTF_8));
+            TaskIO taskIO = TaskIO.reattach(fifos, outLog::add, errLog::add).orElseThrow();
+            taskIO.startReaders(io);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> outLog.size() == 1 && errLog.size() == 1);
+            ByteArrayOutputStream attached = new ByteArrayOutputStream();
+
+            taskIO.redirect(attached, null);
+            shimOut.write("line\nafter\n".getBytes(StandardCharsets.UTF_8));
+            shimOut.flush();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+                    .until(() -> attached.toString(StandardCharsets.UTF_8).equals("after\n"));
+            shimErr.write("still logged\n".getBytes(StandardCharsets.UTF_8));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> errLog.size() == 2);
+
+            assertThat(outLog).containsExactly("before", "half a line");
+            assertThat(errLog).containsExactly("oops", "still logged");
+            taskIO.close();
+            assertThat(taskIO.drained()).isDone();
+            assertThat(fifos).doesNotExist();
+        }
+    }
+
+    /** The shim's side: it holds a read end too, so its writes never fail for want of a reader. */
+    private static OutputStream shimEnd(Path fifo) throws java.io.IOException {
+        return java.nio.channels.Channels.newOutputStream(java.nio.channels.FileChannel.open(fifo,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE));
+    }
+
+    @Test
+    void aLineLongerThanTheBoundIsLoggedInPieces() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        LineSplitter splitter = new LineSplitter(lines::add, 4);
+
+        splitter.write("abcdefghij\nk".getBytes(StandardCharsets.UTF_8), 0, 12);
+        splitter.close();
+
+        assertThat(lines).containsExactly("abcd", "efgh", "ij", "k");
+    }
+
+    @Test
+    void aFailingAttachedStreamFallsBackToTheLog() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        RedirectableOutput sink = new RedirectableOutput("stdout of test", lines::add);
+        sink.redirect(new OutputStream() {
+            @Override
+            public void write(int b) throws java.io.IOException {
+                throw new java.io.IOException("closed by the caller");
+            }
+        });
+
+        sink.write("kept\n".getBytes(StandardCharsets.UTF_8), 0, 5);
+
+        assertThat(lines).containsExactly("kept");
+    }
+
+    @Test
+    void reattachToAFifoWhoseWriterIsGoneDrainsWhatIsLeftAndEnds() throws Exception {
+        Path fifos = Files.createDirectories(dir.resolve("fifo"));
+        Posix.mkfifo(fifos.resolve("stdout"), 0700);
+        List<String> outLog = new CopyOnWriteArrayList<>();
+        TaskIO taskIO = TaskIO.reattach(fifos, outLog::add, line -> { }).orElseThrow();
+        assertThat(taskIO.stderr()).as("a terminal task has no stderr FIFO").isEmpty();
+
+        taskIO.startReaders(io);
+
+        taskIO.drained().get(5, TimeUnit.SECONDS);
+        assertThat(outLog).isEmpty();
+        taskIO.close();
     }
 }

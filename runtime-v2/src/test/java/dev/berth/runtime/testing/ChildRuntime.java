@@ -1,18 +1,27 @@
 package dev.berth.runtime.testing;
 
+import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
 import dev.berth.runtime.TaskConfig;
 import dev.berth.runtime.TaskRuntime;
+import java.io.OutputStream;
 import java.nio.file.Path;
 
 /**
  * A second JVM for tests that kill one: opens a runtime on {@code args[0]} with the busybox rootfs
  * {@code args[1]}, creates and starts one task per further argument {@code <namespace>/<id>:<kind>[:scoped]}
  * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s, {@code done} = runs {@code true} and is
- * deleted at once), prints {@code TASK <id> <pid>} for each, then {@code READY}, and waits to be killed. With
+ * deleted at once, {@code chatty} = runs {@link #CHATTY} with its stdout streamed to this JVM and discarded), prints {@code TASK <id> <pid>} for each, then {@code READY}, and waits to be killed. With
  * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes).
  */
 public final class ChildRuntime {
+    /**
+     * Prints numbered lines of about 110 bytes, 100 at a time every 50 ms (some 200 KB/s): enough to fill a
+     * pipe within a second when nobody reads, slow enough not to flood whatever logs it.
+     */
+    public static final String[] CHATTY = {"sh", "-c", "pad=" + ".".repeat(100) + "; i=0; while true; do "
+            + "printf \"%s $pad\\n\" $(seq $i $((i+99))); i=$((i+100)); sleep 0.05; done"};
+
     private ChildRuntime() {
     }
 
@@ -29,11 +38,15 @@ public final class ChildRuntime {
                 case "long" -> RuncSpec.of("sleep", "600");
                 case "exit5" -> RuncSpec.of("sh", "-c", "sleep 3; exit 5");
                 case "done" -> RuncSpec.of("true");
+                case "chatty" -> RuncSpec.of(CHATTY);
                 default -> throw new IllegalArgumentException(parts[1]);
             };
             Task task = runtime.create(TaskConfig.builder(nsId[1]).namespace(nsId[0])
                     .spec(spec.root(rootfs).toJson())
                     .sessionScoped(parts.length > 2 && parts[2].equals("scoped"))
+                    .stdio(parts[1].equals("chatty")
+                            ? Stdio.of(null, OutputStream.nullOutputStream(), OutputStream.nullOutputStream())
+                            : Stdio.nullIO())
                     .build());
             task.start();
             System.out.println("TASK " + task.id() + " " + task.pid());
