@@ -36,7 +36,6 @@ class CliIT {
     private Path state;
     private Path archive;
 
-
     @BeforeAll
     void setUp() throws IOException {
         root = Files.createTempDirectory("berth-cli-root-");

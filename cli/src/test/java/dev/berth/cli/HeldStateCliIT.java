@@ -33,7 +33,6 @@ class HeldStateCliIT {
     private Path state;
     private Path archive;
 
-
     @BeforeEach
     void setUp() throws IOException {
         root = Files.createTempDirectory("berth-held-root-");
