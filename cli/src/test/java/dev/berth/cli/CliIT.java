@@ -114,7 +114,7 @@ class CliIT {
     @Test
     @Order(5)
     void tasksOfADetachedRunAreReachedFromLaterProcesses() throws Exception {
-        Result run = berth("run", "-d", BUSYBOX, "sleeper", "sleep", "30");
+        Result run = berth("run", "-d", BUSYBOX, "sleeper", "sleep", "600");
         assertThat(run.exitCode()).as(run.stderr()).isZero();
         int initPid = 0;
         boolean removed = false;
@@ -132,7 +132,7 @@ class CliIT {
 
             Result ps = berth("tasks", "ps", "sleeper");
             assertThat(ps.exitCode()).as(ps.stderr()).isZero();
-            assertThat(ps.stdout()).contains(Integer.toString(initPid)).contains("sleep 30");
+            assertThat(ps.stdout()).contains(Integer.toString(initPid)).contains("sleep 600");
 
             assertThat(berth("tasks", "pause", "sleeper").exitCode()).isZero();
             assertThat(berth("tasks", "ls").stdout()).containsPattern("sleeper\\s+\\d+\\s+PAUSED");
