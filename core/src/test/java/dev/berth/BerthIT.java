@@ -291,7 +291,8 @@ class BerthIT {
         assertThat(new String(viaRun.spec(), StandardCharsets.UTF_8))
                 .isEqualTo(new String(viaCreate.spec(), StandardCharsets.UTF_8));
         assertThat(viaRun.labels()).isEqualTo(viaCreate.labels());
-        assertThat(viaRun.runtime()).isEqualTo(viaCreate.runtime());
+        assertThat(viaRun.runtime().name()).isEqualTo(viaCreate.runtime().name());
+        assertThat(RuncOptionsCodec.decode(viaRun.runtime())).isEqualTo(RuncOptionsCodec.decode(viaCreate.runtime()));
         assertThat(run.spec().process().user().uid()).as("app, from the image's /etc/passwd").isNotZero();
         run.delete();
     }
