@@ -11,6 +11,8 @@ import dev.berth.metadata.internal.NamespacedMetadata;
 import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
 import dev.berth.runtime.TaskConfig;
+import dev.berth.runtime.TaskOption;
+import dev.berth.runtime.TaskOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -100,38 +102,43 @@ public final class Container {
                 c.snapshotter(), c.snapshotKey(), c.createdAt(), c.updatedAt(), c.extensions());
     }
 
+    /** {@link #newTask(TaskOption...)} with {@code stdio} ({@link TaskOptions#stdio}). */
+    public Task newTask(Stdio stdio) {
+        return newTask(TaskOptions.stdio(stdio));
+    }
+
     /**
      * Creates the container's task (not started: call {@link Task#start()}) with its root file system
-     * from the container's snapshot, through the container's runtime.
+     * from the container's snapshot, through the container's runtime, as containerd's
+     * {@code container.NewTask(ctx, ioCreator, opts...)}: the container's spec, rootfs, terminal and
+     * runtime first, then {@code options} in order (stdio is discarded unless one sets it).
      *
      * @throws dev.berth.api.AlreadyExistsException if the container already has a task
      */
-    public Task newTask(Stdio stdio) {
-        Objects.requireNonNull(stdio, "stdio");
+    public Task newTask(TaskOption... options) {
         var record = info();
         List<Mount> rootfs = record.snapshotKey().isEmpty() ? List.of()
                 : md().snapshotter(record.snapshotter()).mounts(record.snapshotKey());
         Process process = RuntimeSpecJson.parse(record.spec()).process();
-        return newTask(stdio, record, rootfs, process != null && Boolean.TRUE.equals(process.terminal()));
+        return newTask(record, rootfs, process != null && Boolean.TRUE.equals(process.terminal()),
+                List.of(options));
     }
 
     /** The task of a container just created, from what creating it returned. */
-    Task newTask(Stdio stdio, Containers.Created created) {
-        return newTask(Objects.requireNonNull(stdio, "stdio"), created.record(), created.rootfs(), created.terminal());
+    Task newTask(Containers.Created created, List<TaskOption> options) {
+        return newTask(created.record(), created.rootfs(), created.terminal(), options);
     }
 
-    private Task newTask(Stdio stdio, dev.berth.api.container.Container record, List<Mount> rootfs,
-                         boolean terminal) {
-        TaskConfig config = TaskConfig.builder(id)
+    private Task newTask(dev.berth.api.container.Container record, List<Mount> rootfs, boolean terminal,
+                         List<TaskOption> options) {
+        TaskConfig.Builder config = TaskConfig.builder(id)
                 .namespace(ns.name())
                 .spec(record.spec())
                 .rootfs(rootfs)
-                .stdio(stdio)
                 .terminal(terminal)
                 .runtime(record.runtime().name())
-                .runcOptions(RuncOptionsCodec.decode(record.runtime()))
-                .build();
-        return ns.berth().runtime().create(config);
+                .runcOptions(RuncOptionsCodec.decode(record.runtime()));
+        return ns.berth().runtime().create(TaskOption.applyAll(config, options).build());
     }
 
     /**

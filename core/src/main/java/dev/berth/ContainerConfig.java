@@ -5,18 +5,23 @@ import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Labels;
 import dev.berth.runtime.RuncOptions;
 import dev.berth.runtime.spec.SpecBuilder;
+import dev.berth.runtime.spec.SpecOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * What {@link Containers#create(ContainerConfig)} makes: containerd's {@code NewContainer} with
  * {@code WithImage}, {@code WithNewSnapshot}, {@code WithNewSpec(WithImageConfig, ...)}, {@code WithRuntime}
  * and {@code WithContainerLabels}. Immutable.
+ *
+ * <p>The builder's setters are the container options' single definition: {@link ContainerOptions} makes
+ * each of them a {@link ContainerOption} value, and {@link Builder#with} applies such values, so
+ * {@code ContainerConfig.builder(id).snapshotter("native")} and
+ * {@code ContainerConfig.builder(id).with(ContainerOptions.snapshotter("native"))} are the same.
  */
 public final class ContainerConfig {
     private final String id;
@@ -25,7 +30,7 @@ public final class ContainerConfig {
     private final String runtime;
     private final RuncOptions runcOptions;
     private final Map<String, String> labels;
-    private final List<Consumer<SpecBuilder>> spec;
+    private final List<SpecOption> spec;
 
     private ContainerConfig(Builder b) {
         this.id = b.id;
@@ -69,10 +74,15 @@ public final class ContainerConfig {
         return labels;
     }
 
-    /** Applies the spec changes, in the order they were added. */
+    /** The spec options, in the order they apply (after the image's config). */
+    public List<SpecOption> specOptions() {
+        return spec;
+    }
+
+    /** Applies the spec options, in the order they were added. */
     void customize(SpecBuilder builder) {
-        for (Consumer<SpecBuilder> c : spec) {
-            c.accept(builder);
+        for (SpecOption o : spec) {
+            o.apply(builder);
         }
     }
 
@@ -84,7 +94,7 @@ public final class ContainerConfig {
         private String runtime;
         private RuncOptions runcOptions = RuncOptions.defaults();
         private final Map<String, String> labels = new LinkedHashMap<>();
-        private final List<Consumer<SpecBuilder>> spec = new ArrayList<>();
+        private final List<SpecOption> spec = new ArrayList<>();
 
         private Builder(String id) {
             this.id = Identifiers.validate("container id", id);
@@ -132,11 +142,32 @@ public final class ContainerConfig {
         }
 
         /**
-         * Adds a change to the OCI spec, applied after the image's config: {@code spec -> spec.args("sh")
-         * .env("A=1").memoryLimit(64 << 20)}. Changes apply in the order added.
+         * Adds spec options, applied after the image's config in the order added:
+         * {@code spec(SpecOptions.args("sh"), SpecOptions.memoryLimit(64 << 20))}, or a lambda
+         * {@code spec(s -> s.args("sh").env("A=1"))}.
          */
-        public Builder spec(Consumer<SpecBuilder> change) {
-            spec.add(Objects.requireNonNull(change, "spec"));
+        public Builder spec(SpecOption... options) {
+            return spec(List.of(options));
+        }
+
+        /** Adds spec options from a list. */
+        public Builder spec(List<? extends SpecOption> options) {
+            for (SpecOption o : options) {
+                spec.add(Objects.requireNonNull(o, "spec option"));
+            }
+            return this;
+        }
+
+        /** Applies container options, in order. */
+        public Builder with(ContainerOption... options) {
+            return with(List.of(options));
+        }
+
+        /** Applies container options from a list, in order. */
+        public Builder with(List<? extends ContainerOption> options) {
+            for (ContainerOption o : options) {
+                o.apply(this);
+            }
             return this;
         }
 

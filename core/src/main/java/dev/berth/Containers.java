@@ -15,6 +15,7 @@ import dev.berth.image.ResolvedImage;
 import dev.berth.metadata.internal.NamespacedMetadata;
 import dev.berth.runtime.spec.RootfsUsers;
 import dev.berth.runtime.spec.SpecBuilder;
+import dev.berth.runtime.spec.SpecOption;
 import dev.berth.snapshot.mount.Mounted;
 import dev.berth.snapshot.mount.Mounts;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -47,9 +47,18 @@ public final class Containers {
         this.ns = ns;
     }
 
-    /** Creates container {@code id} from {@code image}, its spec changed by {@code spec}. */
-    public Container create(String id, String image, Consumer<SpecBuilder> spec) {
+    /** Creates container {@code id} from {@code image}, its spec changed by {@code spec} in order. */
+    public Container create(String id, String image, SpecOption... spec) {
         return create(ContainerConfig.builder(id).image(image).spec(spec).build());
+    }
+
+    /**
+     * Creates container {@code id} with {@code options} applied in order, as containerd's
+     * {@code client.NewContainer(ctx, id, opts...)}: {@code create("web", ContainerOptions.image("busybox"),
+     * ContainerOptions.spec(SpecOptions.args("httpd", "-f")))}.
+     */
+    public Container create(String id, ContainerOption... options) {
+        return create(ContainerConfig.builder(id).with(options).build());
     }
 
     /**

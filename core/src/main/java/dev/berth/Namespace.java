@@ -21,6 +21,8 @@ import dev.berth.runtime.ExitStatus;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskOption;
+import dev.berth.runtime.TaskOptions;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -164,7 +166,7 @@ public final class Namespace {
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(settings, "settings");
         return withTemporaryLease(view -> {
-            try (RegistryClient client = registry(view.content(), settings)) {
+            try (RegistryClient client = settings.registry().client(view.content())) {
                 ImageService svc = imageService(view);
                 // each layer is applied as soon as it has arrived, while the later ones still download
                 PullOptions.Builder options = PullOptions.builder()
@@ -185,12 +187,12 @@ public final class Namespace {
     }
 
     /** Pushes image {@code name} to {@code reference} (default: its own name). */
-    public void push(String name, String reference, PullSettings settings, ProgressListener listener) {
+    public void push(String name, String reference, PushSettings settings, ProgressListener listener) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(settings, "settings");
         berth.ensureOpen();
         Image image = imageService().get(name);
-        try (RegistryClient client = registry(md.content(), settings)) {
+        try (RegistryClient client = settings.registry().client(md.content())) {
             PushOptions.Builder options = PushOptions.builder();
             if (settings.platforms() != null) {
                 options.platforms(settings.platforms());
@@ -200,14 +202,6 @@ public final class Namespace {
             }
             client.push(reference == null ? image.name() : reference, image.target(), options.build());
         }
-    }
-
-    private static RegistryClient registry(ContentStore store, PullSettings settings) {
-        RegistryClient.Builder b = RegistryClient.builder(store).plainHttp(settings.plainHttp());
-        if (settings.hostsDirectory() != null) {
-            b.hostsDirectory(settings.hostsDirectory());
-        }
-        return b.build();
     }
 
     /**
@@ -221,7 +215,7 @@ public final class Namespace {
         Container container = created.container();
         Task task;
         try {
-            task = container.newTask(options.stdio(), created);
+            task = container.newTask(created, options.taskOptions());
             task.start();
         } catch (RuntimeException e) {
             discard(container, e);
@@ -247,8 +241,10 @@ public final class Namespace {
         byte[] stdin = options.stdin();
         Task task = null;
         try {
-            task = container.newTask(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out, err),
-                    created);
+            List<TaskOption> taskOptions = new ArrayList<>(options.taskOptions());
+            taskOptions.add(TaskOptions.stdio(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out,
+                    err)));
+            task = container.newTask(created, taskOptions);
             task.start();
             ExitStatus status = task.waitFor();
             task.delete();

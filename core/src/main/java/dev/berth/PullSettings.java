@@ -1,33 +1,35 @@
 package dev.berth;
 
 import dev.berth.api.PlatformMatcher;
-import java.nio.file.Path;
+import java.util.Objects;
 
 /**
- * How {@link Namespace#pull} and {@link Namespace#push} reach registries.
+ * How {@link Namespace#pull} fetches an image.
  *
- * @param plainHttp      use plain HTTP for hosts without a configured scheme ({@code ctr --plain-http});
- *                       loopback hosts always may
- * @param platforms      which platform to pull and unpack (null: the root's platforms) or push (null: all)
- * @param hostsDirectory containerd's registry {@code config_path}: {@code <host>/hosts.toml} files and
- *                       certificates; null = none
+ * @param registry  how registries are reached
+ * @param platforms which platforms to pull and unpack; null = the root's platforms
  */
-public record PullSettings(boolean plainHttp, PlatformMatcher platforms, Path hostsDirectory) {
+public record PullSettings(RegistryAccess registry, PlatformMatcher platforms) {
+
+    public PullSettings {
+        Objects.requireNonNull(registry, "registry");
+    }
 
     /** HTTPS, the root's platforms, no hosts directory. */
     public static PullSettings defaults() {
-        return new PullSettings(false, null, null);
+        return new PullSettings(RegistryAccess.defaults(), null);
     }
 
-    public PullSettings withPlainHttp(boolean plain) {
-        return new PullSettings(plain, platforms, hostsDirectory);
+    /** The root's platforms from registries reached through {@code registry}. */
+    public static PullSettings of(RegistryAccess registry) {
+        return new PullSettings(registry, null);
+    }
+
+    public PullSettings withRegistry(RegistryAccess access) {
+        return new PullSettings(access, platforms);
     }
 
     public PullSettings withPlatforms(PlatformMatcher matcher) {
-        return new PullSettings(plainHttp, matcher, hostsDirectory);
-    }
-
-    public PullSettings withHostsDirectory(Path dir) {
-        return new PullSettings(plainHttp, platforms, dir);
+        return new PullSettings(registry, matcher);
     }
 }

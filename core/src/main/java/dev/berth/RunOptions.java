@@ -1,68 +1,57 @@
 package dev.berth;
 
 import dev.berth.api.Identifiers;
-import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.Mount;
 import dev.berth.runtime.RuncOptions;
 import dev.berth.runtime.Stdio;
-import dev.berth.runtime.spec.SpecBuilder;
+import dev.berth.runtime.TaskOption;
+import dev.berth.runtime.TaskOptions;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
- * How {@link Namespace#run} and {@link Namespace#runAndWait} run an image: {@code ctr run}'s options.
- * Unset options come from the image's config (args, env, working directory, user) or containerd's
- * defaults. Immutable; build with {@link #builder()}.
+ * How {@link Namespace#run} and {@link Namespace#runAndWait} run an image: {@code ctr run}. A run is a
+ * container created with {@link ContainerOption}s (its spec options among them) and a task created with
+ * {@link TaskOption}s; these options only hold those lists, in the order given, plus what only a run
+ * has: the id shared by container and task, {@link #rm()} and {@link #stdin()}. Unset settings come from
+ * the image's config (args, env, working directory, user) or containerd's defaults; the hostname
+ * defaults to the id.
+ *
+ * <pre>{@code
+ * RunOptions.builder()
+ *         .args("httpd", "-f")                                   // shorthand for spec(SpecOptions.args(...))
+ *         .spec(SpecOptions.pidsLimit(64), SpecOptions.readOnlyRootfs(true))
+ *         .container(ContainerOptions.label("app", "web"))
+ *         .rm(true)
+ *         .build();
+ * }</pre>
+ *
+ * The builder's shorthands ({@code args}, {@code env}, {@code memory}, ...) are a fixed set of the most
+ * used options, each delegating to its factory in {@link SpecOptions}, {@link ContainerOptions} or
+ * {@link TaskOptions}; a new option is added there, not here. Immutable; build with {@link #builder()}.
  */
 public final class RunOptions {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String id;
-    private final List<String> args;
-    private final List<String> env;
-    private final String cwd;
-    private final String user;
-    private final String hostname;
-    private final List<Consumer<SpecBuilder>> mounts;
-    private final Long memory;
-    private final boolean hostNetwork;
-    private final boolean tty;
     private final boolean rm;
-    private final Stdio stdio;
     private final byte[] stdin;
-    private final String snapshotter;
-    private final String runtime;
-    private final RuncOptions runcOptions;
-    private final Map<String, String> labels;
-    private final List<Consumer<SpecBuilder>> spec;
+    private final List<ContainerOption> container;
+    private final List<TaskOption> task;
 
     private RunOptions(Builder b) {
         this.id = b.id != null ? b.id : generatedId();
-        this.args = b.args;
-        this.env = List.copyOf(b.env);
-        this.cwd = b.cwd;
-        this.user = b.user;
-        this.hostname = b.hostname;
-        this.mounts = List.copyOf(b.mounts);
-        this.memory = b.memory;
-        this.hostNetwork = b.hostNetwork;
-        this.tty = b.tty;
         this.rm = b.rm;
-        this.stdio = b.stdio;
         this.stdin = b.stdin;
-        this.snapshotter = b.snapshotter;
-        this.runtime = b.runtime;
-        this.runcOptions = b.runcOptions;
-        this.labels = Map.copyOf(b.labels);
-        this.spec = List.copyOf(b.spec);
+        this.container = List.copyOf(b.container);
+        this.task = List.copyOf(b.task);
     }
 
     private static String generatedId() {
@@ -80,22 +69,9 @@ public final class RunOptions {
         return id;
     }
 
-    /** The whole argv; null = the image's {@code Entrypoint + Cmd}. */
-    public List<String> args() {
-        return args;
-    }
-
+    /** Whether the task and container are deleted once the process has exited. */
     public boolean rm() {
         return rm;
-    }
-
-    public boolean tty() {
-        return tty;
-    }
-
-    /** Where {@link Namespace#run}'s task's stdio goes (default: discarded). */
-    public Stdio stdio() {
-        return stdio;
     }
 
     /** What {@link Namespace#runAndWait} feeds to the process's stdin (null: nothing). */
@@ -103,67 +79,39 @@ public final class RunOptions {
         return stdin == null ? null : stdin.clone();
     }
 
-    /** The container a run of {@code image} (null: none, the spec names the root) with these options creates. */
+    /** The container options (spec options included), in the order given. */
+    public List<ContainerOption> containerOptions() {
+        return container;
+    }
+
+    /** The task options, in the order given. */
+    public List<TaskOption> taskOptions() {
+        return task;
+    }
+
+    /**
+     * The container a run of {@code image} (null: none, the spec names the root) with these options
+     * creates: the image, the hostname set to the id, then the container options in order.
+     */
     public ContainerConfig containerConfig(String image) {
-        ContainerConfig.Builder b = ContainerConfig.builder(id).labels(labels).runcOptions(runcOptions);
+        ContainerConfig.Builder b = ContainerConfig.builder(id);
         if (image != null) {
             b.image(image);
         }
-        if (snapshotter != null) {
-            b.snapshotter(snapshotter);
+        // ctr leaves the host's name; a container of its own reads better as its id (a later option wins)
+        if (id.length() <= 64) {
+            b.spec(SpecOptions.hostname(id));
         }
-        if (runtime != null) {
-            b.runtime(runtime);
-        }
-        b.spec(s -> {
-            if (args != null) {
-                s.args(args);
-            }
-            if (!env.isEmpty()) {
-                s.env(env.toArray(String[]::new));
-            }
-            if (cwd != null) {
-                s.cwd(cwd);
-            }
-            if (user != null) {
-                s.user(user);
-            }
-            s.hostname(hostname != null ? hostname : id);
-            mounts.forEach(m -> m.accept(s));
-            if (memory != null) {
-                s.memoryLimit(memory);
-            }
-            if (hostNetwork) {
-                s.hostNetwork(true);
-            }
-            if (tty) {
-                s.terminal(true);
-            }
-        });
-        spec.forEach(b::spec);
-        return b.build();
+        return b.with(container).build();
     }
 
     /** Collects run options; each is checked when set. Not thread-safe. */
     public static final class Builder {
         private String id;
-        private List<String> args;
-        private final List<String> env = new ArrayList<>();
-        private String cwd;
-        private String user;
-        private String hostname;
-        private final List<Consumer<SpecBuilder>> mounts = new ArrayList<>();
-        private Long memory;
-        private boolean hostNetwork;
-        private boolean tty;
         private boolean rm;
-        private Stdio stdio = Stdio.nullIO();
         private byte[] stdin;
-        private String snapshotter;
-        private String runtime;
-        private RuncOptions runcOptions = RuncOptions.defaults();
-        private final Map<String, String> labels = new LinkedHashMap<>();
-        private final List<Consumer<SpecBuilder>> spec = new ArrayList<>();
+        private final List<ContainerOption> container = new ArrayList<>();
+        private final List<TaskOption> task = new ArrayList<>();
 
         private Builder() {
         }
@@ -171,88 +119,6 @@ public final class RunOptions {
         /** The container id (default: generated). */
         public Builder id(String newId) {
             this.id = Identifiers.validate("container id", newId);
-            return this;
-        }
-
-        /** The process's whole argv, replacing the image's entrypoint and command (as {@code ctr run}). */
-        public Builder args(String... newArgs) {
-            return args(Arrays.asList(newArgs));
-        }
-
-        public Builder args(List<String> newArgs) {
-            Objects.requireNonNull(newArgs, "args");
-            if (newArgs.isEmpty()) {
-                throw new InvalidArgumentException("args must not be empty (leave them unset to use the image's)");
-            }
-            this.args = List.copyOf(newArgs);
-            return this;
-        }
-
-        /** Adds environment entries {@code NAME=value} (or {@code NAME} to unset), applied over the image's. */
-        public Builder env(String... entries) {
-            for (String e : entries) {
-                if (e == null || e.isEmpty() || e.startsWith("=")) {
-                    throw new InvalidArgumentException("bad environment entry \"" + e + "\": use NAME=value");
-                }
-                env.add(e);
-            }
-            return this;
-        }
-
-        public Builder env(String name, String value) {
-            return env(name + "=" + Objects.requireNonNull(value, "value"));
-        }
-
-        public Builder cwd(String dir) {
-            this.cwd = Objects.requireNonNull(dir, "cwd");
-            return this;
-        }
-
-        /** {@code uid}, {@code uid:gid}, {@code name} or {@code name:group} (names from the image's files). */
-        public Builder user(String newUser) {
-            this.user = Objects.requireNonNull(newUser, "user");
-            return this;
-        }
-
-        /** The container's hostname (default: its id). */
-        public Builder hostname(String name) {
-            this.hostname = Objects.requireNonNull(name, "hostname");
-            return this;
-        }
-
-        /** Bind-mounts host path {@code source} at {@code destination}. */
-        public Builder bindMount(Path source, String destination, boolean readOnly) {
-            Objects.requireNonNull(source, "source");
-            Objects.requireNonNull(destination, "destination");
-            mounts.add(s -> s.bindMount(source, destination, readOnly));
-            return this;
-        }
-
-        /** Adds a mount to the spec (type, source, destination, options). */
-        public Builder mount(Mount mount) {
-            Objects.requireNonNull(mount, "mount");
-            mounts.add(s -> s.mount(mount));
-            return this;
-        }
-
-        /** The memory limit in bytes. */
-        public Builder memory(long bytes) {
-            if (bytes <= 0) {
-                throw new InvalidArgumentException("memory limit must be positive, got " + bytes);
-            }
-            this.memory = bytes;
-            return this;
-        }
-
-        /** Share the host's network namespace instead of getting an empty one (only loopback). */
-        public Builder hostNetwork(boolean host) {
-            this.hostNetwork = host;
-            return this;
-        }
-
-        /** Give the process a terminal. */
-        public Builder tty(boolean newTty) {
-            this.tty = newTty;
             return this;
         }
 
@@ -266,43 +132,127 @@ public final class RunOptions {
             return this;
         }
 
-        /** Where {@link Namespace#run}'s output goes (default {@link Stdio#nullIO()}). */
-        public Builder stdio(Stdio newStdio) {
-            this.stdio = Objects.requireNonNull(newStdio, "stdio");
-            return this;
-        }
-
         /** Input for {@link Namespace#runAndWait}. */
         public Builder stdin(byte[] input) {
             this.stdin = Objects.requireNonNull(input, "stdin").clone();
             return this;
         }
 
+        /** Adds container options, applied in order after the image and default hostname. */
+        public Builder container(ContainerOption... options) {
+            return container(List.of(options));
+        }
+
+        /** Adds container options from a list. */
+        public Builder container(List<? extends ContainerOption> options) {
+            container.addAll(options);
+            return this;
+        }
+
+        /** Adds spec options, applied in order after the image's config: {@code container(ContainerOptions.spec(...))}. */
+        public Builder spec(SpecOption... options) {
+            return container(ContainerOptions.spec(options));
+        }
+
+        /** Adds spec options from a list. */
+        public Builder spec(List<? extends SpecOption> options) {
+            return container(ContainerOptions.spec(options));
+        }
+
+        /**
+         * Adds task options, applied in order after the container's settings. {@link Namespace#runAndWait}
+         * captures stdio itself, after these.
+         */
+        public Builder task(TaskOption... options) {
+            task.addAll(List.of(options));
+            return this;
+        }
+
+        // ---- shorthands for the most used options; each is its factory's option ----
+
+        /** {@link SpecOptions#args(List)}: the whole argv, replacing the image's entrypoint and command. */
+        public Builder args(String... newArgs) {
+            return args(Arrays.asList(newArgs));
+        }
+
+        /** {@link SpecOptions#args(List)}. */
+        public Builder args(List<String> newArgs) {
+            return spec(SpecOptions.args(newArgs));
+        }
+
+        /** {@link SpecOptions#env(String...)}: {@code NAME=value} (or {@code NAME} to unset), over the image's. */
+        public Builder env(String... entries) {
+            return spec(SpecOptions.env(entries));
+        }
+
+        /** {@link SpecOptions#envVar}. */
+        public Builder env(String name, String value) {
+            return spec(SpecOptions.envVar(name, value));
+        }
+
+        /** {@link SpecOptions#cwd}. */
+        public Builder cwd(String dir) {
+            return spec(SpecOptions.cwd(dir));
+        }
+
+        /** {@link SpecOptions#user(String)}: {@code uid}, {@code uid:gid}, {@code name} or {@code name:group}. */
+        public Builder user(String newUser) {
+            return spec(SpecOptions.user(newUser));
+        }
+
+        /** {@link SpecOptions#hostname} (default: the id). */
+        public Builder hostname(String name) {
+            return spec(SpecOptions.hostname(name));
+        }
+
+        /** {@link SpecOptions#bindMount(Path, String, boolean)}. */
+        public Builder bindMount(Path source, String destination, boolean readOnly) {
+            return spec(SpecOptions.bindMount(source, destination, readOnly));
+        }
+
+        /** {@link SpecOptions#mount}. */
+        public Builder mount(Mount mount) {
+            return spec(SpecOptions.mount(mount));
+        }
+
+        /** {@link SpecOptions#memoryLimit}: bytes. */
+        public Builder memory(long bytes) {
+            return spec(SpecOptions.memoryLimit(bytes));
+        }
+
+        /** {@link SpecOptions#hostNetwork}. */
+        public Builder hostNetwork(boolean host) {
+            return spec(SpecOptions.hostNetwork(host));
+        }
+
+        /** {@link SpecOptions#terminal}. */
+        public Builder tty(boolean newTty) {
+            return spec(SpecOptions.terminal(newTty));
+        }
+
+        /** {@link ContainerOptions#snapshotter}. */
         public Builder snapshotter(String name) {
-            this.snapshotter = Objects.requireNonNull(name, "snapshotter");
-            return this;
+            return container(ContainerOptions.snapshotter(name));
         }
 
+        /** {@link ContainerOptions#runtime}. */
         public Builder runtime(String name) {
-            this.runtime = Objects.requireNonNull(name, "runtime");
-            return this;
+            return container(ContainerOptions.runtime(name));
         }
 
+        /** {@link ContainerOptions#runcOptions}. */
         public Builder runcOptions(RuncOptions options) {
-            this.runcOptions = Objects.requireNonNull(options, "runcOptions");
-            return this;
+            return container(ContainerOptions.runcOptions(options));
         }
 
+        /** {@link ContainerOptions#label}. */
         public Builder label(String key, String value) {
-            dev.berth.api.Labels.validate(key, value);
-            labels.put(key, value);
-            return this;
+            return container(ContainerOptions.label(key, value));
         }
 
-        /** Any other change to the OCI spec, applied last. */
-        public Builder spec(Consumer<SpecBuilder> change) {
-            spec.add(Objects.requireNonNull(change, "spec"));
-            return this;
+        /** {@link TaskOptions#stdio}: where {@link Namespace#run}'s output goes (default: discarded). */
+        public Builder stdio(Stdio newStdio) {
+            return task(TaskOptions.stdio(newStdio));
         }
 
         public RunOptions build() {

@@ -15,6 +15,8 @@ import dev.berth.runtime.ExitStatus;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -270,6 +272,29 @@ class BerthIT {
             }
         }
         return pids;
+    }
+
+    @Test
+    void theSameOptionsMakeTheSameContainerThroughRunOptionsAndCreate() {
+        importBusybox();
+        List<SpecOption> spec = List.of(SpecOptions.args("sh", "-c", "id"), SpecOptions.user("app"),
+                SpecOptions.env("MODE=test"), SpecOptions.memoryLimit(32L << 20), SpecOptions.hostname("opts"));
+
+        Container created = berth.containers().create("opts", ContainerOptions.image("busybox"),
+                ContainerOptions.label("via", "options"), ContainerOptions.spec(spec));
+        var viaCreate = created.info();
+        created.delete();
+        Container run = berth.containers().create(RunOptions.builder().id("opts").label("via", "options").spec(spec)
+                .build().containerConfig("busybox"));
+        var viaRun = run.info();
+
+        assertThat(new String(viaRun.spec(), StandardCharsets.UTF_8))
+                .isEqualTo(new String(viaCreate.spec(), StandardCharsets.UTF_8));
+        assertThat(viaRun.labels()).isEqualTo(viaCreate.labels());
+        assertThat(viaRun.runtime().name()).isEqualTo(viaCreate.runtime().name());
+        assertThat(RuncOptionsCodec.decode(viaRun.runtime())).isEqualTo(RuncOptionsCodec.decode(viaCreate.runtime()));
+        assertThat(run.spec().process().user().uid()).as("app, from the image's /etc/passwd").isNotZero();
+        run.delete();
     }
 
     @Test

@@ -52,7 +52,7 @@ class PullPushIT {
         String reference = registry.host() + "/" + repository;
         try (Berth berth = source.open()) {
             berth.importImage(TestRoots.busyboxArchive());
-            berth.namespace(Berth.DEFAULT_NAMESPACE).push(TestRoots.BUSYBOX, reference, PullSettings.defaults(), null);
+            berth.namespace(Berth.DEFAULT_NAMESPACE).push(TestRoots.BUSYBOX, reference, PushSettings.defaults(), null);
         }
         return reference;
     }

@@ -1,9 +1,13 @@
 package dev.berth.cli;
 
+import dev.berth.ContainerOption;
+import dev.berth.ContainerOptions;
 import dev.berth.RunOptions;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.Mount;
 import dev.berth.runtime.RuncOptions;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,52 +54,64 @@ final class ContainerFlags {
     @Option(names = "--label", paramLabel = "K=V", description = "Container label")
     List<String> labels = new ArrayList<>();
 
-    RunOptions.Builder options(String id, List<String> command) {
-        RunOptions.Builder b = RunOptions.builder().id(id);
+    /**
+     * The options these flags stand for, with {@code command} (empty: the image's) as the args: the
+     * same {@link SpecOptions} and {@link ContainerOptions} a Java caller would use, so a flag never
+     * applies an option itself.
+     */
+    List<ContainerOption> options(List<String> command) {
+        List<SpecOption> spec = new ArrayList<>();
         if (command != null && !command.isEmpty()) {
-            b.args(command);
+            spec.add(SpecOptions.args(command));
         }
         if (!env.isEmpty()) {
-            b.env(env.toArray(String[]::new));
+            spec.add(SpecOptions.env(env));
         }
         for (String m : mounts) {
-            b.mount(parseMount(m));
+            spec.add(SpecOptions.mount(parseMount(m)));
         }
         if (netHost) {
-            b.hostNetwork(true);
+            spec.add(SpecOptions.hostNetwork(true));
         }
         if (memory != null) {
-            b.memory(parseBytes(memory));
+            spec.add(SpecOptions.memoryLimit(parseBytes(memory)));
         }
         if (user != null) {
-            b.user(user);
+            spec.add(SpecOptions.user(user));
         }
         if (cwd != null) {
-            b.cwd(cwd);
+            spec.add(SpecOptions.cwd(cwd));
         }
         if (hostname != null) {
-            b.hostname(hostname);
+            spec.add(SpecOptions.hostname(hostname));
         }
         if (tty) {
-            b.tty(true);
+            spec.add(SpecOptions.terminal(true));
         }
+        List<ContainerOption> options = new ArrayList<>();
         if (snapshotter != null) {
-            b.snapshotter(snapshotter);
+            options.add(ContainerOptions.snapshotter(snapshotter));
         }
         if (runtime != null) {
-            b.runtime(runtime);
+            options.add(ContainerOptions.runtime(runtime));
         }
         if (runcBinary != null) {
-            b.runcOptions(RuncOptions.builder().binaryName(runcBinary).build());
+            options.add(ContainerOptions.runcOptions(RuncOptions.builder().binaryName(runcBinary).build()));
         }
         for (String l : labels) {
             int eq = l.indexOf('=');
             if (eq <= 0) {
                 throw new InvalidArgumentException("label \"" + l + "\" is not KEY=VALUE");
             }
-            b.label(l.substring(0, eq), l.substring(eq + 1));
+            options.add(ContainerOptions.label(l.substring(0, eq), l.substring(eq + 1)));
         }
-        return b;
+        options.add(ContainerOptions.spec(spec));
+        return options;
+    }
+
+    /** {@code ctr run}'s options for container {@code id}: these flags' options on a {@link RunOptions}. */
+    RunOptions.Builder runOptions(String id, List<String> command) {
+        return RunOptions.builder().id(id).container(options(command));
     }
 
     /** ctr's {@code --mount} syntax: comma-separated key=value pairs, options separated by colons. */

@@ -50,7 +50,7 @@ final class ContainersCommand {
 
         @Override
         public Integer call() {
-            RunOptions options = flags.options(id, command).build();
+            RunOptions options = flags.runOptions(id, command).build();
             var ns = parent.main.ns();
             ns.containers().create(options.containerConfig(image));
             out().line(id);

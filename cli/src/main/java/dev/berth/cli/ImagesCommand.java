@@ -2,6 +2,8 @@ package dev.berth.cli;
 
 import dev.berth.Namespace;
 import dev.berth.PullSettings;
+import dev.berth.PushSettings;
+import dev.berth.RegistryAccess;
 import dev.berth.api.Descriptor;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.Platform;
@@ -188,15 +190,21 @@ final class ImagesCommand {
         @Option(names = "--hosts-dir", paramLabel = "DIR", description = "containerd hosts.toml directory")
         Path hostsDir;
 
-        PullSettings settings() {
-            PullSettings s = PullSettings.defaults().withPlainHttp(plainHttp);
-            if (platform != null) {
-                s = s.withPlatforms(PlatformMatcher.only(Platform.parse(platform)));
-            }
-            if (hostsDir != null) {
-                s = s.withHostsDirectory(hostsDir);
-            }
-            return s;
+        RegistryAccess access() {
+            return new RegistryAccess(plainHttp, hostsDir);
+        }
+
+        /** The {@code --platform} given; null = the command's default. */
+        PlatformMatcher platforms() {
+            return platform == null ? null : PlatformMatcher.only(Platform.parse(platform));
+        }
+
+        PullSettings pullSettings() {
+            return new PullSettings(access(), platforms());
+        }
+
+        PushSettings pushSettings() {
+            return new PushSettings(access(), platforms());
         }
     }
 
@@ -217,7 +225,7 @@ final class ImagesCommand {
                     err.flush();
                 }
             };
-            Image image = ns().pull(ref, registry.settings(), out().json() ? null : progress);
+            Image image = ns().pull(ref, registry.pullSettings(), out().json() ? null : progress);
             if (out().json()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", image.name());
@@ -241,7 +249,7 @@ final class ImagesCommand {
 
         @Override
         public Integer call() {
-            ns().push(local == null ? remote : local, remote, registry.settings(), null);
+            ns().push(local == null ? remote : local, remote, registry.pushSettings(), null);
             out().line(remote);
             return 0;
         }

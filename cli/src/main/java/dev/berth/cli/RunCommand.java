@@ -49,7 +49,7 @@ final class RunCommand implements Callable<Integer> {
             throw new InvalidArgumentException("--rm and --detach cannot be used together");
         }
         Namespace ns = main.ns();
-        RunOptions.Builder options = flags.options(id, command);
+        RunOptions.Builder options = flags.runOptions(id, command);
         if (detach) {
             options.stdio(log == null ? Stdio.nullIO() : Stdio.file(log.toAbsolutePath()));
             ns.run(image, options.build()).close();

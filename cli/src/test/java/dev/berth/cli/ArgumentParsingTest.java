@@ -3,14 +3,24 @@ package dev.berth.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.ContainerConfig;
+import dev.berth.ContainerOptions;
+import dev.berth.RunOptions;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.Mount;
+import dev.berth.runtime.RuncOptions;
+import dev.berth.runtime.spec.SpecBuilder;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ArgumentParsingTest {
 
@@ -91,5 +101,53 @@ class ArgumentParsingTest {
         assertThat(run.image).isEqualTo("busybox");
         assertThat(run.id).isEqualTo("c1");
         assertThat(run.command).isEqualTo(List.of("sh", "-c", "echo -n hi", "--rm"));
+    }
+
+    /** The spec {@code Containers.create} builds for {@code config} (no image: the options give the args). */
+    private static String specJson(ContainerConfig config) {
+        SpecBuilder builder = SpecBuilder.defaults("default", config.id());
+        config.specOptions().forEach(o -> o.apply(builder));
+        return new String(builder.buildJson(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void containerFlagsMakeTheSameContainerAsTheSameJavaOptions(@TempDir Path dir) {
+        RunCommand run = new RunCommand();
+        picocli.CommandLine cli = new picocli.CommandLine(run);
+        cli.setStopAtPositional(true);
+        cli.parseArgs("--env", "A=1", "-e", "B=2", "--mount", "type=bind,src=" + dir + ",dst=/data,options=ro",
+                "--memory", "64m", "--user", "1000:100", "--cwd", "/srv", "--hostname", "h1", "--tty", "--net-host",
+                "--snapshotter", "native", "--runc-binary", "crun", "--label", "k=v",
+                "busybox", "c1", "sh", "-c", "true");
+
+        ContainerConfig fromFlags = run.flags.runOptions(run.id, run.command).build().containerConfig(run.image);
+        List<SpecOption> spec = List.of(SpecOptions.args("sh", "-c", "true"), SpecOptions.env("A=1", "B=2"),
+                SpecOptions.bindMount(dir, "/data", true), SpecOptions.hostNetwork(true),
+                SpecOptions.memoryLimit(64L << 20), SpecOptions.user("1000:100"), SpecOptions.cwd("/srv"),
+                SpecOptions.hostname("h1"), SpecOptions.terminal(true));
+        ContainerConfig fromRunOptions = RunOptions.builder().id("c1").snapshotter("native")
+                .runcOptions(RuncOptions.builder().binaryName("crun").build()).label("k", "v").spec(spec).build()
+                .containerConfig("busybox");
+        ContainerConfig fromContainerOptions = ContainerConfig.builder("c1").with(ContainerOptions.image("busybox"),
+                ContainerOptions.snapshotter("native"), ContainerOptions.label("k", "v"),
+                ContainerOptions.runcOptions(RuncOptions.builder().binaryName("crun").build()),
+                ContainerOptions.spec(spec)).build();
+
+        assertThat(specJson(fromFlags)).isEqualTo(specJson(fromRunOptions)).isEqualTo(specJson(fromContainerOptions));
+        for (ContainerConfig c : List.of(fromRunOptions, fromContainerOptions)) {
+            assertThat(fromFlags.image()).isEqualTo(c.image());
+            assertThat(fromFlags.snapshotter()).isEqualTo(c.snapshotter());
+            assertThat(fromFlags.runcOptions()).isEqualTo(c.runcOptions());
+            assertThat(fromFlags.labels()).isEqualTo(c.labels());
+        }
+    }
+
+    @Test
+    void aBadFlagValueIsRefusedByTheOptionNamingIt() {
+        ContainersCommand.Create create = new ContainersCommand.Create();
+        new picocli.CommandLine(create).parseArgs("--cwd", "relative/dir", "busybox", "c1");
+
+        assertThatThrownBy(() -> create.flags.options(create.command)).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("cwd").hasMessageContaining("relative/dir");
     }
 }

@@ -1,11 +1,15 @@
 package dev.berth.examples;
 
 import dev.berth.Berth;
-import dev.berth.RunOptions;
+import dev.berth.Container;
+import dev.berth.ContainerOptions;
 import dev.berth.runtime.ExecConfig;
 import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Stdio;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskOptions;
 import dev.berth.runtime.TaskProcess;
+import dev.berth.runtime.spec.SpecOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -25,8 +29,13 @@ public final class ExecIntoTask {
             berth.importImage(archive);
 
             String id = "exec-example";
-            Task task = berth.run(DemoImage.NAME, RunOptions.builder().id(id).args("sleep", "300").build());
+            // containerd's NewContainer(id, WithImage, WithNewSpec(...)), then NewTask: options are values
+            Container container = berth.containers().create(id,
+                    ContainerOptions.image(DemoImage.NAME),
+                    ContainerOptions.spec(SpecOptions.args("sleep", "300"), SpecOptions.hostname(id)));
+            Task task = container.newTask(TaskOptions.stdio(Stdio.nullIO()));
             try {
+                task.start();
                 RunResult echo = task.run(ExecConfig.builder("say-hi")
                         .args("sh", "-c", "echo hello from $(hostname)")
                         .build(), null);
@@ -38,7 +47,7 @@ public final class ExecIntoTask {
                 }
             } finally {
                 task.delete(true);
-                berth.containers().delete(id);
+                container.delete();
             }
             System.out.println("removed " + id);
         } finally {

@@ -3,8 +3,11 @@ package dev.berth.examples;
 import dev.berth.Berth;
 import dev.berth.RunOptions;
 import dev.berth.runtime.RunResult;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Runs a container and captures its output: import an image, run one command in a fresh container,
@@ -20,9 +23,12 @@ public final class RunAndCapture {
             DemoImage.write(archive, DemoImage.NAME);
             berth.importImage(archive);
 
+            // spec options are values: one list of limits can go to every run or container that needs them
+            List<SpecOption> limits = List.of(SpecOptions.memoryLimit(64L << 20), SpecOptions.pidsLimit(64));
             RunResult result = berth.runAndWait(DemoImage.NAME, RunOptions.builder()
                     .args("sh", "-c", "echo \"running as $(id -un) on $(hostname)\"; echo to-stderr >&2; exit 7")
                     .hostname("capture")
+                    .spec(limits)
                     .rm(true)
                     .build());
 

@@ -1,0 +1,68 @@
+package dev.berth;
+
+import dev.berth.api.Labels;
+import dev.berth.runtime.RuncOptions;
+import dev.berth.runtime.spec.SpecOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The container options, one factory per {@link ContainerConfig.Builder} setting and named as it:
+ * containerd's {@code containerd.With...} container options. Labels are checked when the factory is
+ * called, other values when the option is applied (the message then names the container). Options hold
+ * no mutable state and are thread-safe.
+ */
+public final class ContainerOptions {
+    private ContainerOptions() {
+    }
+
+    /** {@link ContainerConfig.Builder#image}: the image the container's root file system and defaults come from. */
+    public static ContainerOption image(String name) {
+        Objects.requireNonNull(name, "image");
+        return c -> c.image(name);
+    }
+
+    /** {@link ContainerConfig.Builder#snapshotter}. */
+    public static ContainerOption snapshotter(String name) {
+        Objects.requireNonNull(name, "snapshotter");
+        return c -> c.snapshotter(name);
+    }
+
+    /** {@link ContainerConfig.Builder#runtime}: a runtime name or an absolute shim path. */
+    public static ContainerOption runtime(String name) {
+        Objects.requireNonNull(name, "runtime");
+        return c -> c.runtime(name);
+    }
+
+    /** {@link ContainerConfig.Builder#runcOptions}. */
+    public static ContainerOption runcOptions(RuncOptions options) {
+        Objects.requireNonNull(options, "runcOptions");
+        return c -> c.runcOptions(options);
+    }
+
+    /** {@link ContainerConfig.Builder#label}: adds a label, replacing one with the same key. */
+    public static ContainerOption label(String key, String value) {
+        Labels.validate(key, value);
+        return c -> c.label(key, value);
+    }
+
+    /** {@link ContainerConfig.Builder#labels}. */
+    public static ContainerOption labels(Map<String, String> labels) {
+        Map<String, String> copy = new LinkedHashMap<>(labels);
+        copy.forEach(Labels::validate);
+        return c -> c.labels(copy);
+    }
+
+    /** {@link ContainerConfig.Builder#spec}: spec options, applied after the image's config, in order. */
+    public static ContainerOption spec(SpecOption... options) {
+        return spec(List.of(options));
+    }
+
+    /** {@link ContainerConfig.Builder#spec}, from a list. */
+    public static ContainerOption spec(List<? extends SpecOption> options) {
+        List<SpecOption> copy = List.copyOf(options);
+        return c -> c.spec(copy);
+    }
+}

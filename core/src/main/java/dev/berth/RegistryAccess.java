@@ -1,0 +1,39 @@
+package dev.berth;
+
+import dev.berth.api.content.ContentStore;
+import dev.berth.registry.RegistryClient;
+import java.nio.file.Path;
+
+/**
+ * How {@link Namespace#pull} and {@link Namespace#push} reach registries; the part {@link PullSettings}
+ * and {@link PushSettings} share.
+ *
+ * @param plainHttp      use plain HTTP for hosts without a configured scheme ({@code ctr --plain-http});
+ *                       loopback hosts always may
+ * @param hostsDirectory containerd's registry {@code config_path}: {@code <host>/hosts.toml} files and
+ *                       certificates; null = none
+ */
+public record RegistryAccess(boolean plainHttp, Path hostsDirectory) {
+
+    /** HTTPS, no hosts directory. */
+    public static RegistryAccess defaults() {
+        return new RegistryAccess(false, null);
+    }
+
+    public RegistryAccess withPlainHttp(boolean plain) {
+        return new RegistryAccess(plain, hostsDirectory);
+    }
+
+    public RegistryAccess withHostsDirectory(Path dir) {
+        return new RegistryAccess(plainHttp, dir);
+    }
+
+    /** A registry client storing into {@code store}, configured by these settings. */
+    RegistryClient client(ContentStore store) {
+        RegistryClient.Builder b = RegistryClient.builder(store).plainHttp(plainHttp);
+        if (hostsDirectory != null) {
+            b.hostsDirectory(hostsDirectory);
+        }
+        return b.build();
+    }
+}
