@@ -5,11 +5,11 @@ import dev.berth.api.content.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.FileVisitResult;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
@@ -91,41 +91,25 @@ record IngestDir(Path dir) {
                 updatedAt);
     }
 
-    void deleteRecursively() throws IOException {
-        deleteTree(dir);
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
+    /**
+     * Removes the ingest: its files, then the directory. The layout is flat, so anything else inside
+     * (a directory) is refused rather than walked.
+     */
+    void delete() throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException("cannot remove ingest " + dir + ": unexpected directory " + entry);
+                }
+                Files.deleteIfExists(entry);
+            }
+        } catch (NoSuchFileException e) {
             return;
         }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-                if (exc instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE;
-                }
-                throw exc;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null && !(exc instanceof NoSuchFileException)) {
-                    throw exc;
-                }
-                try {
-                    Files.deleteIfExists(d);
-                } catch (DirectoryNotEmptyException e) {
-                    throw new IOException("cannot remove " + d + ": something is still writing into it", e);
-                }
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        try {
+            Files.deleteIfExists(dir);
+        } catch (DirectoryNotEmptyException e) {
+            throw new IOException("cannot remove " + dir + ": something is still writing into it", e);
+        }
     }
 }

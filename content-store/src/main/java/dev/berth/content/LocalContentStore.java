@@ -292,7 +292,7 @@ public final class LocalContentStore implements ContentStore {
                 if (resumed != null) {
                     return resumed;
                 }
-                ingest.deleteRecursively();
+                ingest.delete();
             }
             return create(ref, ingest, lock, expectedDigest, algorithm, total);
         } catch (IOException e) {
@@ -372,7 +372,7 @@ public final class LocalContentStore implements ContentStore {
                     newMessageDigest(algorithm), ch, 0, total, now, now);
         } catch (IOException | RuntimeException e) {
             try {
-                ingest.deleteRecursively();
+                ingest.delete();
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -440,7 +440,7 @@ public final class LocalContentStore implements ContentStore {
                 throw new NotFoundException("ingest " + ref + ": not found");
             }
             digestStates.forget(ingest.data());
-            ingest.deleteRecursively();
+            ingest.delete();
             removed = true;
         } catch (IOException e) {
             throw new BerthException("ingest " + ref + ": cannot remove " + ingest.dir() + ": " + e, e);

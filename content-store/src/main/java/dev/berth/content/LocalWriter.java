@@ -1,5 +1,6 @@
 package dev.berth.content;
 
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.Digest;
@@ -335,7 +336,7 @@ final class LocalWriter implements Writer {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dataFile);
             perms.removeAll(WRITE_AND_EXECUTE);
             Files.setPosixFilePermissions(dataFile, perms);
-            FaultInjection.point(FaultInjection.COMMIT_BEFORE_LINK);
+            FaultPoints.reached("content.commit-before-link");
             try {
                 // link(2) never replaces an existing name, unlike rename(2)
                 Files.createLink(target, dataFile);
@@ -346,7 +347,7 @@ final class LocalWriter implements Writer {
                 Files.move(dataFile, target, StandardCopyOption.ATOMIC_MOVE);
             }
             LocalContentStore.fsyncDirectory(target.getParent());
-            FaultInjection.point(FaultInjection.COMMIT_AFTER_LINK);
+            FaultPoints.reached("content.commit-after-link");
             ingestRemoved = removeIngest();
             return actual;
         } catch (IOException e) {
@@ -370,7 +371,7 @@ final class LocalWriter implements Writer {
     private boolean removeIngest() {
         store.digestStates().forget(ingest.data());
         try {
-            ingest.deleteRecursively();
+            ingest.delete();
             return true;
         } catch (IOException e) {
             LOG.warn("ingest {}: cannot remove {}: {}", ref, ingest.dir(), e.toString());

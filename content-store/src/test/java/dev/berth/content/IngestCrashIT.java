@@ -1,5 +1,6 @@
 package dev.berth.content;
 
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.testing.ChildJvm;
 import static dev.berth.content.ContentStoreInvariants.assertEveryBlobIsComplete;
 import static dev.berth.content.ContentStoreInvariants.blobFiles;
@@ -57,8 +58,8 @@ class IngestCrashIT {
     void haltBetweenFsyncAndLinkLeavesACompleteResumableIngestAndNoBlob() throws Exception {
         PseudoRandomBlob blob = new PseudoRandomBlob(22, 8L << 20);
         Descriptor desc = blob.descriptor();
-        try (ChildJvm child = commitAndHaltAt(FaultInjection.COMMIT_BEFORE_LINK, blob)) {
-            assertThat(child.waitForExit(TIMEOUT)).isEqualTo(FaultInjection.HALT_STATUS);
+        try (ChildJvm child = commitAndHaltAt("content.commit-before-link", blob)) {
+            assertThat(child.waitForExit(TIMEOUT)).isEqualTo(FaultPoints.HALT_STATUS);
         }
         assertThat(blobFiles(root)).isEmpty();
         try (LocalContentStore store = LocalContentStore.open(root)) {
@@ -78,8 +79,8 @@ class IngestCrashIT {
     void haltAfterLinkLeavesAVerifiedBlobAndALeftoverIngestThatCommitCleansUp() throws Exception {
         PseudoRandomBlob blob = new PseudoRandomBlob(23, 8L << 20);
         Descriptor desc = blob.descriptor();
-        try (ChildJvm child = commitAndHaltAt(FaultInjection.COMMIT_AFTER_LINK, blob)) {
-            assertThat(child.waitForExit(TIMEOUT)).isEqualTo(FaultInjection.HALT_STATUS);
+        try (ChildJvm child = commitAndHaltAt("content.commit-after-link", blob)) {
+            assertThat(child.waitForExit(TIMEOUT)).isEqualTo(FaultPoints.HALT_STATUS);
         }
         assertThat(blobFiles(root)).hasSize(1);
         assertEveryBlobIsComplete(root);
@@ -96,7 +97,7 @@ class IngestCrashIT {
     }
 
     private ChildJvm commitAndHaltAt(String point, PseudoRandomBlob blob) throws Exception {
-        ChildJvm child = ChildJvm.start(IngestChild.class, List.of("-D" + FaultInjection.PROPERTY + "=" + point), "commit", root.toString(),
+        ChildJvm child = ChildJvm.start(IngestChild.class, List.of("-D" + FaultPoints.PROPERTY + "=" + point), "commit", root.toString(),
                 "layer", Long.toString(blob.size()), Long.toString(blob.seed()));
         child.awaitLine("WRITTEN", TIMEOUT);
         return child;

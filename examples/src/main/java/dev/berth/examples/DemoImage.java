@@ -3,14 +3,12 @@ package dev.berth.examples;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.LayerContent;
+import dev.berth.sys.FileTrees;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -105,23 +103,7 @@ public final class DemoImage {
                     .build(name);
             images.export(out, name);
         } finally {
-            deleteTree(scratch);
+            FileTrees.deleteTree(scratch); // Berth's own delete: no symlink followed, no mount crossed
         }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -3,13 +3,11 @@ package dev.berth.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.snapshot.mount.Mounts;
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -30,8 +28,8 @@ class ExamplesIT {
     @AfterEach
     void cleanUp() throws IOException {
         assertThat(Mounts.mountPointsUnder(root)).isEmpty();
-        delete(root);
-        delete(state);
+        TestFiles.deleteTree(root);
+        TestFiles.deleteTree(state);
     }
 
     private String run(Class<?> example, String... args) throws Exception {
@@ -108,24 +106,5 @@ class ExamplesIT {
             assertThat(r.stdout()).startsWith("Hello from a Berth container").contains("hostname: berth-demo")
                     .contains("/usr/local/bin/greet").contains("ps");
         }
-    }
-
-    private static void delete(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

@@ -1,5 +1,6 @@
 package dev.berth.snapshot;
 
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.Mount;
 import dev.berth.api.snapshot.Snapshotter;
@@ -26,7 +27,7 @@ public final class SnapshotterWorker {
     static ChildJvm launch(String crashAt, String type, Path root, String... command) throws IOException {
         List<String> options = new ArrayList<>(List.of("-Djava.io.tmpdir=" + root.toAbsolutePath().getParent()));
         if (crashAt != null) {
-            options.add("-Dberth.snapshot.crashAt=" + crashAt);
+            options.add("-D" + FaultPoints.PROPERTY + "=" + crashAt);
         }
         List<String> args = new ArrayList<>(List.of(type, root.toString()));
         args.addAll(List.of(command));

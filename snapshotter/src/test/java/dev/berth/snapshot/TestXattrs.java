@@ -1,28 +1,20 @@
 package dev.berth.snapshot;
 
+import dev.berth.sys.Syscalls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Optional;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.annotations.Out;
 
-/** lsetxattr/lgetxattr for tests (the JDK can only reach {@code user.*} attributes of regular files). */
+/** Extended attributes in any namespace for tests (the JDK can only reach {@code user.*} of regular files). */
 final class TestXattrs {
-    public interface Lib {
-        int lsetxattr(String path, String name, byte[] value, long size, int flags);
-
-        long lgetxattr(String path, String name, @Out byte[] value, long size);
-    }
-
-    private static final Lib LIB = LibraryLoader.create(Lib.class).load("c");
-
     private TestXattrs() {
     }
 
     static void set(Path p, String name, byte[] value) {
-        if (LIB.lsetxattr(p.toString(), name, value, value.length, 0) != 0) {
-            throw new IllegalStateException("lsetxattr " + name + " on " + p + " failed");
+        try {
+            Syscalls.get().setXattr(p, name, value);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
@@ -31,8 +23,10 @@ final class TestXattrs {
     }
 
     static Optional<byte[]> get(Path p, String name) {
-        byte[] buf = new byte[4096];
-        long n = LIB.lgetxattr(p.toString(), name, buf, buf.length);
-        return n < 0 ? Optional.empty() : Optional.of(Arrays.copyOf(buf, (int) n));
+        try {
+            return Optional.ofNullable(Syscalls.get().lgetxattr(p.toString(), name));
+        } catch (java.io.IOException e) {
+            return Optional.empty();
+        }
     }
 }

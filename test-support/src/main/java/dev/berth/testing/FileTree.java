@@ -2,7 +2,7 @@ package dev.berth.testing;
 
 import dev.berth.api.Digest;
 import dev.berth.api.Digester;
-import dev.berth.testing.internal.Posix;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -203,8 +203,8 @@ public final class FileTree {
         long rdev = (Long) a.get("rdev");
         boolean device = type == Type.CHAR_DEVICE || type == Type.BLOCK_DEVICE;
         SortedMap<String, String> xattrs = new TreeMap<>();
-        for (String name : Posix.listXattrs(p)) {
-            byte[] value = Posix.getXattr(p, name);
+        for (String name : Syscalls.get().llistxattr(p.toString())) {
+            byte[] value = Syscalls.get().lgetxattr(p.toString(), name);
             if (value != null) {
                 xattrs.put(name, escape(value));
             }
@@ -213,7 +213,7 @@ public final class FileTree {
                 ((Integer) a.get("gid")) & 0xffffffffL, size, content, target, (Long) a.get("dev"),
                 (Long) a.get("ino"), (Integer) a.get("nlink"), xattrs,
                 ((FileTime) a.get("lastModifiedTime")).toInstant(),
-                device ? Posix.major(rdev) : 0, device ? Posix.minor(rdev) : 0);
+                device ? Syscalls.major(rdev) : 0, device ? Syscalls.minor(rdev) : 0);
     }
 
     private static Digest sha256(Path p) throws IOException {

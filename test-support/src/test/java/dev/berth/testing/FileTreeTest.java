@@ -3,10 +3,10 @@ package dev.berth.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.Digest;
+import dev.berth.sys.Syscalls;
 import dev.berth.testing.FileTree.Attribute;
 import dev.berth.testing.FileTree.Difference;
 import dev.berth.testing.FileTree.Type;
-import dev.berth.testing.internal.Posix;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,9 +34,9 @@ class FileTreeTest {
             Files.writeString(root.resolve("d/f"), "content");
             Files.createSymbolicLink(root.resolve("d/s"), Path.of("f"));
             Files.createLink(root.resolve("d/h"), root.resolve("d/f"));
-            Posix.setXattr(root.resolve("d/f"), "user.a", "1".getBytes(StandardCharsets.UTF_8));
+            Syscalls.get().setXattr(root.resolve("d/f"), "user.a", "1".getBytes(StandardCharsets.UTF_8));
             for (Path p : new Path[] {root.resolve("d/f"), root.resolve("d/s"), root.resolve("d"), root}) {
-                Posix.setTimes(p, Instant.EPOCH, Instant.parse("2020-01-01T00:00:00.5Z"));
+                Syscalls.get().setTimes(p, Instant.EPOCH, Instant.parse("2020-01-01T00:00:00.5Z"));
             }
         }
     }
@@ -81,10 +81,10 @@ class FileTreeTest {
         void specialModeBitsDevicesAndFifosAreRecorded() throws IOException {
             Files.setAttribute(left.resolve("d/f"), "unix:mode", 06755);
             Files.setAttribute(left.resolve("d"), "unix:mode", 01777);
-            Posix.mknod(left.resolve("null"), 0020666, 1, 3);
+            Syscalls.get().mknod(left.resolve("null"), 0020666, 1, 3);
             Files.setAttribute(left.resolve("null"), "unix:mode", 0666);
-            Posix.mknod(left.resolve("loop"), 0060660, 7, 300);
-            Posix.mknod(left.resolve("fifo"), 0010644, 0, 0);
+            Syscalls.get().mknod(left.resolve("loop"), 0060660, 7, 300);
+            Syscalls.get().mknod(left.resolve("fifo"), 0010644, 0, 0);
 
             FileTree tree = scan(left);
             assertThat(tree.get("/d/f").orElseThrow().mode()).isEqualTo(06755);
@@ -104,9 +104,9 @@ class FileTreeTest {
         void binaryAndTrustedXattrsAreKeptByteExact() throws IOException {
             // vfs_cap_data revision 2, effective, permitted = CAP_NET_RAW (bit 13)
             byte[] capability = {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-            Posix.setXattr(left.resolve("d/f"), "security.capability", capability);
-            Posix.setXattr(left.resolve("d/f"), "user.b", new byte[] {(byte) 0xff, '\\', 'x'});
-            Posix.setXattr(left.resolve("d"), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
+            Syscalls.get().setXattr(left.resolve("d/f"), "security.capability", capability);
+            Syscalls.get().setXattr(left.resolve("d/f"), "user.b", new byte[] {(byte) 0xff, '\\', 'x'});
+            Syscalls.get().setXattr(left.resolve("d"), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
 
             FileTree tree = scan(left);
             assertThat(tree.get("/d/f").orElseThrow().xattrs())
@@ -130,8 +130,8 @@ class FileTreeTest {
 
         @Test
         void changedXattrIsReported() throws IOException {
-            Posix.setXattr(right.resolve("d/f"), "user.a", "2".getBytes(StandardCharsets.UTF_8));
-            Posix.setXattr(right.resolve("d"), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
+            Syscalls.get().setXattr(right.resolve("d/f"), "user.a", "2".getBytes(StandardCharsets.UTF_8));
+            Syscalls.get().setXattr(right.resolve("d"), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
 
             assertThat(scan(left).diff(scan(right))).containsExactly(
                     new Difference("/d", "xattr trusted.overlay.opaque", "(missing)", "\"y\""),
@@ -142,7 +142,7 @@ class FileTreeTest {
         @Test
         void changedContentOfSameSizeIsReported() throws IOException {
             Files.writeString(right.resolve("d/f"), "CONTENT");
-            Posix.setTimes(right.resolve("d/f"), Instant.EPOCH, Instant.parse("2020-01-01T00:00:00.5Z"));
+            Syscalls.get().setTimes(right.resolve("d/f"), Instant.EPOCH, Instant.parse("2020-01-01T00:00:00.5Z"));
 
             assertThat(scan(left).diff(scan(right))).extracting(Difference::path, Difference::attribute)
                     .containsExactlyInAnyOrder(
@@ -186,7 +186,7 @@ class FileTreeTest {
         @Test
         void ignoredAttributesAndExcludedPathsAreNotReported() throws IOException {
             Files.setAttribute(right.resolve("d/f"), "unix:mode", 0600);
-            Posix.setXattr(right.resolve("d/f"), "user.b", new byte[0]);
+            Syscalls.get().setXattr(right.resolve("d/f"), "user.b", new byte[0]);
             Files.writeString(right.resolve("extra"), "");
 
             assertThat(scan(left).diff(scan(right).excluding(p -> p.equals("/extra")),

@@ -11,6 +11,7 @@ import dev.berth.api.content.Status;
 import dev.berth.api.event.ContentEvent;
 import dev.berth.api.event.SnapshotEvent;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -107,7 +108,7 @@ final class GarbageCollector {
         }
     }
 
-    private Removed markAndSweep(MetaDb.Tx tx) throws SQLException {
+    private Removed markAndSweep(SqliteDb.Tx tx) throws SQLException {
         long now = Codec.nanos(Instant.now());
         Map<Node, Map<String, String>> content = new HashMap<>();
         for (String[] r : tx.query("SELECT ns, digest, labels FROM content",
@@ -325,7 +326,7 @@ final class GarbageCollector {
     }
 
     /** Deletes from the disk stores what no record references; returns blobs, snapshots, ingests removed. */
-    private int[] sweepBackends(MetaDb.Tx tx) throws SQLException {
+    private int[] sweepBackends(SqliteDb.Tx tx) throws SQLException {
         int blobs = 0;
         int aborted = 0;
         if (md.hasContent()) {
@@ -369,7 +370,7 @@ final class GarbageCollector {
         return new int[] {blobs, snapshots, aborted};
     }
 
-    private int sweepSnapshotter(MetaDb.Tx tx, Snapshotter sn) throws SQLException {
+    private int sweepSnapshotter(SqliteDb.Tx tx, Snapshotter sn) throws SQLException {
         Set<String> used = new HashSet<>(tx.query("SELECT backend_key FROM snapshots WHERE snapshotter = ?",
                 rs -> rs.getString(1), sn.name()));
         Map<String, String> parents = new HashMap<>();

@@ -10,6 +10,7 @@ import dev.berth.api.container.ContainerStore;
 import dev.berth.api.event.ContainerEvent;
 import dev.berth.api.filter.FieldPaths;
 import dev.berth.api.filter.Filter;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -40,7 +41,7 @@ public final class MetaContainerStore implements ContainerStore {
                 Codec.extensions(rs.getString("extensions")));
     }
 
-    private Container get(MetaDb.Tx tx, String id) throws SQLException {
+    private Container get(SqliteDb.Tx tx, String id) throws SQLException {
         return tx.one("SELECT * FROM containers WHERE ns = ? AND id = ?", MetaContainerStore::row, ns.name(), id)
                 .orElseThrow(() -> new NotFoundException("container \"" + id + "\": not found in namespace "
                         + ns.name()));

@@ -16,6 +16,7 @@ import dev.berth.api.content.Writer;
 import dev.berth.api.event.ContentEvent;
 import dev.berth.api.filter.FieldPaths;
 import dev.berth.api.filter.Filter;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -54,7 +55,7 @@ public final class MetaContentStore implements ContentStore {
                 Codec.labels(rs.getString("labels")));
     }
 
-    private Optional<Info> find(MetaDb.Tx tx, Digest digest) throws SQLException {
+    private Optional<Info> find(SqliteDb.Tx tx, Digest digest) throws SQLException {
         return tx.one("SELECT * FROM content WHERE ns = ? AND digest = ?", MetaContentStore::row, ns.name(),
                 digest.toString());
     }
@@ -196,7 +197,7 @@ public final class MetaContentStore implements ContentStore {
     }
 
     /** Creates or refreshes the ingest record; returns its backend ref. */
-    private String recordIngest(MetaDb.Tx tx, String ref, Descriptor expected) throws SQLException {
+    private String recordIngest(SqliteDb.Tx tx, String ref, Descriptor expected) throws SQLException {
         boolean leased = ns.currentLease().isPresent();
         Long expireAt = leased ? null : Codec.nanos(Instant.now().plus(INGEST_EXPIRY));
         String expectedDigest = expected == null ? null : expected.digest().toString();
@@ -209,7 +210,7 @@ public final class MetaContentStore implements ContentStore {
                             + " expected = coalesce(?, expected) WHERE ns = ? AND ref = ?",
                     expireAt, expireAt, expectedDigest, ns.name(), ref);
         } else {
-            bref = ns.name() + "/" + tx.nextSequence("ingest") + "/" + ref;
+            bref = ns.name() + "/" + MetaDb.nextSequence(tx, "ingest") + "/" + ref;
             tx.update("INSERT INTO ingests(ns, ref, backend_ref, expire_at_ns, expected, created_ns)"
                             + " VALUES (?, ?, ?, ?, ?, ?)",
                     ns.name(), ref, bref, expireAt, expectedDigest, Codec.nanos(Instant.now()));

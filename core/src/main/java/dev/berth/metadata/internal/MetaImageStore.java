@@ -10,6 +10,7 @@ import dev.berth.api.filter.FieldPaths;
 import dev.berth.api.filter.Filter;
 import dev.berth.api.image.Image;
 import dev.berth.api.image.ImageStore;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -37,7 +38,7 @@ public final class MetaImageStore implements ImageStore {
                 Codec.instant(rs.getLong("created_ns")), Codec.instant(rs.getLong("updated_ns")));
     }
 
-    private Image get(MetaDb.Tx tx, String name) throws SQLException {
+    private Image get(SqliteDb.Tx tx, String name) throws SQLException {
         return tx.one("SELECT * FROM images WHERE ns = ? AND name = ?", MetaImageStore::row, ns.name(), name)
                 .orElseThrow(() -> new NotFoundException("image \"" + name + "\": not found in namespace "
                         + ns.name()));

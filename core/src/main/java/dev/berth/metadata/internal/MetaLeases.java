@@ -12,6 +12,7 @@ import dev.berth.api.filter.Filter;
 import dev.berth.api.lease.Lease;
 import dev.berth.api.lease.LeaseResource;
 import dev.berth.api.lease.Leases;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.security.SecureRandom;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -96,7 +97,7 @@ public final class MetaLeases implements Leases {
         return Long.toString(System.currentTimeMillis(), 36) + "-" + HexFormat.of().formatHex(r);
     }
 
-    private Lease get(MetaDb.Tx tx, String id) throws SQLException {
+    private Lease get(SqliteDb.Tx tx, String id) throws SQLException {
         return tx.one("SELECT * FROM leases WHERE ns = ? AND id = ?", MetaLeases::row, ns.name(), id)
                 .orElseThrow(() -> new NotFoundException("lease " + id + ": not found in namespace " + ns.name()));
     }

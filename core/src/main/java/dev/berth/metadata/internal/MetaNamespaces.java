@@ -8,6 +8,7 @@ import dev.berth.api.Identifiers;
 import dev.berth.api.Labels;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.event.NamespaceEvent;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -48,7 +49,7 @@ final class MetaNamespaces implements Namespaces {
         return created;
     }
 
-    private static NamespaceInfo get(MetaDb.Tx tx, String name) throws SQLException {
+    private static NamespaceInfo get(SqliteDb.Tx tx, String name) throws SQLException {
         return tx.one("SELECT * FROM namespaces WHERE name = ?", MetaNamespaces::row, name)
                 .orElseThrow(() -> new NotFoundException("namespace " + name + ": not found"));
     }
@@ -115,7 +116,7 @@ final class MetaNamespaces implements Namespaces {
         md.publish(name, new NamespaceEvent.Delete(name));
     }
 
-    private static void count(MetaDb.Tx tx, List<String> out, String sql, String ns, String what)
+    private static void count(SqliteDb.Tx tx, List<String> out, String sql, String ns, String what)
             throws SQLException {
         long n = tx.count(sql, ns);
         if (n > 0) {

@@ -13,6 +13,7 @@ import dev.berth.api.snapshot.Kind;
 import dev.berth.api.snapshot.SnapshotInfo;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.api.snapshot.Usage;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -69,12 +70,12 @@ public final class MetaSnapshotter implements Snapshotter {
         return Kind.UNKNOWN;
     }
 
-    private Optional<Row> find(MetaDb.Tx tx, String key) throws SQLException {
+    private Optional<Row> find(SqliteDb.Tx tx, String key) throws SQLException {
         return tx.one("SELECT * FROM snapshots WHERE ns = ? AND snapshotter = ? AND key = ?", MetaSnapshotter::row,
                 ns.name(), name, key);
     }
 
-    private Row get(MetaDb.Tx tx, String key) throws SQLException {
+    private Row get(SqliteDb.Tx tx, String key) throws SQLException {
         return find(tx, key).orElseThrow(() -> notFound(key));
     }
 
@@ -173,8 +174,8 @@ public final class MetaSnapshotter implements Snapshotter {
         return mounts;
     }
 
-    private String backendKey(MetaDb.Tx tx, String key) throws SQLException {
-        return ns.name() + "/" + tx.nextSequence("snapshot") + "/" + key;
+    private String backendKey(SqliteDb.Tx tx, String key) throws SQLException {
+        return ns.name() + "/" + MetaDb.nextSequence(tx, "snapshot") + "/" + key;
     }
 
     private static Map<String, String> inherited(Map<String, String> labels) {

@@ -10,6 +10,7 @@ import dev.berth.api.content.ContentStore;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -174,7 +175,7 @@ public final class Metadata implements AutoCloseable {
     }
 
     /** Creates the namespace record if missing (containerd creates namespaces on first use). */
-    void ensureNamespace(MetaDb.Tx tx, String ns) throws SQLException {
+    void ensureNamespace(SqliteDb.Tx tx, String ns) throws SQLException {
         long now = Codec.nanos(Instant.now());
         tx.update("INSERT OR IGNORE INTO namespaces(name, labels, created_ns, updated_ns) VALUES (?, '{}', ?, ?)",
                 ns, now, now);

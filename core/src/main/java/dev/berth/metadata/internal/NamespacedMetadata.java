@@ -5,6 +5,7 @@ import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.lease.Lease;
+import dev.berth.sys.sqlite.SqliteDb;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
@@ -179,14 +180,14 @@ public final class NamespacedMetadata {
         return md.db();
     }
 
-    void requireLease(MetaDb.Tx tx, String leaseId) throws SQLException {
+    void requireLease(SqliteDb.Tx tx, String leaseId) throws SQLException {
         if (!tx.exists("SELECT 1 FROM leases WHERE ns = ? AND id = ?", ns, leaseId)) {
             throw new NotFoundException("lease " + leaseId + " does not exist in namespace " + ns);
         }
     }
 
     /** Adds a resource to the current lease, if any; fails if that lease no longer exists. */
-    void addToCurrentLease(MetaDb.Tx tx, String type, String id) throws SQLException {
+    void addToCurrentLease(SqliteDb.Tx tx, String type, String id) throws SQLException {
         Optional<String> lease = currentLease();
         if (lease.isPresent()) {
             requireLease(tx, lease.get());
@@ -195,7 +196,7 @@ public final class NamespacedMetadata {
         }
     }
 
-    void removeFromCurrentLease(MetaDb.Tx tx, String type, String id) throws SQLException {
+    void removeFromCurrentLease(SqliteDb.Tx tx, String type, String id) throws SQLException {
         Optional<String> lease = currentLease();
         if (lease.isPresent()) {
             tx.update("DELETE FROM lease_resources WHERE ns = ? AND lease = ? AND type = ? AND id = ?",

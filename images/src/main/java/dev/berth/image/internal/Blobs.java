@@ -5,10 +5,10 @@ import dev.berth.api.Digest;
 import dev.berth.api.Digester;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.VerifyingInputStream;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.ReaderAt;
 import dev.berth.image.BlobMismatchException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -99,7 +99,7 @@ public final class Blobs {
      */
     public static InputStream verifyingStream(ContentStore store, Descriptor desc, String what) {
         ReaderAt reader = open(store, desc, what);
-        return new VerifyingInputStream(reader, desc, what, true);
+        return new BlobStream(reader, desc, what, true);
     }
 
     /**
@@ -108,7 +108,7 @@ public final class Blobs {
      * and compares the result with the descriptor's digest itself ({@link #digestOf} when it cannot).
      */
     static InputStream verifyingStream(ReaderAt reader, Descriptor desc, String what, boolean hashDigest) {
-        return new VerifyingInputStream(reader, desc, what, hashDigest);
+        return new BlobStream(reader, desc, what, hashDigest);
     }
 
     /** The digest of the stored blob, computed with the descriptor's algorithm. */
@@ -136,78 +136,22 @@ public final class Blobs {
         }
     }
 
-    private static final class VerifyingInputStream extends FilterInputStream {
+    private static final class BlobStream extends VerifyingInputStream {
         private final ReaderAt reader;
-        private final Descriptor desc;
-        private final String what;
-        private final Digester digester;
-        private boolean checked;
 
-        private long count;
+        BlobStream(ReaderAt reader, Descriptor desc, String what, boolean hashDigest) {
+            super(reader.inputStream(0), desc.size(), hashDigest ? desc.digest() : null, new Mismatch() {
+                @Override
+                public IOException size(long actual) {
+                    return new VerificationFailure(BlobMismatchException.size(desc, actual, what));
+                }
 
-        VerifyingInputStream(ReaderAt reader, Descriptor desc, String what, boolean hashDigest) {
-            super(reader.inputStream(0));
+                @Override
+                public IOException digest(Digest actual) {
+                    return new VerificationFailure(BlobMismatchException.digest(desc, actual, what));
+                }
+            });
             this.reader = reader;
-            this.desc = desc;
-            this.what = what;
-            this.digester = hashDigest ? Digester.of(desc.digest().algorithm()) : null;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = in.read(b, off, len);
-            if (n > 0) {
-                count += n;
-                if (digester != null) {
-                    digester.update(b, off, n);
-                }
-            } else if (n < 0) {
-                check();
-            }
-            return n;
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[8192];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
-        }
-
-        private void check() throws IOException {
-            if (checked) {
-                return;
-            }
-            checked = true;
-            if (count != desc.size()) {
-                throw new VerificationFailure(BlobMismatchException.size(desc, count, what));
-            }
-            if (digester == null) {
-                return;
-            }
-            Digest actual = digester.digest();
-            if (!actual.equals(desc.digest())) {
-                throw new VerificationFailure(BlobMismatchException.digest(desc, actual, what));
-            }
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
         }
 
         @Override

@@ -186,9 +186,7 @@ final class LayerPipe implements AutoCloseable {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
+            return available() > 0 || fill() ? current.bytes[position++] & 0xff : -1;
         }
 
         @Override
@@ -196,9 +194,25 @@ final class LayerPipe implements AutoCloseable {
             if (len == 0) {
                 return 0;
             }
-            while (current == null || position >= current.length) {
+            if (available() == 0 && !fill()) {
+                return -1;
+            }
+            int n = Math.min(len, available());
+            System.arraycopy(current.bytes, position, b, off, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public int available() {
+            return current == null ? 0 : current.length - position;
+        }
+
+        /** Takes the next chunk once the current one is used up; false at the end of the layer. */
+        private boolean fill() throws IOException {
+            while (available() == 0) {
                 if (ended) {
-                    return -1;
+                    return false;
                 }
                 Chunk next;
                 try {
@@ -213,7 +227,7 @@ final class LayerPipe implements AutoCloseable {
                 }
                 if (next == END) {
                     ended = true;
-                    return -1;
+                    return false;
                 }
                 if (current != null) {
                     spare.offer(current.bytes);
@@ -221,10 +235,7 @@ final class LayerPipe implements AutoCloseable {
                 current = next;
                 position = 0;
             }
-            int n = Math.min(len, current.length - position);
-            System.arraycopy(current.bytes, position, b, off, n);
-            position += n;
-            return n;
+            return true;
         }
 
         @Override

@@ -1,9 +1,9 @@
 package dev.berth.registry.internal;
 
+import dev.berth.api.CountingInputStream;
 import dev.berth.api.Descriptor;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.TransferStalledException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -12,7 +12,7 @@ import java.io.InputStream;
  * an abort by the watchdog into {@link TransferStalledException}, and treats an end of stream before the
  * expected length as a broken connection (an {@link IOException}, so the caller resumes).
  */
-final class MeteredStream extends FilterInputStream {
+final class MeteredStream extends CountingInputStream {
     private static final long REPORT_NANOS = 100_000_000L;
 
     private final Descriptor blob;
@@ -20,8 +20,8 @@ final class MeteredStream extends FilterInputStream {
     private final StallWatchdog.Watch watch;
     private final long expectedEnd;
     private final java.time.Duration timeout;
-    private final java.util.function.LongConsumer bytesRead;
-    private long position;
+    private final java.util.function.LongConsumer onBytes;
+    private final long start;
     private long lastReport;
     private boolean closed;
 
@@ -34,11 +34,11 @@ final class MeteredStream extends FilterInputStream {
         super(in);
         this.blob = blob;
         this.progress = progress;
-        this.position = start;
+        this.start = start;
         this.expectedEnd = blob.size();
         this.watch = watchdog.watch(this::abort);
         this.timeout = watchdog.timeout();
-        this.bytesRead = bytesRead;
+        this.onBytes = bytesRead;
         this.lastReport = System.nanoTime();
     }
 
@@ -51,45 +51,39 @@ final class MeteredStream extends FilterInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        int n;
-        try {
-            n = in.read(b, off, len);
-        } catch (IOException e) {
-            throw stallOr(e);
-        }
+    protected void bytesRead(byte[] b, int off, int n) {
         if (watch.stalled()) {
             throw stalled();
         }
-        if (n > 0) {
-            position += n;
-            watch.touch();
-            if (bytesRead != null) {
-                bytesRead.accept(n);
-            }
-            long now = System.nanoTime();
-            if (now - lastReport >= REPORT_NANOS || position == expectedEnd) {
-                lastReport = now;
-                progress.blobProgress(blob, position);
-            }
-            if (position == expectedEnd) {
-                progress.blobDone(blob);
-            }
-        } else if (n < 0 && expectedEnd > 0 && position < expectedEnd) {
+        long position = start + count();
+        watch.touch();
+        if (onBytes != null) {
+            onBytes.accept(n);
+        }
+        long now = System.nanoTime();
+        if (now - lastReport >= REPORT_NANOS || position == expectedEnd) {
+            lastReport = now;
+            progress.blobProgress(blob, position);
+        }
+        if (position == expectedEnd) {
+            progress.blobDone(blob);
+        }
+    }
+
+    @Override
+    protected void ended() throws IOException {
+        if (watch.stalled()) {
+            throw stalled();
+        }
+        long position = start + count();
+        if (expectedEnd > 0 && position < expectedEnd) {
             throw new IOException("connection closed after " + position + " of " + expectedEnd + " bytes of "
                     + blob.digest());
         }
-        return n;
     }
 
-    private IOException stallOr(IOException e) {
+    @Override
+    protected IOException failed(IOException e) {
         if (watch.stalled()) {
             throw stalled();
         }
@@ -99,7 +93,7 @@ final class MeteredStream extends FilterInputStream {
     private TransferStalledException stalled() {
         return new TransferStalledException(blob.digest(), watch.idle(), "blob " + blob.digest() + " stalled: no "
                 + "data for " + watch.idle().toMillis() + " ms (stall timeout "
-                + timeout.toMillis() + " ms) after " + position + " of " + expectedEnd
+                + timeout.toMillis() + " ms) after " + (start + count()) + " of " + expectedEnd
                 + " bytes; the bytes received are kept and the next pull resumes from there");
     }
 

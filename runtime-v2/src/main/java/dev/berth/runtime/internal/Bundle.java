@@ -1,20 +1,18 @@
 package dev.berth.runtime.internal;
 
 import dev.berth.api.AlreadyExistsException;
+import dev.berth.sys.FileTrees;
+import dev.berth.sys.MountInfo;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -63,7 +61,7 @@ public final class Bundle {
                 Path rootfs = Files.createDirectory(bundle.rootfs());
                 Files.setPosixFilePermissions(rootfs, PosixFilePermissions.fromString("rwx--x--x"));
                 Files.write(bundle.configJson(), spec);
-                Posix.mkfifo(bundle.log(), 0700);
+                Syscalls.get().mkfifo(bundle.log(), 0700);
             } catch (IOException | RuntimeException e) {
                 bundle.delete();
                 throw e;
@@ -201,7 +199,7 @@ public final class Bundle {
             Path rootfs = rootfs();
             for (Path mount : mounts) {
                 if (mount.startsWith(rootfs)) {
-                    Posix.umount(mount, Posix.MNT_DETACH);
+                    Syscalls.get().umount2(mount.toString(), Syscalls.MNT_DETACH);
                 }
             }
             // Removing files through a mount would delete the mounted (image or host) data itself.
@@ -226,61 +224,12 @@ public final class Bundle {
     }
 
     /** Mount points at or below {@code root}, deepest first. */
-    static List<Path> mountsUnder(Path root) throws IOException {
-        List<Path> found = new ArrayList<>();
-        String prefix = root.toString();
-        String escaped = prefix.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
-                .replace("\n", "\\012");
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            if (!line.contains(escaped)) {
-                continue;
-            }
-            String[] fields = line.split(" ");
-            if (fields.length < 5) {
-                continue;
-            }
-            String point = unescape(fields[4]);
-            if (point.equals(prefix) || point.startsWith(prefix + "/")) {
-                found.add(Path.of(point));
-            }
-        }
-        found.sort(Comparator.comparingInt(Path::getNameCount).reversed());
-        return found;
+    static List<Path> mountsUnder(Path root) {
+        return MountInfo.mountPointsUnder(root);
     }
 
-    private static String unescape(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 3 < s.length()) {
-                b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
-    }
-
+    /** Deletes {@code root} and everything below it; never follows a symlink or crosses a mount point. */
     public static void removeRecursively(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        FileTrees.deleteTree(root);
     }
 }

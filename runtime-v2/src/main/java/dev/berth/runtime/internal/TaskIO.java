@@ -1,6 +1,7 @@
 package dev.berth.runtime.internal;
 
 import dev.berth.runtime.Stdio;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -69,19 +70,19 @@ public final class TaskIO implements AutoCloseable {
         try {
             if (stdio.stdin().isPresent()) {
                 Path p = fifoDir.resolve("stdin");
-                Posix.mkfifo(p, 0700);
+                Syscalls.get().mkfifo(p, 0700);
                 in = p.toString();
                 writer = FifoPump.writer(p, stdio.stdin().get(), afterInput);
             }
             // The runc shim opens stdout and stderr whenever any stream is connected: always give it both,
             // discarding what the caller did not ask for.
             Path outFifo = fifoDir.resolve("stdout");
-            Posix.mkfifo(outFifo, 0700);
+            Syscalls.get().mkfifo(outFifo, 0700);
             out = outFifo.toString();
             readers.add(FifoPump.reader(outFifo, stdio.stdout().orElse(OutputStream.nullOutputStream())));
             if (!terminal) {
                 Path errFifo = fifoDir.resolve("stderr");
-                Posix.mkfifo(errFifo, 0700);
+                Syscalls.get().mkfifo(errFifo, 0700);
                 err = errFifo.toString();
                 readers.add(FifoPump.reader(errFifo, stdio.stderr().orElse(OutputStream.nullOutputStream())));
             }

@@ -2,6 +2,7 @@ package dev.berth.runtime.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.sys.Syscalls;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +21,7 @@ class ShimLogTest {
     @Test
     void closeReleasesTheReaderEvenThoughAWriterStillHoldsTheFifo() throws Exception {
         Path fifo = dir.resolve("log");
-        Posix.mkfifo(fifo, 0700);
+        Syscalls.get().mkfifo(fifo, 0700);
         ExecutorService single = Executors.newSingleThreadExecutor();
         try {
             ShimLog log = ShimLog.start(fifo, "dev.berth.runtime.shim.test", single);

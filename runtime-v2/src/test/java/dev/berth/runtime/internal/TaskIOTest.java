@@ -3,6 +3,7 @@ package dev.berth.runtime.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.runtime.Stdio;
+import dev.berth.sys.Syscalls;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -125,8 +126,8 @@ class TaskIOTest {
     @Test
     void reattachedOutputIsLoggedLineByLineUntilRedirectedAtALineBoundary() throws Exception {
         Path fifos = Files.createDirectories(dir.resolve("fifo"));
-        Posix.mkfifo(fifos.resolve("stdout"), 0700);
-        Posix.mkfifo(fifos.resolve("stderr"), 0700);
+        Syscalls.get().mkfifo(fifos.resolve("stdout"), 0700);
+        Syscalls.get().mkfifo(fifos.resolve("stderr"), 0700);
         List<String> outLog = new CopyOnWriteArrayList<>();
         List<String> errLog = new CopyOnWriteArrayList<>();
         // Like the shim, which keeps writing after the previous reader died.
@@ -192,7 +193,7 @@ class TaskIOTest {
     @Test
     void reattachToAFifoWhoseWriterIsGoneDrainsWhatIsLeftAndEnds() throws Exception {
         Path fifos = Files.createDirectories(dir.resolve("fifo"));
-        Posix.mkfifo(fifos.resolve("stdout"), 0700);
+        Syscalls.get().mkfifo(fifos.resolve("stdout"), 0700);
         List<String> outLog = new CopyOnWriteArrayList<>();
         TaskIO taskIO = TaskIO.reattach(fifos, outLog::add, line -> { }).orElseThrow();
         assertThat(taskIO.stderr()).as("a terminal task has no stderr FIFO").isEmpty();

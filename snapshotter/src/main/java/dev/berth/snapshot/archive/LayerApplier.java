@@ -1,5 +1,6 @@
 package dev.berth.snapshot.archive;
 
+import dev.berth.sys.ErrnoException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,7 +13,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Mount;
 import dev.berth.snapshot.archive.internal.EntryApplier;
-import dev.berth.snapshot.archive.internal.ErrnoException;
 import dev.berth.snapshot.archive.internal.LayerStream;
 import dev.berth.snapshot.archive.internal.LayerTarInputStream;
 import dev.berth.snapshot.archive.internal.MergedTree;

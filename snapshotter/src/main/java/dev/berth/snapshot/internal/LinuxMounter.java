@@ -4,9 +4,11 @@ import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Mount;
 import dev.berth.api.NotImplementedException;
 import dev.berth.snapshot.mount.MountException;
-import java.io.IOException;
+import dev.berth.sys.Errno;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.MountInfo;
+import dev.berth.sys.Syscalls;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,17 +18,9 @@ public final class LinuxMounter {
     /** mount(2) copies at most one page of option data, including the terminating NUL. */
     static final int MAX_DATA = 4096 - 1;
 
-    private static final long SYS_MOVE_MOUNT = 429;
-    private static final long SYS_FSOPEN = 430;
-    private static final long SYS_FSCONFIG = 431;
-    private static final long SYS_FSMOUNT = 432;
-    private static final long FSOPEN_CLOEXEC = 1;
-    private static final long FSMOUNT_CLOEXEC = 1;
     private static final long FSCONFIG_SET_FLAG = 0;
     private static final long FSCONFIG_SET_STRING = 1;
     private static final long FSCONFIG_CMD_CREATE = 6;
-    private static final long MOVE_MOUNT_F_EMPTY_PATH = 4;
-    private static final long AT_FDCWD = -100;
     private static final long MOUNT_ATTR_RDONLY = 0x1;
     private static final long MOUNT_ATTR_NOSUID = 0x2;
     private static final long MOUNT_ATTR_NODEV = 0x4;
@@ -36,7 +30,7 @@ public final class LinuxMounter {
     private static final long MOUNT_ATTR_NODIRATIME = 0x80;
     private static final long MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
 
-    private static final int MNT_DETACH = 2;
+    private static final Syscalls SYS = Syscalls.get();
     private static final int BUSY_RETRIES = 10;
 
     private LinuxMounter() {
@@ -85,22 +79,21 @@ public final class LinuxMounter {
                 throw new InvalidArgumentException("mount options of " + type + " at " + t + " are "
                         + data.length() + " bytes; mount(2) takes at most " + MAX_DATA);
             }
-            check(LibC.INSTANCE.mount(m.source(), t, type, flags, data.isEmpty() ? null : data),
-                    "mount", m.source(), t, type);
+            mount(m.source(), t, type, flags, data.isEmpty() ? null : data);
         }
         try {
             if (opts.propagation() != 0) {
-                check(LibC.INSTANCE.mount("", t, "", opts.propagation(), null), "mount", "", t, "");
+                mount("", t, "", opts.propagation(), null);
             }
             boolean bindReadOnly = (flags & (MountOptions.MS_BIND | MountOptions.MS_RDONLY))
                     == (MountOptions.MS_BIND | MountOptions.MS_RDONLY);
             if (bindReadOnly && (flags & MountOptions.MS_REMOUNT) == 0) {
                 // Linux ignores MS_RDONLY on the initial bind; only a remount makes it read-only.
-                check(LibC.INSTANCE.mount("", t, "", flags | MountOptions.MS_REMOUNT, null), "mount", "", t, "");
+                mount("", t, "", flags | MountOptions.MS_REMOUNT, null);
             }
         } catch (MountException e) {
             if (newMount) {
-                LibC.INSTANCE.umount2(t, MNT_DETACH);
+                SYS.tryUmount2(t, Syscalls.MNT_DETACH);
             }
             throw e;
         }
@@ -112,10 +105,9 @@ public final class LinuxMounter {
      * {@code lowerdir+} (Linux 6.8+).
      */
     private static void mountWithFsContext(String type, String source, MountOptions opts, String target) {
-        LibC c = LibC.INSTANCE;
-        int fsfd = (int) c.syscall(SYS_FSOPEN, type, FSOPEN_CLOEXEC);
+        int fsfd = SYS.fsopen(type);
         if (fsfd < 0) {
-            throw error("fsopen", LibC.errno(), source, target, type, null);
+            throw error("fsopen", -fsfd, source, target, type, null);
         }
         try {
             if (!source.isEmpty()) {
@@ -141,26 +133,28 @@ public final class LinuxMounter {
                 fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", null, type, source, target);
             }
             fsconfig(fsfd, FSCONFIG_CMD_CREATE, null, null, type, source, target);
-            int mfd = (int) c.syscall(SYS_FSMOUNT, fsfd, FSMOUNT_CLOEXEC, attrFlags(opts));
+            int mfd = SYS.fsmount(fsfd, attrFlags(opts));
             if (mfd < 0) {
-                throw error("fsmount", LibC.errno(), source, target, type, kernelLog(fsfd));
+                throw error("fsmount", -mfd, source, target, type, kernelLog(fsfd));
             }
             try {
-                if (c.syscall(SYS_MOVE_MOUNT, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-                    throw error("move_mount", LibC.errno(), source, target, type, null);
+                int rc = SYS.moveMount(mfd, target);
+                if (rc < 0) {
+                    throw error("move_mount", -rc, source, target, type, null);
                 }
             } finally {
-                c.close(mfd);
+                SYS.close(mfd);
             }
         } finally {
-            c.close(fsfd);
+            SYS.close(fsfd);
         }
     }
 
     private static void fsconfig(int fd, long cmd, String key, String value, String type, String source,
                                  String target) {
-        if (LibC.INSTANCE.syscall(SYS_FSCONFIG, fd, cmd, key, value, 0) < 0) {
-            int errno = LibC.errno();
+        int rc = SYS.fsconfig(fd, cmd, key, value);
+        if (rc < 0) {
+            int errno = -rc;
             String what = key == null ? "create" : key + (value == null ? "" : "=" + value);
             String log = kernelLog(fd);
             throw error("fsconfig(" + what + ")", errno, source, target, type, log);
@@ -172,7 +166,7 @@ public final class LinuxMounter {
         StringBuilder sb = new StringBuilder();
         byte[] buf = new byte[1024];
         for (int i = 0; i < 16; i++) {
-            long n = LibC.INSTANCE.read(fd, buf, buf.length);
+            long n = SYS.read(fd, buf);
             if (n <= 0) {
                 break;
             }
@@ -239,10 +233,11 @@ public final class LinuxMounter {
     public static boolean unmount(Path target) {
         String t = target.toString();
         for (int attempt = 0; ; attempt++) {
-            if (LibC.INSTANCE.umount2(t, 0) == 0) {
+            int rc = SYS.tryUmount2(t, 0);
+            if (rc == 0) {
                 return true;
             }
-            int errno = LibC.errno();
+            int errno = -rc;
             if (errno == Errno.EINVAL || errno == Errno.ENOENT) {
                 return false;
             }
@@ -250,19 +245,13 @@ public final class LinuxMounter {
                 throw error("umount2", errno, "", t, "", null);
             }
             if (attempt >= BUSY_RETRIES) {
-                if (LibC.INSTANCE.umount2(t, MNT_DETACH) == 0) {
-                    return true;
-                }
-                throw error("umount2(MNT_DETACH)", LibC.errno(), "", t, "", null);
+                return detach(t);
             }
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                if (LibC.INSTANCE.umount2(t, MNT_DETACH) == 0) {
-                    return true;
-                }
-                throw error("umount2(MNT_DETACH)", LibC.errno(), "", t, "", null);
+                return detach(t);
             }
         }
     }
@@ -276,49 +265,24 @@ public final class LinuxMounter {
         return n;
     }
 
-    /** Mount points at or below {@code dir}, deepest last as the kernel lists them. */
+    /** Mount points at or below {@code dir}, deepest first. */
     public static List<Path> mountPointsUnder(Path dir) {
-        Path base = dir.toAbsolutePath().normalize();
-        List<Path> out = new ArrayList<>();
-        List<String> lines;
+        return MountInfo.mountPointsUnder(dir);
+    }
+
+    private static boolean detach(String target) {
+        int rc = SYS.tryUmount2(target, Syscalls.MNT_DETACH);
+        if (rc == 0) {
+            return true;
+        }
+        throw error("umount2(MNT_DETACH)", -rc, "", target, "", null);
+    }
+
+    private static void mount(String source, String target, String fstype, long flags, String data) {
         try {
-            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        for (String line : lines) {
-            String[] f = line.split(" ");
-            if (f.length > 4) {
-                Path p = Path.of(unescape(f[4]));
-                if (p.startsWith(base)) {
-                    out.add(p);
-                }
-            }
-        }
-        return out;
-    }
-
-    /** mountinfo escapes space, tab, newline and backslash as three-digit octal. */
-    private static String unescape(String s) {
-        if (s.indexOf('\\') < 0) {
-            return s;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            if (ch == '\\' && i + 3 < s.length()) {
-                sb.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                sb.append(ch);
-            }
-        }
-        return sb.toString();
-    }
-
-    private static void check(int rc, String syscall, String source, String target, String fstype) {
-        if (rc != 0) {
-            throw error(syscall, LibC.errno(), source, target, fstype, null);
+            SYS.mount(source, target, fstype, flags, data);
+        } catch (ErrnoException e) {
+            throw error("mount", e.errno(), source, target, fstype, null);
         }
     }
 

@@ -11,7 +11,9 @@ import dev.berth.api.filter.Filter;
 import dev.berth.api.snapshot.Kind;
 import dev.berth.api.snapshot.SnapshotInfo;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.snapshot.Usage;
+import dev.berth.sys.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -189,7 +191,7 @@ public final class LocalSnapshotter implements Snapshotter {
         MetaStore.Row r = store.read(tx -> tx.get(key)).orElseThrow(() -> notFound(key));
         if (r.kind() == Kind.ACTIVE) {
             ensurePublished(r.id());
-            return FileTrees.diskUsage(driver.layerDir(r.id()));
+            return diskUsage(driver.layerDir(r.id()));
         }
         return new Usage(r.inodes(), r.size());
     }
@@ -257,7 +259,7 @@ public final class LocalSnapshotter implements Snapshotter {
                     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x"));
                     driver.populate(temp, kind, parents);
                 }
-                CrashPoints.reached("create.beforeCommit");
+                FaultPoints.reached("create.beforeCommit");
                 return new Created(id, parents, temp);
             });
         } catch (RuntimeException e) {
@@ -267,7 +269,7 @@ public final class LocalSnapshotter implements Snapshotter {
             }
             throw e;
         }
-        CrashPoints.reached("create.afterCommit");
+        FaultPoints.reached("create.afterCommit");
         if (c.temp() != null) {
             publish(c.temp(), c.id());
         }
@@ -293,7 +295,7 @@ public final class LocalSnapshotter implements Snapshotter {
             ensurePublished(r.id());
             Usage u = FileTrees.diskUsage(driver.layerDir(r.id()));
             tx.commit(r.id(), name, stored, u.inodes(), u.size(), Instant.now());
-            CrashPoints.reached("commit.beforeCommit");
+            FaultPoints.reached("commit.beforeCommit");
             return null;
         });
     }
@@ -309,12 +311,12 @@ public final class LocalSnapshotter implements Snapshotter {
             tx.delete(r.id());
             return r;
         });
-        CrashPoints.reached("remove.afterCommit");
+        FaultPoints.reached("remove.afterCommit");
         if (syncRemove) {
             for (String name : List.of(Long.toString(removed.id()), TEMP_PREFIX + removed.id())) {
                 Path dir = snapshots.resolve(name);
                 Optional<Path> aside = moveAside(dir);
-                CrashPoints.reached("remove.afterRename");
+                FaultPoints.reached("remove.afterRename");
                 aside.ifPresent(p -> {
                     try {
                         FileTrees.deleteTree(p);
@@ -475,6 +477,14 @@ public final class LocalSnapshotter implements Snapshotter {
             throw new UncheckedIOException("cannot rename " + dir + " within " + snapshots, e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rename " + dir + " to " + aside, e);
+        }
+    }
+
+    private static Usage diskUsage(Path dir) {
+        try {
+            return FileTrees.diskUsage(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("disk usage of " + dir + ": " + e.getMessage(), e);
         }
     }
 

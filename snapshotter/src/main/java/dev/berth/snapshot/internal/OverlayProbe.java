@@ -1,6 +1,7 @@
 package dev.berth.snapshot.internal;
 
 import dev.berth.api.Mount;
+import dev.berth.sys.FileTrees;
 import dev.berth.snapshot.mount.MountException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

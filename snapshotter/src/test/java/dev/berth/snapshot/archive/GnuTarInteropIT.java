@@ -2,6 +2,7 @@ package dev.berth.snapshot.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.berth.snapshot.archive.internal.FileSyscalls;
 
 /**
  * Layers written by GNU tar (PAX format, sparse 1.0, xattrs, hardlinks, devices) apply to exactly what
@@ -68,7 +68,7 @@ class GnuTarInteropIT {
     }
 
     private static void buildTree(Path src) throws IOException {
-        FileSyscalls sys = FileSyscalls.get();
+        Syscalls sys = Syscalls.get();
         Files.createDirectories(src.resolve("usr/bin"));
         Files.writeString(src.resolve("usr/bin/tool"), "#!/bin/sh\necho tool\n");
         ApplyHarness.run("chmod", "4755", src.resolve("usr/bin/tool").toString());

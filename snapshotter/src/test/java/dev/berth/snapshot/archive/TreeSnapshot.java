@@ -1,5 +1,6 @@
 package dev.berth.snapshot.archive;
 
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import dev.berth.snapshot.archive.internal.FileSyscalls;
 
 /**
  * Everything a user can observe about a directory tree, path by path: type, mode, owner, content
@@ -60,23 +60,23 @@ final class TreeSnapshot {
                 String rel = root.relativize(p).toString();
                 Map<String, Object> a = Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
                 int mode = (Integer) a.get("mode");
-                int fmt = mode & FileSyscalls.S_IFMT;
+                int fmt = mode & Syscalls.S_IFMT;
                 String type = switch (fmt) {
-                    case FileSyscalls.S_IFDIR -> "dir";
-                    case FileSyscalls.S_IFREG -> "file";
-                    case FileSyscalls.S_IFLNK -> "symlink";
-                    case FileSyscalls.S_IFCHR -> "char";
-                    case FileSyscalls.S_IFBLK -> "block";
-                    case FileSyscalls.S_IFIFO -> "fifo";
+                    case Syscalls.S_IFDIR -> "dir";
+                    case Syscalls.S_IFREG -> "file";
+                    case Syscalls.S_IFLNK -> "symlink";
+                    case Syscalls.S_IFCHR -> "char";
+                    case Syscalls.S_IFBLK -> "block";
+                    case Syscalls.S_IFIFO -> "fifo";
                     default -> "other";
                 };
-                String sha = fmt == FileSyscalls.S_IFREG ? sha256(p) : null;
-                String target = fmt == FileSyscalls.S_IFLNK ? Files.readSymbolicLink(p).toString() : null;
-                long rdev = (fmt == FileSyscalls.S_IFCHR || fmt == FileSyscalls.S_IFBLK) ? (Long) a.get("rdev") : 0;
+                String sha = fmt == Syscalls.S_IFREG ? sha256(p) : null;
+                String target = fmt == Syscalls.S_IFLNK ? Files.readSymbolicLink(p).toString() : null;
+                long rdev = (fmt == Syscalls.S_IFCHR || fmt == Syscalls.S_IFBLK) ? (Long) a.get("rdev") : 0;
                 Map<String, String> xattrs = new TreeMap<>();
                 String sp = p.toString();
-                for (String x : FileSyscalls.get().llistxattr(sp)) {
-                    byte[] v = FileSyscalls.get().lgetxattr(sp, x);
+                for (String x : Syscalls.get().llistxattr(sp)) {
+                    byte[] v = Syscalls.get().lgetxattr(sp, x);
                     xattrs.put(x, v == null ? "" : HexFormat.of().formatHex(v));
                 }
                 FileTime mt = (FileTime) a.get("lastModifiedTime");
@@ -85,7 +85,7 @@ final class TreeSnapshot {
                 long nsec = Math.floorMod(nanos, 1_000_000_000L);
                 String group = null;
                 int nlink = (Integer) a.get("nlink");
-                if (fmt != FileSyscalls.S_IFDIR && nlink > 1) {
+                if (fmt != Syscalls.S_IFDIR && nlink > 1) {
                     long ino = (Long) a.get("ino");
                     group = inodes.computeIfAbsent(ino, k -> rel);
                 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Mount;
 import dev.berth.snapshot.mount.MountException;
+import dev.berth.sys.Errno;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.snapshot.Kind;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -159,5 +162,34 @@ class MetaStoreTest {
         store.close();
 
         assertThatThrownBy(() -> store.read(MetaStore.Tx::all)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aFileWrittenBeforeMigrationsExistedOpensWithItsRecords() throws Exception {
+        Path old = dir.resolve("old/metadata.db");
+        java.nio.file.Files.createDirectories(old.getParent());
+        // the schema and version the store wrote before it used SqliteDb's migrations
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + old); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS snapshots (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL"
+                    + " UNIQUE, parent_id INTEGER REFERENCES snapshots(id) ON DELETE RESTRICT, kind INTEGER NOT NULL,"
+                    + " created_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL, inodes INTEGER NOT NULL DEFAULT 0,"
+                    + " size INTEGER NOT NULL DEFAULT 0)");
+            st.execute("CREATE INDEX IF NOT EXISTS snapshots_parent ON snapshots(parent_id)");
+            st.execute("CREATE TABLE IF NOT EXISTS labels (snapshot_id INTEGER NOT NULL REFERENCES snapshots(id)"
+                    + " ON DELETE CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (snapshot_id, key))"
+                    + " WITHOUT ROWID");
+            st.execute("INSERT INTO snapshots (key, kind, created_ns, updated_ns) VALUES ('sha256:old', "
+                    + Kind.COMMITTED.number() + ", 1, 1)");
+            st.execute("INSERT INTO labels VALUES (1, 'l', 'v')");
+            st.execute("PRAGMA user_version = 1");
+        }
+
+        try (MetaStore reopened = new MetaStore(old, Duration.ofSeconds(5))) {
+            MetaStore.Row row = get(reopened, "sha256:old").orElseThrow();
+            assertThat(row.kind()).isEqualTo(Kind.COMMITTED);
+            assertThat(row.labels()).containsExactly(Map.entry("l", "v"));
+            long next = reopened.write(tx -> tx.insert("new", row.id(), Kind.ACTIVE, Map.of(), Instant.now()));
+            assertThat(next).isGreaterThan(row.id());
+        }
     }
 }

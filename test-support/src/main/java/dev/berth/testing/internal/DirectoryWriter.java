@@ -1,5 +1,6 @@
 package dev.berth.testing.internal;
 
+import dev.berth.sys.Syscalls;
 import dev.berth.testing.TarEntry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class DirectoryWriter {
         // Creating children changes a directory's mtime, so directory times go last.
         for (TarEntry d : dirs) {
             Path target = resolve(root, d.name());
-            Posix.setTimes(target, d.mtime(), d.mtime());
+            Syscalls.get().setTimes(target, d.mtime(), d.mtime());
         }
     }
 
@@ -65,9 +66,9 @@ public final class DirectoryWriter {
             Files.setAttribute(target, "unix:mode", e.mode() & 07777, NOFOLLOW);
         }
         for (var x : e.xattrs().entrySet()) {
-            Posix.setXattr(target, x.getKey(), x.getValue());
+            Syscalls.get().setXattr(target, x.getKey(), x.getValue());
         }
-        Posix.setTimes(target, e.mtime(), e.mtime());
+        Syscalls.get().setTimes(target, e.mtime(), e.mtime());
     }
 
     private static Path resolve(Path root, String name) throws IOException {

@@ -1,14 +1,18 @@
 package dev.berth.snapshot.archive.internal;
 
-import static dev.berth.snapshot.archive.internal.FileSyscalls.AT_SYMLINK_NOFOLLOW;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_CREAT;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_EXCL;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_NOFOLLOW;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_RDONLY;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_WRONLY;
+import static dev.berth.sys.Syscalls.AT_SYMLINK_NOFOLLOW;
+import static dev.berth.sys.Syscalls.O_CREAT;
+import static dev.berth.sys.Syscalls.O_EXCL;
+import static dev.berth.sys.Syscalls.O_NOFOLLOW;
+import static dev.berth.sys.Syscalls.O_RDONLY;
+import static dev.berth.sys.Syscalls.O_WRONLY;
 import static dev.berth.snapshot.archive.internal.MergedTree.UPPER;
 import static dev.berth.snapshot.archive.internal.MergedTree.join;
 
+import dev.berth.sys.Syscalls;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Errno;
+import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -49,7 +53,7 @@ public final class EntryApplier implements MergedTree.Written {
     private static final int PATH_MAX = 4096;
 
     private final MergedTree tree;
-    private final FileSyscalls sys = FileSyscalls.get();
+    private final Syscalls sys = Syscalls.get();
     private final boolean overlay;
     private final boolean skipDevices;
     private final Set<String> written = new HashSet<>();
@@ -120,9 +124,9 @@ public final class EntryApplier implements MergedTree.Written {
             case FILE -> createFile(tree.resolve(comps, false), e, data, meta);
             case SYMLINK -> createSymlink(tree.resolve(comps, false), e.getLinkName(), meta);
             case HARDLINK -> createHardlink(tree.resolve(comps, false), e.getLinkName());
-            case CHAR -> createNode(tree.resolve(comps, false), FileSyscalls.S_IFCHR, e, meta);
-            case BLOCK -> createNode(tree.resolve(comps, false), FileSyscalls.S_IFBLK, e, meta);
-            case FIFO -> createNode(tree.resolve(comps, false), FileSyscalls.S_IFIFO, e, meta);
+            case CHAR -> createNode(tree.resolve(comps, false), Syscalls.S_IFCHR, e, meta);
+            case BLOCK -> createNode(tree.resolve(comps, false), Syscalls.S_IFBLK, e, meta);
+            case FIFO -> createNode(tree.resolve(comps, false), Syscalls.S_IFIFO, e, meta);
             default -> throw new EntryException("unsupported tar entry type '" + printable(typeflag) + "'");
         }
     }
@@ -191,7 +195,7 @@ public final class EntryApplier implements MergedTree.Written {
                 return;
             }
             if (rc != -Errno.EEXIST) {
-                throw new ErrnoException("mkdirat", tree.describe(path), -rc, sys.strerror(-rc));
+                throw new ErrnoException("mkdirat", tree.describe(path), -rc);
             }
         }
         Lookup l = tree.lookup(p, name);
@@ -217,7 +221,7 @@ public final class EntryApplier implements MergedTree.Written {
                 // merging with a lower directory: start from its xattrs, as overlayfs' copy-up would
                 int lfd = tree.dirFd(l.lowerDirLayers[0], p.path());
                 dfd = tree.dirFd(UPPER, p.path());
-                tree.copyXattrs(FileSyscalls.procPath(lfd, name), FileSyscalls.procPath(dfd, name), -1);
+                tree.copyXattrs(Syscalls.procPath(lfd, name), Syscalls.procPath(dfd, name), -1);
                 layers = prependUpper(l.lowerDirLayers);
             }
         }
@@ -235,7 +239,7 @@ public final class EntryApplier implements MergedTree.Written {
         int dfd = tree.dirFd(UPPER, p.path());
         String path = join(p.path(), name);
         sys.fchownat(dfd, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW);
-        setXattrs(-1, FileSyscalls.procPath(dfd, name), m, false, path);
+        setXattrs(-1, Syscalls.procPath(dfd, name), m, false, path);
         sys.fchmodat(dfd, name, m.mode);
         if (newLayers != null) {
             tree.register(path, newLayers);
@@ -390,7 +394,7 @@ public final class EntryApplier implements MergedTree.Written {
         }, "symlinkat");
         int dfd = tree.dirFd(UPPER, p.path());
         sys.fchownat(dfd, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW);
-        setXattrs(-1, FileSyscalls.procPath(dfd, name), m, true, path);
+        setXattrs(-1, Syscalls.procPath(dfd, name), m, true, path);
         sys.lutimensat(dfd, name, m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec);
         markWritten(path);
     }
@@ -399,7 +403,7 @@ public final class EntryApplier implements MergedTree.Written {
         if (r.name() == null) {
             return;
         }
-        if (skipDevices && type != FileSyscalls.S_IFIFO) {
+        if (skipDevices && type != Syscalls.S_IFIFO) {
             LOG.debug("skipping device node {} (no CAP_MKNOD in a user namespace)", e.getName());
             return;
         }
@@ -418,7 +422,7 @@ public final class EntryApplier implements MergedTree.Written {
         }, "mknodat");
         int dfd = tree.dirFd(UPPER, p.path());
         sys.fchownat(dfd, name, m.uid, m.gid, AT_SYMLINK_NOFOLLOW);
-        setXattrs(-1, FileSyscalls.procPath(dfd, name), m, true, path);
+        setXattrs(-1, Syscalls.procPath(dfd, name), m, true, path);
         sys.fchmodat(dfd, name, m.mode);
         sys.lutimensat(dfd, name, m.atimeSec, m.atimeNsec, m.mtimeSec, m.mtimeNsec);
         markWritten(path);
@@ -480,7 +484,7 @@ public final class EntryApplier implements MergedTree.Written {
         DirNode up = tree.ensureInUpper(parent);
         int sfd = tree.dirFd(l.layer(), parent.path());
         Stat st = l.stat();
-        String srcProc = FileSyscalls.procPath(sfd, name);
+        String srcProc = Syscalls.procPath(sfd, name);
         String path = join(up.path(), name);
         int dfd = tree.dirFd(UPPER, up.path());
         if (st.isRegular()) {
@@ -511,7 +515,7 @@ public final class EntryApplier implements MergedTree.Written {
             sys.mknodat(dfd, name, st.type() | 0600, major, minor);
         }
         sys.fchownat(dfd, name, st.uid(), st.gid(), AT_SYMLINK_NOFOLLOW);
-        tree.copyXattrs(srcProc, FileSyscalls.procPath(dfd, name), -1);
+        tree.copyXattrs(srcProc, Syscalls.procPath(dfd, name), -1);
         if (!st.isSymlink()) {
             sys.fchmodat(dfd, name, st.permissions());
         }
@@ -669,7 +673,7 @@ public final class EntryApplier implements MergedTree.Written {
                 return rc;
             }
             if (rc != -Errno.EEXIST) {
-                throw new ErrnoException(syscall, tree.describe(join(p.path(), name)), -rc, sys.strerror(-rc));
+                throw new ErrnoException(syscall, tree.describe(join(p.path(), name)), -rc);
             }
         }
         Lookup l = tree.lookup(p, name);
@@ -680,7 +684,7 @@ public final class EntryApplier implements MergedTree.Written {
         }
         int rc = creator.create(tree.dirFd(UPPER, p.path()));
         if (rc < 0) {
-            throw new ErrnoException(syscall, tree.describe(join(p.path(), name)), -rc, sys.strerror(-rc));
+            throw new ErrnoException(syscall, tree.describe(join(p.path(), name)), -rc);
         }
         return rc;
     }
@@ -709,7 +713,7 @@ public final class EntryApplier implements MergedTree.Written {
                         + sys.strerror(-rc) + ")");
             }
             throw new ErrnoException(fd >= 0 ? "fsetxattr" : "lsetxattr", tree.describe(path) + " [" + key + "]",
-                    -rc, sys.strerror(-rc));
+                    -rc);
         }
     }
 

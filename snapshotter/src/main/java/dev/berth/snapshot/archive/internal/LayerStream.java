@@ -2,7 +2,6 @@ package dev.berth.snapshot.archive.internal;
 
 import java.io.BufferedInputStream;
 import java.io.Closeable;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -11,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 
+import dev.berth.api.CountingInputStream;
 import dev.berth.api.Digest;
 import dev.berth.api.Digester;
 import dev.berth.snapshot.archive.Compression;
@@ -105,7 +105,7 @@ public final class LayerStream implements Closeable {
     }
 
     public long compressedCount() {
-        return source.count;
+        return source.count();
     }
 
     /** The diffID; only valid once the stream was read to its end ({@link #drain()}). */
@@ -134,8 +134,8 @@ public final class LayerStream implements Closeable {
         pipe.close();
     }
 
-    private static final class CountingSource extends FilterInputStream {
-        volatile long count; // written by the reading thread, read by the hashing thread's ratio check
+    /** The caller's stream, counted; remembers its failure so it is told apart from bad data. */
+    private static final class CountingSource extends CountingInputStream {
         IOException failure;
 
         CountingSource(InputStream in) {
@@ -143,43 +143,9 @@ public final class LayerStream implements Closeable {
         }
 
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                int n = in.read(b, off, len);
-                if (n > 0) {
-                    count += n;
-                }
-                return n;
-            } catch (IOException e) {
-                failure = e;
-                throw e;
-            }
-        }
-
-        @Override
-        public long skip(long n) throws IOException {
-            byte[] buf = new byte[(int) Math.min(n, 8192)];
-            long done = 0;
-            while (done < n) {
-                int r = read(buf, 0, (int) Math.min(buf.length, n - done));
-                if (r < 0) {
-                    break;
-                }
-                done += r;
-            }
-            return done;
-        }
-
-        @Override
-        public boolean markSupported() {
-            return false;
+        protected IOException failed(IOException e) {
+            failure = e;
+            return e;
         }
     }
 
@@ -201,9 +167,9 @@ public final class LayerStream implements Closeable {
                 throw new LayerLimitExceededException("layer exceeds the uncompressed size limit of " + maxSize
                         + " bytes");
             }
-            if (maxRatio > 0 && count > RATIO_GRACE && count > maxRatio * source.count) {
+            if (maxRatio > 0 && count > RATIO_GRACE && count > maxRatio * source.count()) {
                 throw new LayerLimitExceededException("layer exceeds the compression ratio limit of " + maxRatio
-                        + " (" + count + " bytes from " + source.count + " compressed bytes)");
+                        + " (" + count + " bytes from " + source.count() + " compressed bytes)");
             }
         }
     }

@@ -1,15 +1,19 @@
 package dev.berth.snapshot.archive.internal;
 
-import static dev.berth.snapshot.archive.internal.FileSyscalls.AT_FDCWD;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.AT_REMOVEDIR;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.AT_SYMLINK_NOFOLLOW;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_DIRECTORY;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_NOFOLLOW;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.O_PATH;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.RESOLVE_BENEATH;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.RESOLVE_NO_MAGICLINKS;
-import static dev.berth.snapshot.archive.internal.FileSyscalls.RESOLVE_NO_SYMLINKS;
+import static dev.berth.sys.Syscalls.AT_FDCWD;
+import static dev.berth.sys.Syscalls.AT_REMOVEDIR;
+import static dev.berth.sys.Syscalls.AT_SYMLINK_NOFOLLOW;
+import static dev.berth.sys.Syscalls.O_DIRECTORY;
+import static dev.berth.sys.Syscalls.O_NOFOLLOW;
+import static dev.berth.sys.Syscalls.O_PATH;
+import static dev.berth.sys.Syscalls.RESOLVE_BENEATH;
+import static dev.berth.sys.Syscalls.RESOLVE_NO_MAGICLINKS;
+import static dev.berth.sys.Syscalls.RESOLVE_NO_SYMLINKS;
 
+import dev.berth.sys.Syscalls;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Errno;
+import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -49,7 +53,7 @@ public final class MergedTree implements AutoCloseable {
     private static final int FD_CACHE_SIZE = 64;
     private static final byte[] OPAQUE_VALUE = {'y'};
 
-    private final FileSyscalls sys = FileSyscalls.get();
+    private final Syscalls sys = Syscalls.get();
     private final boolean overlay;
     private final int[] roots;
     private final String[] rootNames;
@@ -191,7 +195,7 @@ public final class MergedTree implements AutoCloseable {
             paths.add(o.upperDir());
             paths.addAll(o.lowerDirs());
         }
-        FileSyscalls sys = FileSyscalls.get();
+        Syscalls sys = Syscalls.get();
         int[] fds = new int[paths.size()];
         Arrays.fill(fds, -1);
         String[] names = new String[paths.size()];
@@ -408,7 +412,7 @@ public final class MergedTree implements AutoCloseable {
     }
 
     private boolean isOpaque(int layer, String dirPath, String name) throws IOException {
-        byte[] v = sys.lgetxattr(FileSyscalls.procPath(dirFd(layer, dirPath), name), opaqueXattr);
+        byte[] v = sys.lgetxattr(Syscalls.procPath(dirFd(layer, dirPath), name), opaqueXattr);
         return v != null && v.length == 1 && v[0] == 'y';
     }
 
@@ -448,7 +452,7 @@ public final class MergedTree implements AutoCloseable {
     private int openBeneath(int rootFd, String path) throws IOException {
         if (sys.hasOpenat2()) {
             try {
-                return sys.openat2(rootFd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | FileSyscalls.O_CLOEXEC,
+                return sys.openat2(rootFd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW | Syscalls.O_CLOEXEC,
                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
             } catch (ErrnoException e) {
                 // ENAMETOOLONG: a deep tree whose path exceeds PATH_MAX is still valid; walk it name by name
@@ -516,7 +520,7 @@ public final class MergedTree implements AutoCloseable {
         int dfd = dirFd(UPPER, parent.path());
         sys.mkdirat(dfd, name, 0700);
         sys.fchownat(dfd, name, st.uid(), st.gid(), AT_SYMLINK_NOFOLLOW);
-        copyXattrs(FileSyscalls.procPath(srcFd, name), FileSyscalls.procPath(dfd, name), -1);
+        copyXattrs(Syscalls.procPath(srcFd, name), Syscalls.procPath(dfd, name), -1);
         sys.fchmodat(dfd, name, st.permissions());
         int[] layers = new int[dir.layers().length + 1];
         layers[0] = UPPER;
@@ -551,7 +555,7 @@ public final class MergedTree implements AutoCloseable {
             }
             int rc = dstFd >= 0 ? sys.fsetxattr(dstFd, name, v) : sys.lsetxattr(dstPath, name, v);
             if (rc != 0 && rc != -Errno.EOPNOTSUPP && rc != -Errno.EPERM) {
-                throw new ErrnoException("lsetxattr", dstPath + " [" + name + "]", -rc, sys.strerror(-rc));
+                throw new ErrnoException("lsetxattr", dstPath + " [" + name + "]", -rc);
             }
         }
     }
@@ -665,11 +669,11 @@ public final class MergedTree implements AutoCloseable {
 
     /** Marks {@code name} in {@code dir} (a directory of the writable layer) opaque. */
     public void setOpaque(DirNode dir, String name) throws IOException {
-        String path = FileSyscalls.procPath(dirFd(UPPER, dir.path()), name);
+        String path = Syscalls.procPath(dirFd(UPPER, dir.path()), name);
         int rc = sys.lsetxattr(path, opaqueXattr, OPAQUE_VALUE);
         if (rc != 0) {
             throw new ErrnoException("lsetxattr", describe(join(dir.path(), name)) + " [" + opaqueXattr + "]",
-                    -rc, sys.strerror(-rc));
+                    -rc);
         }
         invalidate();
     }
@@ -677,7 +681,7 @@ public final class MergedTree implements AutoCloseable {
     /** Creates an overlay whiteout (char device 0/0) owned by uid/gid at {@code name} in {@code dir}. */
     public void createWhiteout(DirNode dir, String name, int uid, int gid) throws IOException {
         int dfd = dirFd(UPPER, dir.path());
-        sys.mknodat(dfd, name, FileSyscalls.S_IFCHR, 0, 0);
+        sys.mknodat(dfd, name, Syscalls.S_IFCHR, 0, 0);
         sys.fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
         invalidate();
     }

@@ -1,34 +1,38 @@
-package dev.berth.snapshot.archive.internal;
+package dev.berth.sys;
 
-/** The fields of {@code struct stat} the applier uses, in the x86_64 layout (other architectures differ). */
-public record Stat(long dev, long ino, long nlink, int mode, int uid, int gid, long rdev, long size,
+/**
+ * The fields of {@code struct stat} Berth uses, in the x86_64 layout (other architectures differ).
+ * {@code blocks} counts 512-byte units allocated.
+ */
+public record Stat(long dev, long ino, long nlink, int mode, int uid, int gid, long rdev, long size, long blocks,
                    long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec) {
     static final int SIZE = 144;
 
     static Stat parse(byte[] b) {
         return new Stat(getLong(b, 0), getLong(b, 8), getLong(b, 16), getInt(b, 24), getInt(b, 28), getInt(b, 32),
-                getLong(b, 40), getLong(b, 48), getLong(b, 72), getLong(b, 80), getLong(b, 88), getLong(b, 96));
+                getLong(b, 40), getLong(b, 48), getLong(b, 64), getLong(b, 72), getLong(b, 80), getLong(b, 88),
+                getLong(b, 96));
     }
 
     public int type() {
-        return mode & FileSyscalls.S_IFMT;
+        return mode & Syscalls.S_IFMT;
     }
 
     public boolean isDirectory() {
-        return type() == FileSyscalls.S_IFDIR;
+        return type() == Syscalls.S_IFDIR;
     }
 
     public boolean isSymlink() {
-        return type() == FileSyscalls.S_IFLNK;
+        return type() == Syscalls.S_IFLNK;
     }
 
     public boolean isRegular() {
-        return type() == FileSyscalls.S_IFREG;
+        return type() == Syscalls.S_IFREG;
     }
 
     /** An overlayfs whiteout: a character device with device number 0/0. */
     public boolean isWhiteout() {
-        return type() == FileSyscalls.S_IFCHR && rdev == 0;
+        return type() == Syscalls.S_IFCHR && rdev == 0;
     }
 
     public int permissions() {

@@ -1,21 +1,20 @@
-package dev.berth.snapshot.archive.internal;
+package dev.berth.sys;
 
 import java.nio.file.FileSystemException;
 
 /**
  * A failed system call: carries the errno (number and symbolic name), the call and the path it was
- * given. A {@link FileSystemException} so callers outside this package see a JDK type.
+ * given. A {@link FileSystemException} so callers outside Berth see a JDK type.
  */
 public final class ErrnoException extends FileSystemException {
     private static final long serialVersionUID = 1L;
 
     private final int errno;
     private final String syscall;
-
     private final String description;
 
-    public ErrnoException(String syscall, String path, int errno, String description) {
-        this(syscall, path, errno, description, null);
+    public ErrnoException(String syscall, String path, int errno) {
+        this(syscall, path, errno, Errno.describe(errno), null);
     }
 
     private ErrnoException(String syscall, String path, int errno, String description, String context) {
@@ -39,6 +38,11 @@ public final class ErrnoException extends FileSystemException {
 
     public String syscall() {
         return syscall;
+    }
+
+    /** libc's description of the errno. */
+    public String description() {
+        return description;
     }
 
     public boolean is(int code) {

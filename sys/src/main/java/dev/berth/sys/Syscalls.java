@@ -1,25 +1,25 @@
-package dev.berth.snapshot.archive.internal;
+package dev.berth.sys;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
 import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 
 /**
- * The *at(2) family, xattrs, mknod and openat2 through jnr-ffi: what the applier needs that the JDK
- * cannot do (no dirfd-relative operations, no device nodes, no trusted.* xattrs, no openat2). Every
- * failure becomes an {@link ErrnoException} naming the call, the errno and the path.
+ * The system calls the JDK lacks, over Berth's one libc binding ({@link LibC}): the *at(2) family,
+ * xattrs in every namespace, device nodes, FIFOs, openat2, mount/umount2 and the new mount API. Every
+ * failure becomes an {@link ErrnoException} naming the call, the errno and the path (the {@code try}
+ * variants return {@code -errno} instead, for callers that tolerate some failures).
  *
  * <p>Stateless and thread-safe; one shared instance.
  */
-public final class FileSyscalls {
+public final class Syscalls {
     public static final int AT_FDCWD = -100;
     public static final int AT_SYMLINK_NOFOLLOW = 0x100;
     public static final int AT_REMOVEDIR = 0x200;
@@ -49,92 +49,119 @@ public final class FileSyscalls {
     public static final int S_IFCHR = 020000;
     public static final int S_IFIFO = 010000;
 
-    /** openat2's number in the unified syscall table (x86_64 and aarch64 alike). */
+    public static final long RESOLVE_NO_XDEV = 0x01;
+
+    /** umount2 flag: detach now, finish when no longer busy. */
+    public static final int MNT_DETACH = 2;
+
+    // Numbers in the unified syscall table (x86_64 and aarch64 alike).
+    private static final long SYS_MOVE_MOUNT = 429;
+    private static final long SYS_FSOPEN = 430;
+    private static final long SYS_FSCONFIG = 431;
+    private static final long SYS_FSMOUNT = 432;
     private static final long SYS_OPENAT2 = 437;
 
-    /** libc as jnr-ffi sees it. Only for this class. */
-    public interface LibC {
-        long syscall(long number, int dirfd, String path, @In byte[] how, long size);
-
-        int openat(int dirfd, String path, int flags, int mode);
-
-        int close(int fd);
-
-        int mkdirat(int dirfd, String path, int mode);
-
-        int mknodat(int dirfd, String path, int mode, long dev);
-
-        int symlinkat(String target, int dirfd, String linkpath);
-
-        int linkat(int olddirfd, String oldpath, int newdirfd, String newpath, int flags);
-
-        int unlinkat(int dirfd, String path, int flags);
-
-        int fchownat(int dirfd, String path, int uid, int gid, int flags);
-
-        int fchown(int fd, int uid, int gid);
-
-        int fchmodat(int dirfd, String path, int mode, int flags);
-
-        int fchmod(int fd, int mode);
-
-        int utimensat(int dirfd, String path, @In long[] times, int flags);
-
-        int futimens(int fd, @In long[] times);
-
-        int fstatat(int dirfd, String path, @Out byte[] stat, int flags);
-
-        int fstat(int fd, @Out byte[] stat);
-
-        long readlinkat(int dirfd, String path, @Out byte[] buf, long size);
-
-        long write(int fd, ByteBuffer buf, long count);
-
-        long pwrite(int fd, ByteBuffer buf, long count, long offset);
-
-        long read(int fd, ByteBuffer buf, long count);
-
-        int ftruncate(int fd, long length);
-
-        long copy_file_range(int fdIn, Pointer offIn, int fdOut, Pointer offOut, long len, int flags);
-
-        int lsetxattr(String path, String name, @In byte[] value, long size, int flags);
-
-        int fsetxattr(int fd, String name, @In byte[] value, long size, int flags);
-
-        long lgetxattr(String path, String name, @Out byte[] value, long size);
-
-        long fgetxattr(int fd, String name, @Out byte[] value, long size);
-
-        long llistxattr(String path, @Out byte[] list, long size);
-
-        long flistxattr(int fd, @Out byte[] list, long size);
-
-        String strerror(int errnum);
-    }
-
-    private static final FileSyscalls INSTANCE = new FileSyscalls();
+    private static final Syscalls INSTANCE = new Syscalls();
 
     private final LibC libc;
     private final Runtime runtime;
     private volatile boolean openat2Missing;
 
-    private FileSyscalls() {
-        this.libc = LibraryLoader.create(LibC.class).load("c");
+    private Syscalls() {
+        this.libc = LibC.INSTANCE;
         this.runtime = Runtime.getRuntime(libc);
     }
 
-    public static FileSyscalls get() {
+    public static Syscalls get() {
         return INSTANCE;
     }
 
-    private int errno() {
+    /** The errno of this thread's last call through {@link LibC}. */
+    public int errno() {
         return LastError.getLastError(runtime);
     }
 
     private ErrnoException fail(String syscall, String path) {
-        int e = errno();
-        return new ErrnoException(syscall, path, e, libc.strerror(e));
+        return new ErrnoException(syscall, path, errno());
+    }
+
+    /** mount(2); {@code data} may be null. */
+    public void mount(String source, String target, String fstype, long flags, String data) throws ErrnoException {
+        if (libc.mount(source, target, fstype, flags, data) != 0) {
+            throw fail("mount", target);
+        }
+    }
+
+    /** umount2(2) returning 0 or -errno: callers decide what "not mounted" and "busy" mean to them. */
+    public int tryUmount2(String target, int flags) {
+        return libc.umount2(target, flags) == 0 ? 0 : -errno();
+    }
+
+    /** umount2(2). */
+    public void umount2(String target, int flags) throws ErrnoException {
+        if (libc.umount2(target, flags) != 0) {
+            throw fail("umount2", target);
+        }
+    }
+
+    /** fsopen(2) with FSOPEN_CLOEXEC: a file-system context fd, or -errno. */
+    public int fsopen(String fstype) {
+        long fd = libc.syscall(SYS_FSOPEN, fstype, 1L);
+        return fd >= 0 ? (int) fd : -errno();
+    }
+
+    /** fsconfig(2): 0 or -errno. {@code key} and {@code value} may be null as the command wants. */
+    public int fsconfig(int fd, long cmd, String key, String value) {
+        return libc.syscall(SYS_FSCONFIG, fd, cmd, key, value, 0) < 0 ? -errno() : 0;
+    }
+
+    /** fsmount(2) with FSMOUNT_CLOEXEC: a mount fd, or -errno. */
+    public int fsmount(int fsfd, long attrFlags) {
+        long fd = libc.syscall(SYS_FSMOUNT, fsfd, 1L, attrFlags);
+        return fd >= 0 ? (int) fd : -errno();
+    }
+
+    /** move_mount(2) of the mount fd {@code from} (MOVE_MOUNT_F_EMPTY_PATH) onto {@code target}: 0 or -errno. */
+    public int moveMount(int from, String target) {
+        return libc.syscall(SYS_MOVE_MOUNT, from, "", AT_FDCWD, target, 4L) < 0 ? -errno() : 0;
+    }
+
+    /** read(2) into {@code buf}: bytes read, 0 at the end, or -errno. */
+    public long read(int fd, byte[] buf) {
+        long n = libc.read(fd, buf, buf.length);
+        return n >= 0 ? n : -errno();
+    }
+
+    /** Creates a FIFO at {@code path} with {@code mode} (before umask). */
+    public void mkfifo(Path path, int mode) throws ErrnoException {
+        if (libc.mkfifo(path.toString(), mode) != 0) {
+            throw fail("mkfifo", path.toString());
+        }
+    }
+
+    /** mknod(2): {@code mode} includes the file type bits (S_IFCHR, S_IFBLK, S_IFIFO). */
+    public void mknod(Path path, int mode, long major, long minor) throws ErrnoException {
+        if (libc.mknod(path.toString(), mode, makedev(major, minor)) != 0) {
+            throw fail("mknod", path.toString());
+        }
+    }
+
+    /** lstat(2): the entry itself, a symlink not followed; {@code null} when it does not exist. */
+    public Stat lstat(Path path) throws ErrnoException {
+        return lstatat(AT_FDCWD, path.toString());
+    }
+
+    /** Sets atime and mtime of {@code path} itself (a symlink is not followed), to the nanosecond. */
+    public void setTimes(Path path, Instant atime, Instant mtime) throws ErrnoException {
+        lutimensat(AT_FDCWD, path.toString(), atime.getEpochSecond(), atime.getNano(), mtime.getEpochSecond(),
+                mtime.getNano());
+    }
+
+    /** lsetxattr(2), throwing on failure. */
+    public void setXattr(Path path, String name, byte[] value) throws ErrnoException {
+        if (libc.lsetxattr(path.toString(), name, value, value.length, 0) != 0) {
+            throw fail("lsetxattr " + name, path.toString());
+        }
     }
 
     /** Whether the kernel has openat2(2) (5.6+). */
@@ -163,7 +190,7 @@ public final class FileSyscalls {
             if (e == Errno.ENOSYS) {
                 openat2Missing = true;
             }
-            throw new ErrnoException("openat2", path, e, libc.strerror(e));
+            throw new ErrnoException("openat2", path, e);
         }
     }
 
@@ -178,6 +205,94 @@ public final class FileSyscalls {
     /** openat returning -errno instead of throwing. */
     public int tryOpenat(int dirfd, String path, int flags, int mode) {
         int fd = libc.openat(dirfd, path, flags | O_CLOEXEC, mode);
+        return fd >= 0 ? fd : -errno();
+    }
+
+    /**
+     * Opens the directory {@code name} inside {@code dirfd} for a walk: never through a symlink, and never
+     * across a mount point (EXDEV; checked by openat2's RESOLVE_NO_XDEV where the kernel has it).
+     * {@code name} is NUL-terminated. Returns the fd or -errno.
+     */
+    public int tryOpenDirat(int dirfd, byte[] name) {
+        int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        if (!openat2Missing) {
+            byte[] how = new byte[24];
+            putLong(how, 0, Integer.toUnsignedLong(flags));
+            putLong(how, 16, RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS);
+            while (true) {
+                long fd = libc.syscall(SYS_OPENAT2, dirfd, name, how, how.length);
+                if (fd >= 0) {
+                    return (int) fd;
+                }
+                int e = errno();
+                if (e == Errno.EAGAIN || e == Errno.EINTR) {
+                    continue;
+                }
+                if (e != Errno.ENOSYS) {
+                    return -e;
+                }
+                openat2Missing = true;
+                break;
+            }
+        }
+        int fd = libc.openat(dirfd, name, flags, 0);
+        return fd >= 0 ? fd : -errno();
+    }
+
+    /** lstat of the NUL-terminated {@code name} inside {@code dirfd}; {@code null} when it does not exist. */
+    public Stat lstatat(int dirfd, byte[] name, String pathForErrors) throws ErrnoException {
+        byte[] buf = new byte[Stat.SIZE];
+        if (libc.fstatat(dirfd, name, buf, AT_SYMLINK_NOFOLLOW) != 0) {
+            int e = errno();
+            if (e == Errno.ENOENT) {
+                return null;
+            }
+            throw new ErrnoException("fstatat", pathForErrors, e);
+        }
+        return Stat.parse(buf);
+    }
+
+    /** unlinkat of the NUL-terminated {@code name}: 0 or -errno. */
+    public int tryUnlinkat(int dirfd, byte[] name, int flags) {
+        return libc.unlinkat(dirfd, name, flags) == 0 ? 0 : -errno();
+    }
+
+    /** The names in the directory {@code fd} (without "." and ".."), each NUL-terminated, read from its start. */
+    public List<byte[]> readDirectory(int fd, String pathForErrors) throws ErrnoException {
+        List<byte[]> names = new ArrayList<>();
+        byte[] buf = new byte[32 * 1024];
+        while (true) {
+            long n = libc.getdents64(fd, buf, buf.length);
+            if (n < 0) {
+                if (errno() == Errno.EINTR) {
+                    continue;
+                }
+                throw fail("getdents64", pathForErrors);
+            }
+            if (n == 0) {
+                return names;
+            }
+            // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[] (NUL-terminated)
+            for (int off = 0; off < n; ) {
+                int reclen = (buf[off + 16] & 0xff) | (buf[off + 17] & 0xff) << 8;
+                int nameStart = off + 19;
+                int nameEnd = nameStart;
+                while (buf[nameEnd] != 0) {
+                    nameEnd++;
+                }
+                int len = nameEnd - nameStart;
+                boolean dot = buf[nameStart] == '.' && (len == 1 || (len == 2 && buf[nameStart + 1] == '.'));
+                if (!dot) {
+                    names.add(Arrays.copyOfRange(buf, nameStart, nameEnd + 1));
+                }
+                off += reclen;
+            }
+        }
+    }
+
+    /** openat of the NUL-terminated {@code name} (O_CLOEXEC added): the fd or -errno. */
+    public int tryOpenat(int dirfd, byte[] name, int flags) {
+        int fd = libc.openat(dirfd, name, flags | O_CLOEXEC, 0);
         return fd >= 0 ? fd : -errno();
     }
 
@@ -271,7 +386,7 @@ public final class FileSyscalls {
             if (e == Errno.ENOENT) {
                 return null;
             }
-            throw new ErrnoException("fstatat", path, e, libc.strerror(e));
+            throw new ErrnoException("fstatat", path, e);
         }
         return Stat.parse(buf);
     }
@@ -372,14 +487,14 @@ public final class FileSyscalls {
         while (true) {
             long n = libc.lgetxattr(path, name, buf, buf.length);
             if (n >= 0) {
-                return java.util.Arrays.copyOf(buf, (int) n);
+                return Arrays.copyOf(buf, (int) n);
             }
             int e = errno();
             if (e == Errno.ENODATA || e == Errno.EOPNOTSUPP) {
                 return null;
             }
             if (e != Errno.ERANGE) {
-                throw new ErrnoException("lgetxattr", path, e, libc.strerror(e));
+                throw new ErrnoException("lgetxattr " + name, path, e);
             }
             long size = libc.lgetxattr(path, name, null, 0);
             buf = new byte[(int) Math.max(size, buf.length * 2L)];
@@ -399,7 +514,7 @@ public final class FileSyscalls {
                 return List.of();
             }
             if (e != Errno.ERANGE) {
-                throw new ErrnoException("llistxattr", path, e, libc.strerror(e));
+                throw new ErrnoException("llistxattr", path, e);
             }
             long size = libc.llistxattr(path, null, 0);
             buf = new byte[(int) Math.max(size, buf.length * 2L)];
@@ -429,9 +544,18 @@ public final class FileSyscalls {
         return libc.strerror(errno);
     }
 
-    static long makedev(long major, long minor) {
+    /** glibc's makedev encoding. */
+    public static long makedev(long major, long minor) {
         return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8)
                 | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+
+    public static int major(long dev) {
+        return (int) (((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL));
+    }
+
+    public static int minor(long dev) {
+        return (int) (((dev >>> 12) & 0xffffff00L) | (dev & 0xffL));
     }
 
     private static void putLong(byte[] b, int off, long v) {
