@@ -1,6 +1,5 @@
 package dev.berth.content;
 
-import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.Digest;
@@ -8,6 +7,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.Status;
 import dev.berth.api.content.Writer;
+import dev.berth.api.internal.FaultPoints;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -1,22 +1,24 @@
 package dev.berth.content;
 
-import dev.berth.api.internal.FaultPoints;
-import dev.berth.testing.ChildJvm;
 import static dev.berth.content.ContentStoreInvariants.assertEveryBlobIsComplete;
 import static dev.berth.content.ContentStoreInvariants.blobFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.berth.api.AlreadyExistsException;
-import dev.berth.api.Descriptor;
-import dev.berth.api.content.Status;
-import dev.berth.api.content.Writer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.Descriptor;
+import dev.berth.api.content.Status;
+import dev.berth.api.content.Writer;
+import dev.berth.api.internal.FaultPoints;
+import dev.berth.testing.ChildJvm;
 
 /** A writer process dies at the worst moments; the store must come back resumable or complete. */
 class IngestCrashIT {

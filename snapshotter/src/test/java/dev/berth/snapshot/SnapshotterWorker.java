@@ -1,8 +1,8 @@
 package dev.berth.snapshot;
 
-import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.Mount;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.testing.ChildJvm;
 import java.io.IOException;

@@ -2,12 +2,12 @@ package dev.berth.sys;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+
 import jnr.ffi.LastError;
 import jnr.ffi.Runtime;
 

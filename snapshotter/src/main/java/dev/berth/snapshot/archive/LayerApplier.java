@@ -1,6 +1,5 @@
 package dev.berth.snapshot.archive;
 
-import dev.berth.sys.ErrnoException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,6 +15,7 @@ import dev.berth.snapshot.archive.internal.EntryApplier;
 import dev.berth.snapshot.archive.internal.LayerStream;
 import dev.berth.snapshot.archive.internal.LayerTarInputStream;
 import dev.berth.snapshot.archive.internal.MergedTree;
+import dev.berth.sys.ErrnoException;
 
 /**
  * Applies an OCI image layer (a tar changeset, uncompressed, gzip or zstd — detected from the first

@@ -1,8 +1,8 @@
 package dev.berth.snapshot.internal;
 
 import dev.berth.api.Mount;
-import dev.berth.sys.FileTrees;
 import dev.berth.snapshot.mount.MountException;
+import dev.berth.sys.FileTrees;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

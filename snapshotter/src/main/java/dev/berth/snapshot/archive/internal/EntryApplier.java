@@ -1,18 +1,14 @@
 package dev.berth.snapshot.archive.internal;
 
+import static dev.berth.snapshot.archive.internal.MergedTree.UPPER;
+import static dev.berth.snapshot.archive.internal.MergedTree.join;
 import static dev.berth.sys.Syscalls.AT_SYMLINK_NOFOLLOW;
 import static dev.berth.sys.Syscalls.O_CREAT;
 import static dev.berth.sys.Syscalls.O_EXCL;
 import static dev.berth.sys.Syscalls.O_NOFOLLOW;
 import static dev.berth.sys.Syscalls.O_RDONLY;
 import static dev.berth.sys.Syscalls.O_WRONLY;
-import static dev.berth.snapshot.archive.internal.MergedTree.UPPER;
-import static dev.berth.snapshot.archive.internal.MergedTree.join;
 
-import dev.berth.sys.Syscalls;
-import dev.berth.sys.ErrnoException;
-import dev.berth.sys.Errno;
-import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -33,6 +29,10 @@ import org.slf4j.LoggerFactory;
 import dev.berth.snapshot.archive.internal.MergedTree.DirNode;
 import dev.berth.snapshot.archive.internal.MergedTree.Lookup;
 import dev.berth.snapshot.archive.internal.MergedTree.Resolved;
+import dev.berth.sys.Errno;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Stat;
+import dev.berth.sys.Syscalls;
 
 /**
  * Applies tar entries, one at a time, to a {@link MergedTree} with the OCI changeset semantics: entries

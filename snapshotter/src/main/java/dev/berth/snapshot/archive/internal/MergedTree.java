@@ -10,10 +10,6 @@ import static dev.berth.sys.Syscalls.RESOLVE_BENEATH;
 import static dev.berth.sys.Syscalls.RESOLVE_NO_MAGICLINKS;
 import static dev.berth.sys.Syscalls.RESOLVE_NO_SYMLINKS;
 
-import dev.berth.sys.Syscalls;
-import dev.berth.sys.ErrnoException;
-import dev.berth.sys.Errno;
-import dev.berth.sys.Stat;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -29,6 +25,10 @@ import java.util.List;
 import java.util.Map;
 
 import dev.berth.snapshot.archive.ApplyTarget;
+import dev.berth.sys.Errno;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Stat;
+import dev.berth.sys.Syscalls;
 
 /**
  * The tree a layer is applied to, seen as the merged view of a writable layer (index {@link #UPPER}:
