@@ -10,16 +10,15 @@ import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.LayerContent;
 import dev.berth.image.ResolvedImage;
+import dev.berth.testing.TestFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -74,9 +73,7 @@ public final class BuildBenchFixture {
             System.out.printf("wrote %s (%d MB) and %s (%d MB)%n", oci, Files.size(oci) >> 20,
                     out.resolve("debian-docker.tar"), Files.size(out.resolve("debian-docker.tar")) >> 20);
         } finally {
-            try (Stream<Path> s = Files.walk(work)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            TestFiles.deleteTree(work);
         }
     }
 

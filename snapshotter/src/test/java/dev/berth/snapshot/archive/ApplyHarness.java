@@ -2,6 +2,7 @@ package dev.berth.snapshot.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.testing.TestFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -195,6 +196,10 @@ final class ApplyHarness implements AutoCloseable {
 
     @Override
     public void close() {
-        run("rm", "-rf", "--one-file-system", base.toString()); // copes with paths beyond PATH_MAX
+        try {
+            TestFiles.deleteTree(base); // fd-relative: copes with paths beyond PATH_MAX
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.berth.snapshot.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.berth.sys.Syscalls;
+import dev.berth.testing.TestFiles;
 
 /**
  * Layers written by GNU tar (PAX format, sparse 1.0, xattrs, hardlinks, devices) apply to exactly what
@@ -30,8 +31,8 @@ class GnuTarInteropIT {
     }
 
     @AfterEach
-    void tearDown() {
-        ApplyHarness.run("rm", "-rf", base.toString());
+    void tearDown() throws IOException {
+        TestFiles.deleteTree(base);
     }
 
     @Test

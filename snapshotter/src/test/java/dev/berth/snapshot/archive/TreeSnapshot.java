@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-
 /**
  * Everything a user can observe about a directory tree, path by path: type, mode, owner, content
  * hash, link target, device numbers, xattrs, mtime and hardlink groups (paths sharing an inode).

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import dev.berth.snapshot.archive.ApplyResult;
 import dev.berth.snapshot.archive.ApplyTarget;
 import dev.berth.snapshot.archive.LayerApplier;
+import dev.berth.testing.TestFiles;
 
 /**
  * Layer-apply benchmark (run by {@code bench/apply.sh}, not a test): alternating rounds of Berth
@@ -55,7 +56,7 @@ public final class ApplyBench {
         long t0 = System.nanoTime();
         ApplyResult sample = apply(applier, tar, ApplyTarget.naive(coldDir));
         long cold = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        sh("rm -rf '" + coldDir + "'");
+        TestFiles.deleteTree(coldDir);
         List<Long> warmup = new ArrayList<>();
         for (int i = 0; i < warmupRounds; i++) {
             for (Path layer : List.of(tar, tgz)) {
@@ -65,7 +66,7 @@ public final class ApplyBench {
                 long w0 = System.nanoTime();
                 apply(applier, layer, i % 2 == 0 ? ApplyTarget.naive(dir) : ApplyTarget.overlay(dir, List.of()));
                 warmup.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w0));
-                sh("rm -rf '" + dir + "'");
+                TestFiles.deleteTree(dir);
             }
         }
         for (int round = 0; round < rounds; round++) {
@@ -84,7 +85,7 @@ public final class ApplyBench {
                     default -> throw new IllegalStateException(v);
                 }
                 times.get(v).add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - r0));
-                sh("rm -rf '" + dir + "'");
+                TestFiles.deleteTree(dir);
             }
         }
         System.out.printf("layer: %s (%d MB uncompressed, %d entries, diffID %s), gzip %d MB%n", tar,
