@@ -31,6 +31,6 @@ if [ ! -f "$CACHE/debian-oci.tar" ]; then
       dev.berth.image.bench.BuildBenchFixture "$CACHE/rootfs" "$CACHE"
 fi
 
-mvn -o -q -B -pl registry dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE" >&2
-CP="registry/target/test-classes:registry/target/classes:$(cat "$CP_FILE")"
-java -Xmx2g ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.berth.registry.PullBench "$PAIRS" "$CACHE/debian-oci.tar"
+mvn -o -q -B -pl core dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$CP_FILE" >&2
+CP="core/target/test-classes:core/target/classes:$(cat "$CP_FILE")"
+java -Xmx2g ${BENCH_JAVA_OPTS:-} -cp "$CP" dev.berth.bench.PullBench "$PAIRS" "$CACHE/debian-oci.tar"

@@ -1,7 +1,9 @@
 package dev.berth;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.event.Events;
@@ -12,13 +14,13 @@ import dev.berth.content.LocalContentStore;
 import dev.berth.events.EventExchange;
 import dev.berth.metadata.internal.Metadata;
 import dev.berth.registry.ProgressListener;
+import dev.berth.registry.RegistryClient;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Task;
 import dev.berth.runtime.TaskRuntime;
 import dev.berth.snapshot.OverlaySupport;
 import dev.berth.snapshot.Snapshotters;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -70,6 +72,8 @@ public final class Berth implements AutoCloseable {
     private final PlatformMatcher platforms;
     private final LocalContentStore content;
     private final Map<String, Snapshotter> snapshotters;
+    /** Snapshotters this Berth opened (and closes); the builder's own stay open. */
+    private final List<Snapshotter> ownedSnapshotters;
     private final EventExchange events;
     private final Metadata metadata;
     private final ExecutorService executor;
@@ -77,6 +81,10 @@ public final class Berth implements AutoCloseable {
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private final Object runtimeLock = new Object();
     private volatile TaskRuntime runtime;
+    private final boolean ownsRuntime;
+    private final RegistryClient suppliedRegistry;
+    /** Registry clients this Berth made, one per distinct hosts setting, kept for their connections and tokens. */
+    private final Map<RegistryAccess, RegistryClient> registries = new LinkedHashMap<>();
     private volatile boolean closed;
 
     private Berth(Builder b) {
@@ -86,10 +94,13 @@ public final class Berth implements AutoCloseable {
         this.sharedShims = b.sharedShims;
         this.sharedShimIdle = b.sharedShimIdle;
         this.platforms = b.platforms;
+        this.runtime = b.taskRuntime;
+        this.ownsRuntime = b.taskRuntime == null;
+        this.suppliedRegistry = b.registryClient;
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create Berth root " + root + ": " + e.getMessage(), e);
+            throw new IoFailureException("cannot create Berth root " + root + ": " + e.getMessage(), e);
         }
         if (b.executor != null) {
             executor = b.executor;
@@ -109,7 +120,12 @@ public final class Berth implements AutoCloseable {
             opened.add(content);
             Map<String, Snapshotter> sn = new LinkedHashMap<>();
             String chosen = b.snapshotter;
-            if (chosen == null || chosen.equals(OVERLAYFS)) {
+            if (chosen != null && b.snapshotters.containsKey(chosen)) {
+                sn.put(chosen, b.snapshotters.get(chosen));
+            }
+            if (b.snapshotters.containsKey(OVERLAYFS)) {
+                sn.putIfAbsent(OVERLAYFS, b.snapshotters.get(OVERLAYFS));
+            } else if (chosen == null || chosen.equals(OVERLAYFS)) {
                 Path overlayRoot = root.resolve("snapshots").resolve(OVERLAYFS);
                 Files.createDirectories(overlayRoot);
                 OverlaySupport support = Snapshotters.probeOverlay(overlayRoot);
@@ -125,15 +141,21 @@ public final class Berth implements AutoCloseable {
                     LOG.info("overlayfs unusable under {} ({}); using the native snapshotter", overlayRoot,
                             support.reason());
                 }
-            } else if (!chosen.equals(NATIVE)) {
-                throw new InvalidArgumentException("unknown snapshotter \"" + chosen + "\" (use overlayfs or native)");
+            } else if (!chosen.equals(NATIVE) && !b.snapshotters.containsKey(chosen)) {
+                throw new InvalidArgumentException("unknown snapshotter \"" + chosen + "\" (use overlayfs, native"
+                        + " or one added with snapshotter(name, snapshotter))");
             }
-            Snapshotter nativeSn = Snapshotters.nativeBuilder(root.resolve("snapshots").resolve(NATIVE))
-                    .syncRemove(b.syncSnapshotRemoval).build();
-            opened.add(nativeSn);
-            sn.put(NATIVE, nativeSn);
-            this.snapshotters = Map.copyOf(sn);
-            this.defaultSnapshotter = sn.keySet().iterator().next();
+            if (!b.snapshotters.containsKey(NATIVE)) {
+                Snapshotter nativeSn = Snapshotters.nativeBuilder(root.resolve("snapshots").resolve(NATIVE))
+                        .syncRemove(b.syncSnapshotRemoval).build();
+                opened.add(nativeSn);
+                sn.put(NATIVE, nativeSn);
+            }
+            b.snapshotters.forEach(sn::putIfAbsent);
+            this.ownedSnapshotters = opened.stream().filter(Snapshotter.class::isInstance)
+                    .map(Snapshotter.class::cast).toList();
+            this.snapshotters = java.util.Collections.unmodifiableMap(sn);
+            this.defaultSnapshotter = chosen != null ? chosen : sn.keySet().iterator().next();
             events = EventExchange.builder().threadNamePrefix("berth-events").build();
             opened.add(events);
             Metadata.Builder mb = Metadata.builder(root.resolve("meta.db")).content(content).events(events)
@@ -142,7 +164,10 @@ public final class Berth implements AutoCloseable {
             metadata = mb.build();
         } catch (IOException e) {
             closeAll(opened);
-            throw new UncheckedIOException("cannot open Berth root " + root + ": " + e.getMessage(), e);
+            if (ownsExecutor) {
+                executor.shutdownNow();
+            }
+            throw new IoFailureException("cannot open Berth root " + root + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             closeAll(opened);
             if (ownsExecutor) {
@@ -293,13 +318,15 @@ public final class Berth implements AutoCloseable {
         closed = true;
         List<AutoCloseable> toClose = new ArrayList<>();
         synchronized (runtimeLock) {
-            if (runtime != null) {
+            if (runtime != null && ownsRuntime) {
                 toClose.add(runtime);
             }
+            toClose.addAll(registries.values());
+            registries.clear();
         }
         namespaces.values().forEach(n -> toClose.add(n::closeServices));
         toClose.add(metadata);
-        toClose.addAll(snapshotters.values());
+        toClose.addAll(ownedSnapshotters);
         toClose.add(content);
         toClose.add(events);
         for (AutoCloseable c : toClose) {
@@ -318,7 +345,7 @@ public final class Berth implements AutoCloseable {
 
     void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException("Berth root " + root + " is closed");
+            throw new ClosedException("Berth root " + root);
         }
     }
 
@@ -367,6 +394,26 @@ public final class Berth implements AutoCloseable {
         return runtime;
     }
 
+    /**
+     * The registry client for pulls and pushes reaching registries through {@code access}: the builder's,
+     * or the one this Berth made for the same access on first use, so connections, TLS sessions and tokens
+     * carry over from one pull or push to the next.
+     */
+    RegistryClient registry(RegistryAccess access) {
+        if (suppliedRegistry != null) {
+            if (!access.equals(RegistryAccess.defaults())) {
+                throw new InvalidArgumentException("this Berth pulls and pushes with the RegistryClient given to its"
+                        + " builder, which has its own hosts settings; " + access + " cannot apply");
+            }
+            ensureOpen();
+            return suppliedRegistry;
+        }
+        synchronized (runtimeLock) {
+            ensureOpen();
+            return registries.computeIfAbsent(access, RegistryAccess::client);
+        }
+    }
+
     /** Options of a {@link Berth}; each is checked when set. Not thread-safe. */
     public static final class Builder {
         private Path root = DEFAULT_ROOT;
@@ -379,8 +426,58 @@ public final class Berth implements AutoCloseable {
         private boolean sharedShims;
         private java.time.Duration sharedShimIdle = TaskRuntime.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
+        private TaskRuntime taskRuntime;
+        private final Map<String, Snapshotter> snapshotters = new LinkedHashMap<>();
+        private RegistryClient registryClient;
 
         private Builder() {
+        }
+
+        /**
+         * Runs tasks with {@code runtime} instead of one this Berth starts on first use over its state
+         * directory. The caller keeps ownership: {@link Berth#close()} leaves it open. The options for the
+         * built-in runtime ({@link #defaultRuntime}, {@link #sharedShims}, {@link #sharedShimIdleTimeout})
+         * do not reach it, and {@link Berth#events()} carries its task events only if it publishes them to
+         * the same events.
+         */
+        public Builder taskRuntime(TaskRuntime runtime) {
+            this.taskRuntime = Objects.requireNonNull(runtime, "taskRuntime");
+            return this;
+        }
+
+        /**
+         * Adds {@code snapshotter} under {@code name}, which must be its {@link Snapshotter#name()} (the name
+         * metadata records); {@code overlayfs} or {@code native} replace the built-in one. The caller keeps
+         * ownership: {@link Berth#close()} leaves it open. Name it in {@link #snapshotter(String)} to make it
+         * the default.
+         *
+         * @throws InvalidArgumentException if {@code name} is not an identifier, differs from the
+         *         snapshotter's name, or was added before
+         */
+        public Builder snapshotter(String name, Snapshotter snapshotter) {
+            Objects.requireNonNull(snapshotter, "snapshotter");
+            Identifiers.validate("snapshotter", name);
+            if (!name.equals(snapshotter.name())) {
+                throw new InvalidArgumentException("snapshotter added as \"" + name + "\" calls itself \""
+                        + snapshotter.name() + "\"; metadata records snapshots under the snapshotter's own name");
+            }
+            if (snapshotters.putIfAbsent(name, snapshotter) != null) {
+                throw new InvalidArgumentException("snapshotter \"" + name + "\" added twice");
+            }
+            return this;
+        }
+
+        /**
+         * Pulls and pushes with {@code client}, one shared client whose connections, TLS sessions and tokens
+         * serve every pull and push of this Berth (each names its namespace's content store). Its own hosts
+         * directory, plain-HTTP choice and credentials apply, so pulls and pushes must use
+         * {@link RegistryAccess#defaults()}.
+         * The caller keeps ownership: {@link Berth#close()} leaves it open. Unset: Berth makes one client per
+         * distinct {@link RegistryAccess} and reuses it until close.
+         */
+        public Builder registryClient(RegistryClient client) {
+            this.registryClient = Objects.requireNonNull(client, "registryClient");
+            return this;
         }
 
         /**
@@ -429,14 +526,13 @@ public final class Berth implements AutoCloseable {
         }
 
         /**
-         * The default snapshotter: {@code overlayfs} or {@code native}. Unset: overlayfs when a test mount
-         * under the root works, else native.
+         * The default snapshotter: {@code overlayfs}, {@code native} or one added with
+         * {@link #snapshotter(String, Snapshotter)} (checked at {@link #build()}). Unset: overlayfs when a test
+         * mount under the root works, else native.
          */
         public Builder snapshotter(String name) {
             Objects.requireNonNull(name, "snapshotter");
-            if (!name.equals(OVERLAYFS) && !name.equals(NATIVE)) {
-                throw new InvalidArgumentException("unknown snapshotter \"" + name + "\" (use overlayfs or native)");
-            }
+            Identifiers.validate("snapshotter", name);
             this.snapshotter = name;
             return this;
         }

@@ -4,6 +4,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Labels;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.oci.runtime.Process;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.api.oci.runtime.Spec;
@@ -49,7 +50,7 @@ public final class Container {
      *
      * @throws NotFoundException if it was deleted
      */
-    public dev.berth.api.container.Container info() {
+    public ContainerRecord info() {
         return md().containers().get(id);
     }
 
@@ -89,16 +90,16 @@ public final class Container {
         Objects.requireNonNull(change, "change");
         var current = info();
         Spec next = Objects.requireNonNull(change.apply(RuntimeSpecJson.parse(current.spec())), "new spec");
-        var updated = new dev.berth.api.container.Container(current.id(), current.labels(), current.image(),
+        var updated = new ContainerRecord(current.id(), current.labels(), current.image(),
                 current.runtime(), RuntimeSpecJson.toJson(next), current.snapshotter(), current.snapshotKey(),
                 current.createdAt(), current.updatedAt(), current.extensions());
         md().containers().update(updated, "spec");
         return this;
     }
 
-    private static dev.berth.api.container.Container withLabels(dev.berth.api.container.Container c,
+    private static ContainerRecord withLabels(ContainerRecord c,
                                                              Map<String, String> labels) {
-        return new dev.berth.api.container.Container(c.id(), labels, c.image(), c.runtime(), c.spec(),
+        return new ContainerRecord(c.id(), labels, c.image(), c.runtime(), c.spec(),
                 c.snapshotter(), c.snapshotKey(), c.createdAt(), c.updatedAt(), c.extensions());
     }
 
@@ -129,7 +130,7 @@ public final class Container {
         return newTask(created.record(), created.rootfs(), created.terminal(), options);
     }
 
-    private Task newTask(dev.berth.api.container.Container record, List<Mount> rootfs, boolean terminal,
+    private Task newTask(ContainerRecord record, List<Mount> rootfs, boolean terminal,
                          List<TaskOption> options) {
         TaskConfig.Builder config = TaskConfig.builder(id)
                 .namespace(ns.name())
@@ -195,7 +196,7 @@ public final class Container {
      * a container whose task is already deleted. An {@code ephemeral} container's (run with rm) removal
      * does not wait for the disk, as its creation did not.
      */
-    void removeRecords(dev.berth.api.container.Container record, boolean ephemeral) {
+    void removeRecords(ContainerRecord record, boolean ephemeral) {
         java.util.function.Supplier<Void> work = () -> {
             if (!record.snapshotKey().isEmpty()) {
                 try {

@@ -1,11 +1,13 @@
 package dev.berth;
 
 import dev.berth.api.AlreadyExistsException;
-import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Digest;
+import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Identifiers;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.image.Image;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.api.oci.runtime.Spec;
@@ -19,7 +21,6 @@ import dev.berth.runtime.spec.SpecOption;
 import dev.berth.snapshot.mount.Mounted;
 import dev.berth.snapshot.mount.Mounts;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ public final class Containers {
     }
 
     /** A container just created, with what its first task needs, so it is not read back. */
-    record Created(Container container, dev.berth.api.container.Container record, List<Mount> rootfs,
+    record Created(Container container, ContainerRecord record, List<Mount> rootfs,
                    boolean terminal) {
     }
 
@@ -140,7 +141,7 @@ public final class Containers {
         }
         Spec spec = builder.build();
         String runtime = config.runtime().orElse(ns.berth().defaultRuntime());
-        var record = md.containers().create(new dev.berth.api.container.Container(id, config.labels(),
+        var record = md.containers().create(new ContainerRecord(id, config.labels(),
                 image == null ? "" : image.name(), RuncOptionsCodec.encode(runtime, config.runcOptions()),
                 RuntimeSpecJson.toJson(spec), sn.name(), image == null ? "" : id, null, null, null));
         boolean terminal = spec.process() != null && Boolean.TRUE.equals(spec.process().terminal());
@@ -208,7 +209,7 @@ public final class Containers {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
+            throw new IoFailureException("cannot create " + dir, e);
         }
         List<Mount> ro = new ArrayList<>();
         for (Mount m : mounts) {
@@ -246,7 +247,7 @@ public final class Containers {
     }
 
     /** The records of the containers matching any of {@code filters}, by id. */
-    public List<dev.berth.api.container.Container> listInfo(String... filters) {
+    public List<ContainerRecord> listInfo(String... filters) {
         return ns.metadata().containers().list(filters);
     }
 

@@ -4,15 +4,16 @@ import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.Digest;
 import dev.berth.api.Digester;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageReference;
 import dev.berth.api.image.ImageStore;
 import dev.berth.api.lease.Lease;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.ExportOptions;
 import dev.berth.image.ImageBuilder;
-import dev.berth.image.ImageReference;
 import dev.berth.image.ImageService;
 import dev.berth.image.ResolvedImage;
 import dev.berth.image.UnpackResult;
@@ -21,7 +22,6 @@ import dev.berth.snapshot.mount.Mounted;
 import dev.berth.snapshot.mount.Mounts;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +98,7 @@ public final class Images {
         try (OutputStream out = Files.newOutputStream(tmp)) {
             export(out, names);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new IoFailureException("cannot write " + file + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             deleteQuietly(tmp);
             throw e;
@@ -108,7 +108,7 @@ public final class Images {
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             deleteQuietly(tmp);
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new IoFailureException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.berth;
 
 import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.event.Events;
@@ -16,7 +17,6 @@ import dev.berth.registry.PullOptions;
 import dev.berth.registry.PullResult;
 import dev.berth.registry.PushOptions;
 import dev.berth.registry.RegistryClient;
-import dev.berth.registry.Unpacker;
 import dev.berth.runtime.ExitStatus;
 import dev.berth.runtime.RunResult;
 import dev.berth.runtime.Stdio;
@@ -166,22 +166,22 @@ public final class Namespace {
         Objects.requireNonNull(reference, "reference");
         Objects.requireNonNull(settings, "settings");
         return withTemporaryLease(view -> {
-            try (RegistryClient client = settings.registry().client(view.content())) {
-                ImageService svc = imageService(view);
-                // each layer is applied as soon as it has arrived, while the later ones still download
-                PullOptions.Builder options = PullOptions.builder()
-                        .platforms(settings.platforms() != null ? settings.platforms() : berth.platforms())
-                        .unpacker(Unpacker.of(svc, svc.snapshotter(null)));
-                if (listener != null) {
-                    options.progress(listener);
-                }
-                PullResult pulled = client.pull(reference, options.build());
-                Image image = new Image(pulled.name(), pulled.target());
-                try {
-                    return view.images().create(image);
-                } catch (AlreadyExistsException e) {
-                    return view.images().update(image, "target");
-                }
+            RegistryClient client = berth.registry(settings.registry());
+            ImageService svc = imageService(view);
+            // each layer is applied as soon as it has arrived, while the later ones still download
+            PullOptions.Builder options = PullOptions.builder()
+                    .contentStore(view.content())
+                    .platforms(settings.platforms() != null ? settings.platforms() : berth.platforms())
+                    .unpacker(new SnapshotUnpacker(svc, svc.snapshotter(null)));
+            if (listener != null) {
+                options.progress(listener);
+            }
+            PullResult pulled = client.pull(reference, options.build());
+            Image image = new Image(pulled.name(), pulled.target());
+            try {
+                return view.images().create(image);
+            } catch (AlreadyExistsException e) {
+                return view.images().update(image, "target");
             }
         });
     }
@@ -192,16 +192,15 @@ public final class Namespace {
         Objects.requireNonNull(settings, "settings");
         berth.ensureOpen();
         Image image = imageService().get(name);
-        try (RegistryClient client = settings.registry().client(md.content())) {
-            PushOptions.Builder options = PushOptions.builder();
-            if (settings.platforms() != null) {
-                options.platforms(settings.platforms());
-            }
-            if (listener != null) {
-                options.progress(listener);
-            }
-            client.push(reference == null ? image.name() : reference, image.target(), options.build());
+        RegistryClient client = berth.registry(settings.registry());
+        PushOptions.Builder options = PushOptions.builder().contentStore(md.content());
+        if (settings.platforms() != null) {
+            options.platforms(settings.platforms());
         }
+        if (listener != null) {
+            options.progress(listener);
+        }
+        client.push(reference == null ? image.name() : reference, image.target(), options.build());
     }
 
     /**
@@ -281,7 +280,7 @@ public final class Namespace {
     private static void removeQuietly(Containers.Created created, Task task) {
         try {
             task.delete();
-        } catch (NotFoundException | IllegalStateException alreadyGone) {
+        } catch (NotFoundException | ClosedException alreadyGone) {
             // the caller deleted it first
         } catch (RuntimeException e) {
             LOG.warn("cannot delete task {}: {}", task.id(), e.toString());

@@ -1,6 +1,5 @@
 package dev.berth;
 
-import dev.berth.api.content.ContentStore;
 import dev.berth.registry.RegistryClient;
 import java.nio.file.Path;
 
@@ -28,9 +27,9 @@ public record RegistryAccess(boolean plainHttp, Path hostsDirectory) {
         return new RegistryAccess(plainHttp, dir);
     }
 
-    /** A registry client storing into {@code store}, configured by these settings. */
-    RegistryClient client(ContentStore store) {
-        RegistryClient.Builder b = RegistryClient.builder(store).plainHttp(plainHttp);
+    /** A registry client configured by these settings; each pull or push names its content store. */
+    RegistryClient client() {
+        RegistryClient.Builder b = RegistryClient.builder().plainHttp(plainHttp);
         if (hostsDirectory != null) {
             b.hostsDirectory(hostsDirectory);
         }

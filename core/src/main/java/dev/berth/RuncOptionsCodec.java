@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.api.InvalidArgumentException;
-import dev.berth.api.container.Container;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.runtime.RuncOptions;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,9 +20,9 @@ final class RuncOptionsCodec {
     private RuncOptionsCodec() {
     }
 
-    static Container.Runtime encode(String runtime, RuncOptions o) {
+    static ContainerRecord.Runtime encode(String runtime, RuncOptions o) {
         if (o.equals(RuncOptions.defaults())) {
-            return new Container.Runtime(runtime);
+            return new ContainerRecord.Runtime(runtime);
         }
         ObjectNode n = JSON.createObjectNode();
         n.put("binaryName", o.binaryName());
@@ -35,13 +35,13 @@ final class RuncOptionsCodec {
         n.put("ioGid", o.ioGid());
         n.put("criuPath", o.criuPath());
         try {
-            return new Container.Runtime(runtime, TYPE, JSON.writeValueAsBytes(n));
+            return new ContainerRecord.Runtime(runtime, TYPE, JSON.writeValueAsBytes(n));
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode runc options", e);
         }
     }
 
-    static RuncOptions decode(Container.Runtime runtime) {
+    static RuncOptions decode(ContainerRecord.Runtime runtime) {
         if (runtime.optionsTypeUrl().isEmpty()) {
             return RuncOptions.defaults();
         }

@@ -3,7 +3,7 @@ package dev.berth.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.Container;
 import dev.berth.RunOptions;
-import dev.berth.api.container.Container.Runtime;
+import dev.berth.api.container.ContainerRecord.Runtime;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -3,6 +3,7 @@ package dev.berth.cli;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.Labels;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.Info;
@@ -11,7 +12,6 @@ import dev.berth.api.content.Writer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -130,17 +130,14 @@ final class ContentCommand {
         String digest;
 
         @Override
-        public Integer call() throws IOException {
+        public Integer call() {
             Info info = store().info(Digest.parse(digest));
             try (ReaderAt r = store().readerAt(new Descriptor("application/octet-stream", info.digest(), info.size()));
                  InputStream in = r.inputStream()) {
                 in.transferTo(System.out);
                 System.out.flush();
-            } catch (Exception e) {
-                if (e instanceof IOException io) {
-                    throw new UncheckedIOException(io);
-                }
-                throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+            } catch (IOException e) {
+                throw IoFailureException.of("cannot copy blob " + info.digest() + " to stdout", e);
             }
             return 0;
         }

@@ -5,12 +5,11 @@ import dev.berth.GcPolicy;
 import dev.berth.Namespace;
 import dev.berth.api.BerthException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /**
  * {@code berth}: containerd's {@code ctr} for a Berth root, without a daemon. Subcommands and their
@@ -101,10 +100,12 @@ public final class Main implements AutoCloseable {
         }
     }
 
-    /** One line naming the problem; Berth's own errors already carry their context. */
+    /**
+     * One line naming the problem. Every failure of the library is a {@link BerthException} that already
+     * carries its context; anything else is a bug and shows its type.
+     */
     static String describe(Throwable e) {
-        if (e instanceof BerthException || e instanceof UncheckedIOException || e instanceof IllegalStateException
-                || e instanceof IllegalArgumentException) {
+        if (e instanceof BerthException) {
             String m = e.getMessage();
             return (m == null ? e.getClass().getSimpleName() : m).replace('\n', ' ');
         }

@@ -3,6 +3,7 @@ package dev.berth.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.berth.api.BerthException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,7 +42,7 @@ final class Output {
         try {
             out.println(JSON.writeValueAsString(value));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot print JSON: " + e.getMessage(), e);
+            throw new BerthException("cannot print JSON: " + e.getMessage(), e);
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.berth.content;
 
-import dev.berth.api.BerthException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.Digest;
-import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.content.ReaderAt;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,9 +33,9 @@ final class BlobReader implements ReaderAt {
         try {
             return channel.read(dst, position);
         } catch (ClosedChannelException e) {
-            throw new FailedPreconditionException("reader of " + digest + " is closed", e);
+            throw new ClosedException("reader of " + digest, e);
         } catch (IOException e) {
-            throw new BerthException("reading " + digest + " at " + position + " failed: " + e, e);
+            throw new IoFailureException("reading " + digest + " at " + position + " failed: " + e, e);
         }
     }
 

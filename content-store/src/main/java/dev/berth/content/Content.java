@@ -7,6 +7,7 @@ import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.content.ContentStore;
@@ -16,7 +17,6 @@ import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
@@ -135,7 +135,7 @@ public final class Content {
      *
      * @throws FailedPreconditionException if the source ends before {@code desc.size()} bytes (the ingest is
      *         kept for a later resume), or the bytes do not match {@code desc}
-     * @throws UncheckedIOException if reading the source fails (the ingest is kept)
+     * @throws IoFailureException if reading the source fails (the ingest is kept)
      */
     public static void copy(ContentStore store, String ref, RangeSource source, Descriptor desc) {
         Objects.requireNonNull(source, "source");
@@ -250,7 +250,7 @@ public final class Content {
                 throw new FailedPreconditionException("ingest " + ref + ": the source of " + desc.digest()
                         + " ends before offset " + offset + " where the stored part ends", e);
             } catch (IOException e) {
-                throw new UncheckedIOException("ingest " + ref + ": cannot open the source at offset " + offset, e);
+                throw new IoFailureException("ingest " + ref + ": cannot open the source at offset " + offset, e);
             }
             long copied = writer.transferFrom(channel, wanted);
             if (size > 0 && copied < wanted) {
@@ -319,7 +319,7 @@ public final class Content {
             try {
                 this.start = in.position();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read the source's position", e);
+                throw new IoFailureException("cannot read the source's position", e);
             }
         }
 

@@ -1,10 +1,11 @@
 package dev.berth.content;
 
-import dev.berth.api.BerthException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.ContentStore;
@@ -100,7 +101,7 @@ public final class LocalContentStore implements ContentStore {
             // one spelling per root, so the JVM-wide lock table sees one key per ref
             return new LocalContentStore(root.toRealPath());
         } catch (IOException e) {
-            throw new BerthException("cannot open content store at " + root + ": " + e, e);
+            throw new IoFailureException("cannot open content store at " + root + ": " + e, e);
         }
     }
 
@@ -118,7 +119,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             throw notFound(digest);
         } catch (IOException e) {
-            throw new BerthException("content " + digest + ": " + e, e);
+            throw new IoFailureException("content " + digest + ": " + e, e);
         }
     }
 
@@ -164,7 +165,7 @@ public final class LocalContentStore implements ContentStore {
                 } catch (NoSuchFileException e) {
                     continue; // deleted while walking
                 } catch (IOException e) {
-                    throw new BerthException("walk: cannot read " + blob + ": " + e, e);
+                    throw new IoFailureException("walk: cannot read " + blob + ": " + e, e);
                 }
                 if (!attrs.isRegularFile()) {
                     continue;
@@ -203,7 +204,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             return out;
         } catch (IOException e) {
-            throw new BerthException("cannot list " + dir + ": " + e, e);
+            throw new IoFailureException("cannot list " + dir + ": " + e, e);
         }
         out.sort(Comparator.comparing(p -> p.getFileName().toString()));
         return out;
@@ -219,7 +220,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             throw notFound(digest);
         } catch (IOException e) {
-            throw new BerthException("cannot delete content " + digest + ": " + e, e);
+            throw new IoFailureException("cannot delete content " + digest + ": " + e, e);
         }
     }
 
@@ -233,7 +234,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             throw notFound(digest);
         } catch (IOException e) {
-            throw new BerthException("cannot open content " + digest + ": " + e, e);
+            throw new IoFailureException("cannot open content " + digest + ": " + e, e);
         }
     }
 
@@ -296,7 +297,7 @@ public final class LocalContentStore implements ContentStore {
             }
             return create(ref, ingest, lock, expectedDigest, algorithm, total);
         } catch (IOException e) {
-            throw new BerthException("ingest " + ref + " (" + ingest.dir() + "): cannot open: " + e, e);
+            throw new IoFailureException("ingest " + ref + " (" + ingest.dir() + "): cannot open: " + e, e);
         }
     }
 
@@ -395,7 +396,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             throw new NotFoundException("ingest " + ref + ": not found");
         } catch (IOException e) {
-            throw new BerthException("ingest " + ref + " (" + ingest.dir() + "): " + e, e);
+            throw new IoFailureException("ingest " + ref + " (" + ingest.dir() + "): " + e, e);
         }
     }
 
@@ -443,7 +444,7 @@ public final class LocalContentStore implements ContentStore {
             ingest.delete();
             removed = true;
         } catch (IOException e) {
-            throw new BerthException("ingest " + ref + ": cannot remove " + ingest.dir() + ": " + e, e);
+            throw new IoFailureException("ingest " + ref + ": cannot remove " + ingest.dir() + ": " + e, e);
         } finally {
             lock.release(removed);
         }
@@ -465,7 +466,7 @@ public final class LocalContentStore implements ContentStore {
         } catch (NoSuchFileException e) {
             throw notFound(digest);
         } catch (IOException e) {
-            throw new BerthException("cannot verify content " + digest + ": " + e, e);
+            throw new IoFailureException("cannot verify content " + digest + ": " + e, e);
         }
     }
 
@@ -507,7 +508,7 @@ public final class LocalContentStore implements ContentStore {
 
     private void ensureOpen() {
         if (closed) {
-            throw new FailedPreconditionException("content store " + root + " is closed");
+            throw new ClosedException("content store " + root);
         }
     }
 

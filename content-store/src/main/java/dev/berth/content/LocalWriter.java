@@ -2,15 +2,16 @@ package dev.berth.content;
 
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.Digest;
 import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.Status;
 import dev.berth.api.content.Writer;
 import dev.berth.api.internal.FaultPoints;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
@@ -230,7 +231,7 @@ final class LocalWriter implements Writer {
                 }
                 done += n;
                 if (failure != null) {
-                    throw new UncheckedIOException("ingest " + ref + ": reading the source failed after " + done
+                    throw new IoFailureException("ingest " + ref + ": reading the source failed after " + done
                             + " bytes", failure);
                 }
                 if (eof) {
@@ -296,7 +297,7 @@ final class LocalWriter implements Writer {
         FileChannel ch = data;
         data = null;
         if (ch == null) {
-            throw new FailedPreconditionException("cannot commit ingest " + ref + ": the writer is closed");
+            throw new ClosedException("writer of ingest " + ref);
         }
         boolean ingestRemoved = false;
         try {
@@ -351,7 +352,7 @@ final class LocalWriter implements Writer {
             ingestRemoved = removeIngest();
             return actual;
         } catch (IOException e) {
-            throw new BerthException("ingest " + ref + " (" + ingest.dir() + "): commit failed: " + e, e);
+            throw new IoFailureException("ingest " + ref + " (" + ingest.dir() + "): commit failed: " + e, e);
         } finally {
             closeQuietly(ch);
             if (!ingestRemoved) {
@@ -404,8 +405,7 @@ final class LocalWriter implements Writer {
 
     private FileChannel requireOpen(String action) {
         if (data == null) {
-            throw new FailedPreconditionException("cannot " + action + " ingest " + ref
-                    + ": the writer is closed");
+            throw new ClosedException("writer of ingest " + ref + " (cannot " + action + ")");
         }
         return data;
     }
@@ -419,7 +419,7 @@ final class LocalWriter implements Writer {
         } catch (IOException suppressed) {
             e.addSuppressed(suppressed);
         }
-        return new BerthException("ingest " + ref + " (" + ingest.dir() + "): " + action + " at offset " + offset
+        return new IoFailureException("ingest " + ref + " (" + ingest.dir() + "): " + action + " at offset " + offset
                 + " failed: " + e.getMessage() + "; the " + offset + " bytes before it are kept and the ingest"
                 + " can be resumed", e);
     }

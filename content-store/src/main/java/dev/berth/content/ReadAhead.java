@@ -1,8 +1,8 @@
 package dev.berth.content;
 
 import dev.berth.api.CanceledException;
+import dev.berth.api.IoFailureException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
@@ -90,7 +90,7 @@ final class ReadAhead {
     /**
      * The next chunk, or null once the source ended or {@code maxBytes} were read.
      *
-     * @throws UncheckedIOException if reading the source failed (after the chunks before the failure)
+     * @throws IoFailureException if reading the source failed (after the chunks before the failure)
      */
     ByteBuffer next() {
         try {
@@ -100,7 +100,7 @@ final class ReadAhead {
             }
             IOException e = failure;
             if (e != null) {
-                throw new UncheckedIOException(what + ": reading the source failed after " + read + " bytes", e);
+                throw new IoFailureException(what + ": reading the source failed after " + read + " bytes", e);
             }
             return null;
         } catch (InterruptedException e) {

@@ -1,6 +1,6 @@
 package dev.berth.content;
 
-import dev.berth.api.BerthException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.UnavailableException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -125,7 +125,7 @@ final class RefLock {
             throw new UnavailableException("ref " + me.ref() + " locked: its lock file " + lockFile
                     + " kept being replaced by other processes");
         } catch (IOException e) {
-            throw new BerthException("cannot lock ingest ref " + me.ref() + " (" + lockFile + "): " + e, e);
+            throw new IoFailureException("cannot lock ingest ref " + me.ref() + " (" + lockFile + "): " + e, e);
         }
     }
 

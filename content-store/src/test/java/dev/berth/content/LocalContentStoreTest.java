@@ -242,7 +242,7 @@ class LocalContentStoreTest {
             try (Writer w = store.writer("flaky", null)) {
                 long max = failAt < 1000 ? 1 << 20 : Long.MAX_VALUE; // small transfers take the inline path
                 assertThatThrownBy(() -> w.transferFrom(Channels.newChannel(failing), max))
-                        .isInstanceOf(java.io.UncheckedIOException.class)
+                        .isInstanceOf(dev.berth.api.IoFailureException.class)
                         .hasMessageContaining("ingest flaky")
                         .hasRootCauseMessage("connection reset");
                 assertThat(w.status().offset()).isEqualTo(failAt);

@@ -7,6 +7,20 @@ package dev.berth.api;
  *
  * <p>Unchecked: callers handle the kinds they expect ({@link NotFoundException} is usually one) and let
  * the rest propagate.
+ *
+ * <p>The contract every Berth module keeps:
+ * <ul>
+ *   <li>Every failure a caller can see is a {@code BerthException}; one that comes from below (an
+ *       {@link java.io.IOException}, an {@code SQLException}, a shim's error) is its cause.</li>
+ *   <li>File and device failures are {@link IoFailureException} (gRPC {@code UNKNOWN}, as containerd
+ *       reports an unclassified error); an unreachable or busy peer (registry, shim) is
+ *       {@link UnavailableException}.</li>
+ *   <li>Calling an object after its {@code close()} throws {@link ClosedException}, a
+ *       {@link FailedPreconditionException} naming the object. {@code close()} itself is idempotent.</li>
+ *   <li>The only exceptions outside this hierarchy are programming errors the JDK names: a null argument
+ *       ({@link NullPointerException} naming the parameter) and {@link InterruptedException} where a method
+ *       blocks and declares it.</li>
+ * </ul>
  */
 public class BerthException extends RuntimeException {
     private static final long serialVersionUID = 1L;

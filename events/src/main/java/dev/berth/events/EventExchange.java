@@ -1,6 +1,6 @@
 package dev.berth.events;
 
-import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
@@ -137,7 +137,7 @@ public final class EventExchange implements Events {
      *
      * @param filters filter strings, ORed; none means every envelope
      * @throws InvalidArgumentException if a filter does not parse
-     * @throws FailedPreconditionException if the exchange is closed
+     * @throws ClosedException if the exchange is closed
      */
     @Override
     public Subscription subscribe(Consumer<Envelope> handler, String... filters) {
@@ -160,7 +160,7 @@ public final class EventExchange implements Events {
      *
      * @param filters filter strings, ORed; none means every envelope
      * @throws InvalidArgumentException if a filter does not parse
-     * @throws FailedPreconditionException if the exchange is closed
+     * @throws ClosedException if the exchange is closed
      */
     @Override
     public Subscription subscribe(Executor executor, Consumer<Envelope> handler, String... filters) {
@@ -178,7 +178,7 @@ public final class EventExchange implements Events {
                 new QueuedSubscription(name, filter, handler, queueBound, executor, this::unregister);
         synchronized (membership) {
             if (closed) {
-                throw new FailedPreconditionException("the event exchange is closed; cannot subscribe");
+                throw new ClosedException("event exchange");
             }
             QueuedSubscription[] grown = Arrays.copyOf(subscribers, subscribers.length + 1);
             grown[grown.length - 1] = subscription;

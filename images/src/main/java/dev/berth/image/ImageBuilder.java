@@ -5,12 +5,15 @@ import dev.berth.api.BerthException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.Digester;
-import dev.berth.api.MediaTypes;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.MediaTypes.Compression;
+import dev.berth.api.MediaTypes;
 import dev.berth.api.Platform;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.Writer;
 import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageReference;
 import dev.berth.api.image.ImageStore;
 import dev.berth.api.oci.image.ImageConfig;
 import dev.berth.api.oci.image.Manifest;
@@ -21,7 +24,6 @@ import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,11 +92,11 @@ public final class ImageBuilder {
     /**
      * Starts from the image named {@code name}, resolved for the service's platform.
      *
-     * @throws IllegalStateException if this builder was not created by {@link ImageService#newImage()}
+     * @throws FailedPreconditionException if this builder was not created by {@link ImageService#newImage()}
      */
     public ImageBuilder from(String name) {
         if (resolver == null) {
-            throw new IllegalStateException("from(String) needs a builder made by ImageService.newImage()");
+            throw new FailedPreconditionException("from(String) needs a builder made by ImageService.newImage()");
         }
         return from(resolver.apply(name));
     }
@@ -234,11 +236,11 @@ public final class ImageBuilder {
      * {@link #build()} and names the result {@code name} (normalized, e.g. {@code app} →
      * {@code docker.io/library/app:latest}), replacing an image of that name.
      *
-     * @throws IllegalStateException if this builder was not created by {@link ImageService#newImage()}
+     * @throws FailedPreconditionException if this builder was not created by {@link ImageService#newImage()}
      */
     public Image build(String name) {
         if (images == null) {
-            throw new IllegalStateException("build(name) needs a builder made by ImageService.newImage()");
+            throw new FailedPreconditionException("build(name) needs a builder made by ImageService.newImage()");
         }
         String normalized = ImageReference.normalize(name);
         Descriptor manifest = build();
@@ -281,7 +283,7 @@ public final class ImageBuilder {
             return new LayerWritten(new Descriptor(mediaType, digest, size), uncompressed.digester.digest());
         } catch (IOException e) {
             abortQuietly(ref);
-            throw new UncheckedIOException("building a layer failed: " + e.getMessage(), e);
+            throw new IoFailureException("building a layer failed: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             abortQuietly(ref);
             throw e;

@@ -1,12 +1,16 @@
 package dev.berth.image;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageReference;
 import dev.berth.api.image.ImageStore;
+import dev.berth.api.image.LayerGate;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.internal.ArchiveExporter;
 import dev.berth.image.internal.ArchiveImporter;
@@ -17,7 +21,6 @@ import dev.berth.snapshot.archive.LayerApplier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -229,7 +232,7 @@ public final class ImageService implements AutoCloseable {
         try (InputStream in = Files.newInputStream(archive)) {
             return importer.importTar(in, matcher(options.platforms()), options.baseName());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + archive + ": " + e.getMessage(), e);
+            throw new IoFailureException("cannot read " + archive + ": " + e.getMessage(), e);
         }
     }
 
@@ -310,7 +313,7 @@ public final class ImageService implements AutoCloseable {
 
     private void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException("image service is closed");
+            throw new ClosedException("image service");
         }
     }
 

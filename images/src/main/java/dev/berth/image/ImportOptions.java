@@ -1,6 +1,7 @@
 package dev.berth.image;
 
 import dev.berth.api.PlatformMatcher;
+import dev.berth.api.image.ImageReference;
 import java.util.Objects;
 
 /**

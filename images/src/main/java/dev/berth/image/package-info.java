@@ -4,7 +4,7 @@
  *
  * <ul>
  *   <li>{@link dev.berth.image.ImageService}: the facade (built with a builder).</li>
- *   <li>{@link dev.berth.image.ImageReference}: image names parsed and normalized as containerd does.</li>
+ *   <li>{@link dev.berth.api.image.ImageReference}: image names parsed and normalized as containerd does.</li>
  *   <li>{@link dev.berth.image.ImageBuilder} and {@link dev.berth.image.LayerContent}: reproducible
  *       images from files and directories.</li>
  *   <li>{@link dev.berth.image.InMemoryImageStore}: an image store for tests and embedding without the

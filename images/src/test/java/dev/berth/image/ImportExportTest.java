@@ -7,19 +7,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.api.Descriptor;
 import dev.berth.api.InvalidArgumentException;
-import dev.berth.api.MediaTypes;
 import dev.berth.api.MediaTypes.Compression;
+import dev.berth.api.MediaTypes;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.Platform;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.api.image.Image;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.DockerArchive;
-import dev.berth.testing.ImageBuilder;
 import dev.berth.testing.IndexBuilder;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.OciLayout;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestIndex;
 import dev.berth.testing.TestLayer;
 import java.io.ByteArrayInputStream;
@@ -59,7 +59,7 @@ class ImportExportTest {
     }
 
     static TestImage twoLayers(Compression c1, Compression c2) {
-        return ImageBuilder.create().platform(Platform.host())
+        return TestImageBuilder.create().platform(Platform.host())
                 .layer(LayerBuilder.create().dir("etc").file("etc/one", "1").build(c1))
                 .layer(LayerBuilder.create().file("etc/two", "2").whiteout("etc/one").build(c2))
                 .build();
@@ -163,7 +163,7 @@ class ImportExportTest {
 
         @Test
         void compressedLayersGetTheirMediaTypeFromTheirMagic() {
-            TestImage img = ImageBuilder.create().platform(Platform.host())
+            TestImage img = TestImageBuilder.create().platform(Platform.host())
                     .layer(LayerBuilder.create().file("a", "a").build(Compression.GZIP))
                     .layer(LayerBuilder.create().file("b", "b").build(Compression.ZSTD))
                     .layer(LayerBuilder.create().file("c", "c").build(Compression.NONE))
@@ -181,7 +181,7 @@ class ImportExportTest {
         @Test
         void symlinkedDuplicateLayersAreFollowed() {
             TestLayer shared = LayerBuilder.create().file("same", "x").build();
-            TestImage img = ImageBuilder.create().platform(Platform.host())
+            TestImage img = TestImageBuilder.create().platform(Platform.host())
                     .layer(shared).layer(LayerBuilder.create().file("mid", "m").build()).layer(shared).build();
             Path tar = tmp.resolve("docker.tar");
             DockerArchive.Written written = DockerArchive.builder().image(img, "dup:1").symlinkDuplicateLayers()
@@ -230,7 +230,7 @@ class ImportExportTest {
             TestImage good = twoLayers(Compression.NONE, Compression.NONE);
             String config = new String(good.configBytes(), StandardCharsets.UTF_8)
                     .replace("\"diff_ids\":[\"" + good.diffIds().get(0) + "\",", "\"diff_ids\":[");
-            TestImage bad = ImageBuilder.create().platform(Platform.host()).layer(good.layers().get(0))
+            TestImage bad = TestImageBuilder.create().platform(Platform.host()).layer(good.layers().get(0))
                     .layer(good.layers().get(1)).rawConfig(config.getBytes(StandardCharsets.UTF_8)).build();
             Path tar = tmp.resolve("docker.tar");
             DockerArchive.builder().image(bad, "bad:1").write(tar);
@@ -304,7 +304,7 @@ class ImportExportTest {
         void exportThenImportYieldsIdenticalDigests() throws IOException {
             TestIndex index = Busybox.multiPlatformIndex();
             f.add("docker.io/library/busybox:1", index);
-            TestImage docker = ImageBuilder.create().platform(Platform.host()).dockerMediaTypes()
+            TestImage docker = TestImageBuilder.create().platform(Platform.host()).dockerMediaTypes()
                     .layer(LayerBuilder.create().file("d", "d").build()).build();
             f.add("example.com/d@sha256:" + "b".repeat(64), docker);
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -10,10 +10,10 @@ import dev.berth.api.NotFoundException;
 import dev.berth.api.Platform;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.ImageBuilder;
 import dev.berth.testing.IndexBuilder;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestIndex;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ class ResolveTest {
     }
 
     static TestImage image(Platform p) {
-        return ImageBuilder.create().platform(p)
+        return TestImageBuilder.create().platform(p)
                 .layer(LayerBuilder.create().file("platform", p.toString()).build())
                 .build();
     }
@@ -85,9 +85,9 @@ class ResolveTest {
 
         @Test
         void dockerManifestListWithDockerManifests() {
-            TestImage amd = ImageBuilder.create().platform(AMD64).dockerMediaTypes()
+            TestImage amd = TestImageBuilder.create().platform(AMD64).dockerMediaTypes()
                     .layer(LayerBuilder.create().file("a", "a").build()).build();
-            TestImage arm = ImageBuilder.create().platform(ARM64).dockerMediaTypes()
+            TestImage arm = TestImageBuilder.create().platform(ARM64).dockerMediaTypes()
                     .layer(LayerBuilder.create().file("b", "b").build()).build();
             f.add("list", IndexBuilder.create().dockerManifestList().manifest(amd).manifest(arm).build());
 
@@ -181,7 +181,7 @@ class ResolveTest {
             TestImage good = image(Platform.host());
             String config = new String(good.configBytes(), StandardCharsets.UTF_8)
                     .replace("\"diff_ids\":[", "\"diff_ids\":[\"" + good.diffIds().get(0) + "\",");
-            TestImage bad = ImageBuilder.create().platform(Platform.host())
+            TestImage bad = TestImageBuilder.create().platform(Platform.host())
                     .layer(good.layers().get(0)).rawConfig(config.getBytes(StandardCharsets.UTF_8)).build();
             f.add("x", bad);
             assertThatThrownBy(() -> f.service.resolve("x"))

@@ -1,6 +1,5 @@
 package dev.berth.image;
 
-import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,10 +18,11 @@ import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.DockerArchive;
 import dev.berth.testing.FileTree;
-import dev.berth.testing.ImageBuilder;
+import dev.berth.testing.LabelledStore;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.OciLayout;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestLayer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +58,7 @@ class UnpackTest {
     static TestImage threeLayers(Compression c0, Compression c1, Compression c2) {
         byte[] big = new byte[3 << 20];
         new java.util.Random(7).nextBytes(big);
-        return ImageBuilder.create().platform(Platform.host())
+        return TestImageBuilder.create().platform(Platform.host())
                 .layer(LayerBuilder.create().dir("etc").file("etc/a", "a").file("etc/b", "b").file("big", big)
                         .symlink("etc/link", "a").build(c0))
                 .layer(LayerBuilder.create().file("etc/c", "c").whiteout("etc/a").build(c1))
@@ -167,7 +167,7 @@ class UnpackTest {
         TestImage good = threeLayers(Compression.GZIP, Compression.GZIP, Compression.GZIP);
         TestLayer other = LayerBuilder.create().file("x", "x").build();
         // layer 1 swapped for another blob: the config's diff_id no longer matches
-        TestImage bad = ImageBuilder.create().platform(Platform.host()).layer(good.layers().get(0)).layer(other)
+        TestImage bad = TestImageBuilder.create().platform(Platform.host()).layer(good.layers().get(0)).layer(other)
                 .layer(good.layers().get(2))
                 .rawConfig(good.configBytes()).build();
         f.add("bad:1", bad);

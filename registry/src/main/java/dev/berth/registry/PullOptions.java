@@ -1,6 +1,7 @@
 package dev.berth.registry;
 
 import dev.berth.api.PlatformMatcher;
+import dev.berth.api.content.ContentStore;
 import java.util.Objects;
 
 /**
@@ -12,9 +13,10 @@ import java.util.Objects;
  *        "all platforms" when used with {@link PlatformMatcher#all()})
  * @param unpacker called for each fetched platform manifest once its blobs are stored; null = no unpack
  * @param progress listener for this pull; null = the client's listener
+ * @param contentStore where this pull stores blobs; null = the client's store
  */
-public record PullOptions(PlatformMatcher platforms, boolean allMatching, Unpacker unpacker,
-                          ProgressListener progress) {
+public record PullOptions(PlatformMatcher platforms, boolean allMatching, PullUnpacker unpacker,
+                          ProgressListener progress, ContentStore contentStore) {
     public PullOptions {
         Objects.requireNonNull(platforms, "platforms");
     }
@@ -31,8 +33,9 @@ public record PullOptions(PlatformMatcher platforms, boolean allMatching, Unpack
     public static final class Builder {
         private PlatformMatcher platforms = PlatformMatcher.host();
         private boolean allMatching;
-        private Unpacker unpacker;
+        private PullUnpacker unpacker;
         private ProgressListener progress;
+        private ContentStore contentStore;
 
         private Builder() {
         }
@@ -54,7 +57,7 @@ public record PullOptions(PlatformMatcher platforms, boolean allMatching, Unpack
             return this;
         }
 
-        public Builder unpacker(Unpacker newUnpacker) {
+        public Builder unpacker(PullUnpacker newUnpacker) {
             this.unpacker = newUnpacker;
             return this;
         }
@@ -64,8 +67,17 @@ public record PullOptions(PlatformMatcher platforms, boolean allMatching, Unpack
             return this;
         }
 
+        /**
+         * Stores this pull's blobs in {@code store} instead of the client's, so one client (its connections,
+         * tokens and threads) can serve several stores, e.g. one per namespace or lease.
+         */
+        public Builder contentStore(ContentStore store) {
+            this.contentStore = Objects.requireNonNull(store, "contentStore");
+            return this;
+        }
+
         public PullOptions build() {
-            return new PullOptions(platforms, allMatching, unpacker, progress);
+            return new PullOptions(platforms, allMatching, unpacker, progress, contentStore);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.berth.registry;
 
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.PlatformMatcher;
+import dev.berth.api.content.ContentStore;
 import java.util.Objects;
 
 /**
@@ -12,8 +13,10 @@ import java.util.Objects;
  * @param chunkSize 0 (default) uploads each blob in one {@code PUT}; otherwise in {@code PATCH} chunks
  *        of this many bytes, then a closing {@code PUT}
  * @param progress listener for this push; null = the client's listener
+ * @param contentStore where the image is read from; null = the client's store
  */
-public record PushOptions(PlatformMatcher platforms, long chunkSize, ProgressListener progress) {
+public record PushOptions(PlatformMatcher platforms, long chunkSize, ProgressListener progress,
+                          ContentStore contentStore) {
     public PushOptions {
         Objects.requireNonNull(platforms, "platforms");
         if (chunkSize < 0) {
@@ -34,6 +37,7 @@ public record PushOptions(PlatformMatcher platforms, long chunkSize, ProgressLis
         private PlatformMatcher platforms = PlatformMatcher.all();
         private long chunkSize;
         private ProgressListener progress;
+        private ContentStore contentStore;
 
         private Builder() {
         }
@@ -56,8 +60,14 @@ public record PushOptions(PlatformMatcher platforms, long chunkSize, ProgressLis
             return this;
         }
 
+        /** Reads the image from {@code store} instead of the client's store. */
+        public Builder contentStore(ContentStore store) {
+            this.contentStore = Objects.requireNonNull(store, "contentStore");
+            return this;
+        }
+
         public PushOptions build() {
-            return new PushOptions(platforms, chunkSize, progress);
+            return new PushOptions(platforms, chunkSize, progress, contentStore);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.berth.registry;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.content.ContentStore;
@@ -70,7 +71,16 @@ public final class RegistryClient implements AutoCloseable {
 
     /** A builder for a client that stores pulled blobs in (and pushes them from) {@code store}. */
     public static Builder builder(ContentStore store) {
-        return new Builder(store);
+        return new Builder(Objects.requireNonNull(store, "store"));
+    }
+
+    /**
+     * A builder for a client without a store of its own: each pull and push names one
+     * ({@link PullOptions.Builder#contentStore}, {@link PushOptions.Builder#contentStore}). One such client
+     * can be shared by everything that talks to registries, keeping its connections and tokens.
+     */
+    public static Builder builder() {
+        return new Builder(null);
     }
 
     /**
@@ -132,7 +142,7 @@ public final class RegistryClient implements AutoCloseable {
 
     private void ensureOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("registry client is closed");
+            throw new ClosedException("registry client");
         }
     }
 
@@ -164,7 +174,7 @@ public final class RegistryClient implements AutoCloseable {
         private String userAgent = "berth/" + version();
 
         private Builder(ContentStore store) {
-            this.store = Objects.requireNonNull(store, "store");
+            this.store = store;
         }
 
         private static String version() {

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.ImageBuilder;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,7 +70,7 @@ class MirrorIT {
     @Test
     void mirrorThatHasTheImageIsUsedFirst() throws Exception {
         TestImage onMirror = Busybox.image();
-        TestImage onUpstream = ImageBuilder.create().layer(LayerBuilder.create().file("upstream", "u").build())
+        TestImage onUpstream = TestImageBuilder.create().layer(LayerBuilder.create().file("upstream", "u").build())
                 .build();
         push(mirror, "berth/app:v1", onMirror);
         push(upstream, "berth/app:v1", onUpstream);

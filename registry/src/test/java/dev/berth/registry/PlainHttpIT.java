@@ -1,6 +1,5 @@
 package dev.berth.registry;
 
-import dev.berth.testing.LabelledStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,10 +13,11 @@ import dev.berth.api.Platform;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.ImageBuilder;
+import dev.berth.testing.LabelledStore;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestIndex;
 import dev.berth.testing.TestLayer;
 import dev.berth.testing.TestRegistry;
@@ -242,7 +242,7 @@ class PlainHttpIT {
         @Test
         void aLayerListedTwiceIsFetchedOnce() {
             TestLayer layer = LayerBuilder.create().file("same", "x".repeat(10000)).build();
-            TestImage image = ImageBuilder.create().layer(layer).layer(layer).build();
+            TestImage image = TestImageBuilder.create().layer(layer).layer(layer).build();
             pushed("berth/twice:v1", image);
             try (LocalContentStore store = Fixtures.store(tmp.resolve("s"));
                  RegistryClient client = Fixtures.client(store).build()) {
@@ -365,7 +365,7 @@ class PlainHttpIT {
         @Test
         void blobThatDoesNotMatchItsDigestIsRejectedAndNotStored() throws Exception {
             TestLayer layer = LayerBuilder.create().file("corrupt-me", "payload ".repeat(5000)).build();
-            TestImage image = ImageBuilder.create().layer(layer).build();
+            TestImage image = TestImageBuilder.create().layer(layer).build();
             pushed("berth/corrupt:v1", image);
             Path data = registry.blobData(layer.digest());
             byte[] bytes = Files.readAllBytes(data);

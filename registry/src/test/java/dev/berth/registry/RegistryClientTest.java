@@ -3,6 +3,7 @@ package dev.berth.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.content.LocalContentStore;
 import java.nio.file.Path;
@@ -47,8 +48,8 @@ class RegistryClientTest {
             RegistryClient client = RegistryClient.builder(store).build();
             client.close();
             client.close();
-            assertThatThrownBy(() -> client.resolve("busybox")).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("closed");
+            assertThatThrownBy(() -> client.resolve("busybox")).isInstanceOf(ClosedException.class)
+                    .hasMessage("registry client is closed");
         }
     }
 

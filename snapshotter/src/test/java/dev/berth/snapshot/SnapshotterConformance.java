@@ -595,6 +595,6 @@ abstract class SnapshotterConformance extends MountingTestBase {
         sn.remove("closeTwice");
         sn.close();
         sn.close();
-        assertThatThrownBy(() -> sn.stat("closeTwice")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> sn.stat("closeTwice")).isInstanceOf(dev.berth.api.ClosedException.class);
     }
 }

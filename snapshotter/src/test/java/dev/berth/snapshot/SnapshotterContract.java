@@ -398,7 +398,7 @@ abstract class SnapshotterContract extends MountingTestBase {
     void closedSnapshottersRefuseWork() {
         snapshotter.close();
 
-        assertThatThrownBy(() -> snapshotter.prepare("a", null)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> snapshotter.prepare("a", null)).isInstanceOf(dev.berth.api.ClosedException.class);
     }
 
     @Test

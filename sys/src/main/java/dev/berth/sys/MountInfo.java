@@ -1,7 +1,7 @@
 package dev.berth.sys;
 
+import dev.berth.api.IoFailureException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ public final class MountInfo {
         try {
             return parse(Files.readAllLines(SELF));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + SELF, e);
+            throw IoFailureException.of("cannot read " + SELF, e);
         }
     }
 

@@ -124,7 +124,7 @@ public final class Busybox {
         Platform host = Platform.host();
         Platform other = host.architecture().equals("amd64") ? new Platform("linux", "arm64")
                 : new Platform("linux", "amd64");
-        TestImage foreign = ImageBuilder.create()
+        TestImage foreign = TestImageBuilder.create()
                 .platform(other)
                 .layer(LayerBuilder.create().file("platform", other + "\n").build())
                 .entrypoint("/bin/sh")
@@ -134,11 +134,11 @@ public final class Busybox {
     }
 
     /**
-     * An {@link ImageBuilder} preset with busybox's platform and config and {@code layer} as its only
+     * An {@link TestImageBuilder} preset with busybox's platform and config and {@code layer} as its only
      * layer, for variants (Docker media types, extra layers, other config).
      */
-    public static ImageBuilder imageBuilder(TestLayer layer) {
-        return ImageBuilder.create()
+    public static TestImageBuilder imageBuilder(TestLayer layer) {
+        return TestImageBuilder.create()
                 .platform(Platform.host())
                 .layer(layer)
                 .entrypoint("/bin/sh")

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A single-platform image built by {@link ImageBuilder}: its manifest, config and layers. Tests
+ * A single-platform image built by {@link TestImageBuilder}: its manifest, config and layers. Tests
  * assert against these values (digests are computed over the exact bytes). The arrays are shared,
  * do not modify them.
  *

@@ -5,7 +5,7 @@
  *   <li>{@link dev.berth.testing.LayerBuilder} / {@link dev.berth.testing.TarEntry}: tar layers (gzip,
  *       zstd or plain) with any entry type, PAX xattrs, whiteouts, and hostile entries written verbatim;
  *       result {@link dev.berth.testing.TestLayer} (blob, tar, digest, diffID).</li>
- *   <li>{@link dev.berth.testing.ImageBuilder} / {@link dev.berth.testing.IndexBuilder}: manifests,
+ *   <li>{@link dev.berth.testing.TestImageBuilder} / {@link dev.berth.testing.IndexBuilder}: manifests,
  *       configs and (nested, multi-platform, Docker) indexes; results {@link dev.berth.testing.TestImage}
  *       and {@link dev.berth.testing.TestIndex} with every descriptor and blob.</li>
  *   <li>{@link dev.berth.testing.OciLayout} (directory or tar) and {@link dev.berth.testing.DockerArchive}

@@ -22,9 +22,9 @@ class DockerArchiveTest {
 
     private final TestLayer base = LayerBuilder.create().file("base", "b").build();
     private final TestLayer empty = LayerBuilder.create().build();
-    private final TestImage app = ImageBuilder.create().layer(base).layer(empty)
+    private final TestImage app = TestImageBuilder.create().layer(base).layer(empty)
             .layer(LayerBuilder.create().file("app", "a").build()).layer(empty).build();
-    private final TestImage other = ImageBuilder.create().layer(base).build();
+    private final TestImage other = TestImageBuilder.create().layer(base).build();
 
     private Map<String, byte[]> readTar(Path tar) throws IOException {
         try (InputStream in = Files.newInputStream(tar)) {

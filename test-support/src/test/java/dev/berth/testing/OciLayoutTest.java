@@ -27,12 +27,12 @@ class OciLayoutTest {
     @TempDir
     Path tmp;
 
-    private final TestImage small = ImageBuilder.create()
+    private final TestImage small = TestImageBuilder.create()
             .layer(LayerBuilder.create().file("hello", "hi").build()).entrypoint("/hello").build();
     private final TestIndex multi = IndexBuilder.create()
-            .manifest(ImageBuilder.create().platform(Platform.parse("linux/amd64"))
+            .manifest(TestImageBuilder.create().platform(Platform.parse("linux/amd64"))
                     .layer(LayerBuilder.create().file("p", "amd64").build()).build())
-            .manifest(ImageBuilder.create().platform(Platform.parse("linux/arm64"))
+            .manifest(TestImageBuilder.create().platform(Platform.parse("linux/arm64"))
                     .layer(LayerBuilder.create().file("p", "arm64").build()).build())
             .build();
 

@@ -9,18 +9,18 @@ import java.util.List;
 public interface ContainerStore {
 
     /** @throws dev.berth.api.NotFoundException if absent */
-    Container get(String id);
+    ContainerRecord get(String id);
 
-    List<Container> list(String... filters);
+    List<ContainerRecord> list(String... filters);
 
     /** @throws dev.berth.api.AlreadyExistsException if the id is taken */
-    Container create(Container container);
+    ContainerRecord create(ContainerRecord container);
 
     /**
      * Field paths: {@code labels}, {@code labels.<key>}, {@code spec}, {@code image}, {@code snapshotkey},
      * {@code extensions.<name>}; none = labels and spec. Runtime and snapshotter are immutable.
      */
-    Container update(Container container, String... fieldPaths);
+    ContainerRecord update(ContainerRecord container, String... fieldPaths);
 
     /** @throws dev.berth.api.NotFoundException if absent */
     void delete(String id);

@@ -1,9 +1,9 @@
 package dev.berth.api.content;
 
 import dev.berth.api.Digest;
+import dev.berth.api.IoFailureException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -26,7 +26,7 @@ public interface Writer extends WritableByteChannel {
      * through a buffer into {@link #write(ByteBuffer)}.
      *
      * @return the number of bytes appended
-     * @throws UncheckedIOException if reading {@code src} fails (bytes appended before the failure stay)
+     * @throws dev.berth.api.IoFailureException if reading {@code src} fails (bytes appended before the failure stay)
      */
     default long transferFrom(ReadableByteChannel src, long maxBytes) {
         ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(1 << 20, Math.max(maxBytes, 1)));
@@ -44,7 +44,7 @@ public interface Writer extends WritableByteChannel {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the source failed after " + done + " bytes", e);
+            throw new IoFailureException("reading the source failed after " + done + " bytes", e);
         }
         return done;
     }

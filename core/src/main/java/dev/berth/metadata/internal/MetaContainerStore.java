@@ -5,7 +5,7 @@ import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Labels;
 import dev.berth.api.NotFoundException;
-import dev.berth.api.container.Container;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.container.ContainerStore;
 import dev.berth.api.event.ContainerEvent;
 import dev.berth.api.filter.FieldPaths;
@@ -20,7 +20,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Container records of one namespace. A container keeps its snapshot (and anything its labels point at
+ * ContainerRecord records of one namespace. A container keeps its snapshot (and anything its labels point at
  * with {@code containerd.io/gc.ref.*}) alive. Filters: {@code id}, {@code image}, {@code runtime.name},
  * {@code snapshotter}, {@code snapshotkey}, {@code labels.<key>}.
  */
@@ -31,24 +31,24 @@ public final class MetaContainerStore implements ContainerStore {
         this.ns = ns;
     }
 
-    private static Container row(ResultSet rs) throws SQLException {
-        Container.Runtime runtime = new Container.Runtime(rs.getString("runtime_name"),
+    private static ContainerRecord row(ResultSet rs) throws SQLException {
+        ContainerRecord.Runtime runtime = new ContainerRecord.Runtime(rs.getString("runtime_name"),
                 rs.getString("runtime_options_type"), rs.getBytes("runtime_options"));
         byte[] spec = rs.getBytes("spec");
-        return new Container(rs.getString("id"), Codec.labels(rs.getString("labels")), rs.getString("image"),
+        return new ContainerRecord(rs.getString("id"), Codec.labels(rs.getString("labels")), rs.getString("image"),
                 runtime, spec == null ? new byte[0] : spec, rs.getString("snapshotter"), rs.getString("snapshot_key"),
                 Codec.instant(rs.getLong("created_ns")), Codec.instant(rs.getLong("updated_ns")),
                 Codec.extensions(rs.getString("extensions")));
     }
 
-    private Container get(SqliteDb.Tx tx, String id) throws SQLException {
+    private ContainerRecord get(SqliteDb.Tx tx, String id) throws SQLException {
         return tx.one("SELECT * FROM containers WHERE ns = ? AND id = ?", MetaContainerStore::row, ns.name(), id)
                 .orElseThrow(() -> new NotFoundException("container \"" + id + "\": not found in namespace "
                         + ns.name()));
     }
 
     @Override
-    public Container get(String id) {
+    public ContainerRecord get(String id) {
         Objects.requireNonNull(id, "id");
         return ns.db().read(tx -> get(tx, id));
     }
@@ -60,12 +60,12 @@ public final class MetaContainerStore implements ContainerStore {
     }
 
     @Override
-    public List<Container> list(String... filters) {
+    public List<ContainerRecord> list(String... filters) {
         Filter filter = Filter.parse(filters);
-        List<Container> all = ns.db().read(tx -> tx.query("SELECT * FROM containers WHERE ns = ? ORDER BY id",
+        List<ContainerRecord> all = ns.db().read(tx -> tx.query("SELECT * FROM containers WHERE ns = ? ORDER BY id",
                 MetaContainerStore::row, ns.name()));
-        List<Container> out = new ArrayList<>();
-        for (Container c : all) {
+        List<ContainerRecord> out = new ArrayList<>();
+        for (ContainerRecord c : all) {
             if (filter.matches(fields(c))) {
                 out.add(c);
             }
@@ -73,7 +73,7 @@ public final class MetaContainerStore implements ContainerStore {
         return out;
     }
 
-    static Filter.FieldPathAdaptor fields(Container c) {
+    static Filter.FieldPathAdaptor fields(ContainerRecord c) {
         return FieldPaths.builder()
                 .field("id", c.id())
                 .field("image", c.image())
@@ -84,7 +84,7 @@ public final class MetaContainerStore implements ContainerStore {
                 .build();
     }
 
-    private static void validate(Container c) {
+    private static void validate(ContainerRecord c) {
         Objects.requireNonNull(c, "container");
         Identifiers.validate("container id", c.id());
         Labels.validate(c.labels());
@@ -114,9 +114,9 @@ public final class MetaContainerStore implements ContainerStore {
     }
 
     @Override
-    public Container create(Container c) {
+    public ContainerRecord create(ContainerRecord c) {
         validate(c);
-        Container created = ns.db().write(tx -> {
+        ContainerRecord created = ns.db().write(tx -> {
             ns.metadata().ensureNamespace(tx, ns.name());
             if (tx.exists("SELECT 1 FROM containers WHERE ns = ? AND id = ?", ns.name(), c.id())) {
                 throw new AlreadyExistsException("container \"" + c.id() + "\": already exists in namespace "
@@ -143,11 +143,11 @@ public final class MetaContainerStore implements ContainerStore {
      * never change: a request that names different ones is refused.
      */
     @Override
-    public Container update(Container c, String... fieldPaths) {
+    public ContainerRecord update(ContainerRecord c, String... fieldPaths) {
         Objects.requireNonNull(c, "container");
         Identifiers.validate("container id", c.id());
-        Container updated = ns.db().write(tx -> {
-            Container cur = get(tx, c.id());
+        ContainerRecord updated = ns.db().write(tx -> {
+            ContainerRecord cur = get(tx, c.id());
             if (c.runtime() != null && !c.runtime().name().isEmpty()
                     && !c.runtime().name().equals(cur.runtime().name())) {
                 throw new InvalidArgumentException("container " + c.id() + ": the runtime is immutable ("

@@ -3,6 +3,7 @@ package dev.berth.metadata.internal;
 import dev.berth.GcPolicy;
 import dev.berth.GcResult;
 import dev.berth.Namespaces;
+import dev.berth.api.ClosedException;
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
@@ -170,7 +171,7 @@ public final class Metadata implements AutoCloseable {
 
     void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException("metadata " + db.file() + " is closed");
+            throw new ClosedException("metadata " + db.file());
         }
     }
 

@@ -1,8 +1,9 @@
 package dev.berth.metadata.internal;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
-import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.ReaderAt;
 import dev.berth.api.content.Status;
@@ -53,7 +54,7 @@ final class NamespacedWriter implements Writer {
 
     private void requireOpen(String what) {
         if (closed) {
-            throw new FailedPreconditionException("cannot " + what + " ingest " + ref + ": the writer is closed");
+            throw new ClosedException("writer of ingest " + ref + " (cannot " + what + ")");
         }
     }
 
@@ -68,7 +69,7 @@ final class NamespacedWriter implements Writer {
                          ReadableByteChannel in = Channels.newChannel(r.inputStream())) {
                         w.transferFrom(in, shared.size());
                     } catch (IOException e) {
-                        throw new java.io.UncheckedIOException("ingest " + ref + ": copying " + shared.digest(), e);
+                        throw new IoFailureException("ingest " + ref + ": copying " + shared.digest(), e);
                     }
                 }
             } catch (RuntimeException e) {

@@ -12,7 +12,7 @@ import dev.berth.api.Digest;
 import dev.berth.api.Labels;
 import dev.berth.api.MediaTypes;
 import dev.berth.api.NotFoundException;
-import dev.berth.api.container.Container;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.content.Info;
 import dev.berth.api.content.Writer;
 import dev.berth.api.image.Image;
@@ -146,7 +146,7 @@ class GarbageCollectionTest {
             sn.prepare("x", null);
             sn.commit("base", "x");
             sn.prepare("ctr-rootfs", "base");
-            ns.containers().create(new Container("ctr", Map.of(), "img", new Container.Runtime("io.containerd.runc.v2"),
+            ns.containers().create(new ContainerRecord("ctr", Map.of(), "img", new ContainerRecord.Runtime("io.containerd.runc.v2"),
                     new byte[0], "native", "ctr-rootfs", null, null, null));
             f.md.gc();
             assertThat(snapshotExists("ctr-rootfs")).isTrue();
@@ -160,8 +160,8 @@ class GarbageCollectionTest {
         @Test
         void containerLabelsReferenceContent() {
             Descriptor d = blob("checkpoint", Map.of());
-            ns.containers().create(new Container("ctr", Map.of(Labels.GC_REF_CONTENT + "/checkpoint",
-                    d.digest().toString()), "", new Container.Runtime("r"), new byte[0], "", "", null, null, null));
+            ns.containers().create(new ContainerRecord("ctr", Map.of(Labels.GC_REF_CONTENT + "/checkpoint",
+                    d.digest().toString()), "", new ContainerRecord.Runtime("r"), new byte[0], "", "", null, null, null));
             f.md.gc();
             assertThat(visible(d.digest())).isTrue();
         }

@@ -3,7 +3,7 @@ package dev.berth.metadata.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.Labels;
-import dev.berth.api.container.Container;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.snapshot.OverlaySupport;
@@ -63,8 +63,8 @@ class OverlayMetadataIT {
             f.ns("default").content().update(new dev.berth.api.content.Info(config.digest(), 0, null, null,
                     Map.of(Labels.GC_REF_SNAPSHOT + "overlayfs", "L1")));
             f.ns("default").images().create(new Image("img", config));
-            f.ns("default").containers().create(new Container("ctr", Map.of(), "img",
-                    new Container.Runtime("io.containerd.runc.v2"), new byte[0], "overlayfs", "ctr-rootfs", null,
+            f.ns("default").containers().create(new ContainerRecord("ctr", Map.of(), "img",
+                    new ContainerRecord.Runtime("io.containerd.runc.v2"), new byte[0], "overlayfs", "ctr-rootfs", null,
                     null, null));
             try (Mounted m = Mounts.mountAll(sn.prepare("ctr-rootfs", "L1"), mnt)) {
                 assertThat(Files.readString(mnt.resolve("base.txt"))).isEqualTo("from L0");

@@ -15,7 +15,7 @@ import dev.berth.api.MediaTypes;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.NotImplementedException;
 import dev.berth.api.Platform;
-import dev.berth.api.container.Container;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.image.Image;
 import dev.berth.api.lease.Lease;
 import dev.berth.api.lease.LeaseResource;
@@ -53,9 +53,9 @@ class RecordStoresTest {
         return new Image(name, new Descriptor(MediaTypes.OCI_MANIFEST, d, 42));
     }
 
-    static Container container(String id) {
-        return new Container(id, Map.of("app", "web"), "docker.io/library/busybox:latest",
-                new Container.Runtime("io.containerd.runc.v2", "type/x", new byte[] {1, 2}), "{}".getBytes(),
+    static ContainerRecord container(String id) {
+        return new ContainerRecord(id, Map.of("app", "web"), "docker.io/library/busybox:latest",
+                new ContainerRecord.Runtime("io.containerd.runc.v2", "type/x", new byte[] {1, 2}), "{}".getBytes(),
                 "native", id + "-snap", null, null, Map.of("ext", new byte[] {9}));
     }
 
@@ -221,7 +221,7 @@ class RecordStoresTest {
         @Test
         void createGetListDelete() {
             MetaContainerStore cs = f.ns("a").containers();
-            Container c = cs.create(container("c1"));
+            ContainerRecord c = cs.create(container("c1"));
             assertThat(c.runtime().optionsTypeUrl()).isEqualTo("type/x");
             assertThat(c.runtime().options()).containsExactly(1, 2);
             assertThat(c.extensions().get("ext")).containsExactly(9);
@@ -242,12 +242,12 @@ class RecordStoresTest {
             assertThatThrownBy(() -> cs.create(container("c1"))).isInstanceOf(AlreadyExistsException.class);
             assertThatThrownBy(() -> cs.create(container("bad id"))).isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("container id");
-            assertThatThrownBy(() -> cs.create(new Container("c2", null, "", new Container.Runtime(""), new byte[0],
+            assertThatThrownBy(() -> cs.create(new ContainerRecord("c2", null, "", new ContainerRecord.Runtime(""), new byte[0],
                     "", "", null, null, null))).isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("runtime");
-            assertThatThrownBy(() -> cs.create(new Container("c3", null, "", new Container.Runtime("r"), null,
+            assertThatThrownBy(() -> cs.create(new ContainerRecord("c3", null, "", new ContainerRecord.Runtime("r"), null,
                     "", "", null, null, null))).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("spec");
-            assertThatThrownBy(() -> cs.create(new Container("c4", null, "", new Container.Runtime("r"), new byte[0],
+            assertThatThrownBy(() -> cs.create(new ContainerRecord("c4", null, "", new ContainerRecord.Runtime("r"), new byte[0],
                     "", "key", null, null, null))).isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("without a snapshotter");
             assertThatThrownBy(() -> cs.delete("nope")).isInstanceOf(NotFoundException.class);
@@ -256,11 +256,11 @@ class RecordStoresTest {
         @Test
         void updateChangesNamedFieldsAndKeepsRuntimeAndSnapshotter() {
             MetaContainerStore cs = f.ns("a").containers();
-            Container c = cs.create(container("c1"));
-            Container changed = new Container("c1", Map.of("app", "db", "tier", "1"), "other:img",
-                    new Container.Runtime("io.containerd.runc.v2"), "{\"a\":1}".getBytes(), "native", "new-key", null,
+            ContainerRecord c = cs.create(container("c1"));
+            ContainerRecord changed = new ContainerRecord("c1", Map.of("app", "db", "tier", "1"), "other:img",
+                    new ContainerRecord.Runtime("io.containerd.runc.v2"), "{\"a\":1}".getBytes(), "native", "new-key", null,
                     null, Map.of());
-            Container u = cs.update(changed);
+            ContainerRecord u = cs.update(changed);
             assertThat(u.labels()).isEqualTo(changed.labels());
             assertThat(u.spec()).isEqualTo(changed.spec());
             assertThat(u.image()).isEqualTo(c.image());
@@ -269,7 +269,7 @@ class RecordStoresTest {
             assertThat(u.image()).isEqualTo("other:img");
             assertThat(u.snapshotKey()).isEqualTo("new-key");
             assertThat(u.extensions()).isEmpty();
-            assertThatThrownBy(() -> cs.update(new Container("c1", null, "", new Container.Runtime("io.other.v1"),
+            assertThatThrownBy(() -> cs.update(new ContainerRecord("c1", null, "", new ContainerRecord.Runtime("io.other.v1"),
                     new byte[0], "", "", null, null, null))).isInstanceOf(InvalidArgumentException.class)
                     .hasMessageContaining("immutable");
             assertThatThrownBy(() -> cs.update(changed, "runtime")).isInstanceOf(InvalidArgumentException.class);
@@ -279,14 +279,14 @@ class RecordStoresTest {
         void listFiltersOnEveryField() {
             MetaContainerStore cs = f.ns("a").containers();
             cs.create(container("c1"));
-            cs.create(new Container("c2", Map.of("app", "db"), "alpine", new Container.Runtime("io.other.v1"),
+            cs.create(new ContainerRecord("c2", Map.of("app", "db"), "alpine", new ContainerRecord.Runtime("io.other.v1"),
                     new byte[0], "", "", null, null, null));
-            assertThat(cs.list("id==c2")).extracting(Container::id).containsExactly("c2");
-            assertThat(cs.list("image==alpine")).extracting(Container::id).containsExactly("c2");
-            assertThat(cs.list("runtime.name==io.containerd.runc.v2")).extracting(Container::id).containsExactly("c1");
-            assertThat(cs.list("snapshotter==native")).extracting(Container::id).containsExactly("c1");
-            assertThat(cs.list("snapshotkey==c1-snap")).extracting(Container::id).containsExactly("c1");
-            assertThat(cs.list("labels.app==db")).extracting(Container::id).containsExactly("c2");
+            assertThat(cs.list("id==c2")).extracting(ContainerRecord::id).containsExactly("c2");
+            assertThat(cs.list("image==alpine")).extracting(ContainerRecord::id).containsExactly("c2");
+            assertThat(cs.list("runtime.name==io.containerd.runc.v2")).extracting(ContainerRecord::id).containsExactly("c1");
+            assertThat(cs.list("snapshotter==native")).extracting(ContainerRecord::id).containsExactly("c1");
+            assertThat(cs.list("snapshotkey==c1-snap")).extracting(ContainerRecord::id).containsExactly("c1");
+            assertThat(cs.list("labels.app==db")).extracting(ContainerRecord::id).containsExactly("c2");
             assertThat(cs.list()).hasSize(2);
         }
     }

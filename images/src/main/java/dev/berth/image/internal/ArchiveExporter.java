@@ -6,21 +6,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.MediaTypes;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageReference;
 import dev.berth.api.image.ImageStore;
 import dev.berth.api.oci.image.Index;
 import dev.berth.api.oci.image.Manifest;
 import dev.berth.api.oci.image.OciJson;
-import dev.berth.image.ImageReference;
 import dev.berth.image.ResolvedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
@@ -116,7 +116,7 @@ public final class ArchiveExporter {
             tar.finish();
             tar.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("export: writing the archive failed: " + e.getMessage(), e);
+            throw new IoFailureException("export: writing the archive failed: " + e.getMessage(), e);
         }
     }
 
@@ -215,7 +215,7 @@ public final class ArchiveExporter {
                                     JSON.readTree(OciJson.write(new Descriptor(l.mediaType(), l.digest(), l.size(),
                                             l.urls(), l.annotations(), null))));
                         } catch (IOException e) {
-                            throw new UncheckedIOException(e);
+                            throw IoFailureException.of("export: cannot encode the layer sources", e);
                         }
                     }
                 }
@@ -234,7 +234,7 @@ public final class ArchiveExporter {
         try {
             return JSON.writeValueAsBytes(array);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("export: cannot encode manifest.json", e);
         }
     }
 

@@ -7,6 +7,7 @@ import dev.berth.api.BerthException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.MediaTypes;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.PlatformMatcher;
@@ -15,17 +16,16 @@ import dev.berth.api.content.Info;
 import dev.berth.api.content.ReaderAt;
 import dev.berth.api.content.Writer;
 import dev.berth.api.image.Image;
+import dev.berth.api.image.ImageReference;
 import dev.berth.api.image.ImageStore;
 import dev.berth.api.oci.image.ImageConfig;
 import dev.berth.api.oci.image.Index;
 import dev.berth.api.oci.image.Manifest;
 import dev.berth.api.oci.image.OciJson;
 import dev.berth.image.BlobMismatchException;
-import dev.berth.image.ImageReference;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -98,7 +98,7 @@ public final class ArchiveImporter {
             }
         } catch (IOException e) {
             session.abortCurrent();
-            throw new UncheckedIOException("import: reading the archive failed: " + e.getMessage(), e);
+            throw new IoFailureException("import: reading the archive failed: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             session.abortCurrent();
             throw e;
@@ -113,7 +113,7 @@ public final class ArchiveImporter {
         try (Stream<Path> walk = Files.walk(dir)) {
             files = walk.filter(p -> Files.isRegularFile(p) || Files.isSymbolicLink(p)).sorted().toList();
         } catch (IOException e) {
-            throw new UncheckedIOException("import: cannot list " + dir, e);
+            throw new IoFailureException("import: cannot list " + dir, e);
         }
         try {
             for (Path file : files) {
@@ -131,7 +131,7 @@ public final class ArchiveImporter {
             }
         } catch (IOException e) {
             session.abortCurrent();
-            throw new UncheckedIOException("import: reading " + dir + " failed: " + e.getMessage(), e);
+            throw new IoFailureException("import: reading " + dir + " failed: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             session.abortCurrent();
             throw e;

@@ -2,6 +2,7 @@ package dev.berth.image.internal;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.CanceledException;
+import dev.berth.api.IoFailureException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -30,7 +31,7 @@ public final class ChainLocks {
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
-                throw new BerthException("cannot create unpack lock directory " + dir + ": " + e, e);
+                throw new IoFailureException("cannot create unpack lock directory " + dir + ": " + e, e);
             }
         }
     }

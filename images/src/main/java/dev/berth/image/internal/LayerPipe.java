@@ -4,7 +4,7 @@ import dev.berth.api.Descriptor;
 import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.ReaderAt;
-import dev.berth.image.LayerGate;
+import dev.berth.api.image.LayerGate;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -24,7 +24,7 @@ import dev.berth.content.Content;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.PullOptions;
 import dev.berth.registry.PullResult;
-import dev.berth.registry.Unpacker;
+import dev.berth.registry.PullUnpacker;
 import dev.berth.registry.PushOptions;
 import dev.berth.registry.RegistryAuthException;
 import dev.berth.registry.Resolved;
@@ -72,7 +72,8 @@ public final class Engine {
     private static final int COPY_BUFFER = 256 << 10;
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
-    private final ContentStore store;
+    /** The client's own store; null when every pull and push must name one. */
+    private final ContentStore defaultStore;
     private final HostsConfig hostsConfig;
     private final RegistryHttp http;
     private final StallWatchdog watchdog;
@@ -80,12 +81,11 @@ public final class Engine {
     private final ExecutorService uploads;
     private final ProgressListener defaultProgress;
     private final int blobAttempts;
-    private volatile boolean labelsSupported = true;
 
     public Engine(ContentStore store, HostsConfig hostsConfig, RegistryHttp http, StallWatchdog watchdog,
                   ExecutorService downloads, ExecutorService uploads, ProgressListener defaultProgress,
                   int blobAttempts) {
-        this.store = store;
+        this.defaultStore = store;
         this.hostsConfig = hostsConfig;
         this.http = http;
         this.watchdog = watchdog;
@@ -238,7 +238,8 @@ public final class Engine {
         Descriptor target = resolve(ref, hosts);
         String name = ref.toString();
         progress.resolved(name, target);
-        PullRun run = new PullRun(ref, hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress);
+        PullRun run = new PullRun(storeFor(options.contentStore(), "pull " + ref), ref,
+                hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress);
         if (run.hosts.isEmpty()) {
             throw new FailedPreconditionException("no host configured for " + ref.domain() + " may pull");
         }
@@ -260,7 +261,8 @@ public final class Engine {
      * Unpacks each manifest as its blobs arrive. When the unpack fails because a download did, the
      * download's failure is what the caller sees.
      */
-    private static void unpackWhileFetching(PullRun run, String name, List<Descriptor> manifests, Unpacker unpacker) {
+    private static void unpackWhileFetching(PullRun run, String name, List<Descriptor> manifests,
+                                            PullUnpacker unpacker) {
         for (Descriptor m : manifests) {
             try {
                 run.await(run.configs.get(m.digest()));
@@ -276,7 +278,16 @@ public final class Engine {
         }
     }
 
+    private ContentStore storeFor(ContentStore chosen, String what) {
+        ContentStore store = chosen != null ? chosen : defaultStore;
+        if (store == null) {
+            throw new InvalidArgumentException(what + ": the client has no content store; name one in the options");
+        }
+        return store;
+    }
+
     private final class PullRun {
+        final ContentStore store;
         final Reference ref;
         final List<RegistryHost> hosts;
         final ProgressListener progress;
@@ -284,8 +295,11 @@ public final class Engine {
         /** Platform manifest digest → its config descriptor. */
         final Map<Digest, Descriptor> configs = new ConcurrentHashMap<>();
         final AtomicLong bytesFetched = new AtomicLong();
+        /** False once the store turned out to keep no labels (the bare local store). */
+        volatile boolean labelsSupported = true;
 
-        PullRun(Reference ref, List<RegistryHost> hosts, ProgressListener progress) {
+        PullRun(ContentStore store, Reference ref, List<RegistryHost> hosts, ProgressListener progress) {
+            this.store = store;
             this.ref = ref;
             this.hosts = hosts;
             this.progress = progress;
@@ -299,7 +313,7 @@ public final class Engine {
                 for (int i = 0; i < index.manifests().size(); i++) {
                     labels.put(Labels.GC_REF_CONTENT + ".m." + i, index.manifests().get(i).digest().toString());
                 }
-                label(desc.digest(), labels, ref);
+                label(this, desc.digest(), labels);
                 List<Descriptor> chosen = choose(index, options.platforms(), options.allMatching());
                 if (chosen.isEmpty()) {
                     throw new NotFoundException("image " + ref + " has no manifest for the requested platform ("
@@ -317,7 +331,7 @@ public final class Engine {
                 for (int i = 0; i < manifest.layers().size(); i++) {
                     labels.put(Labels.GC_REF_CONTENT + ".l." + i, manifest.layers().get(i).digest().toString());
                 }
-                label(desc.digest(), labels, ref);
+                label(this, desc.digest(), labels);
                 configs.put(desc.digest(), manifest.config());
                 submit(manifest.config());
                 for (Descriptor layer : manifest.layers()) {
@@ -507,10 +521,11 @@ public final class Engine {
     }
 
     private void fetchBlob(PullRun run, Descriptor desc) {
+        ContentStore store = run.store;
         try {
             store.info(desc.digest());
             run.progress.blobSkipped(desc);
-            label(desc.digest(), Map.of(), run.ref);
+            label(run, desc.digest(), Map.of());
             return;
         } catch (NotFoundException e) {
             // fetch it
@@ -541,7 +556,7 @@ public final class Engine {
             } catch (AlreadyExistsException e) {
                 break;
             } catch (FailedPreconditionException e) {
-                abort(ingestRef);
+                abort(store, ingestRef);
                 if (offset > 0 && !restarted) {
                     // the bytes an earlier attempt left may not belong to this blob: start over once
                     restarted = true;
@@ -562,7 +577,7 @@ public final class Engine {
             }
         }
         run.progress.blobVerified(desc);
-        label(desc.digest(), Map.of(), run.ref);
+        label(run, desc.digest(), Map.of());
     }
 
     /**
@@ -604,7 +619,7 @@ public final class Engine {
         }
     }
 
-    private void abort(String ingestRef) {
+    private static void abort(ContentStore store, String ingestRef) {
         try {
             store.abort(ingestRef);
         } catch (NotFoundException e) {
@@ -665,10 +680,12 @@ public final class Engine {
      * Adds {@code labels} and the distribution source of {@code ref} to a stored blob, when the store keeps
      * labels; a store without labels (the bare local store) is remembered and skipped.
      */
-    private void label(Digest digest, Map<String, String> labels, Reference ref) {
-        if (!labelsSupported) {
+    private static void label(PullRun run, Digest digest, Map<String, String> labels) {
+        if (!run.labelsSupported) {
             return;
         }
+        ContentStore store = run.store;
+        Reference ref = run.ref;
         try {
             Info info = store.info(digest);
             Map<String, String> merged = new HashMap<>(info.labels());
@@ -687,7 +704,7 @@ public final class Engine {
             keys.add(sourceKey);
             store.update(info.withLabels(merged), keys.stream().map(k -> "labels." + k).toArray(String[]::new));
         } catch (NotImplementedException e) {
-            labelsSupported = false;
+            run.labelsSupported = false;
             LOG.debug("content store keeps no labels; pull labels are not recorded: {}", e.getMessage());
         }
     }
@@ -708,8 +725,9 @@ public final class Engine {
         ProgressListener progress = options.progress() != null ? options.progress() : defaultProgress;
         List<Descriptor> blobs = new ArrayList<>();
         List<Descriptor> documents = new ArrayList<>();
-        collect(target, options.platforms(), blobs, documents, new LinkedHashSet<>());
-        PushRun run = new PushRun(ref, host, progress, options.chunkSize());
+        ContentStore store = storeFor(options.contentStore(), "push " + ref);
+        collect(store, target, options.platforms(), blobs, documents, new LinkedHashSet<>());
+        PushRun run = new PushRun(store, ref, host, progress, options.chunkSize());
         List<Future<?>> futures = new ArrayList<>();
         for (Descriptor blob : blobs) {
             futures.add(uploads.submit(() -> run.pushBlob(blob)));
@@ -740,27 +758,27 @@ public final class Engine {
     }
 
     /** Blobs first (deduplicated), then manifests children before parents. */
-    private void collect(Descriptor desc, PlatformMatcher platforms, List<Descriptor> blobs, List<Descriptor> docs,
-                         Set<Digest> seen) {
+    private static void collect(ContentStore store, Descriptor desc, PlatformMatcher platforms,
+                                List<Descriptor> blobs, List<Descriptor> docs, Set<Digest> seen) {
         if (!seen.add(desc.digest())) {
             return;
         }
         if (MediaTypes.isIndex(desc.mediaType())) {
-            Index index = OciJson.parseIndex(readLocal(desc));
+            Index index = OciJson.parseIndex(readLocal(store, desc));
             for (Descriptor child : index.manifests()) {
                 if (child.platform() == null || platforms.matches(child.platform())) {
-                    collect(child, platforms, blobs, docs, seen);
+                    collect(store, child, platforms, blobs, docs, seen);
                 }
             }
             docs.add(desc);
         } else if (MediaTypes.isManifest(desc.mediaType())) {
-            Manifest manifest = OciJson.parseManifest(readLocal(desc));
-            collect(manifest.config(), platforms, blobs, docs, seen);
+            Manifest manifest = OciJson.parseManifest(readLocal(store, desc));
+            collect(store, manifest.config(), platforms, blobs, docs, seen);
             for (Descriptor layer : manifest.layers()) {
-                if (MediaTypes.isNonDistributable(layer.mediaType()) && !present(layer.digest())) {
+                if (MediaTypes.isNonDistributable(layer.mediaType()) && !present(store, layer.digest())) {
                     continue;
                 }
-                collect(layer, platforms, blobs, docs, seen);
+                collect(store, layer, platforms, blobs, docs, seen);
             }
             docs.add(desc);
         } else {
@@ -768,7 +786,7 @@ public final class Engine {
         }
     }
 
-    private boolean present(Digest digest) {
+    private static boolean present(ContentStore store, Digest digest) {
         try {
             store.info(digest);
             return true;
@@ -777,7 +795,7 @@ public final class Engine {
         }
     }
 
-    private byte[] readLocal(Descriptor desc) {
+    private static byte[] readLocal(ContentStore store, Descriptor desc) {
         try {
             return Content.readBlob(store, desc);
         } catch (NotFoundException e) {
@@ -787,13 +805,15 @@ public final class Engine {
     }
 
     private final class PushRun {
+        final ContentStore store;
         final Reference ref;
         final RegistryHost host;
         final ProgressListener progress;
         final long chunkSize;
         final List<String> scopes;
 
-        PushRun(Reference ref, RegistryHost host, ProgressListener progress, long chunkSize) {
+        PushRun(ContentStore store, Reference ref, RegistryHost host, ProgressListener progress, long chunkSize) {
+            this.store = store;
             this.ref = ref;
             this.host = host;
             this.progress = progress;
@@ -957,7 +977,7 @@ public final class Engine {
          * is safe because the registry stores it under its digest.
          */
         void pushManifest(Descriptor doc, String tagOrDigest) {
-            byte[] bytes = readLocal(doc);
+            byte[] bytes = readLocal(store, doc);
             String what = "manifest " + doc.digest() + " as " + ref.name() + ":" + tagOrDigest;
             progress.blobStarted(doc, 0);
             Call put = call("PUT", host.uri(ref.path(), "manifests/" + tagOrDigest, null),
@@ -979,9 +999,6 @@ public final class Engine {
         }
 
         private List<String> mountSources(Descriptor blob) {
-            if (!labelsSupported) {
-                return List.of();
-            }
             try {
                 String sources = store.info(blob.digest()).labels().get(Labels.DISTRIBUTION_SOURCE + ref.domain());
                 if (sources == null || sources.isEmpty()) {

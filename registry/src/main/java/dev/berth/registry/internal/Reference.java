@@ -2,7 +2,7 @@ package dev.berth.registry.internal;
 
 import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
-import dev.berth.image.ImageReference;
+import dev.berth.api.image.ImageReference;
 import java.util.Objects;
 
 /**

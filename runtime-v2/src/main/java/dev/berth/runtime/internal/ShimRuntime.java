@@ -2,7 +2,7 @@ package dev.berth.runtime.internal;
 
 import com.google.protobuf.Empty;
 import dev.berth.api.AlreadyExistsException;
-import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
@@ -301,7 +301,7 @@ public final class ShimRuntime implements TaskRuntime {
                 return best;
             }
             if (closed) {
-                throw new FailedPreconditionException("task runtime on " + stateDir + " is closed");
+                throw new ClosedException("task runtime on " + stateDir);
             }
             SharedShim shim = SharedShim.start(this, key, namespace, shimBinary, privateCgroup2, options);
             shim.createStarted();
@@ -456,7 +456,7 @@ public final class ShimRuntime implements TaskRuntime {
     @Override
     public Task create(TaskConfig config) {
         if (closed) {
-            throw new FailedPreconditionException("task runtime on " + stateDir + " is closed");
+            throw new ClosedException("task runtime on " + stateDir);
         }
         String key = key(config.namespace(), config.id());
         Path shim = binaries.resolve(config.runtime().orElse(settings.defaultRuntime()));

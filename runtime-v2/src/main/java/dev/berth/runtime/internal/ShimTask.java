@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.CanceledException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
@@ -746,7 +747,7 @@ final class ShimTask implements Task {
             return deleted;
         }
         if (releasing) {
-            throw new FailedPreconditionException("task " + namespace + "/" + id + " was closed");
+            throw new ClosedException("task " + namespace + "/" + id);
         }
         long t0 = System.nanoTime();
         if (!processExit.isDone() && client.isOpen()) {

@@ -4,6 +4,7 @@ import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.Labels;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
@@ -15,7 +16,6 @@ import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.api.snapshot.Usage;
 import dev.berth.sys.FileTrees;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -94,7 +94,7 @@ public final class LocalSnapshotter implements Snapshotter {
             createPrivateDirectories(r);
             createPrivateDirectories(r.resolve("snapshots"));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create snapshotter root " + r, e);
+            throw new IoFailureException("cannot create snapshotter root " + r, e);
         }
         return r;
     }
@@ -400,7 +400,7 @@ public final class LocalSnapshotter implements Snapshotter {
                 FileTrees.deleteTree(p);
             } catch (IOException e) {
                 if (failure == null) {
-                    failure = new BerthException("cleanup of " + snapshots + " could not delete " + p + ": " + e, e);
+                    failure = new IoFailureException("cleanup of " + snapshots + " could not delete " + p + ": " + e, e);
                 } else {
                     failure.addSuppressed(e);
                 }
@@ -447,7 +447,7 @@ public final class LocalSnapshotter implements Snapshotter {
             // rename(2) never reports this for directories; an existing non-empty ID means it was done.
         } catch (IOException e) {
             if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) || Files.exists(temp, LinkOption.NOFOLLOW_LINKS)) {
-                throw new UncheckedIOException("cannot rename " + temp + " to " + dir, e);
+                throw new IoFailureException("cannot rename " + temp + " to " + dir, e);
             }
         }
     }
@@ -474,9 +474,9 @@ public final class LocalSnapshotter implements Snapshotter {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (AtomicMoveNotSupportedException e) {
-            throw new UncheckedIOException("cannot rename " + dir + " within " + snapshots, e);
+            throw new IoFailureException("cannot rename " + dir + " within " + snapshots, e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot rename " + dir + " to " + aside, e);
+            throw new IoFailureException("cannot rename " + dir + " to " + aside, e);
         }
     }
 
@@ -484,7 +484,7 @@ public final class LocalSnapshotter implements Snapshotter {
         try {
             return FileTrees.diskUsage(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("disk usage of " + dir + ": " + e.getMessage(), e);
+            throw new IoFailureException("disk usage of " + dir + ": " + e.getMessage(), e);
         }
     }
 

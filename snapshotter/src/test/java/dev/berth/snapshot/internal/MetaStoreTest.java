@@ -161,7 +161,7 @@ class MetaStoreTest {
         store.close();
         store.close();
 
-        assertThatThrownBy(() -> store.read(MetaStore.Tx::all)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> store.read(MetaStore.Tx::all)).isInstanceOf(dev.berth.api.ClosedException.class);
     }
 
     @Test

@@ -2,7 +2,9 @@ package dev.berth.sys.sqlite;
 
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.UnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -89,7 +91,7 @@ public final class SqliteDb implements AutoCloseable {
             throw translate("open " + file, e);
         } catch (IOException e) {
             db.close();
-            throw new BerthException("cannot create the directory of " + file + ": " + e, e);
+            throw IoFailureException.of("cannot create the directory of " + file, e);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -193,7 +195,7 @@ public final class SqliteDb implements AutoCloseable {
 
     private void synchronous(Connection conn, String level) {
         if (conn == null) {
-            throw new IllegalStateException(name + " " + file + " is closed");
+            throw new ClosedException(name + " " + file);
         }
         try (Statement st = conn.createStatement()) {
             st.execute("PRAGMA synchronous = " + level);
@@ -238,6 +240,8 @@ public final class SqliteDb implements AutoCloseable {
             throw translate(name + " " + file, e);
         } catch (RuntimeException e) {
             throw e;
+        } catch (IOException e) {
+            throw IoFailureException.of("in a transaction on " + name + " " + file, e); // the work's file operation
         } catch (Exception e) {
             throw new BerthException(name + " " + file + ": " + e.getMessage(), e);
         }
@@ -249,7 +253,7 @@ public final class SqliteDb implements AutoCloseable {
         lock.lock();
         try {
             if (conn == null) {
-                throw new IllegalStateException(name + " " + file + " is closed");
+                throw new ClosedException(name + " " + file);
             }
             try (Statement st = conn.createStatement()) {
                 st.execute(writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");

@@ -3,10 +3,11 @@ package dev.berth.api.oci.runtime;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import dev.berth.api.BerthException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.oci.runtime.internal.RuntimeSpecMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -69,7 +70,7 @@ public final class RuntimeSpecJson {
         try {
             return RuntimeSpecMapper.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(spec);
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
+            throw new BerthException("cannot write a runtime spec as JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -79,7 +80,7 @@ public final class RuntimeSpecJson {
             return RuntimeSpecMapper.MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             // The model holds only JSON-representable values, so this is a bug rather than bad input.
-            throw new UncheckedIOException(e);
+            throw new BerthException("cannot write a runtime spec as JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -98,7 +99,7 @@ public final class RuntimeSpecJson {
             throw new InvalidArgumentException("invalid " + what + " JSON" + location(e) + ": "
                     + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot read " + what, e);
         }
     }
 

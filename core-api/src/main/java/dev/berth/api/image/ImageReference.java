@@ -1,4 +1,4 @@
-package dev.berth.image;
+package dev.berth.api.image;
 
 import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;

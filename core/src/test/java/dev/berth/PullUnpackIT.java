@@ -1,16 +1,23 @@
-package dev.berth.registry;
+package dev.berth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
-import dev.berth.api.Mount;
 import dev.berth.api.MediaTypes.Compression;
+import dev.berth.api.Mount;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.InMemoryImageStore;
 import dev.berth.image.UnpackResult;
+import dev.berth.registry.Credentials;
+import dev.berth.registry.ProgressListener;
+import dev.berth.registry.PullOptions;
+import dev.berth.registry.PullResult;
+import dev.berth.registry.PushOptions;
+import dev.berth.registry.RegistryClient;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.FileTree;
@@ -21,6 +28,7 @@ import dev.berth.testing.TestRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,26 +75,37 @@ class UnpackIT {
         OciLayout.builder().image("local/app:1", image).writeTar(archive);
 
         FileTree imported;
-        try (LocalContentStore store = Fixtures.store(tmp.resolve("import-content"));
+        try (LocalContentStore store = LocalContentStore.open(tmp.resolve("import-content"));
              Snapshotter sn = Snapshotters.nativeSnapshotter(tmp.resolve("import-snapshots"));
              ImageService images = ImageService.builder(store).imageStore(new InMemoryImageStore()).snapshotter(sn)
                      .build()) {
             images.importArchive(archive);
             UnpackResult unpacked = images.unpack("local/app:1");
             imported = tree(sn, unpacked.topChainId());
-            try (RegistryClient client = Fixtures.client(store).build()) {
+            try (RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
                 client.push(registry.host() + "/berth/unpack:v1", image.descriptor(), PushOptions.defaults());
             }
         }
 
-        RecordingListener listener = new RecordingListener();
-        try (LocalContentStore store = Fixtures.store(tmp.resolve("pull-content"));
+        List<String> events = new CopyOnWriteArrayList<>();
+        ProgressListener listener = new ProgressListener() {
+            @Override
+            public void layerUnpacked(Descriptor layer) {
+                events.add("unpacked " + layer.digest());
+            }
+
+            @Override
+            public void done(String reference, Descriptor target) {
+                events.add("finished " + target.digest());
+            }
+        };
+        try (LocalContentStore store = LocalContentStore.open(tmp.resolve("pull-content"));
              Snapshotter sn = Snapshotters.nativeSnapshotter(tmp.resolve("pull-snapshots"));
              ImageService images = ImageService.builder(store).imageStore(new InMemoryImageStore()).snapshotter(sn)
                      .build();
-             RegistryClient client = Fixtures.client(store).build()) {
+             RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
             PullResult result = client.pull(registry.host() + "/berth/unpack:v1", PullOptions.builder()
-                    .unpacker(Unpacker.of(images, sn)).progress(listener).build());
+                    .unpacker(new SnapshotUnpacker(images, sn)).progress(listener).build());
 
             assertThat(result.target().digest()).isEqualTo(image.descriptor().digest());
             List<Digest> chain = image.chainIds();
@@ -96,8 +115,8 @@ class UnpackIT {
             assertThat(pulled.get("/bin/vi")).isEmpty();
         }
         for (var layer : image.layers()) {
-            assertThat(listener.events).contains("unpacked " + layer.digest());
+            assertThat(events).contains("unpacked " + layer.digest());
         }
-        assertThat(listener.events.get(listener.events.size() - 1)).startsWith("finished ");
+        assertThat(events.get(events.size() - 1)).startsWith("finished ");
     }
 }

@@ -1,11 +1,11 @@
-package dev.berth.image;
+package dev.berth.api.image;
 
 import dev.berth.api.Descriptor;
 
 /**
  * Says when a layer blob may be read during an unpack. A caller that is still fetching an image's
- * layers (a registry pull) passes one to {@link ImageService#unpack(ResolvedImage,
- * dev.berth.api.snapshot.Snapshotter, LayerGate)}, so applying layer 0 starts while layer 1 downloads.
+ * layers (a registry pull) passes one to the images module's unpack, so applying layer 0 starts while
+ * layer 1 downloads.
  */
 @FunctionalInterface
 public interface LayerGate {

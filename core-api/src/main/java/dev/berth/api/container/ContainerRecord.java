@@ -11,10 +11,10 @@ import java.util.Objects;
  *
  * @param spec the OCI runtime spec as JSON bytes (kept byte-exact)
  */
-public record Container(String id, Map<String, String> labels, String image, Runtime runtime, byte[] spec,
+public record ContainerRecord(String id, Map<String, String> labels, String image, Runtime runtime, byte[] spec,
                         String snapshotter, String snapshotKey, Instant createdAt, Instant updatedAt,
                         Map<String, byte[]> extensions) {
-    public Container {
+    public ContainerRecord {
         Objects.requireNonNull(id, "id");
         labels = labels == null ? Map.of() : Map.copyOf(labels);
         extensions = extensions == null ? Map.of() : Map.copyOf(extensions);

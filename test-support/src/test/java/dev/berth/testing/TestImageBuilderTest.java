@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.api.Descriptor;
 import dev.berth.api.Digest;
-import dev.berth.api.MediaTypes;
 import dev.berth.api.MediaTypes.Compression;
+import dev.berth.api.MediaTypes;
 import dev.berth.api.Platform;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
-class ImageBuilderTest {
+class TestImageBuilderTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     static TestLayer layer(String file, String content) {
@@ -34,7 +34,7 @@ class ImageBuilderTest {
     class SinglePlatform {
         private final TestLayer base = layer("a", "1");
         private final TestLayer top = LayerBuilder.create().file("b", "2").build(Compression.ZSTD);
-        private final TestImage image = ImageBuilder.create()
+        private final TestImage image = TestImageBuilder.create()
                 .platform(Platform.parse("linux/arm/v7"))
                 .layer(base).layer(top)
                 .entrypoint("/bin/sh", "-c").cmd("echo hi")
@@ -92,14 +92,14 @@ class ImageBuilderTest {
 
         @Test
         void sameInputsGiveSameManifestDigest() {
-            TestImage again = ImageBuilder.create().layer(layer("a", "1")).build();
-            assertThat(again.descriptor()).isEqualTo(ImageBuilder.create().layer(layer("a", "1")).build().descriptor());
+            TestImage again = TestImageBuilder.create().layer(layer("a", "1")).build();
+            assertThat(again.descriptor()).isEqualTo(TestImageBuilder.create().layer(layer("a", "1")).build().descriptor());
         }
     }
 
     @Test
     void dockerMediaTypesApplyToManifestConfigAndLayers() throws IOException {
-        TestImage image = ImageBuilder.create().dockerMediaTypes()
+        TestImage image = TestImageBuilder.create().dockerMediaTypes()
                 .layer(layer("a", "1")).layer(LayerBuilder.create().file("b", "").build(Compression.NONE)).build();
 
         JsonNode manifest = JSON.readTree(image.bytes());
@@ -113,7 +113,7 @@ class ImageBuilderTest {
     @Test
     void rawConfigIsUsedVerbatim() {
         byte[] config = "{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}".getBytes(StandardCharsets.UTF_8);
-        TestImage image = ImageBuilder.create().layer(layer("a", "1")).rawConfig(config).build();
+        TestImage image = TestImageBuilder.create().layer(layer("a", "1")).rawConfig(config).build();
 
         assertThat(image.configBytes()).isEqualTo(config);
         assertThat(image.config().digest()).isEqualTo(Digest.sha256(config));
@@ -121,9 +121,9 @@ class ImageBuilderTest {
 
     @Nested
     class Indexes {
-        private final TestImage amd64 = ImageBuilder.create().platform(Platform.parse("linux/amd64"))
+        private final TestImage amd64 = TestImageBuilder.create().platform(Platform.parse("linux/amd64"))
                 .layer(layer("platform", "amd64")).build();
-        private final TestImage arm64 = ImageBuilder.create().platform(Platform.parse("linux/arm64"))
+        private final TestImage arm64 = TestImageBuilder.create().platform(Platform.parse("linux/arm64"))
                 .layer(layer("platform", "arm64")).build();
 
         @Test
@@ -158,7 +158,7 @@ class ImageBuilderTest {
 
         @Test
         void dockerManifestListUsesDockerMediaTypes() throws IOException {
-            TestImage d1 = ImageBuilder.create().dockerMediaTypes().layer(layer("x", "1")).build();
+            TestImage d1 = TestImageBuilder.create().dockerMediaTypes().layer(layer("x", "1")).build();
             TestIndex list = IndexBuilder.create().dockerManifestList().manifest(d1).build();
 
             JsonNode json = JSON.readTree(list.bytes());
@@ -189,7 +189,7 @@ class ImageBuilderTest {
 
     @Test
     void imagesWithoutHistoryGetOneEntryPerLayer() throws IOException {
-        TestImage image = ImageBuilder.create().layer(layer("a", "")).layer(layer("b", "")).build();
+        TestImage image = TestImageBuilder.create().layer(layer("a", "")).layer(layer("b", "")).build();
         assertThat(JSON.readTree(image.configBytes()).get("history")).hasSize(2);
     }
 }

@@ -1,15 +1,21 @@
-package dev.berth.registry;
+package dev.berth.bench;
 
 import static dev.berth.testing.BenchStats.max;
 import static dev.berth.testing.BenchStats.median;
 import static dev.berth.testing.BenchStats.min;
 import static dev.berth.testing.BenchStats.sync;
 
+import dev.berth.SnapshotUnpacker;
 import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
 import dev.berth.image.InMemoryImageStore;
+import dev.berth.registry.Credentials;
+import dev.berth.registry.PullOptions;
+import dev.berth.registry.PullUnpacker;
+import dev.berth.registry.PushOptions;
+import dev.berth.registry.RegistryClient;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.PrivateContainerd;
 import dev.berth.testing.TestFiles;
@@ -98,7 +104,7 @@ public final class PullBench {
                      .build();
              RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).build()) {
             long[] fetchedAt = new long[1];
-            Unpacker unpack = Unpacker.of(images, sn);
+            PullUnpacker unpack = new SnapshotUnpacker(images, sn);
             client.pull(ref, PullOptions.builder().unpacker((name, manifest, layers, layerDone) -> {
                 fetchedAt[0] = System.nanoTime();
                 unpack.unpack(name, manifest, layers, layerDone);

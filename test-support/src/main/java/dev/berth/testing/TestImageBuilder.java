@@ -19,7 +19,7 @@ import java.util.Objects;
  * Builds a single-platform image (manifest + config + layers) in memory.
  *
  * <pre>{@code
- * TestImage image = ImageBuilder.create()
+ * TestImage image = TestImageBuilder.create()
  *         .platform(Platform.parse("linux/arm64"))
  *         .layer(LayerBuilder.create().file("hello", "hi").build())
  *         .entrypoint("/bin/sh").env("PATH=/bin")
@@ -31,7 +31,7 @@ import java.util.Objects;
  * {@code Labels} when set), {@code rootfs} (diffIDs of the layers) and {@code history} (one entry per
  * layer unless {@link #history} was called). Output is deterministic. Not thread-safe.
  */
-public final class ImageBuilder {
+public final class TestImageBuilder {
     /** The {@code created} time of configs and history unless {@link #created} changes it. */
     public static final Instant DEFAULT_CREATED = TarEntry.DEFAULT_MTIME;
 
@@ -49,66 +49,66 @@ public final class ImageBuilder {
     private boolean docker;
     private byte[] rawConfig;
 
-    private ImageBuilder() {
+    private TestImageBuilder() {
     }
 
-    public static ImageBuilder create() {
-        return new ImageBuilder();
+    public static TestImageBuilder create() {
+        return new TestImageBuilder();
     }
 
     /** The image's platform (default {@code linux/amd64}). */
-    public ImageBuilder platform(Platform newPlatform) {
+    public TestImageBuilder platform(Platform newPlatform) {
         this.platform = Objects.requireNonNull(newPlatform, "platform");
         return this;
     }
 
     /** Appends a layer (the first one added is the lowest). */
-    public ImageBuilder layer(TestLayer layer) {
+    public TestImageBuilder layer(TestLayer layer) {
         layers.add(Objects.requireNonNull(layer, "layer"));
         return this;
     }
 
-    public ImageBuilder entrypoint(String... args) {
+    public TestImageBuilder entrypoint(String... args) {
         this.entrypoint = List.of(args);
         return this;
     }
 
-    public ImageBuilder cmd(String... args) {
+    public TestImageBuilder cmd(String... args) {
         this.cmd = List.of(args);
         return this;
     }
 
     /** Appends environment entries ({@code NAME=value}). */
-    public ImageBuilder env(String... entries) {
+    public TestImageBuilder env(String... entries) {
         env.addAll(Arrays.asList(entries));
         return this;
     }
 
-    public ImageBuilder workingDir(String dir) {
+    public TestImageBuilder workingDir(String dir) {
         this.workingDir = dir;
         return this;
     }
 
     /** The {@code User} field, e.g. {@code "app"}, {@code "1000:1000"}. */
-    public ImageBuilder user(String newUser) {
+    public TestImageBuilder user(String newUser) {
         this.user = newUser;
         return this;
     }
 
     /** Adds a config label ({@code config.Labels}). */
-    public ImageBuilder label(String key, String value) {
+    public TestImageBuilder label(String key, String value) {
         labels.put(key, value);
         return this;
     }
 
     /** Adds a manifest annotation. */
-    public ImageBuilder annotation(String key, String value) {
+    public TestImageBuilder annotation(String key, String value) {
         annotations.put(key, value);
         return this;
     }
 
     /** The config's {@code created} and history times. */
-    public ImageBuilder created(Instant time) {
+    public TestImageBuilder created(Instant time) {
         this.created = Objects.requireNonNull(time, "time");
         return this;
     }
@@ -117,7 +117,7 @@ public final class ImageBuilder {
      * Appends a history entry; once called, no history is generated, so add one non-empty entry per
      * layer to stay consistent (or deliberately not).
      */
-    public ImageBuilder history(String createdBy, boolean emptyLayer) {
+    public TestImageBuilder history(String createdBy, boolean emptyLayer) {
         history.add(new String[] {createdBy, Boolean.toString(emptyLayer)});
         return this;
     }
@@ -126,7 +126,7 @@ public final class ImageBuilder {
      * Uses Docker schema2 media types (manifest {@code ...distribution.manifest.v2+json}, config
      * {@code ...container.image.v1+json}, layers {@code ...rootfs.diff.tar.gzip}) instead of OCI's.
      */
-    public ImageBuilder dockerMediaTypes() {
+    public TestImageBuilder dockerMediaTypes() {
         this.docker = true;
         return this;
     }
@@ -136,7 +136,7 @@ public final class ImageBuilder {
      * The other config options are then ignored; {@link TestImage#diffIds()} still lists the layers' real
      * diffIDs.
      */
-    public ImageBuilder rawConfig(byte[] config) {
+    public TestImageBuilder rawConfig(byte[] config) {
         this.rawConfig = config.clone();
         return this;
     }

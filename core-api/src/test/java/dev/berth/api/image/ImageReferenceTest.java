@@ -1,4 +1,4 @@
-package dev.berth.image;
+package dev.berth.api.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
