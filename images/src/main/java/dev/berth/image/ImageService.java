@@ -119,6 +119,7 @@ public final class ImageService implements AutoCloseable {
      * @throws NotFoundException if neither exists
      */
     public Image get(String name) {
+        ensureOpen();
         Objects.requireNonNull(name, "name");
         try {
             return imageStore.get(name);
@@ -202,6 +203,7 @@ public final class ImageService implements AutoCloseable {
 
     /** The snapshotter registered under {@code name}; null = the default one. */
     public Snapshotter snapshotter(String name) {
+        ensureOpen();
         String n = name != null ? name : defaultSnapshotter;
         if (n == null) {
             throw new InvalidArgumentException("no snapshotter configured: add one with Builder.snapshotter");

@@ -112,6 +112,30 @@ class PlainHttpIT {
         }
 
         @Test
+        void oneClientWithoutAStoreOfItsOwnServesAStorePerCall() {
+            TestImage image = Fixtures.twoLayerImage();
+            try (LocalContentStore source = Fixtures.store(tmp.resolve("per-call-source"));
+                 LocalContentStore first = Fixtures.store(tmp.resolve("per-call-first"));
+                 LocalContentStore second = Fixtures.store(tmp.resolve("per-call-second"));
+                 RegistryClient client = RegistryClient.builder().credentials(Credentials.none()).build()) {
+                Fixtures.load(source, image);
+                client.push(ref("berth/per-call:v1"), image.descriptor(),
+                        PushOptions.builder().contentStore(source).build());
+
+                client.pull(ref("berth/per-call:v1"), PullOptions.builder().contentStore(first).build());
+                PullResult again = client.pull(ref("berth/per-call:v1"),
+                        PullOptions.builder().contentStore(second).build());
+
+                for (Digest d : image.blobs().keySet()) {
+                    assertThat(first.verify(d).size()).isEqualTo(image.blobs().get(d).length);
+                    assertThat(second.verify(d).size()).isEqualTo(image.blobs().get(d).length);
+                }
+                assertThat(again.bytesFetched()).as("the second store lacked every blob")
+                        .isEqualTo(Fixtures.totalSize(image));
+            }
+        }
+
+        @Test
         void chunkedPushIsPulledBackIntact() {
             TestImage image = Fixtures.twoLayerImage();
             LocalContentStore source = Fixtures.store(tmp.resolve("source"));

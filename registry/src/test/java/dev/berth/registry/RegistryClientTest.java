@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.api.ClosedException;
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.UnavailableException;
 import dev.berth.content.LocalContentStore;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -61,5 +65,28 @@ class RegistryClientTest {
         assertThat(c.forHost("b.example")).hasValueSatisfying(cr -> assertThat(cr.isIdentityToken()).isTrue());
         assertThat(c.forHost("c.example")).isEmpty();
         assertThat(Credential.basic("u", "secret").toString()).doesNotContain("secret");
+    }
+
+    @Test
+    void clientWithoutAStoreRefusesAPullThatNamesNone() {
+        try (RegistryClient client = RegistryClient.builder().credentials(Credentials.none()).build()) {
+            assertThatThrownBy(() -> client.pull("127.0.0.1:1/berth/x:1", PullOptions.defaults()))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("no content store");
+        }
+    }
+
+    @Test
+    void unreachableRegistryIsUnavailableCarryingTheIoException() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        try (LocalContentStore store = LocalContentStore.open(dir);
+             RegistryClient client = RegistryClient.builder(store).credentials(Credentials.none()).retries(0)
+                     .build()) {
+            assertThatThrownBy(() -> client.resolve("127.0.0.1:" + port + "/berth/x:1"))
+                    .isInstanceOf(UnavailableException.class).hasMessageContaining("127.0.0.1:" + port)
+                    .hasRootCauseInstanceOf(IOException.class);
+        }
     }
 }

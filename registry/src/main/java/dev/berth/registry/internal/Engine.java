@@ -233,13 +233,13 @@ public final class Engine {
     public PullResult pull(String reference, PullOptions options) {
         Objects.requireNonNull(options, "options");
         Reference ref = Reference.parse(reference);
+        ContentStore store = storeFor(options.contentStore(), "pull " + ref);
         List<RegistryHost> hosts = hostsConfig.hosts(ref.domain());
         ProgressListener progress = options.progress() != null ? options.progress() : defaultProgress;
         Descriptor target = resolve(ref, hosts);
         String name = ref.toString();
         progress.resolved(name, target);
-        PullRun run = new PullRun(storeFor(options.contentStore(), "pull " + ref), ref,
-                hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress);
+        PullRun run = new PullRun(store, ref, hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress);
         if (run.hosts.isEmpty()) {
             throw new FailedPreconditionException("no host configured for " + ref.domain() + " may pull");
         }

@@ -3,6 +3,7 @@ package dev.berth.runtime.internal;
 import com.google.protobuf.Empty;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.ClosedException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
@@ -81,7 +82,7 @@ public final class ShimRuntime implements TaskRuntime {
         try {
             Files.createDirectories(stateDir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create state directory " + stateDir, e);
+            throw IoFailureException.of("cannot create state directory " + stateDir, e);
         }
         // One runtime per state directory: it owns the events socket, and reconnecting or cleaning up
         // bundles another live runtime is still creating would destroy its tasks.
