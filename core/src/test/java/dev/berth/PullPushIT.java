@@ -9,13 +9,18 @@ import dev.berth.api.NotFoundException;
 import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Kind;
 import dev.berth.image.ResolvedImage;
+import dev.berth.registry.Credentials;
 import dev.berth.registry.ProgressListener;
+import dev.berth.registry.RegistryClient;
 import dev.berth.runtime.RunResult;
 import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestRegistry;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -112,6 +117,63 @@ class PullPushIT {
             berth.content().walk(i -> blobs.add(i.digest()));
             assertThat(blobs).isEmpty();
         }
+    }
+
+    @Test
+    void pullsAndPushesOfOneBerthReuseOneClientsConnections() throws Exception {
+        String reference = pushBusybox("berth/busybox:shared");
+        try (Berth berth = target.open()) {
+            berth.pull(reference, null);
+            Set<Integer> afterFirst = clientPortsTo(registry.port());
+            assertThat(afterFirst).as("the client keeps its connections to the registry open").isNotEmpty();
+
+            berth.pull(reference, null);
+            berth.namespace(Berth.DEFAULT_NAMESPACE).push(reference, registry.host() + "/berth/busybox:copy",
+                    PullSettings.defaults(), null);
+
+            assertThat(clientPortsTo(registry.port())).as("no new connection: the same client served them all")
+                    .isSubsetOf(afterFirst);
+        }
+    }
+
+    @Test
+    void suppliedRegistryClientServesThePullsAndPushesOfSeveralRoots() {
+        Recording seen = new Recording();
+        try (RegistryClient shared = RegistryClient.builder().credentials(Credentials.none()).progress(seen)
+                .build()) {
+            String reference = registry.host() + "/berth/busybox:supplied";
+            try (Berth berth = source.builder().registryClient(shared).build()) {
+                berth.importImage(TestRoots.busyboxArchive());
+                berth.namespace(Berth.DEFAULT_NAMESPACE).push(TestRoots.BUSYBOX, reference, PullSettings.defaults(),
+                        null);
+            }
+            try (Berth berth = target.builder().registryClient(shared).build()) {
+                Image pulled = berth.pull(reference, null);
+                assertThat(berth.images().get(reference).target()).isEqualTo(pulled.target());
+            }
+
+            assertThat(seen.done).as("the client's own listener saw the push and the pull")
+                    .containsExactly(reference, reference);
+            assertThat(seen.unpacked).isNotEmpty();
+        }
+    }
+
+    /**
+     * Local ports of this machine's established TCP connections to 127.0.0.1:{@code port} (the JVM's
+     * sockets are IPv6 ones holding an IPv4-mapped address, so both tables are read).
+     */
+    private static Set<Integer> clientPortsTo(int port) throws IOException {
+        String remote = String.format("0100007F:%04X", port);
+        Set<Integer> ports = new TreeSet<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[3].equals("01") && f[2].endsWith(remote)) {
+                    ports.add(Integer.parseInt(f[1].substring(f[1].indexOf(':') + 1), 16));
+                }
+            }
+        }
+        return ports;
     }
 
     private static final class Recording implements ProgressListener {

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Pull with unpack: the tree equals the one the same image gives when imported from an OCI archive. */
-class UnpackIT {
+class PullUnpackIT {
     @TempDir
     Path tmp;
 

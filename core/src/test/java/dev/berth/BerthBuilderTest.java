@@ -1,0 +1,140 @@
+package dev.berth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.ClosedException;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
+import dev.berth.api.snapshot.SnapshotInfo;
+import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.registry.Credentials;
+import dev.berth.registry.RegistryClient;
+import dev.berth.runtime.TaskRuntime;
+import dev.berth.snapshot.Snapshotters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Berth's builder: the parts a caller may supply, and the error contract at the facade. */
+class BerthBuilderTest {
+    @TempDir
+    Path root;
+    @TempDir
+    Path elsewhere;
+
+    private Berth.Builder builder() {
+        return Berth.builder().root(root).stateDir(root.resolve("state")).snapshotter(Berth.NATIVE)
+                .gcPolicy(GcPolicy.manual());
+    }
+
+    @Nested
+    class ErrorContract {
+        @Test
+        void closedBerthThrowsClosedExceptionNamingItsRoot() {
+            Berth berth = builder().build();
+            berth.close();
+            berth.close();
+
+            assertThatThrownBy(berth::namespaces).isInstanceOf(ClosedException.class)
+                    .isInstanceOf(FailedPreconditionException.class)
+                    .hasMessage("Berth root " + root + " is closed");
+            assertThatThrownBy(() -> berth.images().list()).isInstanceOf(ClosedException.class);
+        }
+
+        @Test
+        void rootUnderAFileIsAnIoFailureCarryingTheIoException() throws IOException {
+            Path file = Files.writeString(elsewhere.resolve("not-a-directory"), "x");
+
+            assertThatThrownBy(() -> Berth.builder().root(file.resolve("root")).build())
+                    .isInstanceOf(IoFailureException.class).hasMessageContaining(file.resolve("root").toString())
+                    .cause().isInstanceOf(IOException.class);
+        }
+    }
+
+    @Nested
+    class SuppliedSnapshotter {
+        @Test
+        void storesTheNamespacesSnapshotsAndStaysOpenAfterClose() {
+            try (Snapshotter own = Snapshotters.nativeSnapshotter(elsewhere.resolve("native"))) {
+                try (Berth berth = builder().snapshotter(Berth.NATIVE, own).build()) {
+                    assertThat(berth.snapshotterNames()).containsExactly(Berth.NATIVE);
+                    berth.snapshots(Berth.NATIVE).prepare("supplied", null);
+                }
+
+                assertThat(own.list()).extracting(SnapshotInfo::name).singleElement()
+                        .asString().endsWith("supplied");
+            }
+        }
+
+        @Test
+        void nameMustBeTheSnapshottersOwn() {
+            try (Snapshotter own = Snapshotters.nativeSnapshotter(elsewhere.resolve("native"))) {
+                assertThatThrownBy(() -> builder().snapshotter("fast", own))
+                        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"fast\"")
+                        .hasMessageContaining("\"native\"");
+                assertThatThrownBy(() -> builder().snapshotter(Berth.NATIVE, own).snapshotter(Berth.NATIVE, own))
+                        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("twice");
+            }
+        }
+
+        @Test
+        void unknownDefaultSnapshotterIsRefusedAtBuild() {
+            assertThatThrownBy(() -> builder().snapshotter("zfs").build())
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"zfs\"");
+        }
+    }
+
+    @Nested
+    class SuppliedTaskRuntime {
+        @Test
+        void servesTheTasksAndStaysOpenAfterClose() {
+            try (TaskRuntime own = TaskRuntime.builder().stateDir(elsewhere.resolve("state")).build()) {
+                try (Berth berth = builder().taskRuntime(own).build()) {
+                    assertThat(berth.runtime()).isSameAs(own);
+                    assertThat(berth.tasks().list()).isEmpty();
+                }
+
+                assertThat(own.tasks()).isEmpty(); // still open: a closed runtime would refuse
+                assertThat(Files.exists(root.resolve("state").resolve("events.sock")))
+                        .as("Berth started no runtime of its own").isFalse();
+            }
+        }
+    }
+
+    @Nested
+    class RegistryClients {
+        @Test
+        void oneClientPerHostsSettingIsReusedUntilClose() {
+            RegistryClient plain;
+            try (Berth berth = builder().build()) {
+                RegistryClient first = berth.registry(PullSettings.defaults());
+
+                assertThat(berth.registry(PullSettings.defaults().withPlatforms(berth.platforms()))).isSameAs(first);
+                plain = berth.registry(PullSettings.defaults().withPlainHttp(true));
+                assertThat(plain).isNotSameAs(first);
+                assertThat(berth.registry(PullSettings.defaults().withPlainHttp(true))).isSameAs(plain);
+            }
+
+            assertThatThrownBy(() -> plain.resolve("127.0.0.1:1/berth/x:1")).isInstanceOf(ClosedException.class);
+        }
+
+        @Test
+        void suppliedClientServesEveryPullAndPushAndStaysOpenAfterClose() {
+            try (RegistryClient own = RegistryClient.builder().credentials(Credentials.none()).build()) {
+                try (Berth berth = builder().registryClient(own).build()) {
+                    assertThat(berth.registry(PullSettings.defaults())).isSameAs(own);
+                    assertThatThrownBy(() -> berth.registry(PullSettings.defaults().withPlainHttp(true)))
+                            .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("RegistryClient");
+                }
+
+                assertThatThrownBy(() -> own.resolve("Not A Ref")).as("still open: it parses the reference")
+                        .isInstanceOf(InvalidArgumentException.class);
+            }
+        }
+    }
+}
