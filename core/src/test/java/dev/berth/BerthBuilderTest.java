@@ -109,15 +109,15 @@ class BerthBuilderTest {
     @Nested
     class RegistryClients {
         @Test
-        void oneClientPerHostsSettingIsReusedUntilClose() {
+        void oneClientPerRegistryAccessIsReusedUntilClose() {
             RegistryClient plain;
             try (Berth berth = builder().build()) {
-                RegistryClient first = berth.registry(PullSettings.defaults());
+                RegistryClient first = berth.registry(RegistryAccess.defaults());
 
-                assertThat(berth.registry(PullSettings.defaults().withPlatforms(berth.platforms()))).isSameAs(first);
-                plain = berth.registry(PullSettings.defaults().withPlainHttp(true));
+                assertThat(berth.registry(new RegistryAccess(false, null))).isSameAs(first);
+                plain = berth.registry(RegistryAccess.defaults().withPlainHttp(true));
                 assertThat(plain).isNotSameAs(first);
-                assertThat(berth.registry(PullSettings.defaults().withPlainHttp(true))).isSameAs(plain);
+                assertThat(berth.registry(RegistryAccess.defaults().withPlainHttp(true))).isSameAs(plain);
             }
 
             assertThatThrownBy(() -> plain.resolve("127.0.0.1:1/berth/x:1")).isInstanceOf(ClosedException.class);
@@ -127,8 +127,8 @@ class BerthBuilderTest {
         void suppliedClientServesEveryPullAndPushAndStaysOpenAfterClose() {
             try (RegistryClient own = RegistryClient.builder().credentials(Credentials.none()).build()) {
                 try (Berth berth = builder().registryClient(own).build()) {
-                    assertThat(berth.registry(PullSettings.defaults())).isSameAs(own);
-                    assertThatThrownBy(() -> berth.registry(PullSettings.defaults().withPlainHttp(true)))
+                    assertThat(berth.registry(RegistryAccess.defaults())).isSameAs(own);
+                    assertThatThrownBy(() -> berth.registry(RegistryAccess.defaults().withPlainHttp(true)))
                             .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("RegistryClient");
                 }
 

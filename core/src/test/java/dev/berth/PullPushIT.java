@@ -129,7 +129,7 @@ class PullPushIT {
 
             berth.pull(reference, null);
             berth.namespace(Berth.DEFAULT_NAMESPACE).push(reference, registry.host() + "/berth/busybox:copy",
-                    PullSettings.defaults(), null);
+                    PushSettings.defaults(), null);
 
             assertThat(clientPortsTo(registry.port())).as("no new connection: the same client served them all")
                     .isSubsetOf(afterFirst);
@@ -144,7 +144,7 @@ class PullPushIT {
             String reference = registry.host() + "/berth/busybox:supplied";
             try (Berth berth = source.builder().registryClient(shared).build()) {
                 berth.importImage(TestRoots.busyboxArchive());
-                berth.namespace(Berth.DEFAULT_NAMESPACE).push(TestRoots.BUSYBOX, reference, PullSettings.defaults(),
+                berth.namespace(Berth.DEFAULT_NAMESPACE).push(TestRoots.BUSYBOX, reference, PushSettings.defaults(),
                         null);
             }
             try (Berth berth = target.builder().registryClient(shared).build()) {

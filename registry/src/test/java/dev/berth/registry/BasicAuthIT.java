@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.StatusCode;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BasicAuthIT {
     private static final String USER = "berth";
     private static final String PASSWORD = "s3cret-pass";
-    private static Path dir;
+    @TempDir
+    static Path dir; // JUnit deletes it after @AfterAll has stopped the registry
     private static TestRegistry registry;
     private static final TestImage IMAGE = Busybox.image();
 
@@ -35,7 +35,6 @@ class BasicAuthIT {
     @BeforeAll
     static void start() throws Exception {
         assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        dir = Files.createTempDirectory("berth-registry-basic");
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);
         String hash = OpenBSDBCrypt.generate("2a", PASSWORD.toCharArray(), salt, 4);
@@ -56,7 +55,6 @@ class BasicAuthIT {
         if (registry != null) {
             registry.close();
         }
-        TestFiles.deleteTree(dir);
     }
 
     private String ref() {

@@ -15,7 +15,6 @@ import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
 import dev.berth.testing.LabelledStore;
 import dev.berth.testing.LayerBuilder;
-import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.TestIndex;
@@ -37,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** Push and pull against a plain-HTTP docker-registry on 127.0.0.1. */
 class PlainHttpIT {
     private static TestRegistry registry;
-    private static Path registryDir;
+    @TempDir
+    static Path registryDir; // JUnit deletes it after @AfterAll has stopped the registry
 
     @TempDir
     Path tmp;
@@ -45,7 +45,6 @@ class PlainHttpIT {
     @BeforeAll
     static void startRegistry() throws Exception {
         assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        registryDir = Files.createTempDirectory("berth-registry-plain");
         registry = TestRegistry.create(registryDir).start();
     }
 
@@ -54,7 +53,6 @@ class PlainHttpIT {
         if (registry != null) {
             registry.close();
         }
-        TestFiles.deleteTree(registryDir);
     }
 
     private String ref(String repoAndTag) {

@@ -9,14 +9,12 @@ import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.content.LocalContentStore;
-import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;
@@ -41,7 +39,8 @@ class PushFaultsIT {
     private static final String MANIFEST_PUT = "^PUT /v2/[^ ]*/manifests/";
 
     private static TestRegistry registry;
-    private static Path registryDir;
+    @TempDir
+    static Path registryDir; // JUnit deletes it after @AfterAll has stopped the registry
 
     @TempDir
     Path tmp;
@@ -55,7 +54,6 @@ class PushFaultsIT {
     @BeforeAll
     static void startRegistry() throws Exception {
         assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        registryDir = Files.createTempDirectory("berth-registry-push-faults");
         registry = TestRegistry.create(registryDir).start();
     }
 
@@ -64,7 +62,6 @@ class PushFaultsIT {
         if (registry != null) {
             registry.close();
         }
-        TestFiles.deleteTree(registryDir);
     }
 
     @BeforeEach

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.UnavailableException;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
@@ -18,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A TLS registry whose certificate (SAN 127.0.0.1) is signed by a CA made in the test. */
 class TlsIT {
-    private static Path dir;
+    @TempDir
+    static Path dir; // JUnit deletes it after @AfterAll has stopped the registry
     private static TestRegistry registry;
     private static TestPki.Issued ca;
 
@@ -28,7 +28,6 @@ class TlsIT {
     @BeforeAll
     static void start() throws Exception {
         assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        dir = Files.createTempDirectory("berth-registry-tls");
         ca = TestPki.ca("berth test CA");
         TestPki.Issued server = TestPki.issue(ca, "127.0.0.1", TestPki.ecKeys(), "127.0.0.1");
         Path cert = TestPki.writePem(dir.resolve("server.pem"), server.certificate());
@@ -43,7 +42,6 @@ class TlsIT {
         if (registry != null) {
             registry.close();
         }
-        TestFiles.deleteTree(dir);
     }
 
     private Path hostsDir(String dirName, String toml) throws Exception {

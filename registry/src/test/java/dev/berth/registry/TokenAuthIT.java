@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.Busybox;
-import dev.berth.testing.TestFiles;
 import dev.berth.testing.TestImage;
 import dev.berth.testing.TestRegistry;
 import java.nio.file.Files;
@@ -22,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * certificate chains to the registry's {@code rootcertbundle}.
  */
 class TokenAuthIT {
-    private static Path dir;
+    @TempDir
+    static Path dir; // JUnit deletes it after @AfterAll has stopped the registry
     private static TestRegistry registry;
     private static TokenServer tokens;
     private static final TestImage IMAGE = Busybox.image();
@@ -35,7 +35,6 @@ class TokenAuthIT {
     @BeforeAll
     static void start() throws Exception {
         assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        dir = Files.createTempDirectory("berth-registry-token");
         TestPki.Issued ca = TestPki.ca("berth token CA");
         TestPki.Issued signer = TestPki.issue(ca, "berth token signer", TestPki.rsaKeys(), null);
         Path bundle = TestPki.writePem(dir.resolve("token-ca.pem"), ca.certificate());
@@ -60,7 +59,6 @@ class TokenAuthIT {
         if (tokens != null) {
             tokens.close();
         }
-        TestFiles.deleteTree(dir);
     }
 
     @BeforeEach

@@ -3,7 +3,8 @@ package dev.berth.sys.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.berth.api.BerthException;
+import dev.berth.api.ClosedException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.FailedPreconditionException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -64,17 +65,29 @@ class SqliteDbTest {
     }
 
     @Test
-    void aCheckedFailureInsideWorkRollsBackAndBecomesABerthException() {
+    void anIoFailureInsideWorkRollsBackAndBecomesAnIoFailureException() {
         try (SqliteDb db = open(tmp.resolve("test.db"), COUNTERS)) {
+            IOException cause = new IOException("disk on fire");
             assertThatThrownBy(() -> db.write(tx -> {
                 next(tx);
-                throw new IOException("disk on fire");
-            })).isInstanceOf(BerthException.class).hasMessageContaining("test database")
-                    .hasMessageContaining("disk on fire");
+                throw cause;
+            })).isInstanceOf(IoFailureException.class).hasMessageContaining("test database")
+                    .hasMessageContaining("disk on fire").hasCause(cause);
             long rows = db.read(tx -> tx.count("SELECT count(*) FROM counters"));
             assertThat(rows).isZero();
         }
     }
+    @Test
+    void closedDatabaseThrowsClosedExceptionNamingIt() {
+        SqliteDb db = open(tmp.resolve("test.db"), COUNTERS);
+        db.close();
+        db.close();
+
+        assertThatThrownBy(() -> db.read(tx -> tx.count("SELECT count(*) FROM counters")))
+                .isInstanceOf(ClosedException.class).hasMessageContaining("test database")
+                .hasMessageEndingWith("is closed");
+    }
+
     @Test
     void databaseWrittenByANewerVersionIsRefusedAndLeftAlone() throws Exception {
         Path file = tmp.resolve("meta.db");
