@@ -5,7 +5,6 @@ import dev.berth.runtime.internal.proto.task.ConnectRequest;
 import dev.berth.runtime.internal.proto.task.ShutdownRequest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -32,10 +31,10 @@ import org.slf4j.LoggerFactory;
 final class SharedShim {
     private static final Logger log = LoggerFactory.getLogger(SharedShim.class);
     static final String GROUP_ANNOTATION = "io.containerd.runc.v2.group";
-    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(3);
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final ShimRuntime runtime;
+    private final RuntimeContext ctx;
+    private final SharedShimPool pool;
     /** What tasks must agree on to share it; null for a shim found again after a restart (not reused). */
     private final String key;
     private final String namespace;
@@ -54,9 +53,10 @@ final class SharedShim {
     private boolean idleRegistered;
     private ScheduledFuture<?> idleStop;
 
-    private SharedShim(ShimRuntime runtime, String key, String namespace, String id, Bundle home, Path shimBinary,
+    private SharedShim(RuntimeContext ctx, SharedShimPool pool, String key, String namespace, String id, Bundle home, Path shimBinary,
                        boolean privateCgroup2, Path socket, ShimClient client, int pid, ShimLog shimLog, int users) {
-        this.runtime = runtime;
+        this.ctx = ctx;
+        this.pool = pool;
         this.key = key;
         this.namespace = namespace;
         this.id = id;
@@ -72,35 +72,35 @@ final class SharedShim {
     }
 
     /** Starts a shim for tasks of {@code namespace} agreeing on {@code key}, with one user: the caller. */
-    static SharedShim start(ShimRuntime runtime, String key, String namespace, Path shimBinary,
+    static SharedShim start(RuntimeContext ctx, SharedShimPool pool, String key, String namespace, Path shimBinary,
                             boolean privateCgroup2, byte[] options) {
         byte[] r = new byte[6];
         RANDOM.nextBytes(r);
         String id = "berth-shim-" + HexFormat.of().formatHex(r);
         String spec = "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"" + GROUP_ANNOTATION + "\":\"" + id + "\"}}";
-        Bundle home = Bundle.create(runtime.shimsDir(), namespace, id, spec.getBytes(StandardCharsets.UTF_8));
+        Bundle home = Bundle.create(ctx.shimsDir(), namespace, id, spec.getBytes(StandardCharsets.UTF_8));
         ShimLog shimLog = null;
         Path socket = null;
         ShimClient client = null;
         try {
-            shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, runtime.ioThreads());
+            shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, ctx.ioThreads());
             if (privateCgroup2) {
                 home.markPrivateCgroup2();
             }
             home.writeShimBinaryPath(shimBinary);
-            socket = runtime.launcher().start(shimBinary, runtime.shimContext(namespace, id, home, privateCgroup2),
+            socket = ctx.launcher().start(shimBinary, ctx.shimContext(namespace, id, home.dir(), privateCgroup2),
                     options);
-            client = ShimClient.connect(runtime.loop(), socket, namespace, ShimTask.CONNECT_TIMEOUT);
+            client = ShimClient.connect(ctx.loop(), socket, namespace, RuntimeContext.CONNECT_TIMEOUT);
             int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
-                    ShimTask.CONNECT_TIMEOUT)).getShimPid();
+                    RuntimeContext.CONNECT_TIMEOUT)).getShimPid();
             log.debug("started shared shim {} (pid {}) for {}", id, pid, namespace);
-            return new SharedShim(runtime, key, namespace, id, home, shimBinary, privateCgroup2, socket, client, pid,
+            return new SharedShim(ctx, pool, key, namespace, id, home, shimBinary, privateCgroup2, socket, client, pid,
                     shimLog, 1);
         } catch (RuntimeException | IOException e) {
             if (client != null) {
                 client.close();
             }
-            for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, runtime.grpcAddress())) {
+            for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, ctx.grpcAddress())) {
                 ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
             }
             if (shimLog != null) {
@@ -118,7 +118,7 @@ final class SharedShim {
      * Connects again to the shim whose home a previous runtime left, or returns null (after removing what
      * is left of it) if it no longer answers. It starts with no users; tasks found again attach to it.
      */
-    static SharedShim reconnect(ShimRuntime runtime, String namespace, Bundle home) {
+    static SharedShim reconnect(RuntimeContext ctx, SharedShimPool pool, String namespace, Bundle home) {
         String id = home.dir().getFileName().toString();
         Path shimBinary = home.shimBinaryPath().orElse(null);
         Path socket = home.socket().orElse(null);
@@ -129,15 +129,15 @@ final class SharedShim {
                 throw new BerthException("no address");
             }
             try {
-                shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, runtime.ioThreads());
+                shimLog = ShimLog.start(home.log(), "dev.berth.runtime.shim." + namespace + "." + id, ctx.ioThreads());
             } catch (IOException e) {
                 log.debug("no log for shared shim {}: {}", id, e.toString());
             }
-            client = ShimClient.connect(runtime.loop(), socket, namespace, ShimTask.CONNECT_TIMEOUT);
+            client = ShimClient.connect(ctx.loop(), socket, namespace, RuntimeContext.CONNECT_TIMEOUT);
             int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
-                    ShimTask.CONNECT_TIMEOUT)).getShimPid();
+                    RuntimeContext.CONNECT_TIMEOUT)).getShimPid();
             log.info("reconnected to shared shim {} (pid {}) of {}", id, pid, namespace);
-            return new SharedShim(runtime, null, namespace, id, home, shimBinary, home.privateCgroup2(), socket, client,
+            return new SharedShim(ctx, pool, null, namespace, id, home, shimBinary, home.privateCgroup2(), socket, client,
                     pid, shimLog, 0);
         } catch (RuntimeException e) {
             log.info("shared shim {} of {} is unreachable ({}); removing it", id, namespace, e.getMessage());
@@ -145,7 +145,7 @@ final class SharedShim {
                 client.close();
             }
             if (shimBinary != null) {
-                for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, runtime.grpcAddress())) {
+                for (long p : ProcFs.shimProcesses(shimBinary, namespace, id, ctx.grpcAddress())) {
                     ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
                 }
             }
@@ -210,7 +210,7 @@ final class SharedShim {
         }
         if (idleRegistered) {
             idleRegistered = false;
-            runtime.unregisterFromSession(namespace, id);
+            ctx.sessions().unregister(namespace, id);
         }
         return true;
     }
@@ -220,21 +220,22 @@ final class SharedShim {
      * can serve more tasks.
      */
     void detach() {
-        Duration idle = runtime.sharedShimIdle();
+        Duration idle = pool.idleTimeout();
         boolean stopNow;
         synchronized (this) {
             users--;
-            if (users > 0 || retired || runtime.isReconnecting()) {
+            if (users > 0 || retired || pool.isReconnecting()) {
                 return;
             }
-            stopNow = key == null || !client.isOpen() || idle.isZero() || !runtime.isOpen();
+            stopNow = key == null || !client.isOpen() || idle.isZero() || !pool.isOpen();
             if (stopNow) {
                 retired = true;
             } else {
                 // A JVM that dies now must not leave an idle shim behind: the session reaper stops it then.
-                runtime.registerIdleShim(namespace, id, home.dir(), shimBinary, privateCgroup2);
+                ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
+                        ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
                 idleRegistered = true;
-                idleStop = runtime.scheduler().schedule(this::stopIfIdle, idle.toMillis(), TimeUnit.MILLISECONDS);
+                idleStop = ctx.scheduler().schedule(this::stopIfIdle, idle.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
         if (stopNow) {
@@ -283,11 +284,11 @@ final class SharedShim {
             }
             stopping = true;
         }
-        runtime.forgetShim(this);
-        runtime.unregisterFromSession(namespace, id);
+        pool.forget(this);
+        ctx.sessions().unregister(namespace, id);
         if (client.isOpen()) {
             try {
-                ShimClient.await(client.shutdown(ShutdownRequest.newBuilder().setId(id).build(), SHUTDOWN_TIMEOUT));
+                ShimClient.await(client.shutdown(ShutdownRequest.newBuilder().setId(id).build(), RuntimeContext.SHUTDOWN_TIMEOUT));
             } catch (BerthException e) {
                 // The shim usually exits before answering; the connection then closes under the call.
                 log.debug("shutdown of shared shim {}: {}", id, e.toString());
@@ -325,9 +326,9 @@ final class SharedShim {
             }
         }
         log.warn("shared shim {} (pid {}) of {} exited unexpectedly", id, pid, namespace);
-        runtime.forgetShim(this);
-        runtime.unregisterFromSession(namespace, id);
-        runtime.ioThreads().execute(() -> {
+        pool.forget(this);
+        ctx.sessions().unregister(namespace, id);
+        ctx.ioThreads().execute(() -> {
             if (ProcFs.isRunning(pid)) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
@@ -339,13 +340,7 @@ final class SharedShim {
     }
 
     private static void removeQuietly(Path socket, Bundle home) {
-        if (socket != null) {
-            try {
-                Files.deleteIfExists(socket);
-            } catch (IOException e) {
-                log.warn("cannot remove shim socket {}: {}", socket, e.toString());
-            }
-        }
+        OwnShim.removeSocket(socket);
         try {
             home.delete();
         } catch (IOException e) {

@@ -1,33 +1,27 @@
 package dev.berth.runtime.internal;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.ByteString;
 import dev.berth.api.BerthException;
-import dev.berth.api.CanceledException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.oci.runtime.Process;
-import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.runtime.ExecConfig;
 import dev.berth.runtime.ExecProcess;
 import dev.berth.runtime.ExitStatus;
-import dev.berth.runtime.internal.proto.task.CloseIORequest;
-import dev.berth.runtime.internal.proto.task.DeleteRequest;
+import dev.berth.runtime.RunResult;
+import dev.berth.runtime.Stdio;
+import dev.berth.runtime.Task;
 import dev.berth.runtime.internal.proto.task.DeleteResponse;
-import dev.berth.runtime.internal.proto.task.ExecProcessRequest;
-import dev.berth.runtime.internal.proto.task.KillRequest;
-import dev.berth.runtime.internal.proto.task.StartRequest;
-import dev.berth.runtime.internal.proto.task.WaitRequest;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,93 +29,91 @@ import org.slf4j.LoggerFactory;
 final class ShimExec implements ExecProcess {
     private static final Logger log = LoggerFactory.getLogger(ShimExec.class);
 
-    private final ShimTask task;
-    private final ShimClient client;
+    private final RuntimeContext ctx;
+    private final TaskService api;
     private final ExecConfig config;
     private final Path fifoDir;
-    private final CompletableFuture<ExitStatus> processExit = new CompletableFuture<>();
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private final String name;
+    private final Consumer<ShimExec> onRelease;
+    private final ExitTracker exit;
     private TaskIO io;
     private volatile int pid;
     private volatile boolean started;
     private volatile boolean released;
     private ExitStatus deleted;
 
-    ShimExec(ShimTask task, ShimClient client, ExecConfig config, Path fifoDir) {
-        this.task = task;
-        this.client = client;
+    ShimExec(RuntimeContext ctx, TaskService api, String namespace, ExecConfig config, Path fifoDir,
+             Consumer<ShimExec> onRelease) {
+        this.ctx = ctx;
+        this.api = api;
         this.config = config;
         this.fifoDir = fifoDir;
-    }
-
-    private Duration timeout() {
-        return task.runtime().rpcTimeout();
-    }
-
-    private String name() {
-        return "exec " + config.execId() + " of task " + task.namespace() + "/" + task.id();
+        this.name = "exec " + config.execId() + " of task " + namespace + "/" + api.id();
+        this.onRelease = onRelease;
+        this.exit = new ExitTracker(name);
     }
 
     /** Sends Exec with {@code process} as the OCI Process JSON and watches the exit from then on. */
     void create(Process process) {
         try {
             io = TaskIO.create(fifoDir, config.stdio(), config.terminal(), this::closeStdinAfterInput);
-            io.startReaders(task.runtime().ioThreads());
-            Any spec = Any.newBuilder().setTypeUrl(ShimTask.PROCESS_TYPE)
-                    .setValue(ByteString.copyFrom(RuntimeSpecJson.toJson(process))).build();
-            ShimClient.await(client.exec(ExecProcessRequest.newBuilder()
-                    .setId(task.id())
-                    .setExecId(config.execId())
-                    .setTerminal(config.terminal())
-                    .setStdin(io.stdin())
-                    .setStdout(io.stdout())
-                    .setStderr(io.stderr())
-                    .setSpec(spec)
-                    .build(), timeout()));
+            io.startReaders(ctx.ioThreads());
+            api.exec(config.execId(), config.terminal(), io, process);
         } catch (RuntimeException | IOException e) {
-            release();
-            if (e instanceof IOException io) {
-                throw new BerthException("cannot create " + name() + ": " + io.getMessage(), io);
+            close();
+            if (e instanceof IOException ioe) {
+                throw new BerthException("cannot create " + name + ": " + ioe.getMessage(), ioe);
             }
             throw (RuntimeException) e;
         }
-        client.waitFor(WaitRequest.newBuilder().setId(task.id()).setExecId(config.execId()).build(), null)
-                .whenComplete((r, e) -> {
-                    if (r != null) {
-                        processExited(ShimTask.exitStatus(r));
-                    }
-                });
-        processExit.thenCompose(status -> io.drained()
-                        .completeOnTimeout(null, ShimTask.DRAIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                        .thenApply(v -> status))
-                .whenCompleteAsync((status, error) -> {
-                    if (status != null) {
-                        exit.complete(status);
-                    } else {
-                        exit.completeExceptionally(error);
-                    }
-                }, task.runtime().callbackExecutor());
-        io.startWriter(task.runtime().ioThreads());
+        exit.watch(api, config.execId(), ctx.ioThreads(), () -> !released);
+        exit.deliverAfter(io, ctx.callbackExecutor());
+        io.startWriter(ctx.ioThreads());
+    }
+
+    /** Runs an exec of {@code task} to its end with its output captured, and removes it again. */
+    static RunResult run(Task task, ExecConfig execConfig, byte[] stdin) throws InterruptedException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ExecProcess exec = task.exec(execConfig.withStdio(
+                Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out, err)));
+        ExitStatus status;
+        try {
+            exec.start();
+            status = exec.waitFor();
+        } catch (RuntimeException | InterruptedException e) {
+            try {
+                if (exec.isAlive()) {
+                    exec.kill(9);
+                    exec.waitFor(Duration.ofSeconds(10));
+                }
+                exec.delete();
+            } catch (RuntimeException | InterruptedException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        exec.delete();
+        return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), status.code());
     }
 
     void processExited(ExitStatus status) {
-        processExit.complete(status);
+        exit.exited(status);
     }
 
     private void closeStdinAfterInput() {
         try {
-            if (client.isOpen() && !released) {
-                ShimClient.await(client.closeIO(CloseIORequest.newBuilder().setId(task.id()).setExecId(config.execId())
-                        .setStdin(true).build(), timeout()));
+            if (api.isOpen() && !released) {
+                api.closeStdin(config.execId());
             }
         } catch (BerthException e) {
-            log.debug("closing stdin of {} after its input ended: {}", name(), e.toString());
+            log.debug("closing stdin of {} after its input ended: {}", name, e.toString());
         }
     }
 
     private void checkOpen() {
         if (released) {
-            throw new FailedPreconditionException(name() + " was deleted or closed");
+            throw new FailedPreconditionException(name + " was deleted or closed");
         }
     }
 
@@ -138,61 +130,47 @@ final class ShimExec implements ExecProcess {
     @Override
     public void start() {
         checkOpen();
-        pid = ShimClient.await(client.start(StartRequest.newBuilder().setId(task.id()).setExecId(config.execId()).build(),
-                timeout())).getPid();
+        pid = api.start(config.execId());
         started = true;
     }
 
     @Override
     public void kill(int signal) {
         checkOpen();
-        ShimTask.checkSignal(signal);
-        ShimClient.await(client.kill(KillRequest.newBuilder().setId(task.id()).setExecId(config.execId())
-                .setSignal(signal).build(), timeout()));
+        api.kill(config.execId(), signal, false);
     }
 
     @Override
     public boolean isAlive() {
-        return !processExit.isDone();
+        return !exit.hasExited();
     }
 
     @Override
     public ExitStatus waitFor() throws InterruptedException {
-        try {
-            return exit.get();
-        } catch (ExecutionException e) {
-            throw ShimTask.unwrap(e);
-        }
+        return exit.waitFor();
     }
 
     @Override
     public Optional<ExitStatus> waitFor(Duration timeout) throws InterruptedException {
-        try {
-            return Optional.of(exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException e) {
-            return Optional.empty();
-        } catch (ExecutionException e) {
-            throw ShimTask.unwrap(e);
-        }
+        return exit.waitFor(timeout);
     }
 
     @Override
     public CompletableFuture<ExitStatus> onExit() {
-        return exit.copy();
+        return exit.onExit();
     }
 
     @Override
     public void closeStdin() {
         checkOpen();
         io.closeStdin();
-        ShimClient.await(client.closeIO(CloseIORequest.newBuilder().setId(task.id()).setExecId(config.execId())
-                .setStdin(true).build(), timeout()));
+        api.closeStdin(config.execId());
     }
 
     @Override
     public void resizePty(int columns, int rows) {
         checkOpen();
-        ShimClient.await(client.resizePty(ShimTask.resizeRequest(task.id(), config.execId(), columns, rows), timeout()));
+        api.resizePty(config.execId(), columns, rows);
     }
 
     @Override
@@ -201,59 +179,47 @@ final class ShimExec implements ExecProcess {
             return deleted;
         }
         checkOpen();
-        if (started && !processExit.isDone()) {
-            throw new FailedPreconditionException(name() + " is still running; kill it first");
+        if (started && !exit.hasExited()) {
+            throw new FailedPreconditionException(name + " is still running; kill it first");
         }
         DeleteResponse r = null;
         try {
-            r = ShimClient.await(client.delete(DeleteRequest.newBuilder().setId(task.id()).setExecId(config.execId())
-                    .build(), timeout()));
+            r = api.delete(config.execId());
         } catch (NotFoundException e) {
-            log.debug("{} was already gone from the shim", name());
+            log.debug("{} was already gone from the shim", name);
         } catch (UnavailableException e) {
-            if (client.isOpen()) {
+            if (api.isOpen()) {
                 throw e;
             }
         }
-        ExitStatus status = r != null
-                ? new ExitStatus(r.getExitStatus(), r.hasExitedAt() ? ShimEventDecoder.instant(r.getExitedAt()) : Instant.now())
-                : processExit.getNow(new ExitStatus(255, Instant.now()));
-        processExit.complete(status);
-        try {
-            exit.get(ShimTask.DRAIN_TIMEOUT_MS + 1000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (ExecutionException | TimeoutException e) {
-            log.debug("output of {} not fully drained: {}", name(), e.toString());
-        }
-        release();
+        ExitStatus status = r != null ? TaskService.exitStatus(r) : exit.reportedOr(new ExitStatus(255, Instant.now()));
+        exit.exited(status);
+        exit.awaitDelivered();
+        close();
         deleted = status;
         return status;
     }
 
     /** Frees this JVM's side (pumps, FIFOs). Idempotent. */
-    void release() {
+    @Override
+    public void close() {
+        if (released) {
+            return;
+        }
         released = true;
-        task.forgetExec(this);
+        onRelease.accept(this);
         if (io != null) {
             try {
                 io.close();
             } catch (IOException e) {
-                log.warn("cannot remove stdio FIFOs of {}: {}", name(), e.toString());
+                log.warn("cannot remove stdio FIFOs of {}: {}", name, e.toString());
             }
         }
-        exit.completeExceptionally(new CanceledException(name() + " was released"));
-    }
-
-    @Override
-    public void close() {
-        if (!released) {
-            release();
-        }
+        exit.cancel();
     }
 
     @Override
     public String toString() {
-        return "Exec[" + config.execId() + " in " + task.namespace() + "/" + task.id() + ", pid " + pid + "]";
+        return "Exec[" + name + ", pid " + pid + "]";
     }
 }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * Runs a shim binary's {@code start} and {@code delete} actions with containerd 1.6's command line and
  * environment.
  */
-public final class ShimLauncher {
+public final class ShimLauncher implements ShimProcesses {
     private static final Logger log = LoggerFactory.getLogger(ShimLauncher.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
@@ -132,6 +132,7 @@ public final class ShimLauncher {
      * and returns the socket path the shim printed on stdout. stderr never counts as output (containerd
      * 1.6 merges them and breaks on any warning); it is logged.
      */
+    @Override
     public Path start(Path shim, Context ctx, byte[] options) {
         List<String> cmd = command(shim, ctx, "start");
         Output out = run(cmd, ctx, options, START_TIMEOUT);
@@ -183,6 +184,7 @@ public final class ShimLauncher {
      * Runs {@code <shim> ... -bundle <bundle> delete}, the cleanup of a shim that died or cannot be
      * reached, and returns the {@code DeleteResponse} it prints (pid and exit status of the init process).
      */
+    @Override
     public DeleteResponse delete(Path shim, Context ctx) {
         List<String> cmd = command(shim, ctx, "-bundle", ctx.bundle().toString(), "delete");
         Output out = run(cmd, ctx, null, START_TIMEOUT);

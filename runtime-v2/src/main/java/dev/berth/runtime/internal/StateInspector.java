@@ -107,7 +107,7 @@ public final class StateInspector implements TaskInspector {
     }
 
     private static Optional<String> execId(ProcessInfo p) {
-        if (p.hasInfo() && p.getInfo().getTypeUrl().endsWith(ShimTask.PROCESS_DETAILS_TYPE)) {
+        if (p.hasInfo() && p.getInfo().getTypeUrl().endsWith(TaskService.PROCESS_DETAILS_TYPE)) {
             try {
                 String e = ProcessDetails.parseFrom(p.getInfo().getValue()).getExecId();
                 return e.isEmpty() ? Optional.empty() : Optional.of(e);
@@ -159,7 +159,7 @@ public final class StateInspector implements TaskInspector {
                                         ? ex.getCause() : ex;
                                 return unknown(e, "its shim did not report its state: " + cause.getMessage());
                             }
-                            TaskState s = ShimTask.toState(r);
+                            TaskState s = TaskService.toState(r);
                             return new TaskSnapshot(e.namespace(), e.id(), e.dir(), s.pid(), s.status(), s.exit(),
                                     Optional.empty());
                         }));

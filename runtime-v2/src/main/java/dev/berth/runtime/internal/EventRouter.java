@@ -1,0 +1,78 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.event.Envelope;
+import dev.berth.api.event.Event;
+import dev.berth.api.event.Events;
+import dev.berth.api.event.TaskEvent;
+import dev.berth.runtime.ExitStatus;
+import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where the shims' events arrive ({@code Forward} on the events socket): exits and OOMs go to their task,
+ * everything is forwarded to the runtime's {@link Events}; and where the runtime publishes what containerd
+ * itself would (exits and deletes of tasks whose shim is gone).
+ */
+final class EventRouter {
+    private static final Logger log = LoggerFactory.getLogger(EventRouter.class);
+    private final Optional<Events> events;
+    private final TaskTable tasks;
+    /** Tasks being deleted, until their shim's {@code /tasks/delete} event has been published. */
+    private final ConcurrentMap<String, CompletableFuture<Void>> deleteEvents = new ConcurrentHashMap<>();
+
+    EventRouter(Optional<Events> events, TaskTable tasks) {
+        this.events = events;
+        this.tasks = tasks;
+    }
+
+    void forward(ForwardRequest request) {
+        Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
+        if (envelope.event() instanceof TaskEvent.Exit e) {
+            tasks.get(envelope.namespace(), e.containerId()).ifPresent(task -> {
+                ExitStatus status = new ExitStatus(e.exitStatus(), e.exitedAt());
+                if (e.id().equals(e.containerId())) {
+                    task.processExited(status);
+                } else {
+                    task.execExited(e.id(), status);
+                }
+            });
+        } else if (envelope.event() instanceof TaskEvent.Oom oom) {
+            tasks.get(envelope.namespace(), oom.containerId()).ifPresent(ShimTask::oomed);
+        }
+        events.ifPresent(ev -> ev.forward(envelope));
+        if (envelope.event() instanceof TaskEvent.Delete d) {
+            CompletableFuture<Void> waiting = deleteEvents.get(TaskTable.key(envelope.namespace(), d.containerId()));
+            if (waiting != null) {
+                waiting.complete(null);
+            }
+        }
+    }
+
+    /**
+     * Completes once the shim's {@code /tasks/delete} event for the task has been published; call before
+     * the Delete request, then {@link #deleteEventDone}. The shim sends that event beside its reply, so
+     * without waiting, what the caller does next (deleting the container) could be announced first.
+     */
+    CompletableFuture<Void> expectDeleteEvent(String namespace, String id) {
+        return deleteEvents.computeIfAbsent(TaskTable.key(namespace, id), k -> new CompletableFuture<>());
+    }
+
+    void deleteEventDone(String namespace, String id) {
+        deleteEvents.remove(TaskTable.key(namespace, id));
+    }
+
+    void publish(String namespace, Event event) {
+        events.ifPresent(ev -> {
+            try {
+                ev.publish(namespace, event);
+            } catch (RuntimeException e) {
+                log.warn("cannot publish {} in {}: {}", event.topic(), namespace, e.toString());
+            }
+        });
+    }
+}

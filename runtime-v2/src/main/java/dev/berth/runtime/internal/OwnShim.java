@@ -1,0 +1,185 @@
+package dev.berth.runtime.internal;
+
+import dev.berth.api.BerthException;
+import dev.berth.api.NotFoundException;
+import dev.berth.runtime.internal.proto.task.ConnectRequest;
+import dev.berth.runtime.internal.proto.task.ConnectResponse;
+import dev.berth.runtime.internal.proto.task.ShutdownRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A shim process serving one task: started for it, shut down with it. */
+final class OwnShim implements ShimConnection {
+    private static final Logger log = LoggerFactory.getLogger(OwnShim.class);
+
+    private final RuntimeContext ctx;
+    private final Path shimBinary;
+    private final ShimLauncher.Context launch;
+    private final Path socket;
+    private final ShimClient client;
+    private final ConnectResponse connected;
+    private final ShimLog shimLog;
+
+    private OwnShim(RuntimeContext ctx, Path shimBinary, ShimLauncher.Context launch, Path socket, ShimClient client,
+                    ConnectResponse connected, ShimLog shimLog) {
+        this.ctx = ctx;
+        this.shimBinary = shimBinary;
+        this.launch = launch;
+        this.socket = socket;
+        this.client = client;
+        this.connected = connected;
+        this.shimLog = shimLog;
+    }
+
+    /**
+     * Runs the shim's {@code start} in the bundle, connects and records the binary in the bundle. Whatever
+     * fails once the shim runs stops it again, as containerd does after a failed start (a Shutdown if it can
+     * be reached, its delete action, a kill by its command line), so no shim is left orphaned.
+     */
+    static OwnShim start(RuntimeContext ctx, Bundle bundle, Path shimBinary, ShimLauncher.Context launch,
+                         byte[] options) throws IOException {
+        ShimLog shimLog = ShimLog.start(bundle.log(), loggerName(launch), ctx.ioThreads());
+        Path socket;
+        try {
+            socket = ctx.launcher().start(shimBinary, launch, options);
+        } catch (RuntimeException e) {
+            shimLog.close();
+            throw e;
+        }
+        ShimClient client = null;
+        try {
+            client = ShimClient.connect(ctx.loop(), socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
+            ConnectResponse connected = ShimClient.await(client.connect(
+                    ConnectRequest.newBuilder().setId(launch.id()).build(), RuntimeContext.CONNECT_TIMEOUT));
+            bundle.writeShimBinaryPath(shimBinary);
+            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog);
+        } catch (RuntimeException | IOException e) {
+            log.debug("shim of {}/{} started but cannot be used ({}); stopping it", launch.namespace(), launch.id(),
+                    e.toString());
+            OwnShim failed = new OwnShim(ctx, shimBinary, launch, socket, client, null, shimLog);
+            failed.release(true);
+            try {
+                ctx.launcher().delete(shimBinary, launch);
+            } catch (RuntimeException d) {
+                log.debug("delete action after the failed start of {}/{}: {}", launch.namespace(), launch.id(),
+                        d.toString());
+            }
+            killLeftovers(ctx, shimBinary, launch);
+            throw e;
+        }
+    }
+
+    /** Connects to the shim a previous runtime started for the task (its {@code address} in the bundle). */
+    static OwnShim reconnect(RuntimeContext ctx, Bundle bundle, Path shimBinary, ShimLauncher.Context launch) {
+        Path socket = bundle.socket().orElseThrow(() -> new NotFoundException("bundle " + bundle.dir()
+                + " has no shim address"));
+        ShimLog shimLog = null;
+        try {
+            shimLog = ShimLog.start(bundle.log(), loggerName(launch), ctx.ioThreads());
+        } catch (IOException e) {
+            log.debug("no shim log for {}/{}: {}", launch.namespace(), launch.id(), e.toString());
+        }
+        ShimClient client = null;
+        try {
+            client = ShimClient.connect(ctx.loop(), socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
+            ConnectResponse connected = ShimClient.await(client.connect(
+                    ConnectRequest.newBuilder().setId(launch.id()).build(), RuntimeContext.CONNECT_TIMEOUT));
+            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog);
+        } catch (RuntimeException e) {
+            if (client != null) {
+                client.close();
+            }
+            if (shimLog != null) {
+                shimLog.close();
+            }
+            throw e;
+        }
+    }
+
+    private static String loggerName(ShimLauncher.Context launch) {
+        return "dev.berth.runtime.shim." + launch.namespace() + "." + launch.id();
+    }
+
+    /** A shim that is alive but does not answer would live forever: find it by its command line. */
+    static void killLeftovers(RuntimeContext ctx, Path shimBinary, ShimLauncher.Context launch) {
+        for (long p : ProcFs.shimProcesses(shimBinary, launch.namespace(), launch.id(), ctx.grpcAddress())) {
+            log.warn("killing unresponsive shim {} of {}/{}", p, launch.namespace(), launch.id());
+            ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    static void removeSocket(Path socket) {
+        if (socket != null) {
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException e) {
+                log.warn("cannot remove shim socket {}: {}", socket, e.toString());
+            }
+        }
+    }
+
+    @Override
+    public ShimClient client() {
+        return client;
+    }
+
+    @Override
+    public ConnectResponse connect() {
+        return connected;
+    }
+
+    /** Asks the shim to exit ({@code Shutdown}), then makes sure it is gone and its socket removed. */
+    @Override
+    public void release(boolean now) {
+        if (client != null) {
+            if (client.isOpen()) {
+                try {
+                    ShimClient.await(client.shutdown(ShutdownRequest.newBuilder().setId(launch.id()).setNow(now)
+                            .build(), RuntimeContext.SHUTDOWN_TIMEOUT));
+                } catch (BerthException e) {
+                    // The shim usually exits before answering; the connection then closes under the call.
+                    log.debug("shutdown of shim {}/{}: {}", launch.namespace(), launch.id(), e.toString());
+                }
+            }
+            client.close();
+        }
+        int pid = connected == null ? 0 : connected.getShimPid();
+        if (pid > 0) {
+            try {
+                if (!ProcFs.awaitGone(pid, 2_000)) {
+                    log.warn("shim {} of {}/{} did not exit after shutdown; killing it", pid, launch.namespace(),
+                            launch.id());
+                    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    ProcFs.awaitGone(pid, 2_000);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        removeSocket(socket);
+        closeLog();
+    }
+
+    @Override
+    public void detach() {
+        client.close();
+        closeLog();
+    }
+
+    @Override
+    public void abandon() {
+        client.close();
+        killLeftovers(ctx, shimBinary, launch);
+        removeSocket(socket);
+        closeLog();
+    }
+
+    private void closeLog() {
+        if (shimLog != null) {
+            shimLog.close();
+        }
+    }
+}
