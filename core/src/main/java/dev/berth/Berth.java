@@ -10,14 +10,15 @@ import dev.berth.api.event.Events;
 import dev.berth.api.image.Image;
 import dev.berth.api.lease.Leases;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskRuntime;
 import dev.berth.content.LocalContentStore;
 import dev.berth.events.EventExchange;
 import dev.berth.metadata.internal.Metadata;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.RegistryClient;
-import dev.berth.runtime.RunResult;
-import dev.berth.runtime.Task;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import dev.berth.snapshot.OverlaySupport;
 import dev.berth.snapshot.Snapshotters;
 import java.io.IOException;
@@ -379,7 +380,7 @@ public final class Berth implements AutoCloseable {
                 ensureOpen();
                 r = runtime;
                 if (r == null) {
-                    r = TaskRuntime.builder().stateDir(stateDir).events(events).defaultRuntime(defaultRuntime)
+                    r = TaskRuntimes.builder().stateDir(stateDir).events(events).defaultRuntime(defaultRuntime)
                             .executor(executor).sharedShims(sharedShims).sharedShimIdleTimeout(sharedShimIdle)
                             .build();
                     runtime = r;
@@ -424,7 +425,7 @@ public final class Berth implements AutoCloseable {
         private PlatformMatcher platforms = PlatformMatcher.host();
         private GcPolicy gcPolicy = GcPolicy.defaults();
         private boolean sharedShims;
-        private java.time.Duration sharedShimIdle = TaskRuntime.DEFAULT_SHARED_SHIM_IDLE;
+        private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
         private TaskRuntime taskRuntime;
         private final Map<String, Snapshotter> snapshotters = new LinkedHashMap<>();
@@ -484,7 +485,7 @@ public final class Berth implements AutoCloseable {
          * Lets the tasks of a namespace (with the same runtime and runtime options) share one shim process
          * instead of one each, and keeps an unused shim warm for {@link #sharedShimIdleTimeout} so the next
          * task starts without launching one: faster starts and about 3 MiB less per task, but a shim crash
-         * ends every task it serves. Off by default. See {@link TaskRuntime.Builder#sharedShims}.
+         * ends every task it serves. Off by default. See {@link TaskRuntimes.Builder#sharedShims}.
          */
         public Builder sharedShims(boolean shared) {
             this.sharedShims = shared;

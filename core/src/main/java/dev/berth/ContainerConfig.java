@@ -3,7 +3,7 @@ package dev.berth;
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Labels;
-import dev.berth.runtime.RuncOptions;
+import dev.berth.api.task.RuncOptions;
 import dev.berth.runtime.spec.SpecBuilder;
 import dev.berth.runtime.spec.SpecOption;
 import java.util.ArrayList;

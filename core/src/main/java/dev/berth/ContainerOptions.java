@@ -1,7 +1,7 @@
 package dev.berth;
 
 import dev.berth.api.Labels;
-import dev.berth.runtime.RuncOptions;
+import dev.berth.api.task.RuncOptions;
 import dev.berth.runtime.spec.SpecOption;
 import java.util.LinkedHashMap;
 import java.util.List;

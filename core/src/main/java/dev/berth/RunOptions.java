@@ -2,8 +2,8 @@ package dev.berth;
 
 import dev.berth.api.Identifiers;
 import dev.berth.api.oci.runtime.Mount;
-import dev.berth.runtime.RuncOptions;
-import dev.berth.runtime.Stdio;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
 import dev.berth.runtime.TaskOption;
 import dev.berth.runtime.TaskOptions;
 import dev.berth.runtime.spec.SpecOption;

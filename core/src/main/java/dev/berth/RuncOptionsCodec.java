@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.container.ContainerRecord;
-import dev.berth.runtime.RuncOptions;
+import dev.berth.api.task.RuncOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -14,7 +14,7 @@ import java.nio.file.Path;
  * containerd's {@code Any}; Berth's type is JSON, so the metadata stays readable with {@code sqlite3}.
  */
 final class RuncOptionsCodec {
-    static final String TYPE = "dev.berth.runtime.RuncOptions+json";
+    static final String TYPE = "dev.berth.api.task.RuncOptions+json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private RuncOptionsCodec() {

@@ -2,11 +2,11 @@ package dev.berth;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.NotFoundException;
-import dev.berth.runtime.Task;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskSnapshot;
 import dev.berth.runtime.TaskInspector;
-import dev.berth.runtime.TaskProcess;
-import dev.berth.runtime.TaskRuntime;
-import dev.berth.runtime.TaskSnapshot;
+import dev.berth.runtime.TaskRuntimes;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
@@ -45,7 +45,7 @@ public final class Tasks {
      * The tasks, by id, as their shims report them, without starting this process's task runtime: from
      * its handles if it is started, otherwise read-only from the state directory (see
      * {@link TaskInspector}), whichever process owns it. A task whose shim does not answer is
-     * {@link dev.berth.runtime.TaskStatus#UNKNOWN UNKNOWN} with the reason in {@link TaskSnapshot#error()}.
+     * {@link dev.berth.api.task.TaskStatus#UNKNOWN UNKNOWN} with the reason in {@link TaskSnapshot#error()}.
      * Unlike starting a runtime, this cleans nothing up: the bundle of a task whose shim is gone stays
      * until a runtime opens the state directory.
      */
@@ -55,7 +55,7 @@ public final class Tasks {
             return ns.runtimeTasks().stream().map(this::snapshot).sorted(Comparator.comparing(TaskSnapshot::id))
                     .toList();
         }
-        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(ns.berth().stateDir())) {
             return inspector.list(ns.name());
         }
     }
@@ -68,7 +68,7 @@ public final class Tasks {
         if (rt != null) {
             return rt.get(ns.name(), id).map(this::snapshot);
         }
-        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(ns.berth().stateDir())) {
             return inspector.get(ns.name(), id);
         }
     }
@@ -85,7 +85,7 @@ public final class Tasks {
         if (ns.berth().runtimeIfStarted() != null) {
             return require(id).pids();
         }
-        try (TaskInspector inspector = TaskRuntime.inspect(ns.berth().stateDir())) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(ns.berth().stateDir())) {
             return inspector.pids(ns.name(), id);
         }
     }

@@ -9,9 +9,10 @@ import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.snapshot.SnapshotInfo;
 import dev.berth.api.snapshot.Snapshotter;
+import dev.berth.api.task.TaskRuntime;
 import dev.berth.registry.Credentials;
 import dev.berth.registry.RegistryClient;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import dev.berth.snapshot.Snapshotters;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,7 +94,7 @@ class BerthBuilderTest {
     class SuppliedTaskRuntime {
         @Test
         void servesTheTasksAndStaysOpenAfterClose() {
-            try (TaskRuntime own = TaskRuntime.builder().stateDir(elsewhere.resolve("state")).build()) {
+            try (TaskRuntime own = TaskRuntimes.builder().stateDir(elsewhere.resolve("state")).build()) {
                 try (Berth berth = builder().taskRuntime(own).build()) {
                     assertThat(berth.runtime()).isSameAs(own);
                     assertThat(berth.tasks().list()).isEmpty();

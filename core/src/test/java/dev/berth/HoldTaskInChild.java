@@ -1,6 +1,6 @@
 package dev.berth;
 
-import dev.berth.runtime.Task;
+import dev.berth.api.task.Task;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

@@ -4,9 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.api.FailedPreconditionException;
-import dev.berth.runtime.TaskProcess;
-import dev.berth.runtime.TaskSnapshot;
-import dev.berth.runtime.TaskStatus;
+import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskStatus;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -3,7 +3,7 @@ package dev.berth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.image.Image;
-import dev.berth.runtime.RunResult;
+import dev.berth.api.task.RunResult;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import dev.berth.ContainerOptions;
 import dev.berth.RunOptions;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.Mount;
-import dev.berth.runtime.RuncOptions;
+import dev.berth.api.task.RuncOptions;
 import dev.berth.runtime.spec.SpecOption;
 import dev.berth.runtime.spec.SpecOptions;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import dev.berth.Berth;
 import dev.berth.GcPolicy;
 import dev.berth.Namespace;
 import dev.berth.RunOptions;
-import dev.berth.runtime.Task;
+import dev.berth.api.task.Task;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package dev.berth.examples;
 
 import dev.berth.Berth;
 import dev.berth.RunOptions;
-import dev.berth.runtime.RunResult;
+import dev.berth.api.task.RunResult;
 import dev.berth.runtime.spec.SpecOption;
 import dev.berth.runtime.spec.SpecOptions;
 import java.nio.file.Files;

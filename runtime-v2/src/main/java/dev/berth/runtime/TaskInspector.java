@@ -1,5 +1,7 @@
 package dev.berth.runtime;
 
+import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskSnapshot;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

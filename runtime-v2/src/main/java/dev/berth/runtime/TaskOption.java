@@ -1,5 +1,6 @@
 package dev.berth.runtime;
 
+import dev.berth.api.task.TaskConfig;
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package dev.berth.runtime;
 
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.ClosedException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.IoFailureException;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +20,7 @@ class ErrorContractTest {
 
     @Test
     void closedRuntimeThrowsClosedExceptionNamingItsStateDirectory() {
-        TaskRuntime runtime = TaskRuntime.builder().stateDir(state).build();
+        TaskRuntime runtime = TaskRuntimes.builder().stateDir(state).build();
         runtime.close();
         runtime.close();
         TaskConfig config = TaskConfig.builder("after-close").spec("{\"ociVersion\":\"1.0.2\"}").build();
@@ -32,7 +34,7 @@ class ErrorContractTest {
     void stateDirectoryUnderAFileIsAnIoFailureCarryingTheIoException() throws IOException {
         Path file = Files.writeString(state.resolve("not-a-directory"), "x");
 
-        assertThatThrownBy(() -> TaskRuntime.builder().stateDir(file.resolve("state")).build())
+        assertThatThrownBy(() -> TaskRuntimes.builder().stateDir(file.resolve("state")).build())
                 .isInstanceOf(IoFailureException.class).hasMessageContaining(file.resolve("state").toString())
                 .cause().isInstanceOf(IOException.class);
     }

@@ -2,6 +2,7 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import dev.berth.api.task.ExecConfig;
 
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.Process;

@@ -1,6 +1,8 @@
 package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskRuntime;
 
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Subscription;
@@ -51,7 +53,7 @@ abstract class LiveRuntimeTest {
     void startRuntime() {
         events = EventExchange.create();
         subscription = events.subscribe(taskEvents::add, "topic~=\"^/tasks/\"");
-        runtime = TaskRuntime.builder().stateDir(state).events(events).build();
+        runtime = TaskRuntimes.builder().stateDir(state).events(events).build();
     }
 
     @AfterEach

@@ -3,6 +3,10 @@ package dev.berth.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
 
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.event.Envelope;
@@ -83,7 +87,7 @@ class ReconnectIT {
     }
 
     TaskRuntime open() {
-        return TaskRuntime.builder().stateDir(state).events(events).build();
+        return TaskRuntimes.builder().stateDir(state).events(events).build();
     }
 
     String newId() {

@@ -2,6 +2,11 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
+import dev.berth.api.task.TaskStatus;
 
 import dev.berth.events.EventExchange;
 import dev.berth.runtime.testing.BusyboxRootfs;
@@ -24,7 +29,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tasks sharing one shim process ({@link TaskRuntime.Builder#sharedShims}): real shim, real runc. */
+/** Tasks sharing one shim process ({@link TaskRuntimes.Builder#sharedShims}): real shim, real runc. */
 class SharedShimIT {
     private static final Duration AWAIT = Duration.ofSeconds(30);
 
@@ -83,7 +88,7 @@ class SharedShimIT {
     }
 
     TaskRuntime open(Duration idle) {
-        return TaskRuntime.builder().stateDir(state).events(events).sharedShims(true).sharedShimIdleTimeout(idle)
+        return TaskRuntimes.builder().stateDir(state).events(events).sharedShims(true).sharedShimIdleTimeout(idle)
                 .build();
     }
 

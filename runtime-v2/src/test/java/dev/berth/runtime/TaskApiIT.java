@@ -3,6 +3,18 @@ package dev.berth.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import dev.berth.api.task.CheckpointConfig;
+import dev.berth.api.task.ExecConfig;
+import dev.berth.api.task.ExecProcess;
+import dev.berth.api.task.ExitStatus;
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskMetrics;
+import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskStatus;
 
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;

@@ -2,6 +2,11 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import dev.berth.api.task.CheckpointConfig;
+import dev.berth.api.task.ExitStatus;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.TaskConfig;
 
 import dev.berth.api.InvalidArgumentException;
 import java.nio.file.Path;

@@ -3,6 +3,12 @@ package dev.berth.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskRuntime;
+import dev.berth.api.task.TaskSnapshot;
+import dev.berth.api.task.TaskStatus;
 
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.runtime.testing.BusyboxRootfs;
@@ -75,7 +81,7 @@ class TaskInspectorIT {
     }
 
     TaskRuntime open() {
-        return TaskRuntime.builder().stateDir(state).build();
+        return TaskRuntimes.builder().stateDir(state).build();
     }
 
     String newId() {
@@ -109,7 +115,7 @@ class TaskInspectorIT {
         Task task = startSleeper(id);
         long shim = onlyShimOf(id);
 
-        try (TaskInspector inspector = TaskRuntime.inspect(state)) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state)) {
             assertThat(inspector.list(NS)).singleElement().satisfies(s -> {
                 assertThat(s.id()).isEqualTo(id);
                 assertThat(s.namespace()).isEqualTo(NS);
@@ -145,7 +151,7 @@ class TaskInspectorIT {
         int pid = startChild(NS + "/" + id + ":long");
         Process child = children.get(0);
 
-        try (TaskInspector inspector = TaskRuntime.inspect(state)) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state)) {
             assertThat(inspector.list(NS)).singleElement().satisfies(s -> {
                 assertThat(s.id()).isEqualTo(id);
                 assertThat(s.pid()).isEqualTo(pid);
@@ -172,7 +178,7 @@ class TaskInspectorIT {
         ProcessHandle.of(shim).orElseThrow().destroyForcibly();
         await().atMost(AWAIT).until(() -> Leftovers.shimProcesses(id).isEmpty());
 
-        try (TaskInspector inspector = TaskRuntime.inspect(state)) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state)) {
             List<TaskSnapshot> tasks = inspector.list(NS);
             assertThat(tasks).extracting(TaskSnapshot::id).containsExactlyInAnyOrder(id, alive);
             TaskSnapshot gone = tasks.stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
@@ -199,7 +205,7 @@ class TaskInspectorIT {
         stoppedShims.add(shim);
         signal("STOP", shim);
 
-        try (TaskInspector inspector = TaskRuntime.inspect(state, Duration.ofMillis(500))) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state, Duration.ofMillis(500))) {
             List<TaskSnapshot> tasks = inspector.list(NS);
             assertThat(tasks).extracting(TaskSnapshot::id, TaskSnapshot::status).containsExactlyInAnyOrder(
                     org.assertj.core.groups.Tuple.tuple(hung, TaskStatus.UNKNOWN),

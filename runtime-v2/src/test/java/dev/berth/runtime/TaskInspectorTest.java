@@ -2,6 +2,8 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import dev.berth.api.task.TaskSnapshot;
+import dev.berth.api.task.TaskStatus;
 
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
@@ -39,7 +41,7 @@ class TaskInspectorTest {
     @Test
     void missingStateDirectoryListsNothingAndIsNotCreated() {
         Path missing = state.resolve("nosuch");
-        try (TaskInspector inspector = TaskRuntime.inspect(missing)) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(missing)) {
             assertThat(inspector.list()).isEmpty();
             assertThat(inspector.list("default")).isEmpty();
             assertThat(inspector.get("default", "x")).isEmpty();
@@ -55,7 +57,7 @@ class TaskInspectorTest {
         Files.createDirectories(state.resolve("tasks/ns1/.deleted.1"));
         List<String> before = tree();
 
-        try (TaskInspector inspector = TaskRuntime.inspect(state, Duration.ofSeconds(2))) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state, Duration.ofSeconds(2))) {
             List<TaskSnapshot> all = inspector.list();
 
             assertThat(all).extracting(TaskSnapshot::namespace, TaskSnapshot::id).containsExactly(
@@ -83,7 +85,7 @@ class TaskInspectorTest {
 
     @Test
     void unknownTaskOrBadNameIsATypedError() {
-        try (TaskInspector inspector = TaskRuntime.inspect(state)) {
+        try (TaskInspector inspector = TaskRuntimes.inspect(state)) {
             assertThat(inspector.get("default", "nosuch")).isEmpty();
             assertThatThrownBy(() -> inspector.pids("default", "nosuch")).isInstanceOf(NotFoundException.class)
                     .hasMessageContaining("default/nosuch");
@@ -91,13 +93,13 @@ class TaskInspectorTest {
                     .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("../escape");
             assertThatThrownBy(() -> inspector.list(".hidden")).isInstanceOf(InvalidArgumentException.class);
         }
-        assertThatThrownBy(() -> TaskRuntime.inspect(state, Duration.ZERO)).isInstanceOf(InvalidArgumentException.class)
+        assertThatThrownBy(() -> TaskRuntimes.inspect(state, Duration.ZERO)).isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("timeout");
     }
 
     @Test
     void closedInspectorRefusesCallsAndClosesTwice() {
-        TaskInspector inspector = TaskRuntime.inspect(state);
+        TaskInspector inspector = TaskRuntimes.inspect(state);
         inspector.close();
         inspector.close();
         assertThatThrownBy(inspector::list).isInstanceOf(FailedPreconditionException.class)

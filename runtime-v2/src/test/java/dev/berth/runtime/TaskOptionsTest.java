@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.TaskConfig;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

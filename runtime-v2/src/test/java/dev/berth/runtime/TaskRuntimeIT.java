@@ -3,6 +3,14 @@ package dev.berth.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import dev.berth.api.task.ExitStatus;
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskState;
+import dev.berth.api.task.TaskStatus;
 
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
@@ -256,7 +264,7 @@ class TaskRuntimeIT extends LiveRuntimeTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> Leftovers.shimProcesses(id).isEmpty());
         Files.deleteIfExists(Leftovers.shimSocket(state, namespace, id));
         dev.berth.runtime.internal.BundleAccess.delete(bundle);
-        runtime = TaskRuntime.builder().stateDir(state).events(events).build();
+        runtime = TaskRuntimes.builder().stateDir(state).events(events).build();
     }
 
     @Test

@@ -4,7 +4,7 @@ import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
 import dev.berth.api.event.TaskEvent;
-import dev.berth.runtime.ExitStatus;
+import dev.berth.api.task.ExitStatus;
 import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

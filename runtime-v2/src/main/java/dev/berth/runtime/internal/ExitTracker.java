@@ -2,7 +2,7 @@ package dev.berth.runtime.internal;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.CanceledException;
-import dev.berth.runtime.ExitStatus;
+import dev.berth.api.task.ExitStatus;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;

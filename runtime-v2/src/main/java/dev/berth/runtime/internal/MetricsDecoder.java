@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.berth.api.BerthException;
 import dev.berth.api.NotImplementedException;
-import dev.berth.runtime.TaskMetrics;
+import dev.berth.api.task.TaskMetrics;
 import dev.berth.runtime.internal.proto.cgroups.v1.BlkIOEntry;
 import dev.berth.runtime.internal.proto.cgroups.v2.IOEntry;
 import java.time.Duration;

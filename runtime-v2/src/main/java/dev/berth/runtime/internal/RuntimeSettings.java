@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 
-/** What {@link dev.berth.runtime.TaskRuntime.Builder} collected. */
+/** What {@link dev.berth.api.task.TaskRuntimes.Builder} collected. */
 public record RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime,
                               List<Path> shimSearchPath, Optional<Executor> executor, Duration rpcTimeout,
                               boolean sharedShims, Duration sharedShimIdle) {

@@ -1,6 +1,6 @@
 package dev.berth.runtime.internal;
 
-import dev.berth.runtime.Stdio;
+import dev.berth.api.task.Stdio;
 import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;

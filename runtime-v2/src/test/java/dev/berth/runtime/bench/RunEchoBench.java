@@ -1,9 +1,10 @@
 package dev.berth.runtime.bench;
 
-import dev.berth.runtime.RunResult;
-import dev.berth.runtime.Task;
-import dev.berth.runtime.TaskConfig;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import dev.berth.runtime.testing.BusyboxRootfs;
 import dev.berth.runtime.testing.RuncSpec;
 import java.lang.management.ManagementFactory;
@@ -34,7 +35,7 @@ public final class RunEchoBench {
         Path work = Files.createTempDirectory("berth-bench");
         Path rootfs = args.length > 2 ? Path.of(args[2])
                 : BusyboxRootfs.populate(Files.createDirectories(work.resolve("rootfs")));
-        try (TaskRuntime runtime = TaskRuntime.builder().stateDir(work.resolve("state")).build()) {
+        try (TaskRuntime runtime = TaskRuntimes.builder().stateDir(work.resolve("state")).build()) {
             for (int i = 0; i < 3; i++) {
                 runEcho(runtime, rootfs, "warmup-" + i);
             }

@@ -2,24 +2,25 @@ package dev.berth.runtime.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import dev.berth.runtime.TaskRuntimes;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
 import dev.berth.api.event.TaskEvent;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.api.task.TaskRuntime;
 import dev.berth.runtime.internal.proto.events.TaskStart;
 import dev.berth.runtime.internal.proto.eventsvc.Envelope;
 import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
 
 import dev.berth.events.EventExchange;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import dev.berth.runtime.ttrpc.internal.EpollLoop;
 import dev.berth.runtime.ttrpc.internal.TtrpcClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,7 @@ class EventsForwardTest {
         List<dev.berth.api.event.Envelope> received = new CopyOnWriteArrayList<>();
         try (EventExchange events = EventExchange.create();
              var subscription = events.subscribe(received::add);
-             TaskRuntime runtime = TaskRuntime.builder().stateDir(state).events(events).build();
+             TaskRuntime runtime = TaskRuntimes.builder().stateDir(state).events(events).build();
              EpollLoop loop = EpollLoop.start("shim-side", 1);
              TtrpcClient shim = TtrpcClient.connect(loop.group(), state.resolve("events.sock"), Map.of(),
                      Duration.ofSeconds(5))) {

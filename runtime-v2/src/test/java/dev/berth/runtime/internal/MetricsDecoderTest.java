@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.berth.api.BerthException;
 import dev.berth.api.NotImplementedException;
-import dev.berth.runtime.TaskMetrics;
+import dev.berth.api.task.TaskMetrics;
 import dev.berth.runtime.internal.proto.cgroups.v1.BlkIOEntry;
 import dev.berth.runtime.internal.proto.cgroups.v1.BlkIOStat;
 import dev.berth.runtime.internal.proto.cgroups.v1.CPUUsage;

@@ -3,15 +3,16 @@ package dev.berth.runtime.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import dev.berth.runtime.TaskRuntimes;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.DeadlineExceededException;
 import dev.berth.api.FailedPreconditionException;
-import dev.berth.runtime.ExitStatus;
-import dev.berth.runtime.Stdio;
-import dev.berth.runtime.Task;
-import dev.berth.runtime.TaskConfig;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.api.task.ExitStatus;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,7 +42,7 @@ class ShimFailuresTest {
 
     void start(FakeShim fake, Duration rpcTimeout) {
         shim = fake;
-        runtime = TaskRuntime.builder().stateDir(state).rpcTimeout(rpcTimeout).build();
+        runtime = TaskRuntimes.builder().stateDir(state).rpcTimeout(rpcTimeout).build();
     }
 
     void start(FakeShim fake) {

@@ -2,7 +2,7 @@ package dev.berth.runtime.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.berth.runtime.Stdio;
+import dev.berth.api.task.Stdio;
 import dev.berth.sys.Syscalls;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,9 +1,10 @@
 package dev.berth.runtime.testing;
 
-import dev.berth.runtime.Stdio;
-import dev.berth.runtime.Task;
-import dev.berth.runtime.TaskConfig;
-import dev.berth.runtime.TaskRuntime;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import java.io.OutputStream;
 import java.nio.file.Path;
 
@@ -26,7 +27,7 @@ public final class ChildRuntime {
     }
 
     public static void main(String[] args) throws Exception {
-        TaskRuntime runtime = TaskRuntime.builder().stateDir(Path.of(args[0]))
+        TaskRuntime runtime = TaskRuntimes.builder().stateDir(Path.of(args[0]))
                 .sharedShims(Boolean.getBoolean("berth.test.sharedShims"))
                 .sharedShimIdleTimeout(java.time.Duration.ofMinutes(10))
                 .build();

@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 import java.io.InputStream;
 import java.io.OutputStream;

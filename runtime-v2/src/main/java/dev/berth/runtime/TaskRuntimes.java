@@ -1,8 +1,12 @@
 package dev.berth.runtime;
 
 import dev.berth.api.event.Events;
-import dev.berth.runtime.internal.ShimRuntime;
+import dev.berth.api.task.RuncOptions;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
 import dev.berth.runtime.internal.RuntimeSettings;
+import dev.berth.runtime.internal.ShimRuntime;
 import java.io.File;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,34 +17,25 @@ import java.util.Optional;
 import java.util.concurrent.Executor;
 
 /**
- * Runs tasks through containerd runtime-v2 shims ({@code containerd-shim-runc-v2} and friends) without a
- * containerd daemon. It keeps bundles under {@code <state>/tasks/<ns>/<id>}, serves the shims' event
- * socket at {@code <state>/events.sock} and turns their {@code /tasks/*} events into
- * {@link dev.berth.api.event.TaskEvent}s on the given {@link Events}.
+ * Builds Berth's {@link TaskRuntime} over containerd runtime-v2 shim binaries, and looks at a state
+ * directory another process's runtime owns ({@link #inspect(Path)}).
  *
- * <p>Tasks outlive the runtime and its JVM (each has its own shim process, or shares one with other tasks
- * of its namespace when {@link Builder#sharedShims shared shims} are on). A runtime built on a state
- * directory that a previous one used finds its tasks again: those whose shim answers come back in
- * {@link #tasks()} with their exit still observable through {@link Task#waitFor()}; bundles whose shim is
- * gone are cleaned up with the shim's {@code delete} action and their exit published as
- * {@code /tasks/exit} and {@code /tasks/delete}. Only one runtime at a time may use a state directory;
- * other processes can still look at its tasks through {@link #inspect(Path)}.
- *
- * <p>Thread-safe. {@link #close()} releases this JVM's resources and leaves tasks running, except those
- * created {@link TaskConfig.Builder#sessionScoped session-scoped}.
+ * <p>Tasks have their own shim process each, or share one with other tasks of their namespace when
+ * {@link Builder#sharedShims shared shims} are on. Other processes can look at a runtime's tasks through
+ * {@link #inspect(Path)}.
  */
-public interface TaskRuntime extends AutoCloseable {
+public final class TaskRuntimes {
 
-    /** The runtime name used when a task names none. */
-    String DEFAULT_RUNTIME = "io.containerd.runc.v2";
+    private TaskRuntimes() {
+    }
 
     /** How long an unused shared shim waits for the next task by default ({@link Builder#sharedShims}). */
-    Duration DEFAULT_SHARED_SHIM_IDLE = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_SHARED_SHIM_IDLE = Duration.ofSeconds(10);
 
     /** How long {@link #inspect(Path)} waits for each shim by default. */
-    Duration DEFAULT_INSPECT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_INSPECT_TIMEOUT = Duration.ofSeconds(5);
 
-    static Builder builder() {
+    public static Builder builder() {
         return new Builder();
     }
 
@@ -49,7 +44,7 @@ public interface TaskRuntime extends AutoCloseable {
      * {@link TaskInspector}. Takes no lock and writes nothing; each shim gets
      * {@link #DEFAULT_INSPECT_TIMEOUT} to answer.
      */
-    static TaskInspector inspect(Path stateDir) {
+    public static TaskInspector inspect(Path stateDir) {
         return inspect(stateDir, DEFAULT_INSPECT_TIMEOUT);
     }
 
@@ -58,7 +53,7 @@ public interface TaskRuntime extends AutoCloseable {
      *
      * @throws dev.berth.api.InvalidArgumentException if {@code timeout} is not positive
      */
-    static TaskInspector inspect(Path stateDir, Duration timeout) {
+    public static TaskInspector inspect(Path stateDir, Duration timeout) {
         Objects.requireNonNull(stateDir, "stateDir");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new dev.berth.api.InvalidArgumentException("inspect timeout must be positive: " + timeout);
@@ -66,45 +61,11 @@ public interface TaskRuntime extends AutoCloseable {
         return new dev.berth.runtime.internal.StateInspector(stateDir.toAbsolutePath(), timeout);
     }
 
-    /**
-     * Creates a task: writes its bundle, starts its shim and has it create the (not yet started) process.
-     * On failure nothing is left behind: no bundle, shim process, socket or FIFO.
-     *
-     * @throws dev.berth.api.AlreadyExistsException if a task with that namespace and id exists
-     * @throws dev.berth.api.NotFoundException if the runtime's shim binary cannot be found
-     */
-    Task create(TaskConfig config);
-
-    /** A task this runtime created and has not deleted. */
-    Optional<Task> get(String namespace, String id);
-
-    /** Tasks this runtime created and has not deleted. */
-    List<Task> tasks();
-
-    /**
-     * Creates, starts, waits for and deletes a task whose stdout and stderr are captured (the config's
-     * stdio is replaced); {@code stdin} (nullable) is fed to the process.
-     */
-    RunResult run(TaskConfig config, byte[] stdin) throws InterruptedException;
-
-    default RunResult run(TaskConfig config) throws InterruptedException {
-        return run(config, null);
-    }
-
-    Path stateDir();
-
-    /**
-     * Stops serving shim events and drops connections; tasks and shims keep running, except session-scoped
-     * tasks, which are killed and removed before this returns. Idempotent.
-     */
-    @Override
-    void close();
-
     /** Configures a {@link TaskRuntime}. */
-    final class Builder {
+    public static final class Builder {
         private Path stateDir;
         private Events events;
-        private String defaultRuntime = DEFAULT_RUNTIME;
+        private String defaultRuntime = TaskRuntime.DEFAULT_RUNTIME;
         private List<Path> shimSearchPath;
         private Executor executor;
         private Duration rpcTimeout = Duration.ofSeconds(30);
@@ -174,7 +135,7 @@ public interface TaskRuntime extends AutoCloseable {
 
         /**
          * How long an unused shared shim waits for the next task before it stops; zero stops it with its last
-         * task. Default {@link TaskRuntime#DEFAULT_SHARED_SHIM_IDLE}.
+         * task. Default {@link #DEFAULT_SHARED_SHIM_IDLE}.
          */
         public Builder sharedShimIdleTimeout(Duration idle) {
             if (idle.isNegative()) {

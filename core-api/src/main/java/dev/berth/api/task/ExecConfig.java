@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;

@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 /** A task process's lifecycle state, as containerd's {@code containerd.v1.types.Status}. */
 public enum TaskStatus {

@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 import dev.berth.api.InvalidArgumentException;
 import java.nio.file.Path;

@@ -1,11 +1,11 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A task as seen from outside the runtime that owns its state directory ({@link TaskInspector}): what its
+ * A task as seen from outside the runtime that owns its state directory ({@code dev.berth.runtime.TaskInspector}): what its
  * shim answered when asked. {@code pid} is 0 when unknown or before the process exists; {@code exit} is
  * present once the task is {@link TaskStatus#STOPPED}. When the shim did not answer (it is gone, hung, or
  * the bundle names none yet) the status is {@link TaskStatus#UNKNOWN} and {@code error} says why.

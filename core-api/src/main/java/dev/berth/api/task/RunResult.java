@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 /** What {@link TaskRuntime#run} captured: all of stdout and stderr (UTF-8) and the exit code. */
 public record RunResult(String stdout, String stderr, int exitCode) {

@@ -1,4 +1,4 @@
-package dev.berth.runtime;
+package dev.berth.api.task;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -187,7 +187,7 @@ public final class TaskConfig {
             return this;
         }
 
-        /** The OCI runtime spec, e.g. from {@link dev.berth.runtime.spec.SpecBuilder#build()}. */
+        /** The OCI runtime spec, e.g. from runtime-v2's {@code dev.berth.runtime.spec.SpecBuilder}. */
         public Builder spec(Spec spec) {
             return spec(RuntimeSpecJson.toJson(Objects.requireNonNull(spec, "spec")));
         }
