@@ -15,7 +15,6 @@ import dev.berth.runtime.internal.proto.task.ConnectResponse;
 import dev.berth.runtime.internal.proto.task.CreateTaskRequest;
 import dev.berth.runtime.internal.proto.task.DeleteResponse;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +43,6 @@ final class ShimTask extends TaskCalls {
     private final ShimLauncher.Context launch;
     /** The delete action run after the shim vanished; done at once while the shim is fine. */
     private volatile CompletableFuture<Void> cleanup = CompletableFuture.completedFuture(null);
-    private volatile TaskIO io;
     private volatile ShimConnection shim;
     private volatile TaskService api;
     /** Set once the task is being deleted, closed or abandoned: no more calls, a dropped connection is expected. */
@@ -221,6 +219,11 @@ final class ShimTask extends TaskCalls {
     }
 
     @Override
+    boolean createdHere() {
+        return config.isPresent();
+    }
+
+    @Override
     boolean shimConnected() {
         return shim.client().isOpen();
     }
@@ -231,28 +234,6 @@ final class ShimTask extends TaskCalls {
             throw new FailedPreconditionException("task " + namespace + "/" + id + " was deleted or closed");
         }
         return api;
-    }
-
-    @Override
-    public void closeStdin() {
-        TaskService a = api();
-        // Our end of the FIFO must close too, or the shim never sees EOF on it.
-        if (io != null) {
-            io.closeStdin();
-        }
-        a.closeStdin("");
-    }
-
-    @Override
-    public void attach(OutputStream stdout, OutputStream stderr) {
-        api();
-        TaskIO taskIO = io;
-        if (taskIO == null || !taskIO.reattached()) {
-            throw new FailedPreconditionException("task " + namespace + "/" + id + (config.isPresent()
-                    ? " was created by this runtime: its output goes to the stdio it was created with"
-                    : " has no output FIFOs to attach to (created with Stdio.nullIO() or Stdio.file())"));
-        }
-        taskIO.redirect(stdout, stderr);
     }
 
     @Override

@@ -19,6 +19,7 @@ import dev.berth.api.task.TaskMetrics;
 import dev.berth.api.task.TaskProcess;
 import dev.berth.api.task.TaskState;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,8 @@ abstract class TaskCalls implements Task {
     private final AtomicInteger oomEvents = new AtomicInteger();
     private final List<Runnable> oomListeners = new CopyOnWriteArrayList<>();
     volatile int pid;
+    /** The task's stdio on this side; null for a task found again without output FIFOs. */
+    volatile TaskIO io;
 
     TaskCalls(RuntimeContext ctx, String namespace, String id, Bundle bundle) {
         this.ctx = ctx;
@@ -60,6 +63,9 @@ abstract class TaskCalls implements Task {
 
     /** Whether the connection to the shim is up (false once the shim is gone). */
     abstract boolean shimConnected();
+
+    /** Whether this runtime created the task (rather than finding it again after a restart). */
+    abstract boolean createdHere();
 
     /** The task API, once the task is connected and until it is deleted or closed. */
     abstract TaskService api();
@@ -158,6 +164,28 @@ abstract class TaskCalls implements Task {
             throw new BerthException("cannot create checkpoint directory " + cp.imageDir() + ": " + e.getMessage(), e);
         }
         a.checkpoint(cp);
+    }
+
+    @Override
+    public void closeStdin() {
+        TaskService a = api();
+        // Our end of the FIFO must close too, or the shim never sees EOF on it.
+        if (io != null) {
+            io.closeStdin();
+        }
+        a.closeStdin("");
+    }
+
+    @Override
+    public void attach(OutputStream stdout, OutputStream stderr) {
+        api();
+        TaskIO taskIO = io;
+        if (taskIO == null || !taskIO.reattached()) {
+            throw new FailedPreconditionException("task " + namespace + "/" + id + (createdHere()
+                    ? " was created by this runtime: its output goes to the stdio it was created with"
+                    : " has no output FIFOs to attach to (created with Stdio.nullIO() or Stdio.file())"));
+        }
+        taskIO.redirect(stdout, stderr);
     }
 
     @Override
