@@ -19,7 +19,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -186,25 +188,28 @@ final class ShimTask extends TaskCalls {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         cleanup = done;
-        ctx.ioThreads().execute(() -> {
-            try {
-                ExitStatus status = deleteAction();
-                log.warn("shim of {}/{} exited unexpectedly; task exit status {}", namespace, id, status.code());
-                if (exit.exited(status)) {
-                    ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
-                }
-                for (ShimExec e : execs.values()) {
-                    e.processExited(new ExitStatus(255, status.exitedAt()));
-                }
-            } finally {
-                done.complete(null);
-            }
-        });
+        try {
+            ctx.ioThreads().execute(() -> cleanUpAfterLostShim(done));
+        } catch (RejectedExecutionException closing) {
+            // The runtime closed under the task: the next runtime on the state directory cleans up.
+            done.completeExceptionally(new UnavailableException("the task runtime closed while task " + namespace
+                    + "/" + id + " lost its shim; the next runtime cleans up after it"));
+        }
     }
 
-    /** The init process's exit, from a /tasks/exit event. */
-    void processExited(ExitStatus status) {
-        exit.exited(status);
+    private void cleanUpAfterLostShim(CompletableFuture<Void> done) {
+        try {
+            ExitStatus status = deleteAction();
+            log.warn("shim of {}/{} exited unexpectedly; task exit status {}", namespace, id, status.code());
+            if (exit.exited(status)) {
+                ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+            }
+            for (ShimExec e : execs.values()) {
+                e.processExited(new ExitStatus(255, status.exitedAt()));
+            }
+        } finally {
+            done.complete(null);
+        }
     }
 
     private void closeStdinAfterInput() {
@@ -272,6 +277,14 @@ final class ShimTask extends TaskCalls {
         }
         if (shimGone) {
             awaitQuietly(cleanup, CLEANUP_TIMEOUT_MS, "the cleanup after the shim");
+            if (cleanup.isCompletedExceptionally()) {
+                ctx.events().deleteEventDone(namespace, id);
+                try {
+                    cleanup.join();
+                } catch (CompletionException e) {
+                    throw (RuntimeException) e.getCause();
+                }
+            }
         }
         ExitStatus status = r != null ? TaskService.exitStatus(r) : exit.reportedOr(new ExitStatus(255, java.time.Instant.now()));
         exit.exited(status);

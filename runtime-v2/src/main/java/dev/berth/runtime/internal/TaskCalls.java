@@ -238,6 +238,11 @@ abstract class TaskCalls implements Task {
         return delete();
     }
 
+    /** The init process's exit, from a /tasks/exit event. */
+    void processExited(ExitStatus status) {
+        exit.exited(status);
+    }
+
     /** An exec's /tasks/exit event. */
     void execExited(String execId, ExitStatus status) {
         ShimExec e = execs.get(execId);

@@ -2,13 +2,13 @@ package dev.berth.runtime.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import dev.berth.runtime.TaskRuntimes;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Empty;
 import com.google.protobuf.Timestamp;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.task.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import dev.berth.runtime.internal.proto.events.TaskStart;
 import dev.berth.runtime.internal.proto.eventsvc.Envelope;
 import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;

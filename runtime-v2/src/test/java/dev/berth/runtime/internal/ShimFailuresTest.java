@@ -3,7 +3,6 @@ package dev.berth.runtime.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
-import dev.berth.runtime.TaskRuntimes;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.DeadlineExceededException;
@@ -13,6 +12,7 @@ import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
 import dev.berth.api.task.TaskRuntime;
+import dev.berth.runtime.TaskRuntimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -182,6 +182,35 @@ class ShimFailuresTest {
             assertThat(runtime.get("default", id)).isEqualTo(Optional.empty());
             assertThatThrownBy(task::delete).isInstanceOf(FailedPreconditionException.class)
                     .hasMessageContaining("was closed");
+        }
+
+        @Test
+        void aDeleteInFlightWhenTheRuntimeClosesEndsPromptlyWithAnExitOrABerthError() throws Exception {
+            start(new FakeShim(shimDir).hang("Delete"), Duration.ofSeconds(30));
+            Task task = create();
+            task.start();
+            task.kill(9);
+            assertThat(task.waitFor(Duration.ofSeconds(5))).map(ExitStatus::code).contains(137);
+            CompletableFuture<ExitStatus> deleting = CompletableFuture.supplyAsync(task::delete);
+            await().atMost(Duration.ofSeconds(5)).until(() -> shim.calls.contains("Delete"));
+
+            long t0 = System.nanoTime();
+            runtime.close();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+
+            assertThat(millis).as("runtime close() while Delete hangs, in ms").isLessThan(3_000);
+            // Depending on how far the runtime's threads got, the delete ends through the shim's delete
+            // action (the connection dropped under it) or fails as unavailable; never hangs, never leaks
+            // an executor's RejectedExecutionException.
+            await().atMost(Duration.ofSeconds(10)).until(deleting::isDone);
+            deleting.handle((status, error) -> {
+                if (error != null) {
+                    assertThat(error).hasCauseInstanceOf(BerthException.class);
+                } else {
+                    assertThat(status.code()).isIn(137, 255);
+                }
+                return null;
+            }).join();
         }
     }
 }

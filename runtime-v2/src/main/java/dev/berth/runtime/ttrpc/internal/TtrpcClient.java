@@ -186,7 +186,8 @@ public final class TtrpcClient implements AutoCloseable {
     /** Closes the connection; pending calls fail with {@link UnavailableException}. Idempotent. */
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
+        // Awaited, not synced: on an event loop already shut down the close fails, and the channel is gone anyway.
+        channel.close().awaitUninterruptibly();
         failAll();
     }
 
