@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.berth.api.BerthException;
 import dev.berth.api.DeadlineExceededException;
-import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.ClosedException;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
@@ -180,8 +180,7 @@ class ShimFailuresTest {
                     .withRootCauseInstanceOf(DeadlineExceededException.class);
             // The close asked for during the delete took effect once the delete failed.
             assertThat(runtime.get("default", id)).isEqualTo(Optional.empty());
-            assertThatThrownBy(task::delete).isInstanceOf(FailedPreconditionException.class)
-                    .hasMessageContaining("was closed");
+            assertThatThrownBy(task::delete).isInstanceOf(ClosedException.class).hasMessageContaining(id);
         }
 
         @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.berth.api.ClosedException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.UnavailableException;
 import java.time.Duration;
@@ -78,7 +79,7 @@ class TaskLifecycleTest {
         assertThat(lifecycle.close()).isFalse();
 
         assertThatThrownBy(() -> lifecycle.delete(() -> "exit 0", closes::incrementAndGet))
-                .isInstanceOf(FailedPreconditionException.class).hasMessage("task ns/t1 was closed");
+                .isInstanceOf(ClosedException.class).hasMessage("task ns/t1 is closed");
     }
 
     private static void await(CountDownLatch latch) {
