@@ -38,4 +38,18 @@ class ErrorContractTest {
                 .isInstanceOf(IoFailureException.class).hasMessageContaining(file.resolve("state").toString())
                 .cause().isInstanceOf(IOException.class);
     }
+
+    @Test
+    void bundleThatCannotBeWrittenIsAnIoFailureNotAnUncheckedIoException() throws IOException {
+        try (TaskRuntime runtime = TaskRuntimes.builder().stateDir(state).build()) {
+            Path tasks = state.resolve("tasks");
+            dev.berth.sys.FileTrees.deleteTree(tasks);
+            Files.writeString(tasks, "a file where the bundles belong");
+            TaskConfig config = TaskConfig.builder("no-bundle").spec("{\"ociVersion\":\"1.0.2\"}").build();
+
+            assertThatThrownBy(() -> runtime.create(config))
+                    .isInstanceOf(IoFailureException.class).hasMessageContaining(tasks.toString())
+                    .cause().isInstanceOf(IOException.class);
+        }
+    }
 }

@@ -1,11 +1,12 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.sys.FileTrees;
 import dev.berth.sys.MountInfo;
 import dev.berth.sys.Syscalls;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -68,7 +69,7 @@ public final class Bundle {
             }
             return bundle;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create bundle " + dir + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot create bundle " + dir, e);
         }
     }
 
@@ -116,7 +117,7 @@ public final class Bundle {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot read " + dir.resolve("shim-binary-path"), e);
         }
     }
 
@@ -146,7 +147,7 @@ public final class Bundle {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot read " + dir.resolve(SHARED_SHIM), e);
         }
     }
 
@@ -162,7 +163,7 @@ public final class Bundle {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot read " + dir.resolve("address"), e);
         }
     }
 

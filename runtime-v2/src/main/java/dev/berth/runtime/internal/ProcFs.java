@@ -1,7 +1,8 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ final class ProcFs {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list /proc", e);
+            throw IoFailureException.of("cannot list /proc", e);
         }
         return found;
     }

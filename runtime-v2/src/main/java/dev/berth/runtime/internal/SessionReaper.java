@@ -1,10 +1,11 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import dev.berth.api.BerthException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -88,7 +89,7 @@ public final class SessionReaper implements AutoCloseable {
             }
             return new SessionReaper(session, p);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the session reaper in " + session + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot start the session reaper in " + session, e);
         }
     }
 
@@ -140,7 +141,7 @@ public final class SessionReaper implements AutoCloseable {
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot register " + t.namespace() + "/" + t.id() + " with the session reaper", e);
+            throw IoFailureException.of("cannot register " + t.namespace() + "/" + t.id() + " with the session reaper", e);
         }
     }
 
@@ -205,7 +206,7 @@ public final class SessionReaper implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
+            throw IoFailureException.of("cannot list " + dir, e);
         }
         for (Path s : orphans) {
             log.info("reaping the tasks of orphaned session {}", s);
@@ -215,7 +216,7 @@ public final class SessionReaper implements AutoCloseable {
                     throw new BerthException("reaping orphaned session " + s + " did not finish");
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot reap orphaned session " + s, e);
+                throw IoFailureException.of("cannot reap orphaned session " + s, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new dev.berth.api.CanceledException("interrupted while reaping " + s);
@@ -249,7 +250,7 @@ public final class SessionReaper implements AutoCloseable {
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot read session-reaper.sh from the classpath", e);
         }
     }
 }

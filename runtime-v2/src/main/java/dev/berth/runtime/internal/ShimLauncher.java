@@ -1,5 +1,7 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.api.BerthException;
@@ -9,7 +11,6 @@ import dev.berth.runtime.internal.proto.task.DeleteResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,7 +89,7 @@ public final class ShimLauncher implements ShimProcesses {
         try {
             process = builder(cmd, ctx).start();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + String.join(" ", cmd) + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot run " + String.join(" ", cmd), e);
         }
         CompletableFuture<String> stderr = new CompletableFuture<>();
         ioThreads.execute(() -> {
@@ -117,7 +118,7 @@ public final class ShimLauncher implements ShimProcesses {
             String err = stderr.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return new Output(process.exitValue(), out, err.trim());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw IoFailureException.of("cannot talk to " + String.join(" ", cmd), e);
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();

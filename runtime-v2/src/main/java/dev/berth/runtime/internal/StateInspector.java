@@ -1,5 +1,7 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
@@ -16,7 +18,6 @@ import dev.berth.runtime.internal.proto.task.StateRequest;
 import dev.berth.runtime.internal.proto.types.ProcessInfo;
 import dev.berth.runtime.ttrpc.internal.EpollLoop;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -127,7 +128,7 @@ public final class StateInspector implements TaskInspector {
                 Optional<Path> socket;
                 try {
                     socket = socketOf(e.dir());
-                } catch (UncheckedIOException ex) {
+                } catch (IoFailureException ex) {
                     pending.add(CompletableFuture.completedFuture(unknown(e, "cannot read its address: " + ex.getMessage())));
                     continue;
                 }
@@ -210,7 +211,7 @@ public final class StateInspector implements TaskInspector {
         } catch (NoSuchFileException | NotDirectoryException e) {
             return List.of();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
+            throw IoFailureException.of("cannot list " + dir, e);
         }
     }
 

@@ -1,8 +1,9 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import dev.berth.api.FailedPreconditionException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -26,7 +27,7 @@ final class StateLock implements AutoCloseable {
         try {
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open " + file, e);
+            throw IoFailureException.of("cannot open " + file, e);
         }
         FileLock lock;
         try {
@@ -35,7 +36,7 @@ final class StateLock implements AutoCloseable {
             lock = null;
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new UncheckedIOException("cannot lock " + file, e);
+            throw IoFailureException.of("cannot lock " + file, e);
         }
         if (lock == null) {
             closeQuietly(channel);

@@ -1,7 +1,8 @@
 package dev.berth.runtime.internal;
 
+import dev.berth.api.IoFailureException;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -98,7 +99,7 @@ final class TaskRecovery {
         try (var entries = Files.list(dir)) {
             return entries.sorted().toList();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
+            throw IoFailureException.of("cannot list " + dir, e);
         }
     }
 }

@@ -1,8 +1,9 @@
 package dev.berth.runtime.spec;
 
+import dev.berth.api.IoFailureException;
+
 import dev.berth.api.oci.runtime.LinuxDevice;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,7 +31,7 @@ final class HostDevices {
         try {
             collect(dev, out);
         } catch (IOException e) {
-            throw new UncheckedIOException("listing host devices in " + dev, e);
+            throw IoFailureException.of("listing host devices in " + dev, e);
         }
         return out;
     }

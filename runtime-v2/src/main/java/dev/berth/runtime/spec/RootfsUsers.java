@@ -1,9 +1,10 @@
 package dev.berth.runtime.spec;
 
+import dev.berth.api.IoFailureException;
+
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.User;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -80,7 +81,7 @@ public final class RootfsUsers {
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             } catch (IOException e) {
-                throw new UncheckedIOException("reading " + path + " in rootfs " + rootfs, e);
+                throw IoFailureException.of("reading " + path + " in rootfs " + rootfs, e);
             }
         }
     }

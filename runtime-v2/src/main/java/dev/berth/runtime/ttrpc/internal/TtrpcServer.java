@@ -1,5 +1,7 @@
 package dev.berth.runtime.ttrpc.internal;
 
+import dev.berth.api.IoFailureException;
+
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.berth.api.BerthException;
@@ -23,7 +25,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -245,7 +246,7 @@ public final class TtrpcServer implements AutoCloseable {
                 Files.createDirectories(socket.toAbsolutePath().getParent());
                 Files.deleteIfExists(socket);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot prepare ttrpc socket " + socket, e);
+                throw IoFailureException.of("cannot prepare ttrpc socket " + socket, e);
             }
             Map<String, Map<String, Handler>> copy = new HashMap<>();
             services.forEach((s, m) -> copy.put(s, Map.copyOf(m)));
