@@ -13,12 +13,15 @@ import dev.berth.api.oci.runtime.Root;
 import dev.berth.api.oci.runtime.Spec;
 import dev.berth.api.oci.runtime.User;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The spec every container starts from: containerd 1.6's default Unix spec ({@code oci.WithDefaultSpec})
  * plus the device rules of {@code oci.WithDefaultUnixDevices} that {@code ctr run} adds, and the read-only
- * {@code /sys/fs/cgroup} mount that containerd's CRI plugin adds.
+ * {@code /sys/fs/cgroup} mount that containerd's CRI plugin adds, and the seccomp filter of Docker's and
+ * containerd's default profile ({@link DefaultSeccomp}) for its capabilities.
  *
  * <p>It has no {@code process.args}: {@link SpecBuilder} fills them from the image or the caller.
  */
@@ -44,7 +47,7 @@ public final class DefaultSpec {
 
     public static final List<String> MASKED_PATHS = List.of(
             "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-            "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi");
+            "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi");
 
     public static final List<String> READONLY_PATHS = List.of(
             "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
@@ -96,6 +99,7 @@ public final class DefaultSpec {
                 .cgroupsPath("/" + namespace + "/" + containerId)
                 .resources(LinuxResources.builder().devices(DEVICE_RULES).build())
                 .namespaces(NAMESPACES.stream().map(LinuxNamespace::new).toList())
+                .seccomp(DefaultSeccomp.forCapabilities(defaultCapabilities()))
                 .build();
         return Spec.builder()
                 .ociVersion(OCI_VERSION)
@@ -104,6 +108,13 @@ public final class DefaultSpec {
                 .mounts(MOUNTS)
                 .linux(linux)
                 .build();
+    }
+
+    /** {@link #CAPABILITIES} as a set. */
+    static Set<Capability> defaultCapabilities() {
+        Set<Capability> caps = EnumSet.noneOf(Capability.class);
+        CAPABILITIES.forEach(c -> caps.add(Capability.parse(c)));
+        return caps;
     }
 
     private static List<LinuxDeviceCgroup> deviceRules() {

@@ -12,6 +12,7 @@ import dev.berth.api.oci.runtime.LinuxMemory;
 import dev.berth.api.oci.runtime.LinuxNamespace;
 import dev.berth.api.oci.runtime.LinuxPids;
 import dev.berth.api.oci.runtime.LinuxResources;
+import dev.berth.api.oci.runtime.LinuxSeccomp;
 import dev.berth.api.oci.runtime.Mount;
 import dev.berth.api.oci.runtime.Process;
 import dev.berth.api.oci.runtime.Rlimit;
@@ -104,6 +105,8 @@ public final class SpecBuilder {
     private boolean addAllCaps;
     private boolean dropAllCaps;
     private boolean privileged;
+    private boolean seccompUnconfined;
+    private LinuxSeccomp seccompProfile;
 
     private String hostname;
     private String rootPath = DefaultSpec.ROOTFS_PATH;
@@ -361,6 +364,43 @@ public final class SpecBuilder {
     // ---- filesystem ---------------------------------------------------------------------------------
 
     /** The container's hostname (its own UTS namespace), at most 64 characters. */
+    /**
+     * Runs the container without a seccomp filter ({@code --security-opt seccomp=unconfined}). By default a
+     * container gets {@link DefaultSeccomp}'s profile for its capabilities; a privileged one gets none.
+     */
+    public SpecBuilder seccompUnconfined() {
+        this.seccompUnconfined = true;
+        this.seccompProfile = null;
+        return this;
+    }
+
+    /** Filters the container's syscalls with {@code profile} instead of the default profile. */
+    public SpecBuilder seccompProfile(LinuxSeccomp profile) {
+        this.seccompProfile = Objects.requireNonNull(profile, "profile");
+        this.seccompUnconfined = false;
+        return this;
+    }
+
+    /**
+     * Filters the container's syscalls with the profile in {@code file}: a JSON object in the OCI
+     * {@code linux.seccomp} format.
+     *
+     * @throws InvalidArgumentException if the file cannot be read or is not such an object
+     */
+    public SpecBuilder seccompProfile(Path file) {
+        byte[] json;
+        try {
+            json = Files.readAllBytes(file);
+        } catch (java.io.IOException e) {
+            throw invalid("seccompProfile", file.toString(), "cannot be read: " + e);
+        }
+        try {
+            return seccompProfile(RuntimeSpecJson.parseSeccomp(json));
+        } catch (InvalidArgumentException e) {
+            throw invalid("seccompProfile", file.toString(), e.getMessage());
+        }
+    }
+
     public SpecBuilder hostname(String hostname) {
         Objects.requireNonNull(hostname, "hostname");
         if (hostname.isEmpty() || hostname.length() > 64 || !hostname.chars().allMatch(ch -> ch > ' ' && ch < 127)) {
@@ -623,7 +663,7 @@ public final class SpecBuilder {
                 .process(buildProcess(base.process()))
                 .mounts(buildMounts(base.mounts()))
                 .annotations(annotations.isEmpty() ? null : annotations)
-                .linux(buildLinux(base.linux()))
+                .linux(buildLinux(base.linux(), capabilitySet()))
                 .build();
         for (UnaryOperator<Spec> change : customizers) {
             spec = Objects.requireNonNull(change.apply(spec), "customize returned null");
@@ -674,7 +714,7 @@ public final class SpecBuilder {
                 .args(argv)
                 .env(env)
                 .cwd(dir)
-                .capabilities(buildCapabilities())
+                .capabilities(capabilities(capabilitySet()))
                 .rlimits(List.copyOf(limits.values()))
                 .noNewPrivileges(noNewPrivileges ? Boolean.TRUE : null)
                 .oomScoreAdj(oomScoreAdj)
@@ -693,7 +733,7 @@ public final class SpecBuilder {
         return argv;
     }
 
-    private Capabilities buildCapabilities() {
+    private Set<Capability> capabilitySet() {
         Optional<Set<Capability>> bounding = Capability.currentBoundingSet();
         Set<Capability> all = bounding.orElse(EnumSet.allOf(Capability.class));
         Set<Capability> caps = new LinkedHashSet<>(); // keeps containerd's order for the defaults
@@ -716,8 +756,19 @@ public final class SpecBuilder {
             }
             caps.add(c);
         }
+        return caps;
+    }
+
+    private static Capabilities capabilities(Set<Capability> caps) {
         List<String> names = caps.stream().map(Capability::specName).toList();
         return new Capabilities(names, names, List.of(), names, List.of());
+    }
+
+    private LinuxSeccomp seccomp(Set<Capability> caps) {
+        if (privileged || seccompUnconfined) {
+            return null;
+        }
+        return seccompProfile != null ? seccompProfile : DefaultSeccomp.forCapabilities(caps);
     }
 
     private List<Mount> buildMounts(List<Mount> defaults) {
@@ -756,7 +807,7 @@ public final class SpecBuilder {
         return result;
     }
 
-    private Linux buildLinux(Linux base) {
+    private Linux buildLinux(Linux base, Set<Capability> caps) {
         List<LinuxNamespace> namespaces = new ArrayList<>();
         for (LinuxNamespace ns : base.namespaces()) {
             if (hostNetwork && ns.type().equals(LinuxNamespace.NETWORK)) {
@@ -798,6 +849,7 @@ public final class SpecBuilder {
                 .namespaces(namespaces)
                 .maskedPaths(privileged ? List.of() : base.maskedPaths())
                 .readonlyPaths(privileged ? List.of() : base.readonlyPaths())
+                .seccomp(seccomp(caps))
                 .devices(devices)
                 .cgroupsPath(cgroupsPath != null ? cgroupsPath : base.cgroupsPath())
                 .sysctl(sysctls)

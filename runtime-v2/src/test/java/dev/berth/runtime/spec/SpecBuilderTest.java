@@ -13,6 +13,7 @@ import dev.berth.api.oci.image.OciJson;
 import dev.berth.api.oci.runtime.LinuxDevice;
 import dev.berth.api.oci.runtime.LinuxDeviceCgroup;
 import dev.berth.api.oci.runtime.LinuxNamespace;
+import dev.berth.api.oci.runtime.LinuxSeccomp;
 import dev.berth.api.oci.runtime.Mount;
 import dev.berth.api.oci.runtime.Rlimit;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
@@ -53,6 +54,127 @@ class SpecBuilderTest {
 
     private static Mount mountAt(Spec spec, String destination) {
         return spec.mounts().stream().filter(m -> m.destination().equals(destination)).findFirst().orElseThrow();
+    }
+
+    @Nested
+    class Seccomp {
+        private static Set<String> allowedUnconditionally(LinuxSeccomp seccomp) {
+            return seccomp.syscalls().stream()
+                    .filter(s -> s.action().equals("SCMP_ACT_ALLOW") && s.args().isEmpty())
+                    .flatMap(s -> s.names().stream())
+                    .collect(java.util.stream.Collectors.toSet());
+        }
+
+        @Test
+        void defaultContainerGetsTheDefaultProfile() {
+            LinuxSeccomp seccomp = written(builder()).linux().seccomp();
+
+            assertThat(seccomp).isNotNull();
+            assertThat(seccomp.defaultAction()).isEqualTo("SCMP_ACT_ERRNO");
+            assertThat(seccomp.defaultErrnoRet()).isEqualTo(1L);
+            assertThat(allowedUnconditionally(seccomp)).contains("read", "write", "execve", "openat", "wait4")
+                    .doesNotContain("mount", "umount2", "unshare", "setns", "keyctl", "add_key", "request_key",
+                            "bpf", "perf_event_open", "kexec_load", "kexec_file_load", "init_module",
+                            "finit_module", "delete_module", "reboot", "clone", "clone3", "open_by_handle_at",
+                            "settimeofday", "acct", "iopl", "syslog", "mbind")
+                    // CAP_SYS_CHROOT is a default capability
+                    .contains("chroot");
+        }
+
+        @Test
+        void cloneWithNamespaceFlagsIsBlockedAndClone3FailsWithEnosysWithoutSysAdmin() {
+            LinuxSeccomp seccomp = written(builder()).linux().seccomp();
+
+            assertThat(seccomp.syscalls()).anySatisfy(s -> {
+                assertThat(s.names()).containsExactly("clone");
+                assertThat(s.action()).isEqualTo("SCMP_ACT_ALLOW");
+                assertThat(s.args()).singleElement().satisfies(a -> {
+                    assertThat(a.op()).isEqualTo("SCMP_CMP_MASKED_EQ");
+                    assertThat(a.value()).isEqualTo(0x7E020000L);
+                });
+            });
+            assertThat(seccomp.syscalls()).anySatisfy(s -> {
+                assertThat(s.names()).containsExactly("clone3");
+                assertThat(s.action()).isEqualTo("SCMP_ACT_ERRNO");
+                assertThat(s.errnoRet()).isEqualTo(38L);
+            });
+        }
+
+        @Test
+        void personalityIsAllowedOnlyForItsSafeArguments() {
+            LinuxSeccomp seccomp = written(builder()).linux().seccomp();
+
+            assertThat(seccomp.syscalls().stream().filter(s -> s.names().contains("personality")))
+                    .allSatisfy(s -> assertThat(s.args()).singleElement()
+                            .satisfies(a -> assertThat(a.op()).isEqualTo("SCMP_CMP_EQ")))
+                    .extracting(s -> s.args().get(0).value())
+                    .containsExactlyInAnyOrder(0L, 8L, 0x20000L, 0x20008L, 0xffffffffL);
+        }
+
+        @Test
+        void architecturesIncludeTheCompatibleOnes() {
+            assertThat(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "6.1.0").architectures())
+                    .containsExactly("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
+            assertThat(DefaultSeccomp.forCapabilities(Set.of(), "aarch64", "6.1.0").architectures())
+                    .containsExactly("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM");
+        }
+
+        @Test
+        void ptraceNeedsKernel48OrSysPtrace() {
+            assertThat(allowedUnconditionally(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "4.4.0")))
+                    .doesNotContain("ptrace");
+            assertThat(allowedUnconditionally(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "4.8.0")))
+                    .contains("ptrace");
+            assertThat(allowedUnconditionally(
+                    DefaultSeccomp.forCapabilities(Set.of(Capability.SYS_PTRACE), "amd64", "4.4.0")))
+                    .contains("ptrace", "kcmp");
+        }
+
+        @Test
+        void addedCapabilitiesUnlockTheirSyscalls() {
+            LinuxSeccomp seccomp = written(builder().addCapabilities("CAP_SYS_ADMIN", "CAP_SYS_MODULE")).linux()
+                    .seccomp();
+
+            assertThat(allowedUnconditionally(seccomp)).contains("mount", "umount2", "unshare", "setns", "clone",
+                    "clone3", "init_module", "finit_module");
+            assertThat(seccomp.syscalls()).filteredOn(s -> s.names().contains("clone3"))
+                    .allSatisfy(s -> assertThat(s.action()).isEqualTo("SCMP_ACT_ALLOW"));
+        }
+
+        @Test
+        void privilegedContainerHasNoFilter() {
+            assertThat(written(builder().privileged(true)).linux().seccomp()).isNull();
+        }
+
+        @Test
+        void unconfinedContainerHasNoFilter() throws IOException {
+            assertThat(written(builder().seccompUnconfined()).linux().seccomp()).isNull();
+            assertThat(tree(builder().seccompUnconfined()).at("/linux").has("seccomp")).isFalse();
+        }
+
+        @Test
+        void customProfileIsReadFromAnOciJsonFile(@TempDir Path dir) throws IOException {
+            Path file = dir.resolve("p.json");
+            Files.writeString(file, """
+                    {"defaultAction": "SCMP_ACT_LOG", "syscalls": [
+                      {"names": ["uname"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+                    """);
+
+            LinuxSeccomp seccomp = written(builder().seccompProfile(file)).linux().seccomp();
+
+            assertThat(seccomp.defaultAction()).isEqualTo("SCMP_ACT_LOG");
+            assertThat(seccomp.syscalls()).singleElement().satisfies(s -> assertThat(s.names()).containsExactly("uname"));
+        }
+
+        @Test
+        void unreadableOrMalformedProfileFileIsRejectedNamingIt(@TempDir Path dir) throws IOException {
+            Path bad = Files.writeString(dir.resolve("bad.json"), "[1,2]");
+
+            assertThatThrownBy(() -> builder().seccompProfile(bad))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("bad.json");
+            assertThatThrownBy(() -> builder().seccompProfile(dir.resolve("missing.json")))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("missing.json");
+        }
     }
 
     @Nested
@@ -105,7 +227,7 @@ class SpecBuilderTest {
 
             assertThat(spec.linux().maskedPaths()).containsExactly("/proc/acpi", "/proc/asound", "/proc/kcore",
                     "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                    "/proc/sched_debug", "/sys/firmware", "/proc/scsi");
+                    "/proc/sched_debug", "/sys/firmware", "/sys/devices/virtual/powercap", "/proc/scsi");
             assertThat(spec.linux().readonlyPaths()).containsExactly("/proc/bus", "/proc/fs", "/proc/irq",
                     "/proc/sys", "/proc/sysrq-trigger");
         }

@@ -49,6 +49,19 @@ public final class RuntimeSpecJson {
         return read(json, LinuxResources.class, "OCI Linux resources");
     }
 
+    /**
+     * Parses an OCI {@code LinuxSeccomp} object, the {@code linux.seccomp} of a spec (the format of Docker's
+     * and containerd's seccomp profile files).
+     */
+    public static LinuxSeccomp parseSeccomp(byte[] json) {
+        return read(json, LinuxSeccomp.class, "OCI seccomp profile");
+    }
+
+    /** The compact UTF-8 JSON of {@code seccomp}. */
+    public static byte[] toJson(LinuxSeccomp seccomp) {
+        return write(seccomp);
+    }
+
     /** The compact UTF-8 JSON of {@code spec}. */
     public static byte[] toJson(Spec spec) {
         return write(spec);
