@@ -23,6 +23,9 @@ import dev.berth.snapshot.OverlaySupport;
 import dev.berth.snapshot.Snapshotters;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -88,6 +91,10 @@ public final class Berth implements AutoCloseable {
     private final Map<RegistryAccess, RegistryClient> registries = new LinkedHashMap<>();
     private volatile boolean closed;
 
+    static FileAttribute<Set<PosixFilePermission>> dirMode(String mode) {
+        return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode));
+    }
+
     private Berth(Builder b) {
         this.root = b.root;
         this.stateDir = b.stateDir;
@@ -99,7 +106,9 @@ public final class Berth implements AutoCloseable {
         this.ownsRuntime = b.taskRuntime == null;
         this.suppliedRegistry = b.registryClient;
         try {
-            Files.createDirectories(root);
+            // explicit modes: the JVM's umask may be 000 (containerd's root is 0711 too)
+            Files.createDirectories(root, dirMode("rwx--x--x"));
+            Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw new IoFailureException("cannot create Berth root " + root + ": " + e.getMessage(), e);
         }
@@ -128,7 +137,7 @@ public final class Berth implements AutoCloseable {
                 sn.putIfAbsent(OVERLAYFS, b.snapshotters.get(OVERLAYFS));
             } else if (chosen == null || chosen.equals(OVERLAYFS)) {
                 Path overlayRoot = root.resolve("snapshots").resolve(OVERLAYFS);
-                Files.createDirectories(overlayRoot);
+                Files.createDirectories(overlayRoot, dirMode("rwx------"));
                 OverlaySupport support = Snapshotters.probeOverlay(overlayRoot);
                 if (support.supported()) {
                     Snapshotter overlay = Snapshotters.overlayBuilder(overlayRoot).syncRemove(b.syncSnapshotRemoval)

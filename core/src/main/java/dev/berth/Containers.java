@@ -207,7 +207,7 @@ public final class Containers {
     private <T> T withReadOnlyMount(List<Mount> mounts, Function<Path, T> fn) {
         Path dir = ns.berth().root().resolve("tmpmounts").resolve(UUID.randomUUID().toString());
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(dir, Berth.dirMode("rwx------"));
         } catch (IOException e) {
             throw new IoFailureException("cannot create " + dir, e);
         }

@@ -64,11 +64,16 @@ record IngestDir(Path dir) {
     /** Written beside and renamed into place, so a reader never sees half a timestamp. */
     void writeTimestamp(String name, Instant instant) throws IOException {
         Path tmp = file("." + name + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, FileModes.PRIVATE_FILE);
         Files.writeString(tmp, IngestTimestamps.format(instant), StandardCharsets.US_ASCII);
         Files.move(tmp, file(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     void writeTotal(long total) throws IOException {
+        if (!Files.exists(file(TOTAL))) {
+            Files.createFile(file(TOTAL), FileModes.PRIVATE_FILE);
+        }
         Files.writeString(file(TOTAL), Long.toString(total), StandardCharsets.US_ASCII);
     }
 

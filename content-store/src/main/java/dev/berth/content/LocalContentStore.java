@@ -97,7 +97,8 @@ public final class LocalContentStore implements ContentStore {
     public static LocalContentStore open(Path root) {
         Objects.requireNonNull(root, "root");
         try {
-            Files.createDirectories(root.resolve("ingest"));
+            Files.createDirectories(root, FileModes.SHARED_DIR);
+            Files.createDirectories(root.resolve("ingest"), FileModes.PRIVATE_DIR);
             // one spelling per root, so the JVM-wide lock table sees one key per ref
             return new LocalContentStore(root.toRealPath());
         } catch (IOException e) {
@@ -356,19 +357,20 @@ public final class LocalContentStore implements ContentStore {
 
     private LocalWriter create(String ref, IngestDir ingest, RefLock lock, Digest expectedDigest, String algorithm,
                                long total) throws IOException {
-        Files.createDirectories(ingests);
-        Files.createDirectory(ingest.dir());
+        Files.createDirectories(ingests, FileModes.PRIVATE_DIR);
+        Files.createDirectory(ingest.dir(), FileModes.PRIVATE_DIR);
         try {
             Instant now = Instant.now();
-            Files.writeString(ingest.file(IngestDir.REF), ref, StandardCharsets.UTF_8);
+            Files.write(Files.createFile(ingest.file(IngestDir.REF), FileModes.PRIVATE_FILE),
+                    ref.getBytes(StandardCharsets.UTF_8));
             ingest.writeTimestamp(IngestDir.STARTED_AT, now);
             ingest.writeTimestamp(IngestDir.UPDATED_AT, now);
             if (total > 0) {
                 ingest.writeTotal(total);
             }
             // data last: an ingest directory without data is one whose creation was cut short
-            FileChannel ch = FileChannel.open(ingest.data(), StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(ingest.data(), Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), FileModes.PRIVATE_FILE);
             return new LocalWriter(this, ref, ingest, lock, expectedDigest, algorithm,
                     newMessageDigest(algorithm), ch, 0, total, now, now);
         } catch (IOException | RuntimeException e) {

@@ -21,10 +21,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -44,10 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalWriter implements Writer {
     private static final Logger LOG = LoggerFactory.getLogger(LocalWriter.class);
-    private static final Set<PosixFilePermission> WRITE_AND_EXECUTE = EnumSet.of(
-            PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE,
-            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
-            PosixFilePermission.OTHERS_EXECUTE);
 
     private static final long READ_AHEAD_THRESHOLD = 8L << 20;
     /** Hashes large transfers while the next chunk is written; daemon threads, idle ones end after 30 s. */
@@ -325,7 +319,7 @@ final class LocalWriter implements Writer {
                         + expectedDigest + " (ingest " + ref + ")");
             }
             Path target = store.blobPath(actual);
-            Files.createDirectories(target.getParent());
+            Files.createDirectories(target.getParent(), FileModes.SHARED_DIR);
             if (Files.exists(target)) {
                 ingestRemoved = removeIngest();
                 throw alreadyExists(actual);
@@ -334,9 +328,7 @@ final class LocalWriter implements Writer {
             Path dataFile = ingest.data();
             FileTime now = FileTime.from(Instant.now());
             Files.getFileAttributeView(dataFile, BasicFileAttributeView.class).setTimes(now, now, null);
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dataFile);
-            perms.removeAll(WRITE_AND_EXECUTE);
-            Files.setPosixFilePermissions(dataFile, perms);
+            Files.setPosixFilePermissions(dataFile, FileModes.BLOB);
             FaultPoints.reached("content.commit-before-link");
             try {
                 // link(2) never replaces an existing name, unlike rename(2)

@@ -77,10 +77,10 @@ final class RefLock {
 
     private static RefLock lockFile(Path lockFile, Holder me) {
         try {
-            Files.createDirectories(lockFile.getParent());
+            Files.createDirectories(lockFile.getParent(), FileModes.PRIVATE_DIR);
             for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
                 try {
-                    Files.createFile(lockFile);
+                    Files.createFile(lockFile, FileModes.PRIVATE_FILE);
                 } catch (FileAlreadyExistsException e) {
                     // normal: left by an earlier holder or held right now
                 }

@@ -49,6 +49,25 @@ public final class ChildJvm implements AutoCloseable {
      * small heap and C1 only, since these children are short-lived.
      */
     public static ChildJvm start(Class<?> mainClass, List<String> jvmOptions, String... args) throws IOException {
+        return new ChildJvm(new ProcessBuilder(javaCommand(mainClass, jvmOptions, args))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    }
+
+    /**
+     * As {@link #start}, with the process umask set to {@code umask} (octal, e.g. {@code "000"}): for tests
+     * that what the child creates has explicit modes, since a JVM cannot change its own umask.
+     */
+    public static ChildJvm startWithUmask(String umask, Class<?> mainClass, List<String> jvmOptions, String... args)
+            throws IOException {
+        if (!umask.matches("[0-7]{1,4}")) {
+            throw new IllegalArgumentException("umask must be octal: " + umask);
+        }
+        List<String> command = new ArrayList<>(List.of("sh", "-c", "umask " + umask + " && exec \"$@\"", "sh"));
+        command.addAll(javaCommand(mainClass, jvmOptions, args));
+        return new ChildJvm(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    }
+
+    private static List<String> javaCommand(Class<?> mainClass, List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx256m");
@@ -59,7 +78,7 @@ public final class ChildJvm implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass.getName());
         command.addAll(List.of(args));
-        return new ChildJvm(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+        return command;
     }
 
     public long pid() {

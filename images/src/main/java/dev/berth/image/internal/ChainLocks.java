@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -29,7 +31,7 @@ public final class ChainLocks {
         this.dir = dir;
         if (dir != null) {
             try {
-                Files.createDirectories(dir);
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             } catch (IOException e) {
                 throw new IoFailureException("cannot create unpack lock directory " + dir + ": " + e, e);
             }
@@ -56,8 +58,9 @@ public final class ChainLocks {
         FileLock fileLock = null;
         if (dir != null) {
             try {
-                channel = FileChannel.open(dir.resolve(name + ".lock"), StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE);
+                channel = FileChannel.open(dir.resolve(name + ".lock"),
+                        Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 fileLock = channel.lock();
             } catch (IOException | RuntimeException e) {
                 closeQuietly(channel);

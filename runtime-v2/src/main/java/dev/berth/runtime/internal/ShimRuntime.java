@@ -18,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -49,7 +50,9 @@ public final class ShimRuntime implements TaskRuntime {
         this.settings = settings;
         this.stateDir = settings.stateDir();
         try {
-            Files.createDirectories(stateDir);
+            // explicit modes, as containerd's: the JVM's umask may be 000
+            Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx--x--x"));
         } catch (IOException e) {
             throw IoFailureException.of("cannot create state directory " + stateDir, e);
         }

@@ -5,6 +5,7 @@ import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class TaskIO implements AutoCloseable {
         if (!anyStream) {
             return new TaskIO(null, stdio, "", "", "", List.of(), null);
         }
-        Files.createDirectories(fifoDir);
+        Files.createDirectories(fifoDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         String in = "";
         String out = "";
         String err = "";

@@ -101,7 +101,8 @@ public final class LocalSnapshotter implements Snapshotter {
 
     private static void createPrivateDirectories(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
-            Files.createDirectories(dir);
+            // the mode at creation, so a umask of 000 never leaves a parent wider
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         }
     }

@@ -82,6 +82,7 @@ public final class SqliteDb implements AutoCloseable {
         SqliteDb db = new SqliteDb(file, name);
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            createPrivate(file);
             db.writeConn = connect(file, busyTimeout);
             db.readConn = connect(file, busyTimeout);
             db.migrate(migrations);
@@ -91,10 +92,23 @@ public final class SqliteDb implements AutoCloseable {
             throw translate("open " + file, e);
         } catch (IOException e) {
             db.close();
-            throw IoFailureException.of("cannot create the directory of " + file, e);
+            throw IoFailureException.of("cannot create " + file + " or its directory", e);
         } catch (RuntimeException e) {
             db.close();
             throw e;
+        }
+    }
+
+    /**
+     * Creates the database file with mode 0600 unless it exists: SQLite would create it 0644 less the umask
+     * (0666 under umask 000), and it gives the WAL and shared-memory files the database file's mode.
+     */
+    private static void createPrivate(Path file) throws IOException {
+        try {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // opened as it is
         }
     }
 

@@ -26,6 +26,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,6 +92,13 @@ public final class TtrpcServer implements AutoCloseable {
                     bind.cause());
         }
         this.serverChannel = bind.channel();
+        try {
+            // bind(2) applies the umask to the socket file; connecting needs write permission on it
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            serverChannel.close().syncUninterruptibly();
+            throw new UnavailableException("ttrpc: cannot restrict the mode of " + socket + ": " + e, e);
+        }
     }
 
     public static Builder builder() {
@@ -243,7 +251,8 @@ public final class TtrpcServer implements AutoCloseable {
          */
         public TtrpcServer bind(EventLoopGroup group, Path socket) {
             try {
-                Files.createDirectories(socket.toAbsolutePath().getParent());
+                Files.createDirectories(socket.toAbsolutePath().getParent(),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
                 Files.deleteIfExists(socket);
             } catch (IOException e) {
                 throw IoFailureException.of("cannot prepare ttrpc socket " + socket, e);
