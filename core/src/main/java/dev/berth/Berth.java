@@ -112,6 +112,7 @@ public final class Berth implements AutoCloseable {
         } catch (IOException e) {
             throw new IoFailureException("cannot create Berth root " + root + ": " + e.getMessage(), e);
         }
+        Containers.cleanLeftoverMounts(root);
         if (b.executor != null) {
             executor = b.executor;
             ownsExecutor = false;

@@ -44,6 +44,9 @@ public final class Containers {
     private final java.util.Map<String, ResolvedImage> resolved = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, RootfsUsers.UserFiles> userFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Containers.class);
+    static final String TMPMOUNTS = "tmpmounts";
+
     Containers(Namespace ns) {
         this.ns = ns;
     }
@@ -201,11 +204,67 @@ public final class Containers {
     }
 
     /**
+     * Unmounts and removes what processes that are gone left under {@code root}'s {@code tmpmounts} (a
+     * process killed while it read an image's users): an overlay mount left there keeps its snapshot's
+     * directories in use, and garbage collection must not delete them under it.
+     */
+    static void cleanLeftoverMounts(Path root) {
+        Path tmpmounts = root.resolve(TMPMOUNTS);
+        if (!Files.isDirectory(tmpmounts)) {
+            return;
+        }
+        List<Path> entries;
+        try (java.util.stream.Stream<Path> list = Files.list(tmpmounts)) {
+            entries = list.toList();
+        } catch (IOException e) {
+            LOG.warn("cannot list {}: {}", tmpmounts, e.toString());
+            return;
+        }
+        for (Path dir : entries) {
+            String name = dir.getFileName().toString();
+            int dash = name.indexOf('-');
+            long pid;
+            try {
+                pid = Long.parseLong(dash > 0 ? name.substring(0, dash) : "");
+            } catch (NumberFormatException e) {
+                pid = -1; // named before owners were recorded: left by a process that is gone
+            }
+            if (pid > 0 && ProcessHandle.of(pid).isPresent()) {
+                continue;
+            }
+            try {
+                while (Mounts.unmount(dir)) {
+                    LOG.info("unmounted {}, left mounted by process {}", dir, pid);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot unmount leftover {}: {}", dir, e.toString());
+                continue;
+            }
+            removeUnlessMounted(dir);
+        }
+    }
+
+    /** Removes the empty directory {@code dir}, never one something is still mounted on. */
+    private static void removeUnlessMounted(Path dir) {
+        if (!Mounts.mountPointsUnder(dir).isEmpty()) {
+            LOG.warn("{} is still mounted; left in place", dir);
+            return;
+        }
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
      * Mounts {@code mounts} read-only in a scratch directory for {@code fn} (containerd reads the
      * image's {@code /etc/passwd} and {@code /etc/group} the same way).
      */
     private <T> T withReadOnlyMount(List<Mount> mounts, Function<Path, T> fn) {
-        Path dir = ns.berth().root().resolve("tmpmounts").resolve(UUID.randomUUID().toString());
+        // the owner's pid in the name: a later open removes what a dead process left mounted
+        Path dir = ns.berth().root().resolve(TMPMOUNTS)
+                .resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID());
         try {
             Files.createDirectories(dir, Berth.dirMode("rwx------"));
         } catch (IOException e) {
@@ -218,11 +277,7 @@ public final class Containers {
         try (Mounted mounted = Mounts.mountAll(ro, dir)) {
             return fn.apply(mounted.target());
         } finally {
-            try {
-                Files.deleteIfExists(dir);
-            } catch (IOException ignored) {
-                // an empty directory under tmpmounts; removed next time
-            }
+            removeUnlessMounted(dir);
         }
     }
 

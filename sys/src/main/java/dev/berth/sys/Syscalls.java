@@ -30,6 +30,7 @@ public final class Syscalls {
     public static final int O_CREAT = 0100;
     public static final int O_EXCL = 0200;
     public static final int O_TRUNC = 01000;
+    public static final int O_NONBLOCK = 04000;
     public static final int O_DIRECTORY = 0200000;
     public static final int O_NOFOLLOW = 0400000;
     public static final int O_CLOEXEC = 02000000;

@@ -1,9 +1,12 @@
 package dev.berth.runtime.spec;
 
-import dev.berth.api.IoFailureException;
-
 import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.oci.runtime.User;
+import dev.berth.sys.Errno;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.Stat;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,6 +39,8 @@ import java.util.function.Predicate;
 public final class RootfsUsers {
     private static final long MAX_ID = 0xFFFF_FFFFL;
     private static final int MAX_SYMLINKS = 255;
+    /** The largest {@code /etc/passwd} or {@code /etc/group} read: 1 MiB. */
+    public static final int MAX_FILE_BYTES = 1 << 20;
     private static final String PASSWD = "/etc/passwd";
     private static final String GROUP = "/etc/group";
 
@@ -76,13 +81,17 @@ public final class RootfsUsers {
         }
 
         private static Optional<List<String>> lines(Path rootfs, String path) {
+            byte[] bytes;
             try {
-                return Optional.of(Files.readAllLines(resolveInRoot(rootfs, path), StandardCharsets.UTF_8));
+                // the image's file, read by this host process: never resolved out of the rootfs, never a FIFO
+                // or device that would block or never end, and bounded
+                bytes = readRegularFile(rootfs, path, MAX_FILE_BYTES);
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             } catch (IOException e) {
                 throw IoFailureException.of("reading " + path + " in rootfs " + rootfs, e);
             }
+            return Optional.of(new String(bytes, StandardCharsets.UTF_8).lines().toList());
         }
     }
 
@@ -294,6 +303,69 @@ public final class RootfsUsers {
             throw new NoSuchFileException(result.toString());
         }
         return result;
+    }
+
+    /**
+     * The bytes of the regular file {@code path} inside {@code rootfs}: symlinks resolved as a chroot would
+     * (openat2's RESOLVE_IN_ROOT, or {@link #resolveInRoot} and an O_NOFOLLOW open where the kernel lacks it),
+     * opened without blocking (a FIFO there is refused, not waited on), at most {@code maxBytes}.
+     */
+    static byte[] readRegularFile(Path rootfs, String path, int maxBytes) throws IOException {
+        Syscalls sys = Syscalls.get();
+        int flags = Syscalls.O_RDONLY | Syscalls.O_NONBLOCK | Syscalls.O_CLOEXEC;
+        int fd = -1;
+        try {
+            if (sys.hasOpenat2()) {
+                int root = sys.openat(Syscalls.AT_FDCWD, rootfs.toString(), Syscalls.O_PATH | Syscalls.O_DIRECTORY, 0);
+                try {
+                    fd = sys.openat2(root, path.replaceFirst("^/+", ""), flags,
+                            Syscalls.RESOLVE_IN_ROOT | Syscalls.RESOLVE_NO_MAGICLINKS);
+                } catch (ErrnoException e) {
+                    if (!e.is(Errno.ENOSYS)) {
+                        throw e;
+                    }
+                } finally {
+                    sys.close(root);
+                }
+            }
+            if (fd < 0) {
+                fd = sys.openat(Syscalls.AT_FDCWD, resolveInRoot(rootfs, path).toString(), flags | Syscalls.O_NOFOLLOW, 0);
+            }
+        } catch (ErrnoException e) {
+            if (e.is(Errno.ENOENT)) {
+                throw new NoSuchFileException(rootfs + path);
+            }
+            throw e;
+        }
+        try {
+            // fstat: the file opened, whatever the name points at now
+            Stat st = sys.fstat(fd, path);
+            if (!st.isRegular()) {
+                throw new InvalidArgumentException(path + " in rootfs " + rootfs + " is not a regular file");
+            }
+            if (st.size() > maxBytes) {
+                throw new InvalidArgumentException(path + " in rootfs " + rootfs + " is " + st.size()
+                        + " bytes, more than the limit of " + maxBytes);
+            }
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream((int) st.size());
+            byte[] buf = new byte[8192];
+            while (true) {
+                long n = sys.read(fd, buf);
+                if (n < 0) {
+                    throw new ErrnoException("read", path, (int) -n);
+                }
+                if (n == 0) {
+                    return out.toByteArray();
+                }
+                if (out.size() + n > maxBytes) {
+                    throw new InvalidArgumentException(path + " in rootfs " + rootfs + " grew past the limit of "
+                            + maxBytes + " bytes while read");
+                }
+                out.write(buf, 0, (int) n);
+            }
+        } finally {
+            sys.close(fd);
+        }
     }
 
     private static void pushComponents(Deque<String> pending, String path) {

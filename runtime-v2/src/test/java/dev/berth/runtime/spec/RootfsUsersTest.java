@@ -2,13 +2,16 @@ package dev.berth.runtime.spec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.oci.runtime.User;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,5 +60,56 @@ class RootfsUsersTest {
 
         assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "svc")).isInstanceOf(RuntimeException.class)
                 .hasMessageContaining("/etc/passwd");
+    }
+
+    @Nested
+    class HostileFiles {
+        @Test
+        void fifoAsPasswdIsRefusedWithoutBlocking() throws Exception {
+            Files.createDirectories(rootfs.resolve("etc"));
+            Process mkfifo = new ProcessBuilder("mkfifo", rootfs.resolve("etc/passwd").toString()).start();
+            assertThat(mkfifo.waitFor()).isZero();
+
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () ->
+                    assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "svc"))
+                            .isInstanceOf(InvalidArgumentException.class)
+                            .hasMessageContaining("/etc/passwd").hasMessageContaining("not a regular file"));
+        }
+
+        @Test
+        void characterDeviceAsPasswdIsRefused() throws Exception {
+            Files.createDirectories(rootfs.resolve("dev"));
+            Files.createDirectories(rootfs.resolve("etc"));
+            Process mknod = new ProcessBuilder("mknod", rootfs.resolve("dev/zero").toString(), "c", "1", "5").start();
+            assertThat(mknod.waitFor()).isZero();
+            Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/dev/zero"));
+
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () ->
+                    assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "svc"))
+                            .isInstanceOf(InvalidArgumentException.class)
+                            .hasMessageContaining("/etc/passwd").hasMessageContaining("not a regular file"));
+        }
+
+        @Test
+        void passwdAboveTheCapIsRefusedNamingFileAndCap() throws IOException {
+            Files.createDirectories(rootfs.resolve("etc"));
+            Files.write(rootfs.resolve("etc/passwd"), new byte[RootfsUsers.MAX_FILE_BYTES + 1]);
+
+            assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "svc"))
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("/etc/passwd").hasMessageContaining(String.valueOf(RootfsUsers.MAX_FILE_BYTES));
+        }
+
+        @Test
+        void absoluteSymlinkStaysInsideTheRootfs() throws IOException {
+            Files.createDirectories(rootfs.resolve("etc"));
+            Files.createDirectories(rootfs.resolve("host"));
+            Files.writeString(rootfs.resolve("host/users"), "inside:x:12:13::/:/bin/sh\n");
+            Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/host/users"));
+
+            assertThat(RootfsUsers.resolve(rootfs, "inside")).isEqualTo(User.of(12, 13));
+            assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "root"))
+                    .isInstanceOf(InvalidArgumentException.class);
+        }
     }
 }
