@@ -403,4 +403,63 @@ class ImportExportTest {
         }
         return -1;
     }
+
+    @Nested
+    class MemoryBounds {
+        /** The busybox OCI layout tar with {@code extra} entries of {@code size} filler bytes appended. */
+        private Path layoutWith(long size, String... extra) throws IOException {
+            Path base = tmp.resolve("base.tar");
+            OciLayout.builder().image(BUSYBOX, Busybox.image()).writeTar(base);
+            Path out = tmp.resolve("with-extra.tar");
+            try (var in = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(Files.newInputStream(base));
+                 var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(Files.newOutputStream(out))) {
+                tar.setBigNumberMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.BIGNUMBER_POSIX);
+                org.apache.commons.compress.archivers.tar.TarArchiveEntry e;
+                while ((e = in.getNextEntry()) != null) {
+                    tar.putArchiveEntry(e);
+                    in.transferTo(tar);
+                    tar.closeArchiveEntry();
+                }
+                byte[] chunk = new byte[1 << 16];
+                java.util.Arrays.fill(chunk, (byte) ' ');
+                for (String name : extra) {
+                    var entry = new org.apache.commons.compress.archivers.tar.TarArchiveEntry(name);
+                    entry.setSize(size);
+                    tar.putArchiveEntry(entry);
+                    for (long left = size; left > 0; left -= chunk.length) {
+                        tar.write(chunk, 0, (int) Math.min(chunk.length, left));
+                    }
+                    tar.closeArchiveEntry();
+                }
+            }
+            return out;
+        }
+
+        @Test
+        void topLevelJsonOtherThanTheIndexDocumentsIsStreamedToContent() throws IOException {
+            long size = 65L << 20; // above what was once held in memory
+            Path tar = layoutWith(size, "big.json");
+
+            assertThat(f.service.importArchive(tar)).extracting(Image::name).containsExactly(BUSYBOX);
+            assertThat(f.store.list()).anySatisfy(info -> assertThat(info.size()).isEqualTo(size));
+        }
+
+        @Test
+        void indexDocumentAboveItsLimitIsRefusedNamingTheLimit() throws IOException {
+            Path tar = layoutWith((16L << 20) + 1, "repositories");
+
+            assertThatThrownBy(() -> f.service.importArchive(tar))
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("repositories").hasMessageContaining(String.valueOf(16L << 20));
+        }
+
+        @Test
+        void repeatedIndexDocumentsAboveTheTotalLimitAreRefused() throws IOException {
+            Path tar = layoutWith(12L << 20, "repositories", "repositories", "repositories");
+
+            assertThatThrownBy(() -> f.service.importArchive(tar))
+                    .isInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("index documents").hasMessageContaining(String.valueOf(32L << 20));
+        }
+    }
 }

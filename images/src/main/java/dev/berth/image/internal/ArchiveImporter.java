@@ -58,7 +58,10 @@ import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStre
 public final class ArchiveImporter {
     private static final String OCI_NAME = "io.containerd.image.name";
     private static final String OCI_REF_NAME = "org.opencontainers.image.ref.name";
-    private static final long MAX_JSON = 64L << 20;
+    /** The largest index document (oci-layout, index.json, manifest.json, repositories) held in memory. */
+    static final long MAX_INDEX_DOCUMENT = 16L << 20;
+    /** All index documents of one archive together, counting repeated entries: they are held in memory. */
+    static final long MAX_INDEX_DOCUMENTS_TOTAL = 32L << 20;
     private static final int BUFFER = 1 << 20;
     private static final Pattern BLOB_PATH = Pattern.compile("blobs/([a-z0-9]+)/([a-f0-9]+)");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -225,6 +228,7 @@ public final class ArchiveImporter {
         private final Map<String, String> links = new HashMap<>();
         private final Map<Digest, Map<String, String>> labels = new LinkedHashMap<>();
         private int counter;
+        private long indexBytes;
         private String currentRef;
 
         Session(PlatformMatcher platforms, String baseName) {
@@ -242,10 +246,16 @@ public final class ArchiveImporter {
                     throw new InvalidArgumentException("import: archive entry " + name + " is not named by a valid digest");
                 }
                 storeKnown(name, digest, size, copier);
-            } else if (isMetadata(name)) {
-                if (size > MAX_JSON) {
+            } else if (isIndexDocument(name)) {
+                if (size > MAX_INDEX_DOCUMENT) {
                     throw new InvalidArgumentException("import: archive entry " + name + " is " + size
-                            + " bytes; metadata files above " + MAX_JSON + " bytes are refused");
+                            + " bytes; index documents above " + MAX_INDEX_DOCUMENT + " bytes are refused");
+                }
+                indexBytes += size;
+                if (indexBytes > MAX_INDEX_DOCUMENTS_TOTAL) {
+                    throw new InvalidArgumentException("import: archive entry " + name + " brings the archive's "
+                            + "index documents to " + indexBytes + " bytes, above the limit of "
+                            + MAX_INDEX_DOCUMENTS_TOTAL);
                 }
                 jsonFiles.put(name, loader.load());
             } else if (name.endsWith("/json") || name.endsWith("/VERSION")) {
@@ -255,9 +265,10 @@ public final class ArchiveImporter {
             }
         }
 
-        private boolean isMetadata(String name) {
+        /** The documents that say what the archive holds; everything else (configs too) streams to content. */
+        private boolean isIndexDocument(String name) {
             return name.equals("oci-layout") || name.equals("index.json") || name.equals("manifest.json")
-                    || name.equals("repositories") || (!name.contains("/") && name.endsWith(".json"));
+                    || name.equals("repositories");
         }
 
         private String nextRef(String name) {
@@ -605,17 +616,23 @@ public final class ArchiveImporter {
                     throw new NotFoundException("import: " + label + ": config file " + path
                             + " is missing from the archive");
                 }
+                checkNamedDigest(path, s.digest(), label);
                 return new Descriptor(MediaTypes.DOCKER_CONFIG, s.digest(), s.size());
             }
             Descriptor desc = new Descriptor(MediaTypes.DOCKER_CONFIG, Digest.sha256(bytes), bytes.length);
-            String file = path.substring(path.lastIndexOf('/') + 1);
-            String hex = file.endsWith(".json") ? file.substring(0, file.length() - 5) : "";
-            if (hex.length() == 64 && hex.matches("[a-f0-9]{64}") && !hex.equals(desc.digest().hex())) {
-                throw new BlobMismatchException(new Digest(Digest.SHA256, hex), BlobMismatchException.Kind.DIGEST,
-                        "sha256:" + hex, desc.digest().toString(), "config file " + path + " of " + label);
-            }
+            checkNamedDigest(path, desc.digest(), label);
             writeSmall(desc, bytes, "config of " + label);
             return desc;
+        }
+
+        /** docker save names a config {@code <sha256 hex>.json}: the name must match the bytes. */
+        private void checkNamedDigest(String path, Digest actual, String label) {
+            String file = path.substring(path.lastIndexOf('/') + 1);
+            String hex = file.endsWith(".json") ? file.substring(0, file.length() - 5) : "";
+            if (hex.length() == 64 && hex.matches("[a-f0-9]{64}") && !hex.equals(actual.hex())) {
+                throw new BlobMismatchException(new Digest(Digest.SHA256, hex), BlobMismatchException.Kind.DIGEST,
+                        "sha256:" + hex, actual.toString(), "config file " + path + " of " + label);
+            }
         }
 
         private void writeSmall(Descriptor desc, byte[] bytes, String what) {
