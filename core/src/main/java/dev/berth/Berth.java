@@ -21,6 +21,7 @@ import dev.berth.registry.RegistryClient;
 import dev.berth.runtime.TaskRuntimes;
 import dev.berth.snapshot.OverlaySupport;
 import dev.berth.snapshot.Snapshotters;
+import dev.berth.snapshot.archive.LayerApplier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileAttribute;
@@ -74,6 +75,7 @@ public final class Berth implements AutoCloseable {
     private final java.time.Duration sharedShimIdle;
     private final String defaultSnapshotter;
     private final PlatformMatcher platforms;
+    private final LayerApplier layerApplier;
     private final LocalContentStore content;
     private final Map<String, Snapshotter> snapshotters;
     /** Snapshotters this Berth opened (and closes); the builder's own stay open. */
@@ -105,6 +107,7 @@ public final class Berth implements AutoCloseable {
         this.runtime = b.taskRuntime;
         this.ownsRuntime = b.taskRuntime == null;
         this.suppliedRegistry = b.registryClient;
+        this.layerApplier = b.layerApplier;
         try {
             // explicit modes: the JVM's umask may be 000 (containerd's root is 0711 too)
             Files.createDirectories(root, dirMode("rwx--x--x"));
@@ -230,6 +233,11 @@ public final class Berth implements AutoCloseable {
     /** The runtime of containers that name none ({@code io.containerd.runc.v2} by default). */
     public String defaultRuntime() {
         return defaultRuntime;
+    }
+
+    /** How image layers are applied, with which limits. */
+    LayerApplier layerApplier() {
+        return layerApplier;
     }
 
     /** The platforms images are resolved, unpacked and run for. */
@@ -434,6 +442,7 @@ public final class Berth implements AutoCloseable {
         private ExecutorService executor;
         private PlatformMatcher platforms = PlatformMatcher.host();
         private GcPolicy gcPolicy = GcPolicy.defaults();
+        private LayerApplier layerApplier = LayerApplier.create();
         private boolean sharedShims;
         private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
@@ -499,6 +508,15 @@ public final class Berth implements AutoCloseable {
          */
         public Builder sharedShims(boolean shared) {
             this.sharedShims = shared;
+            return this;
+        }
+
+        /**
+         * How layers are applied when images are unpacked (default {@link LayerApplier#create()}: a layer
+         * above 64 GiB uncompressed, or one past 64 MiB that decompresses more than 1000:1, is refused).
+         */
+        public Builder layerApplier(LayerApplier applier) {
+            this.layerApplier = Objects.requireNonNull(applier, "layerApplier");
             return this;
         }
 

@@ -328,6 +328,7 @@ public final class Namespace {
                 .imageStore(view.images())
                 .platforms(berth.platforms())
                 .executor(berth.executor())
+                .layerApplier(berth.layerApplier())
                 .lockDirectory(berth.root().resolve("locks").resolve("unpack").resolve(name()));
         b.snapshotter(view.snapshotter(berth.defaultSnapshotter()));
         for (String sn : berth.snapshotterNames()) {

@@ -400,7 +400,7 @@ public final class ImageService implements AutoCloseable {
             return this;
         }
 
-        /** The layer applier (default: {@link LayerApplier#create()}, no size limits). */
+        /** The layer applier (default: {@link LayerApplier#create()}, with its default size and ratio limits). */
         public Builder layerApplier(LayerApplier newApplier) {
             this.applier = Objects.requireNonNull(newApplier, "layerApplier");
             return this;

@@ -103,6 +103,21 @@ class UnpackTest {
     }
 
     @Test
+    void decompressionBombIsRefusedByDefaultNamingTheLayerAndTheLimit() {
+        TestImage bomb = ImageBuilder.create().platform(Platform.host())
+                .layer(LayerBuilder.create().file("zeros", new byte[80 << 20]).build(Compression.ZSTD))
+                .build();
+        assertThat(bomb.layers().get(0).size()).isLessThan(80 << 10); // > 1000:1
+        f.add("bomb:1", bomb);
+
+        assertThatThrownBy(() -> f.service.unpack("bomb:1"))
+                .isInstanceOf(dev.berth.snapshot.archive.LayerLimitExceededException.class)
+                .hasMessageContaining(bomb.layers().get(0).digest().toString())
+                .hasMessageContaining("compression ratio limit of 1000");
+        assertThat(Fixture.uncommitted(sn)).isEmpty();
+    }
+
+    @Test
     void secondUnpackSkipsEverything() {
         f.add("x:1", threeLayers(Compression.GZIP, Compression.NONE, Compression.ZSTD));
         f.service.unpack("x:1");

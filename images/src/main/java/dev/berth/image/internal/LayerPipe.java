@@ -5,6 +5,7 @@ import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.ReaderAt;
 import dev.berth.api.image.LayerGate;
+import dev.berth.snapshot.archive.LayerApplier;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -57,15 +58,20 @@ final class LayerPipe implements AutoCloseable {
     private volatile boolean cancelled;
     private final Consumer consumer = new Consumer();
 
-    private LayerPipe() {
+    /** The applier sees this pipe's uncompressed stream: its size and ratio limits are enforced here. */
+    private final LayerApplier limits;
+
+    private LayerPipe(LayerApplier limits) {
+        this.limits = limits;
     }
 
     /**
      * Starts reading {@code layer} on {@code executor}, which must run the task on another thread, once
      * {@code gate} lets it (on that thread, so waiting for a prefetched layer never holds up the current one).
      */
-    static LayerPipe start(ContentStore store, Descriptor layer, String what, LayerGate gate, Executor executor) {
-        LayerPipe pipe = new LayerPipe();
+    static LayerPipe start(ContentStore store, Descriptor layer, String what, LayerGate gate, Executor executor,
+                           LayerApplier limits) {
+        LayerPipe pipe = new LayerPipe(limits);
         executor.execute(() -> pipe.produce(store, layer, what, gate));
         return pipe;
     }
@@ -115,6 +121,7 @@ final class LayerPipe implements AutoCloseable {
                 case ZSTD -> new ZstdCompressorInputStream(raw);
                 default -> raw;
             };
+            long uncompressed = 0;
             try {
                 while (!cancelled) {
                     byte[] chunk = spare.poll();
@@ -122,6 +129,8 @@ final class LayerPipe implements AutoCloseable {
                         chunk = new byte[CHUNK];
                     }
                     int n = tar.readNBytes(chunk, 0, CHUNK);
+                    uncompressed += n;
+                    limits.checkLimits(uncompressed, compression == Compression.NONE ? 0 : layer.size());
                     if (n > 0) {
                         put(new Chunk(chunk, n, null));
                     }

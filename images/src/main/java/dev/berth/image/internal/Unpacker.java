@@ -22,6 +22,7 @@ import dev.berth.image.ResolvedImage;
 import dev.berth.image.UnpackResult;
 import dev.berth.snapshot.archive.ApplyResult;
 import dev.berth.snapshot.archive.LayerApplier;
+import dev.berth.snapshot.archive.LayerLimitExceededException;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -107,11 +108,11 @@ public final class Unpacker {
                         skipped++;
                     } else {
                         if (pipe == null) {
-                            pipe = LayerPipe.start(store, layer, what, gate, executor);
+                            pipe = LayerPipe.start(store, layer, what, gate, executor, applier);
                         }
                         if (i + 1 < layers.size() && !committed(snapshotter, chain.get(i + 1).toString())) {
                             prefetched = LayerPipe.start(store, layers.get(i + 1), "layer " + (i + 1) + " of " + label,
-                                    gate, executor);
+                                    gate, executor, applier);
                         }
                         if (extract(snapshotter, layer, diffIds.get(i), chainId, parent, pipe, what)) {
                             applied++;
@@ -177,10 +178,11 @@ public final class Unpacker {
             try {
                 result = applier.apply(pipe.stream(), mounts);
             } catch (IOException e) {
-                RuntimeException failure = translate(e, layer, what);
+                RuntimeException failure = namingTheLayer(translate(e, layer, what), layer, what);
                 throw pipe.digestDeferred() ? blobMismatchOr(failure, layer, what) : failure;
             } catch (RuntimeException e) {
-                throw pipe.digestDeferred() ? blobMismatchOr(e, layer, what) : e;
+                RuntimeException failure = namingTheLayer(e, layer, what);
+                throw pipe.digestDeferred() ? blobMismatchOr(failure, layer, what) : failure;
             }
             if (pipe.digestDeferred() && !result.diffId().equals(layer.digest())) {
                 // the blob is the uncompressed tar, so its digest is the diffID the applier computed
@@ -224,6 +226,15 @@ public final class Unpacker {
             failure.addSuppressed(e);
         }
         return failure;
+    }
+
+    /** The applier knows no layer names: a limit it hit is reported with the layer's. */
+    private static RuntimeException namingTheLayer(RuntimeException e, Descriptor layer, String what) {
+        if (e instanceof LayerLimitExceededException limit) {
+            return new LayerLimitExceededException(what + " (" + layer.digest() + "): " + limit.getMessage()
+                    + "; raise the limits with ImageService.Builder.layerApplier if the layer is trusted", limit);
+        }
+        return e;
     }
 
     private static RuntimeException translate(IOException e, Descriptor layer, String what) {

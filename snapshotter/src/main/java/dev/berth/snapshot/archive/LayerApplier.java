@@ -74,8 +74,20 @@ import dev.berth.sys.ErrnoException;
  * runs in the calling thread and reads the stream to its end (the diffID covers every byte).
  */
 public final class LayerApplier {
+    /** The default cap on a layer's uncompressed size: 64 GiB, far above real layers. */
+    public static final long DEFAULT_MAX_UNCOMPRESSED_SIZE = 64L << 30;
+    /**
+     * The default cap on uncompressed/compressed bytes: 1000, near gzip's ceiling (about 1030:1 for a run
+     * of one byte), so only a layer that is almost entirely one repeated byte reaches it.
+     */
+    public static final double DEFAULT_MAX_COMPRESSION_RATIO = 1000;
+    /** The default ratio is judged only past this many uncompressed bytes (64 MiB): small layers never trip it. */
+    public static final long DEFAULT_RATIO_JUDGED_AFTER = 64L << 20;
+    private static final long RATIO_JUDGED_AFTER = 1L << 20;
+
     private final long maxUncompressedSize;
     private final double maxCompressionRatio;
+    private final long ratioJudgedAfter;
     private final DeviceNodes deviceNodes;
 
     /** What to do with character and block device entries. */
@@ -91,6 +103,7 @@ public final class LayerApplier {
     private LayerApplier(Builder b) {
         this.maxUncompressedSize = b.maxUncompressedSize;
         this.maxCompressionRatio = b.maxCompressionRatio;
+        this.ratioJudgedAfter = b.ratioJudgedAfter;
         this.deviceNodes = b.deviceNodes;
     }
 
@@ -98,7 +111,43 @@ public final class LayerApplier {
         return new Builder();
     }
 
-    /** An applier without limits. */
+    /** The uncompressed size limit in bytes, 0 for none. */
+    public long maxUncompressedSize() {
+        return maxUncompressedSize;
+    }
+
+    /** The uncompressed/compressed ratio limit, 0 for none. */
+    public double maxCompressionRatio() {
+        return maxCompressionRatio;
+    }
+
+    /** How many uncompressed bytes pass before the ratio is judged. */
+    public long compressionRatioJudgedAfter() {
+        return ratioJudgedAfter;
+    }
+
+    /**
+     * Checks the limits for a layer decompressed elsewhere: {@code uncompressed} bytes so far from
+     * {@code compressed} compressed bytes (0 if the layer is not compressed).
+     *
+     * @throws LayerLimitExceededException if a limit is exceeded
+     */
+    public void checkLimits(long uncompressed, long compressed) {
+        if (maxUncompressedSize > 0 && uncompressed > maxUncompressedSize) {
+            throw new LayerLimitExceededException("layer exceeds the uncompressed size limit of "
+                    + maxUncompressedSize + " bytes");
+        }
+        if (maxCompressionRatio > 0 && compressed > 0 && uncompressed > ratioJudgedAfter
+                && uncompressed > maxCompressionRatio * compressed) {
+            throw new LayerLimitExceededException("layer exceeds the compression ratio limit of "
+                    + maxCompressionRatio + " (" + uncompressed + " bytes from " + compressed + " compressed bytes)");
+        }
+    }
+
+    /**
+     * An applier with the default limits ({@link #DEFAULT_MAX_UNCOMPRESSED_SIZE},
+     * {@link #DEFAULT_MAX_COMPRESSION_RATIO} past {@link #DEFAULT_RATIO_JUDGED_AFTER}).
+     */
     public static LayerApplier create() {
         return builder().build();
     }
@@ -118,7 +167,7 @@ public final class LayerApplier {
         Objects.requireNonNull(layer, "layer");
         Objects.requireNonNull(target, "target");
         checkTarget(target);
-        LayerStream stream = LayerStream.open(layer, maxUncompressedSize, maxCompressionRatio);
+        LayerStream stream = LayerStream.open(layer, maxUncompressedSize, maxCompressionRatio, ratioJudgedAfter);
         String entryName = null;
         long offset = 0;
         long entries = 0;
@@ -202,14 +251,15 @@ public final class LayerApplier {
 
     /** Builder of {@link LayerApplier}; validates each option as it is set. */
     public static final class Builder {
-        private long maxUncompressedSize;
-        private double maxCompressionRatio;
+        private long maxUncompressedSize = DEFAULT_MAX_UNCOMPRESSED_SIZE;
+        private double maxCompressionRatio = DEFAULT_MAX_COMPRESSION_RATIO;
+        private long ratioJudgedAfter = DEFAULT_RATIO_JUDGED_AFTER;
         private DeviceNodes deviceNodes = DeviceNodes.AUTO;
 
         private Builder() {
         }
 
-        /** Fails the apply once the uncompressed stream exceeds {@code bytes} (default: no limit). */
+        /** Fails the apply once the uncompressed stream exceeds {@code bytes} (default {@link #DEFAULT_MAX_UNCOMPRESSED_SIZE}). */
         public Builder maxUncompressedSize(long bytes) {
             if (bytes <= 0) {
                 throw new IllegalArgumentException("maxUncompressedSize must be positive, got " + bytes);
@@ -220,13 +270,31 @@ public final class LayerApplier {
 
         /**
          * Fails the apply once uncompressed bytes exceed {@code ratio} times the compressed bytes read
-         * (judged after the first MiB; default: no limit). Guards against decompression bombs.
+         * (judged after the first MiB; default {@link #DEFAULT_MAX_COMPRESSION_RATIO} past
+         * {@link #DEFAULT_RATIO_JUDGED_AFTER}). Guards against decompression bombs.
          */
         public Builder maxCompressionRatio(double ratio) {
+            return maxCompressionRatio(ratio, RATIO_JUDGED_AFTER);
+        }
+
+        /** As {@link #maxCompressionRatio(double)}, judged only once {@code judgedAfter} bytes were uncompressed. */
+        public Builder maxCompressionRatio(double ratio, long judgedAfter) {
             if (!(ratio >= 1)) {
                 throw new IllegalArgumentException("maxCompressionRatio must be at least 1, got " + ratio);
             }
+            if (judgedAfter < 0) {
+                throw new IllegalArgumentException("maxCompressionRatio judgedAfter must not be negative, got "
+                        + judgedAfter);
+            }
             this.maxCompressionRatio = ratio;
+            this.ratioJudgedAfter = judgedAfter;
+            return this;
+        }
+
+        /** No size or ratio limit: for layers from a trusted source only. */
+        public Builder unlimited() {
+            this.maxUncompressedSize = 0;
+            this.maxCompressionRatio = 0;
             return this;
         }
 

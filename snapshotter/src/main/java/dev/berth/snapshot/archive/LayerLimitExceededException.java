@@ -12,4 +12,8 @@ public class LayerLimitExceededException extends FailedPreconditionException {
     public LayerLimitExceededException(String message) {
         super(message);
     }
+
+    public LayerLimitExceededException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -356,6 +356,26 @@ class LayerApplierTest {
         }
 
         @Test
+        void defaultApplierHasLimitsThatOrdinaryLayersNeverReach() throws Exception {
+            LayerApplier defaults = LayerApplier.create();
+            // 70 MiB of zeros: past the 64 MiB the default ratio waits for, and far beyond 1000:1 in zstd
+            byte[] bomb = TestTar.zstd(TestTar.create().file("zeros", new byte[70 << 20], null).bytes());
+
+            assertThatThrownBy(() -> naive(defaults).apply(bomb)).isInstanceOf(LayerLimitExceededException.class)
+                    .hasMessageContaining("ratio limit of 1000");
+            // the same zeros below the ratio's threshold, and random data well past it, are fine
+            byte[] smallZeros = TestTar.zstd(TestTar.create().file("zeros", new byte[8 << 20], null).bytes());
+            assertThat(naive(defaults).apply(smallZeros).entries()).isEqualTo(1);
+        }
+
+        @Test
+        void unlimitedApplierAcceptsWhatTheDefaultsRefuse() throws Exception {
+            byte[] bomb = TestTar.zstd(TestTar.create().file("zeros", new byte[70 << 20], null).bytes());
+
+            assertThat(naive(LayerApplier.builder().unlimited().build()).apply(bomb).entries()).isEqualTo(1);
+        }
+
+        @Test
         void builderRejectsNonsense() {
             assertThatThrownBy(() -> LayerApplier.builder().maxUncompressedSize(0))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxUncompressedSize");

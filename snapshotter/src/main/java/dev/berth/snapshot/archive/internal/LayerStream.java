@@ -22,8 +22,6 @@ import dev.berth.snapshot.archive.LayerLimitExceededException;
  * and anything after it ({@link #drain()}). Enforces the size and ratio limits while reading.
  */
 public final class LayerStream implements Closeable {
-    /** Ratios are only judged after this many uncompressed bytes, so small layers never trip them. */
-    static final long RATIO_GRACE = 1 << 20;
     private static final int BUFFER = 1 << 16;
 
     private final CountingSource source;
@@ -32,10 +30,10 @@ public final class LayerStream implements Closeable {
     private final Pipe pipe;
 
     private LayerStream(CountingSource source, Compression compression, Opener decompressed,
-                        long maxSize, double maxRatio) {
+                        long maxSize, double maxRatio, long ratioGrace) {
         this.source = source;
         this.compression = compression;
-        this.tap = new Tap(maxSize, maxRatio);
+        this.tap = new Tap(maxSize, maxRatio, ratioGrace);
         this.pipe = new Pipe(decompressed, tap);
     }
 
@@ -44,8 +42,11 @@ public final class LayerStream implements Closeable {
      *
      * @param maxSize  maximum uncompressed bytes, or 0 for no limit
      * @param maxRatio maximum uncompressed/compressed ratio, or 0 for no limit
+     * @param ratioGrace the ratio is judged only past this many uncompressed bytes, so small layers never
+     *     trip it
      */
-    public static LayerStream open(InputStream raw, long maxSize, double maxRatio) throws IOException {
+    public static LayerStream open(InputStream raw, long maxSize, double maxRatio, long ratioGrace)
+            throws IOException {
         CountingSource source = new CountingSource(raw);
         BufferedInputStream buffered = new BufferedInputStream(source, BUFFER);
         buffered.mark(Compression.MAGIC_LENGTH);
@@ -72,7 +73,7 @@ public final class LayerStream implements Closeable {
             case NONE -> () -> buffered;
         };
         return new LayerStream(source, compression, decompressed, maxSize,
-                compression == Compression.NONE ? 0 : maxRatio);
+                compression == Compression.NONE ? 0 : maxRatio, ratioGrace);
     }
 
     private interface Opener {
@@ -154,10 +155,12 @@ public final class LayerStream implements Closeable {
         private final Digester digester = Digester.sha256();
         private final long maxSize;
         private final double maxRatio;
+        private final long ratioGrace;
 
-        Tap(long maxSize, double maxRatio) {
+        Tap(long maxSize, double maxRatio, long ratioGrace) {
             this.maxSize = maxSize;
             this.maxRatio = maxRatio;
+            this.ratioGrace = ratioGrace;
         }
 
         void tapped(byte[] b, int off, int n) {
@@ -167,7 +170,7 @@ public final class LayerStream implements Closeable {
                 throw new LayerLimitExceededException("layer exceeds the uncompressed size limit of " + maxSize
                         + " bytes");
             }
-            if (maxRatio > 0 && count > RATIO_GRACE && count > maxRatio * source.count()) {
+            if (maxRatio > 0 && count > ratioGrace && count > maxRatio * source.count()) {
                 throw new LayerLimitExceededException("layer exceeds the compression ratio limit of " + maxRatio
                         + " (" + count + " bytes from " + source.count() + " compressed bytes)");
             }
