@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -333,6 +334,57 @@ class LayerApplierTest {
             }
             byte[] cs = String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII);
             System.arraycopy(cs, 0, h, 148, cs.length);
+        }
+    }
+
+    @Nested
+    class LargeSparseFiles {
+        private static byte[] readAt(java.nio.file.Path file, long offset, int n) throws IOException {
+            try (var ch = java.nio.channels.FileChannel.open(file)) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(n);
+                ch.read(buf, offset);
+                return java.util.Arrays.copyOf(buf.array(), buf.position());
+            }
+        }
+
+        @Test
+        void paxSparseFileOf3GiBIsAppliedWithItsRealSize() throws IOException {
+            long size = 3L << 30; // above 2^31: GNU.sparse.realsize must be read as 64 bits
+            ApplyHarness h = naive();
+
+            h.apply(SparseTars.sparse10("big", size, Map.of(0L, "head", size - 4, "tail")).file("after", "after"));
+
+            java.nio.file.Path big = h.written().resolve("big");
+            assertThat(Files.size(big)).isEqualTo(size);
+            assertThat(readAt(big, 0, 4)).isEqualTo("head".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAt(big, 1L << 31, 4)).isEqualTo(new byte[4]);
+            assertThat(readAt(big, size - 4, 4)).isEqualTo("tail".getBytes(StandardCharsets.US_ASCII));
+            assertThat(Files.readString(h.written().resolve("after"))).isEqualTo("after");
+        }
+
+        @Test
+        void oldPaxSparseSizeAbove2GiBIsReadAs64Bits() throws IOException {
+            long size = (1L << 32) + 10;
+            ApplyHarness h = naive();
+            Map<String, byte[]> pax = new java.util.LinkedHashMap<>(); // PAX sparse 0.1
+            pax.put("GNU.sparse.size", Long.toString(size).getBytes(StandardCharsets.US_ASCII));
+            pax.put("GNU.sparse.numblocks", "1".getBytes(StandardCharsets.US_ASCII));
+            // the 0.x maps are checked against the size commons-compress can parse: data below 2 GiB
+            pax.put("GNU.sparse.map", ((1L << 30) + ",2").getBytes(StandardCharsets.US_ASCII));
+            pax.put("GNU.sparse.name", "old".getBytes(StandardCharsets.US_ASCII));
+            byte[] records = TestTar.paxRecords(pax);
+            TestTar t = TestTar.create();
+            t.raw(TestTar.header("PaxHeaders/old", 'x', 0644, records.length, ""));
+            t.raw(TestTar.pad(records));
+            t.raw(TestTar.header("GNUSparseFile.0/old", '0', 0644, 2, ""));
+            t.raw(TestTar.pad("ok".getBytes(StandardCharsets.US_ASCII)));
+
+            h.apply(t);
+
+            java.nio.file.Path old = h.written().resolve("old");
+            assertThat(Files.size(old)).isEqualTo(size);
+            assertThat(readAt(old, 1L << 30, 2)).isEqualTo("ok".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readAt(old, size - 2, 2)).isEqualTo(new byte[2]);
         }
     }
 

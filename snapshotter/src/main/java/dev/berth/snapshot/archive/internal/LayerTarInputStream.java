@@ -38,6 +38,10 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     private static final String SCHILY_XATTR = "SCHILY.xattr.";
 
     private final ByteArrayOutputStream capture = new ByteArrayOutputStream();
+    /** Rewrites GNU sparse sizes in PAX records as commons-compress reads them (see {@link SparseSizeMask}). */
+    private final SparseSizeMask sparseSizeMask = new SparseSizeMask();
+    /** The 64-bit {@code GNU.sparse.realsize} or {@code GNU.sparse.size} of the current entry's PAX header. */
+    private long paxSparseRealSize = -1;
     private long specialBytes;
     private int depth;
     private byte entryTypeflag;
@@ -68,10 +72,55 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
     private byte[] divertTarget;
 
     public LayerTarInputStream(InputStream in) {
+        this(new RawReads(in));
+    }
+
+    private LayerTarInputStream(RawReads raw) {
         // header names are decoded byte for byte and turned into UTF-8 here (transcodeNames): commons-compress
         // would replace every invalid UTF-8 byte by '?', silently merging different names into one
-        super(in, StandardCharsets.ISO_8859_1.name());
-        this.divertible = in instanceof LayerStream.Divertible d ? d : null;
+        super(raw, StandardCharsets.ISO_8859_1.name());
+        this.divertible = raw.source() instanceof LayerStream.Divertible d ? d : null;
+        raw.beforeRead = this::fixSparseRealSize;
+    }
+
+    /**
+     * commons-compress reads a PAX 1.0 sparse map straight from the underlying stream after giving the
+     * entry its (masked) real size and before checking the map against it: the real size is set here.
+     */
+    private void fixSparseRealSize() throws TarFormatException {
+        TarArchiveEntry e = getCurrentEntry();
+        if (paxSparseRealSize >= 0 && e != null && e.isPaxGNUSparse() && e.getRealSize() != paxSparseRealSize) {
+            SparseSizeMask.setRealSize(e, paxSparseRealSize);
+        }
+    }
+
+    /** The stream under commons-compress, telling this reader before each read. */
+    private static final class RawReads extends java.io.FilterInputStream {
+        interface Hook {
+            void run() throws IOException;
+        }
+
+        Hook beforeRead = () -> { };
+
+        RawReads(InputStream in) {
+            super(in);
+        }
+
+        InputStream source() {
+            return in;
+        }
+
+        @Override
+        public int read() throws IOException {
+            beforeRead.run();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            beforeRead.run();
+            return in.read(b, off, len);
+        }
     }
 
     /**
@@ -132,6 +181,8 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
                 invalidPaxUtf8 = null;
                 metaSeen.setLength(0);
                 capture.reset();
+                sparseSizeMask.reset();
+                paxSparseRealSize = -1;
                 typeflagSeen = false;
                 entryTypeflag = 0;
                 globalHeader = false;
@@ -151,6 +202,9 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
                 if (e != null) {
                     checkEntry(e);
                     transcodeNames(e);
+                    if (e.isPaxGNUSparse() && paxSparseRealSize >= 0) {
+                        SparseSizeMask.setRealSize(e, paxSparseRealSize);
+                    }
                     if (e.isSparse()) {
                         sparsePos = 0;
                         sparseDataEnd = 0;
@@ -404,6 +458,7 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
             }
             if (current.isPaxHeader()) {
                 capture.write(buf, offset, n);
+                sparseSizeMask.mask(buf, offset, n);
             }
         }
         return n;
@@ -417,13 +472,19 @@ public final class LayerTarInputStream extends TarArchiveInputStream {
         return type == 'x' || type == 'X' || type == 'g' || type == 'L' || type == 'K';
     }
 
-    private void flushCapture() {
+    private void flushCapture() throws TarFormatException {
         if (capture.size() == 0) {
             return;
         }
         byte[] data = capture.toByteArray();
         capture.reset();
         parsePax(data, localXattrs, paxKeys);
+        for (String k : new String[] {"GNU.sparse.realsize", "GNU.sparse.size"}) {
+            byte[] v = rawPaxValue(data, k);
+            if (v != null) {
+                paxSparseRealSize = SparseSizeMask.parseSize(k, new String(v, StandardCharsets.US_ASCII));
+            }
+        }
         for (String k : new String[] {"path", "linkpath"}) {
             byte[] v = rawPaxValue(data, k);
             if (v != null && !validUtf8(v)) {
