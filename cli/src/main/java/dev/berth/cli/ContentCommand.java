@@ -104,6 +104,7 @@ final class ContentCommand {
             Descriptor desc = expected == null || expectedSize == null ? null
                     : new Descriptor("application/octet-stream", expected, expectedSize);
             Digest digest;
+            boolean existed = false;
             Map<String, String> labels = Map.of(Labels.GC_ROOT, Instant.now().toString());
             try (Writer w = store().writer(ref, desc)) {
                 InputStream in = System.in;
@@ -115,11 +116,21 @@ final class ContentCommand {
                     throw new dev.berth.api.FailedPreconditionException("ingest " + ref + ": read " + size
                             + " bytes, expected " + expectedSize);
                 }
-                digest = w.commit(size, expected, labels);
+                digest = w.digest(); // known before commit, which fails when the blob is already here
+                try {
+                    digest = w.commit(size, expected, labels);
+                } catch (AlreadyExistsException e) {
+                    existed = true;
+                }
             } catch (AlreadyExistsException e) {
-                digest = expected;
+                digest = expected; // refused before reading: the expected blob is already here
+                existed = true;
             }
-            out().line(String.valueOf(digest));
+            if (existed) {
+                // the blob may have come from an image, a lease or another ingest: protect it as promised
+                store().update(store().info(digest).withLabels(labels), "labels." + Labels.GC_ROOT);
+            }
+            out().line(digest.toString());
             return 0;
         }
     }
