@@ -2,6 +2,9 @@ package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.berth.api.task.RunResult;
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
 import dev.berth.runtime.spec.SpecBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -33,14 +33,20 @@ final class EventRouter {
     void forward(ForwardRequest request) {
         Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
         if (envelope.event() instanceof TaskEvent.Exit e) {
-            tasks.get(envelope.namespace(), e.containerId()).ifPresent(task -> {
-                ExitStatus status = new ExitStatus(e.exitStatus(), e.exitedAt());
-                if (e.id().equals(e.containerId())) {
-                    task.processExited(status);
-                } else {
-                    task.execExited(e.id(), status);
+            var task = tasks.get(envelope.namespace(), e.containerId());
+            if (task.isPresent()) {
+                boolean init = e.id().equals(e.containerId());
+                // anyone with access to the socket could send an exit: the shim's own State confirms it
+                Optional<ExitStatus> confirmed = task.get().confirmedExit(init ? "" : e.id());
+                if (confirmed.isEmpty()) {
+                    return; // not announced either; the Wait RPC reports the real exit
                 }
-            });
+                if (init) {
+                    task.get().processExited(confirmed.get());
+                } else {
+                    task.get().execExited(e.id(), confirmed.get());
+                }
+            }
         } else if (envelope.event() instanceof TaskEvent.Oom oom) {
             tasks.get(envelope.namespace(), oom.containerId()).ifPresent(ShimTask::oomed);
         }

@@ -238,6 +238,15 @@ abstract class TaskCalls implements Task {
         return delete();
     }
 
+    /** What the shim says of the exit of the init process ({@code execId} empty) or an exec; see TaskService. */
+    Optional<ExitStatus> confirmedExit(String execId) {
+        try {
+            return api().confirmedExit(execId);
+        } catch (RuntimeException e) {
+            return Optional.empty(); // released: nothing to act on
+        }
+    }
+
     /** The init process's exit, from a /tasks/exit event. */
     void processExited(ExitStatus status) {
         exit.exited(status);

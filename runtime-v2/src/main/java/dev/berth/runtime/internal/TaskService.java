@@ -113,6 +113,26 @@ final class TaskService {
         return toState(ShimClient.await(client.state(StateRequest.newBuilder().setId(id).build(), timeout)));
     }
 
+    /**
+     * The exit the shim reports for the init process ({@code execId} empty) or an exec, if that process has
+     * exited: an exit event arriving on the events socket is acted on only once its shim confirms it.
+     */
+    Optional<ExitStatus> confirmedExit(String execId) {
+        StateResponse r;
+        try {
+            r = ShimClient.await(client.state(StateRequest.newBuilder().setId(id).setExecId(execId).build(), timeout));
+        } catch (RuntimeException e) {
+            log.debug("cannot confirm the exit of {}/{} {}: {}", namespace, id, execId, e.toString());
+            return Optional.empty();
+        }
+        if (r.getStatus() != dev.berth.runtime.internal.proto.types.Status.STOPPED) {
+            log.warn("an exit event for {}/{} {} that its shim does not confirm (it reports {}) was ignored",
+                    namespace, id, execId, r.getStatus());
+            return Optional.empty();
+        }
+        return Optional.of(new ExitStatus(r.getExitStatus(), ShimEventDecoder.instant(r.getExitedAt())));
+    }
+
     static TaskState toState(StateResponse r) {
         TaskStatus status = switch (r.getStatus()) {
             case CREATED -> TaskStatus.CREATED;

@@ -70,18 +70,25 @@ public final class TtrpcServer implements AutoCloseable {
     private final Map<String, Map<String, Handler>> services;
     private final Executor executor;
     private volatile boolean closed;
+    /** This process's user, who owns the socket: the only peer served (containerd's UnixSocketRequireSameUser). */
+    private final int ownerUid;
 
     private TtrpcServer(Path socket, Map<String, Map<String, Handler>> services, Executor executor,
                         EventLoopGroup group) {
         this.socket = socket;
         this.services = services;
         this.executor = executor;
+        this.ownerUid = effectiveUid();
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group, group)
                 .channel(EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<EpollDomainSocketChannel>() {
                     @Override
                     protected void initChannel(EpollDomainSocketChannel ch) {
+                        if (!samePeerUser(ch)) {
+                            ch.close();
+                            return;
+                        }
                         connections.add(ch);
                         ch.pipeline().addLast(new FrameDecoder(), new FrameEncoder(), new RequestHandler());
                     }
@@ -99,6 +106,30 @@ public final class TtrpcServer implements AutoCloseable {
             serverChannel.close().syncUninterruptibly();
             throw new UnavailableException("ttrpc: cannot restrict the mode of " + socket + ": " + e, e);
         }
+    }
+
+    /** This process's effective uid: the owner of {@code /proc/self}. */
+    private static int effectiveUid() {
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | RuntimeException e) {
+            throw new UnavailableException("ttrpc: cannot tell this process's uid from /proc/self: " + e, e);
+        }
+    }
+
+    /** Whether the connected peer runs as this process's user (SO_PEERCRED); others are refused. */
+    private boolean samePeerUser(EpollDomainSocketChannel ch) {
+        try {
+            int peer = ch.peerCredentials().uid();
+            if (peer == ownerUid) {
+                return true;
+            }
+            log.warn("ttrpc: refused a connection on {} from uid {} (pid {}): only uid {} is served", socket, peer,
+                    ch.peerCredentials().pid(), ownerUid);
+        } catch (IOException e) {
+            log.warn("ttrpc: refused a connection on {}: cannot read its credentials: {}", socket, e.toString());
+        }
+        return false;
     }
 
     public static Builder builder() {
