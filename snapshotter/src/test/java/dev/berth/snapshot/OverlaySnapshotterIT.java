@@ -32,6 +32,26 @@ class OverlaySnapshotterIT extends SnapshotterContract {
     }
 
     @Test
+    void aRemovedSnapshotAnOverlayStillUsesIsDeletedOnlyOnceUnmounted() throws Exception {
+        layer("l1", null, Map.of("f", "1"));
+        List<Mount> mounts = snapshotter.prepare("busy", "l1");
+        Path upper = layerDir(mounts);
+        try (dev.berth.snapshot.mount.Mounted m = dev.berth.snapshot.mount.Mounts.mountAll(mounts, newMountPoint())) {
+            Files.writeString(m.target().resolve("written"), "w");
+
+            snapshotter.remove("busy");
+            snapshotter.cleanup();
+
+            assertThat(upper.resolve("written")).hasContent("w");
+            assertThat(m.target().resolve("written")).hasContent("w");
+            assertThat(m.target().resolve("f")).hasContent("1");
+        }
+        snapshotter.cleanup();
+
+        assertThat(upper).doesNotExist();
+    }
+
+    @Test
     void deletingALowerFileLeavesAWhiteoutThatHidesItInChildren() throws Exception {
         layer("l1", null, Map.of("gone", "x", "dir/a", "1", "dir/b", "2", "kept", "k"));
         List<Mount> mounts = snapshotter.prepare("del", "l1");

@@ -8,7 +8,9 @@ import dev.berth.sys.Errno;
 import dev.berth.sys.ErrnoException;
 import dev.berth.sys.MountInfo;
 import dev.berth.sys.Syscalls;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -263,6 +265,61 @@ public final class LinuxMounter {
             n++;
         }
         return n;
+    }
+
+    /**
+     * Mount points of overlays whose lower, upper or work directory is {@code dir} or lies below it: such a
+     * directory is in use even though nothing is mounted on it, and deleting it would pull files out from
+     * under the overlay.
+     */
+    public static List<Path> overlaysUsing(Path dir) {
+        String base = dir.toAbsolutePath().normalize().toString();
+        List<Path> out = new ArrayList<>();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String line : lines) {
+            int sep = line.indexOf(" - ");
+            String[] f = line.split(" ");
+            if (sep < 0 || f.length <= 4) {
+                continue;
+            }
+            String[] tail = line.substring(sep + 3).split(" ");
+            if (tail.length < 3 || !tail[0].equals("overlay")) {
+                continue;
+            }
+            for (String option : unescapeOctal(tail[2]).split(",")) {
+                int eq = option.indexOf('=');
+                String key = eq < 0 ? option : option.substring(0, eq);
+                if (!key.equals("lowerdir") && !key.equals("upperdir") && !key.equals("workdir")) {
+                    continue;
+                }
+                for (String used : option.substring(eq + 1).split(":")) {
+                    if (used.equals(base) || used.startsWith(base + "/")) {
+                        out.add(Path.of(unescapeOctal(f[4])));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** mountinfo escapes space, tab, newline and backslash as three-digit octal. */
+    private static String unescapeOctal(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == '\\' && i + 3 < s.length()) {
+                sb.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                sb.append(ch);
+            }
+        }
+        return sb.toString();
     }
 
     /** Mount points at or below {@code dir}, deepest first. */

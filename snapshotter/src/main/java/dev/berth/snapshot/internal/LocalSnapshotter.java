@@ -316,6 +316,9 @@ public final class LocalSnapshotter implements Snapshotter {
         if (syncRemove) {
             for (String name : List.of(Long.toString(removed.id()), TEMP_PREFIX + removed.id())) {
                 Path dir = snapshots.resolve(name);
+                if (inUse(dir)) {
+                    continue; // cleanup removes it once unmounted
+                }
                 Optional<Path> aside = moveAside(dir);
                 FaultPoints.reached("remove.afterRename");
                 aside.ifPresent(p -> {
@@ -365,6 +368,17 @@ public final class LocalSnapshotter implements Snapshotter {
         }
     }
 
+    /** A removed snapshot's directory some overlay still uses (a mount nobody unmounted) is left alone. */
+    private static boolean inUse(Path dir) {
+        List<Path> users = LinuxMounter.overlaysUsing(dir);
+        if (users.isEmpty()) {
+            return false;
+        }
+        LOG.warn("{} is still used by the overlay mounted at {}; it is deleted by a cleanup after that is unmounted",
+                dir, users.get(0));
+        return true;
+    }
+
     @Override
     public void cleanup() {
         List<Path> doomed = store.write(tx -> {
@@ -388,7 +402,7 @@ public final class LocalSnapshotter implements Snapshotter {
                     }
                 } else {
                     Long id = parseId(n);
-                    if (id != null && !ids.contains(id)) {
+                    if (id != null && !ids.contains(id) && !inUse(entry)) {
                         moveAside(entry).ifPresent(out::add);
                     }
                 }
