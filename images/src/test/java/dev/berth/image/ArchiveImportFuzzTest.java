@@ -2,9 +2,9 @@ package dev.berth.image;
 
 import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.Platform;
-import dev.berth.testing.ImageBuilder;
 import dev.berth.testing.LayerBuilder;
 import dev.berth.testing.TestImage;
+import dev.berth.testing.TestImageBuilder;
 import dev.berth.testing.fuzz.Fuzz;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -40,7 +40,7 @@ class ArchiveImportFuzzTest {
     static void open() throws IOException {
         dir = Files.createTempDirectory("berth-import-fuzz-");
         fixture = new Fixture(dir);
-        image = ImageBuilder.create().platform(Platform.host())
+        image = TestImageBuilder.create().platform(Platform.host())
                 .layer(LayerBuilder.create().dir("etc").file("etc/hello", "hi").build(Compression.NONE)).build();
         placeholders = new LinkedHashMap<>();
         placeholders.put("@MANIFEST_DIGEST@", image.descriptor().digest().toString());

@@ -3,6 +3,7 @@ package dev.berth.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.api.filter.Filter;
+import dev.berth.api.image.ImageReference;
 import dev.berth.testing.fuzz.Fuzz;
 import java.nio.charset.StandardCharsets;
 import net.jqwik.api.Arbitrary;

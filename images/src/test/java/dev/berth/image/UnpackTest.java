@@ -104,7 +104,7 @@ class UnpackTest {
 
     @Test
     void decompressionBombIsRefusedByDefaultNamingTheLayerAndTheLimit() {
-        TestImage bomb = ImageBuilder.create().platform(Platform.host())
+        TestImage bomb = TestImageBuilder.create().platform(Platform.host())
                 .layer(LayerBuilder.create().file("zeros", new byte[80 << 20]).build(Compression.ZSTD))
                 .build();
         assertThat(bomb.layers().get(0).size()).isLessThan(80 << 10); // > 1000:1
