@@ -51,6 +51,10 @@ final class ContainerFlags {
     @Option(names = "--runc-binary", paramLabel = "BIN", description = "OCI runtime binary for the runc shim (crun, ...)")
     String runcBinary;
 
+    @Option(names = "--seccomp-profile", paramLabel = "FILE|unconfined",
+            description = "Seccomp profile (OCI linux.seccomp JSON) instead of the default; unconfined for none")
+    String seccompProfile;
+
     @Option(names = "--label", paramLabel = "K=V", description = "Container label")
     List<String> labels = new ArrayList<>();
 
@@ -87,6 +91,10 @@ final class ContainerFlags {
         }
         if (tty) {
             spec.add(SpecOptions.terminal(true));
+        }
+        if (seccompProfile != null) {
+            spec.add(seccompProfile.equals("unconfined") ? SpecOptions.seccompUnconfined()
+                    : SpecOptions.seccompProfile(java.nio.file.Path.of(seccompProfile)));
         }
         List<ContainerOption> options = new ArrayList<>();
         if (snapshotter != null) {

@@ -150,4 +150,26 @@ class ArgumentParsingTest {
         assertThatThrownBy(() -> create.flags.options(create.command)).isInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("cwd").hasMessageContaining("relative/dir");
     }
+
+    @Test
+    void seccompProfileFlagTurnsTheDefaultFilterOffOrLoadsAProfile(@TempDir Path dir) throws Exception {
+        RunCommand byDefault = new RunCommand();
+        new picocli.CommandLine(byDefault).setStopAtPositional(true).parseArgs("busybox", "c1", "true");
+        RunCommand unconfined = new RunCommand();
+        new picocli.CommandLine(unconfined).setStopAtPositional(true)
+                .parseArgs("--seccomp-profile", "unconfined", "busybox", "c1", "true");
+        Path profile = java.nio.file.Files.writeString(dir.resolve("deny-mkdir.json"),
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\"],"
+                        + "\"action\":\"SCMP_ACT_ERRNO\"}]}");
+        RunCommand custom = new RunCommand();
+        new picocli.CommandLine(custom).setStopAtPositional(true)
+                .parseArgs("--seccomp-profile", profile.toString(), "busybox", "c1", "true");
+
+        assertThat(specJson(byDefault.flags.runOptions("c1", byDefault.command).build().containerConfig("busybox")))
+                .contains("\"seccomp\"").contains("SCMP_ACT_ERRNO");
+        assertThat(specJson(unconfined.flags.runOptions("c1", unconfined.command).build().containerConfig("busybox")))
+                .doesNotContain("\"seccomp\"");
+        assertThat(specJson(custom.flags.runOptions("c1", custom.command).build().containerConfig("busybox")))
+                .contains("\"defaultAction\":\"SCMP_ACT_ALLOW\"").contains("mkdir");
+    }
 }

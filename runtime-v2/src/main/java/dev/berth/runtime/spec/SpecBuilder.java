@@ -363,7 +363,6 @@ public final class SpecBuilder {
 
     // ---- filesystem ---------------------------------------------------------------------------------
 
-    /** The container's hostname (its own UTS namespace), at most 64 characters. */
     /**
      * Runs the container without a seccomp filter ({@code --security-opt seccomp=unconfined}). By default a
      * container gets {@link DefaultSeccomp}'s profile for its capabilities; a privileged one gets none.
@@ -401,6 +400,7 @@ public final class SpecBuilder {
         }
     }
 
+    /** The container's hostname (its own UTS namespace), at most 64 characters. */
     public SpecBuilder hostname(String hostname) {
         Objects.requireNonNull(hostname, "hostname");
         if (hostname.isEmpty() || hostname.length() > 64 || !hostname.chars().allMatch(ch -> ch > ' ' && ch < 127)) {

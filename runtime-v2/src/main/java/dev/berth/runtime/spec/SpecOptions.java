@@ -145,6 +145,17 @@ public final class SpecOptions {
         return s -> s.privileged(privileged);
     }
 
+    /** {@link SpecBuilder#seccompUnconfined()}: no seccomp filter (the default is Docker's profile). */
+    public static SpecOption seccompUnconfined() {
+        return SpecBuilder::seccompUnconfined;
+    }
+
+    /** {@link SpecBuilder#seccompProfile(Path)}: the OCI {@code linux.seccomp} profile in {@code file}. */
+    public static SpecOption seccompProfile(Path file) {
+        Objects.requireNonNull(file, "file");
+        return checked(s -> s.seccompProfile(file));
+    }
+
     // ---- filesystem ---------------------------------------------------------------------------------
 
     /** {@link SpecBuilder#hostname}. */
