@@ -1,0 +1,835 @@
+package dev.berth.network;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.BerthException;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.Identifiers;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.NotFoundException;
+import dev.berth.network.internal.Cidr;
+import dev.berth.network.internal.Commands;
+import dev.berth.network.internal.HostLock;
+import dev.berth.network.internal.NetnsFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.BiPredicate;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The networks of one Berth root and the attachments of its containers.
+ *
+ * <p>A network is a bridge with a CNI conflist: {@code bridge} (gateway, masquerade, hairpin) with
+ * {@code host-local} IPAM → {@code portmap} (SNAT, so 127.0.0.1 reaches published ports) →
+ * {@code firewall} → {@code tuning}; {@code loopback} brings up each namespace's {@code lo}. Subnets are
+ * /24s of {@value #POOL}: containerd's and podman's default is 10.88.0.0/16 and Docker's 172.17.0.0/16, so
+ * Berth stays out of both; a subnet that overlaps a host route or another Berth network (of any root on
+ * this host, reserved under the host directory) is never chosen. The {@value NetworkMode#DEFAULT_NETWORK}
+ * network is created on first use and shared by every root on the host (bridge {@code berth0}).
+ *
+ * <p>An attachment is made before a container's task starts: a network namespace bound to a file under
+ * {@code <state>/netns}, CNI ADD, the host ports reserved, and {@code hosts}, {@code hostname} and
+ * {@code resolv.conf} under {@code <state>/net/<namespace>/<id>} for the spec to bind. Peers' {@code hosts}
+ * files are rewritten in place (a bind mount pins the inode) when a container joins or leaves.
+ * {@link #detach} undoes all of it and may be repeated. Thread-safe; several processes may share the
+ * root and the host directory.
+ */
+public final class Networks implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Networks.class);
+    public static final String POOL = "10.89.0.0/16";
+    public static final Path DEFAULT_HOST_DIR = Path.of("/var/lib/cni/berth");
+    /** Where {@code host-local} keeps its leases (its default {@code dataDir}). */
+    public static final Path IPAM_DIR = Path.of("/var/lib/cni/networks");
+    static final String DEFAULT_BRIDGE = "berth0";
+    static final String DEFAULT_CNI_NAME = "berth";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path configDir;
+    private final Path stateNet;
+    private final NetnsFiles netns;
+    private final Path hostDir;
+    private final HostLock hostLock;
+    private final HostLock stateLock;
+    private final CniPlugins plugins;
+    private final String owner;
+
+    private Networks(Builder b) {
+        this.configDir = b.root.resolve("networks");
+        this.stateNet = b.stateDir.resolve("net");
+        this.netns = new NetnsFiles(b.stateDir.resolve("netns"));
+        this.hostDir = b.hostDir;
+        this.hostLock = new HostLock(hostDir.resolve("lock"));
+        this.stateLock = new HostLock(b.stateDir.resolve("net.lock"));
+        this.plugins = new CniPlugins(b.pluginDirs, b.pluginTimeout);
+        this.owner = b.root.toString();
+    }
+
+    /** Networks of the root {@code root} with state (namespaces, attachments) under {@code stateDir}. */
+    public static Builder builder(Path root, Path stateDir) {
+        return new Builder(root, stateDir);
+    }
+
+    public CniPlugins plugins() {
+        return plugins;
+    }
+
+    /** Checks a network name: 1-64 of letters, digits, '.', '_', '-', starting with a letter or digit. */
+    public static String validateName(String name) {
+        Objects.requireNonNull(name, "network name");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+            throw new InvalidArgumentException("network name \"" + name
+                    + "\" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        if (name.equals("none") || name.equals("host")) {
+            throw new InvalidArgumentException("network name \"" + name + "\" is reserved for the network mode");
+        }
+        return name;
+    }
+
+    // ---- networks ---------------------------------------------------------------------------------
+
+    /** Creates network {@code name} with the next free /24 of {@value #POOL}. */
+    public NetworkInfo create(String name) {
+        return create(name, null);
+    }
+
+    /**
+     * Creates network {@code name} on {@code subnet} (null: the next free /24 of {@value #POOL}).
+     *
+     * @throws AlreadyExistsException if the name is taken
+     * @throws InvalidArgumentException if the subnet is malformed, too small, or overlaps a host route
+     *         or another Berth network
+     */
+    public NetworkInfo create(String name, String subnet) {
+        validateName(name);
+        if (name.equals(NetworkMode.DEFAULT_NETWORK)) {
+            if (subnet != null) {
+                throw new InvalidArgumentException("the default network's subnet is chosen by Berth");
+            }
+            return get(name);
+        }
+        Cidr wanted = subnet == null ? null : Cidr.parse(subnet);
+        if (wanted != null && (wanted.prefix() > 28 || wanted.prefix() < 8)) {
+            throw new InvalidArgumentException("subnet " + subnet + " must be a /8 to /28");
+        }
+        return hostLock.with(() -> {
+            if (Files.exists(configFile(name))) {
+                throw new AlreadyExistsException("network \"" + name + "\" already exists");
+            }
+            Cidr cidr = wanted != null ? reserveExact(wanted, name) : reserveFree(name);
+            String hex = String.format("%08x", cidr.network());
+            NetworkInfo info = new NetworkInfo(name, "berth-" + hex, "bn" + hex, cidr.toString(), cidr.host(1));
+            save(info);
+            return info;
+        });
+    }
+
+    /**
+     * Network {@code name}; the default network is created on its first use.
+     *
+     * @throws NotFoundException if there is no such network
+     */
+    public NetworkInfo get(String name) {
+        validateName(name);
+        Path f = configFile(name);
+        if (!Files.exists(f) && name.equals(NetworkMode.DEFAULT_NETWORK)) {
+            return hostLock.with(() -> Files.exists(f) ? read(f) : createDefault());
+        }
+        if (!Files.exists(f)) {
+            throw new NotFoundException("network \"" + name + "\" not found");
+        }
+        return read(f);
+    }
+
+    /** The networks of this root, by name (the default network once it was used). */
+    public List<NetworkInfo> list() {
+        List<NetworkInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(configDir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(configDir)) {
+            s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().forEach(p -> out.add(read(p)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + configDir, e);
+        }
+        return out;
+    }
+
+    /** The CNI conflist of network {@code name}, as Berth hands it to the plugins. */
+    public String conflist(String name) {
+        return conflist(get(name)).toString();
+    }
+
+    /**
+     * Removes network {@code name}, its bridge and its subnet reservation.
+     *
+     * @throws NotFoundException if there is no such network
+     * @throws FailedPreconditionException if a container is still attached to it
+     */
+    public void remove(String name) {
+        NetworkInfo info = get(name);
+        hostLock.run(() -> {
+            List<String> users = attachments().stream().filter(a -> a.network().equals(name))
+                    .map(a -> a.namespace() + "/" + a.containerId()).toList();
+            if (!users.isEmpty()) {
+                throw new FailedPreconditionException("network \"" + name + "\" is in use by " + users);
+            }
+            List<String> leases = leases(info.cniName());
+            if (!leases.isEmpty()) {
+                throw new FailedPreconditionException("network \"" + name + "\" is in use: addresses " + leases
+                        + " are leased (see " + IPAM_DIR.resolve(info.cniName()) + ")");
+            }
+            try {
+                Files.deleteIfExists(configFile(name));
+                if (!name.equals(NetworkMode.DEFAULT_NETWORK)) {
+                    Files.deleteIfExists(hostDir.resolve("subnets").resolve(Cidr.parse(info.subnet()).fileName()));
+                    deleteTree(IPAM_DIR.resolve(info.cniName()));
+                    Commands.run(List.of("ip", "link", "del", info.bridge()));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot remove network " + name + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    private NetworkInfo createDefault() {
+        Path reservations = hostDir.resolve("subnets");
+        Cidr chosen = null;
+        for (Path p : listDir(reservations)) {
+            if (readString(p).equals("default")) {
+                chosen = Cidr.parse(p.getFileName().toString().replace('-', '/'));
+            }
+        }
+        if (chosen == null) {
+            chosen = reserveFreeAs("default");
+        }
+        NetworkInfo info = new NetworkInfo(NetworkMode.DEFAULT_NETWORK, DEFAULT_CNI_NAME, DEFAULT_BRIDGE,
+                chosen.toString(), chosen.host(1));
+        save(info);
+        return info;
+    }
+
+    private Cidr reserveFree(String name) {
+        return reserveFreeAs(owner + "\t" + name);
+    }
+
+    private Cidr reserveFreeAs(String who) {
+        Cidr pool = Cidr.parse(POOL);
+        List<Cidr> taken = takenSubnets();
+        for (long i = 0; i < 256; i++) {
+            Cidr c = new Cidr(pool.network() + (i << 8), 24);
+            if (taken.stream().noneMatch(c::overlaps)) {
+                writeNew(hostDir.resolve("subnets").resolve(c.fileName()), who);
+                return c;
+            }
+        }
+        throw new FailedPreconditionException("no free /24 left in " + POOL + " for a new network");
+    }
+
+    private Cidr reserveExact(Cidr wanted, String name) {
+        for (Cidr t : takenSubnets()) {
+            if (t.overlaps(wanted)) {
+                throw new InvalidArgumentException("subnet " + wanted + " overlaps " + t
+                        + " (a host route or another Berth network)");
+            }
+        }
+        writeNew(hostDir.resolve("subnets").resolve(wanted.fileName()), owner + "\t" + name);
+        return wanted;
+    }
+
+    /** Subnets of host routes (other than the default route) and of every Berth network on the host. */
+    private List<Cidr> takenSubnets() {
+        List<Cidr> out = new ArrayList<>();
+        for (Path p : listDir(hostDir.resolve("subnets"))) {
+            out.add(Cidr.parse(p.getFileName().toString().replace('-', '/')));
+        }
+        for (String line : Commands.check(List.of("ip", "-4", "route", "show", "table", "all")).split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            int i = f.length > 0 && (f[0].equals("local") || f[0].equals("broadcast") || f[0].equals("unicast")) ? 1 : 0;
+            if (f.length <= i || f[i].equals("default") || f[i].isEmpty()) {
+                continue;
+            }
+            if (f[i].startsWith("127.")) {
+                continue;
+            }
+            try {
+                out.add(Cidr.parse(f[i]));
+            } catch (InvalidArgumentException notIpv4) {
+                // multicast and other route kinds
+            }
+        }
+        return out;
+    }
+
+    private ObjectNode conflist(NetworkInfo n) {
+        ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", n.cniName());
+        ArrayNode ps = list.putArray("plugins");
+        ObjectNode bridge = ps.addObject().put("type", "bridge").put("bridge", n.bridge()).put("isGateway", true)
+                .put("ipMasq", true).put("hairpinMode", true);
+        ObjectNode ipam = bridge.putObject("ipam").put("type", "host-local");
+        ipam.putArray("ranges").addArray().addObject().put("subnet", n.subnet()).put("gateway", n.gateway());
+        ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        ObjectNode portmap = ps.addObject().put("type", "portmap").put("snat", true);
+        portmap.putObject("capabilities").put("portMappings", true);
+        ps.addObject().put("type", "firewall").put("backend", "iptables");
+        ps.addObject().put("type", "tuning");
+        return list;
+    }
+
+    // ---- attachments ------------------------------------------------------------------------------
+
+    /** What a container asks of its network. */
+    public record AttachRequest(String namespace, String containerId, String network, List<PortMapping> ports,
+                                List<String> aliases) {
+        public AttachRequest {
+            Identifiers.validate("namespace", namespace);
+            Identifiers.validate("container id", containerId);
+            validateName(network);
+            ports = List.copyOf(ports);
+            aliases = List.copyOf(aliases);
+            for (String a : aliases) {
+                if (!a.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})")) {
+                    throw new InvalidArgumentException("alias \"" + a + "\" is not a host name");
+                }
+            }
+        }
+    }
+
+    /** The netns file of container {@code id}: the spec's network namespace path. */
+    public Path netnsPath(String namespace, String id) {
+        return netns.dir().resolve(namespace).resolve(id);
+    }
+
+    /** The directory with the container's {@code hosts}, {@code hostname} and {@code resolv.conf}. */
+    public Path filesDir(String namespace, String id) {
+        return stateNet.resolve(namespace).resolve(id);
+    }
+
+    /**
+     * Attaches a container: a new network namespace, CNI ADD, published ports, name files. On failure
+     * nothing is left behind.
+     *
+     * @throws NotFoundException if the network does not exist
+     * @throws AlreadyExistsException if the container is attached already or a host port is in use
+     * @throws FailedPreconditionException if a plugin is missing or fails
+     * @throws dev.berth.api.DeadlineExceededException if a plugin hangs
+     */
+    public Attachment attach(AttachRequest r) {
+        NetworkInfo net = get(r.network());
+        Path dir = filesDir(r.namespace(), r.containerId());
+        Path ns = netnsPath(r.namespace(), r.containerId());
+        if (Files.exists(dir.resolve("attachment.json"))) {
+            throw new AlreadyExistsException("container " + r.namespace() + "/" + r.containerId()
+                    + " is already attached to a network");
+        }
+        String conflist = conflist(net).toString();
+        for (PortMapping p : r.ports()) {
+            plugins.find("portmap");
+        }
+        plugins.find("bridge");
+        plugins.find("loopback");
+        Saved saved = new Saved(r, net.name(), conflist, null, List.of(), ns.toString());
+        try {
+            Files.createDirectories(dir);
+            List<PortMapping> ports = reservePorts(r);
+            saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
+            write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            stateLock.run(() -> netns.create(ns));
+            CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()), ns.toString(),
+                    "lo", Map.of(), null);
+            plugins.add("{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}",
+                    lo);
+            String result = plugins.add(conflist, invocation(saved));
+            saved = new Saved(r, net.name(), conflist, result, ports, ns.toString());
+            write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            Attachment a = saved.attachment();
+            writeNameFiles(dir, a);
+            refreshHosts(net.name());
+            return a;
+        } catch (IOException e) {
+            Saved s = saved;
+            undo(s, dir);
+            throw new UncheckedIOException("cannot attach " + r.containerId() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            undo(saved, dir);
+            throw e;
+        }
+    }
+
+    private void undo(Saved s, Path dir) {
+        try {
+            detach(s, dir);
+        } catch (RuntimeException e) {
+            LOG.warn("cleaning up the failed attachment of {}: {}", s.request().containerId(), e.toString());
+        }
+    }
+
+    /** The container's attachment, if it is attached. */
+    public Optional<Attachment> attachment(String namespace, String id) {
+        Path f = filesDir(namespace, id).resolve("attachment.json");
+        if (!Files.exists(f)) {
+            return Optional.empty();
+        }
+        Saved s = readSaved(f);
+        return s == null || s.result() == null ? Optional.empty() : Optional.of(s.attachment());
+    }
+
+    /** Every attachment made under this state directory. */
+    public List<Attachment> attachments() {
+        List<Attachment> out = new ArrayList<>();
+        for (Saved s : allSaved()) {
+            if (s.result() != null) {
+                out.add(s.attachment());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Detaches a container: CNI DEL, its namespace unbound and removed, its host ports released, its
+     * files removed, its peers' {@code hosts} rewritten. Does nothing if it is not attached.
+     */
+    public void detach(String namespace, String id) {
+        Path dir = filesDir(namespace, id);
+        Path f = dir.resolve("attachment.json");
+        Saved s = Files.exists(f) ? readSaved(f) : null;
+        if (s == null) {
+            stateLock.run(() -> netns.remove(netnsPath(namespace, id)));
+            deleteTree(dir);
+            return;
+        }
+        detach(s, dir);
+    }
+
+    private void detach(Saved s, Path dir) {
+        RuntimeException failure = null;
+        Path ns = Path.of(s.netns());
+        try {
+            if (netns.exists(ns) || s.result() != null) {
+                plugins.del(s.conflist(), invocation(s), s.result());
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            stateLock.run(() -> netns.remove(ns));
+        } catch (RuntimeException e) {
+            failure = failure == null ? e : failure;
+        }
+        hostLock.run(() -> {
+            for (PortMapping p : s.ports()) {
+                try {
+                    Files.deleteIfExists(portFile(p));
+                } catch (IOException e) {
+                    LOG.warn("cannot release host port {}: {}", p, e.toString());
+                }
+            }
+        });
+        deleteTree(dir);
+        try {
+            refreshHosts(s.network());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot rewrite the hosts files of network {}: {}", s.network(), e.toString());
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Detaches every container under this state directory for which {@code keep(namespace, id)} is false
+     * (its container or task is gone, e.g. with a process that was killed); the number detached.
+     */
+    public int cleanup(BiPredicate<String, String> keep) {
+        int n = 0;
+        for (Path nsDir : listDir(stateNet)) {
+            for (Path c : listDir(nsDir)) {
+                String namespace = nsDir.getFileName().toString();
+                String id = c.getFileName().toString();
+                if (!keep.test(namespace, id)) {
+                    try {
+                        detach(namespace, id);
+                        n++;
+                    } catch (RuntimeException e) {
+                        LOG.warn("cannot clean up the network of {}/{}: {}", namespace, id, e.toString());
+                    }
+                }
+            }
+        }
+        for (Path nsDir : listDir(netns.dir())) {
+            for (Path c : listDir(nsDir)) {
+                String namespace = nsDir.getFileName().toString();
+                String id = c.getFileName().toString();
+                if (!Files.exists(filesDir(namespace, id)) && !keep.test(namespace, id)) {
+                    stateLock.run(() -> netns.remove(c));
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Unmounts the namespace directory if no namespace is left in it. Idempotent. */
+    @Override
+    public void close() {
+        stateLock.run(netns::releaseIfEmpty);
+    }
+
+    private CniPlugins.Invocation invocation(Saved s) {
+        ArrayNode mappings = JSON.createArrayNode();
+        for (PortMapping p : s.ports()) {
+            mappings.addObject().put("hostPort", p.hostPort()).put("containerPort", p.containerPort())
+                    .put("protocol", p.protocol()).put("hostIP", p.hostIp());
+        }
+        ObjectNode rc = JSON.createObjectNode();
+        rc.set("portMappings", mappings);
+        return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), s.netns(), "eth0",
+                Map.of("IgnoreUnknown", "1"), rc.toString());
+    }
+
+    private static String cniId(String namespace, String id) {
+        return namespace + "-" + id;
+    }
+
+    // ---- host ports -------------------------------------------------------------------------------
+
+    private List<PortMapping> reservePorts(AttachRequest r) {
+        return hostLock.with(() -> {
+            List<PortMapping> done = new ArrayList<>();
+            try {
+                for (PortMapping p : r.ports()) {
+                    done.add(p.hostPort() == 0 ? pickPort(p, r) : reservePort(p, r));
+                }
+                return done;
+            } catch (RuntimeException e) {
+                for (PortMapping p : done) {
+                    try {
+                        Files.deleteIfExists(portFile(p));
+                    } catch (IOException ignored) {
+                        // best effort: the reservation of a failed attach
+                    }
+                }
+                throw e;
+            }
+        });
+    }
+
+    private PortMapping reservePort(PortMapping p, AttachRequest r) {
+        Path f = portFile(p);
+        if (Files.exists(f)) {
+            throw new AlreadyExistsException("host port " + p.hostIp() + ":" + p.hostPort() + "/" + p.protocol()
+                    + " is already published by " + readString(f));
+        }
+        if (!bindable(p.hostIp(), p.hostPort(), p.protocol())) {
+            throw new AlreadyExistsException("host port " + p.hostIp() + ":" + p.hostPort() + "/" + p.protocol()
+                    + " is already in use on the host");
+        }
+        writeNew(f, owner + "\t" + r.namespace() + "/" + r.containerId());
+        return p;
+    }
+
+    private PortMapping pickPort(PortMapping p, AttachRequest r) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int port = ephemeralPort(p.hostIp(), p.protocol());
+            PortMapping picked = p.withHostPort(port);
+            if (!Files.exists(portFile(picked))) {
+                writeNew(portFile(picked), owner + "\t" + r.namespace() + "/" + r.containerId());
+                return picked;
+            }
+        }
+        throw new FailedPreconditionException("cannot find a free host port on " + p.hostIp() + " for " + p);
+    }
+
+    private Path portFile(PortMapping p) {
+        return hostDir.resolve("ports").resolve(p.protocol() + "-" + p.hostIp() + "-" + p.hostPort());
+    }
+
+    private static boolean bindable(String ip, int port, String protocol) {
+        try {
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(ip), port);
+            if (protocol.equals("udp")) {
+                try (DatagramSocket s = new DatagramSocket(null)) {
+                    s.bind(at);
+                }
+            } else {
+                try (ServerSocket s = new ServerSocket()) {
+                    s.setReuseAddress(true);
+                    s.bind(at);
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int ephemeralPort(String ip, String protocol) {
+        try {
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(ip), 0);
+            if (protocol.equals("udp")) {
+                try (DatagramSocket s = new DatagramSocket(null)) {
+                    s.bind(at);
+                    return s.getLocalPort();
+                }
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(at);
+                return s.getLocalPort();
+            }
+        } catch (IOException e) {
+            throw new InvalidArgumentException("cannot bind a port on host address " + ip + ": " + e.getMessage());
+        }
+    }
+
+    // ---- names ------------------------------------------------------------------------------------
+
+    private void writeNameFiles(Path dir, Attachment a) throws IOException {
+        String hostname = a.containerId().length() > 63 ? a.containerId().substring(0, 63) : a.containerId();
+        write(dir.resolve("hostname"), hostname + "\n");
+        StringBuilder resolv = new StringBuilder();
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"), StandardCharsets.UTF_8)) {
+                // a loopback resolver (systemd-resolved's 127.0.0.53) is not reachable from the container
+                if (!line.matches("\\s*nameserver\\s+(127\\.|::1).*")) {
+                    resolv.append(line).append('\n');
+                }
+            }
+        } catch (NoSuchFileException noHostResolver) {
+            // the container gets an empty resolv.conf
+        }
+        write(dir.resolve("resolv.conf"), resolv.toString());
+        if (!Files.exists(dir.resolve("hosts"))) {
+            write(dir.resolve("hosts"), "");
+        }
+    }
+
+    /** Rewrites the {@code hosts} file of every container on {@code network}. */
+    private void refreshHosts(String network) {
+        stateLock.run(() -> {
+            List<Attachment> peers = attachments().stream().filter(a -> a.network().equals(network))
+                    .sorted(Comparator.comparing(Attachment::ip)).toList();
+            for (Attachment a : peers) {
+                StringBuilder sb = new StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+                sb.append(a.ip()).append('\t').append(a.containerId());
+                a.aliases().forEach(x -> sb.append(' ').append(x));
+                sb.append('\n');
+                for (Attachment p : peers) {
+                    if (p != a && !(p.namespace().equals(a.namespace()) && p.containerId().equals(a.containerId()))) {
+                        sb.append(p.ip()).append('\t').append(p.containerId());
+                        p.aliases().forEach(x -> sb.append(' ').append(x));
+                        sb.append('\n');
+                    }
+                }
+                Path hosts = filesDir(a.namespace(), a.containerId()).resolve("hosts");
+                try {
+                    if (Files.exists(hosts.getParent())) {
+                        write(hosts, sb.toString());
+                    }
+                } catch (IOException e) {
+                    LOG.warn("cannot write {}: {}", hosts, e.toString());
+                }
+            }
+        });
+    }
+
+    // ---- storage ----------------------------------------------------------------------------------
+
+    /** An attachment as stored: the request, the conflist used, the ADD result, the reserved ports. */
+    private record Saved(AttachRequest request, String network, String conflist, String result,
+                         List<PortMapping> ports, String netns) {
+        Attachment attachment() {
+            String ip = "";
+            String gw = "";
+            try {
+                var res = JSON.readTree(result);
+                var first = res.path("ips").path(0);
+                ip = first.path("address").asText().replaceAll("/.*", "");
+                gw = first.path("gateway").asText();
+            } catch (IOException e) {
+                throw new BerthException("unreadable CNI result " + result, e);
+            }
+            return new Attachment(request.namespace(), request.containerId(), network, netns, ip, gw, ports,
+                    request.aliases());
+        }
+    }
+
+    private Saved readSaved(Path f) {
+        try {
+            return JSON.readValue(Files.readString(f), Saved.class);
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (IOException e) {
+            LOG.warn("unreadable attachment {}: {}", f, e.toString());
+            return null;
+        }
+    }
+
+    private List<Saved> allSaved() {
+        List<Saved> out = new ArrayList<>();
+        for (Path nsDir : listDir(stateNet)) {
+            for (Path c : listDir(nsDir)) {
+                Saved s = readSaved(c.resolve("attachment.json"));
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<String> leases(String cniName) {
+        List<String> out = new ArrayList<>();
+        for (Path p : listDir(IPAM_DIR.resolve(cniName))) {
+            String n = p.getFileName().toString();
+            if (n.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    private Path configFile(String name) {
+        return configDir.resolve(name + ".json");
+    }
+
+    private void save(NetworkInfo info) {
+        try {
+            Files.createDirectories(configDir);
+            Path tmp = configDir.resolve("." + info.name() + ".tmp");
+            Files.writeString(tmp, JSON.writeValueAsString(info));
+            Files.move(tmp, configFile(info.name()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save network " + info.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static NetworkInfo read(Path f) {
+        try {
+            return JSON.readValue(Files.readString(f), NetworkInfo.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read network " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(Path f, String content) throws IOException {
+        // in place: the container's bind mount follows the inode
+        Files.writeString(f, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    }
+
+    private static void writeNew(Path f, String content) {
+        try {
+            Files.createDirectories(f.getParent());
+            Files.writeString(f, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            throw new AlreadyExistsException(f + " is already reserved by " + readString(f));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String readString(Path f) {
+        try {
+            return Files.readString(f, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static List<Path> listDir(Path dir) {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            s.forEach(p -> {
+                if (!p.getFileName().toString().startsWith(".") && !p.getFileName().toString().equals("lock")) {
+                    out.add(p);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Options of {@link Networks}. Not thread-safe. */
+    public static final class Builder {
+        private final Path root;
+        private final Path stateDir;
+        private List<Path> pluginDirs = CniPlugins.DEFAULT_DIRS;
+        private Duration pluginTimeout = CniPlugins.DEFAULT_TIMEOUT;
+        private Path hostDir = DEFAULT_HOST_DIR;
+
+        private Builder(Path root, Path stateDir) {
+            this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+            this.stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
+        }
+
+        /** Where CNI plugins are looked up, in order (default /opt/cni/bin, /usr/lib/cni). */
+        public Builder pluginDirs(List<Path> dirs) {
+            if (dirs.isEmpty()) {
+                throw new InvalidArgumentException("pluginDirs must not be empty");
+            }
+            this.pluginDirs = List.copyOf(dirs);
+            return this;
+        }
+
+        /** How long one plugin may run before it is killed (default 30 s). */
+        public Builder pluginTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidArgumentException("pluginTimeout must be positive, not " + timeout);
+            }
+            this.pluginTimeout = timeout;
+            return this;
+        }
+
+        /** The host-wide directory of subnet and host-port reservations (default /var/lib/cni/berth). */
+        public Builder hostDir(Path dir) {
+            this.hostDir = Objects.requireNonNull(dir, "hostDir").toAbsolutePath().normalize();
+            return this;
+        }
+
+        public Networks build() {
+            return new Networks(this);
+        }
+    }
+}
