@@ -12,6 +12,7 @@ import dev.berth.api.NotFoundException;
 import dev.berth.network.internal.Cidr;
 import dev.berth.network.internal.Commands;
 import dev.berth.network.internal.HostLock;
+import dev.berth.network.internal.Isolation;
 import dev.berth.network.internal.NetnsFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,6 +75,7 @@ public final class Networks implements AutoCloseable {
     private final HostLock stateLock;
     private final CniPlugins plugins;
     private final String owner;
+    private final java.util.Set<String> isolated = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Networks(Builder b) {
         this.configDir = b.root.resolve("networks");
@@ -207,6 +209,8 @@ public final class Networks implements AutoCloseable {
                     Files.deleteIfExists(hostDir.resolve("subnets").resolve(Cidr.parse(info.subnet()).fileName()));
                     deleteTree(IPAM_DIR.resolve(info.cniName()));
                     Commands.run(List.of("ip", "link", "del", info.bridge()));
+                    Isolation.remove(info.bridge());
+                    isolated.remove(info.bridge());
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot remove network " + name + ": " + e.getMessage(), e);
@@ -328,6 +332,31 @@ public final class Networks implements AutoCloseable {
     }
 
     /**
+     * Creates the container's {@code hosts}, {@code hostname} and {@code resolv.conf} (empty until it is
+     * attached) and its namespace file (a plain file until then), so that a spec can name them before the
+     * attachment exists; returns the directory of the name files.
+     */
+    public Path prepareFiles(String namespace, String id) {
+        Path dir = filesDir(namespace, id);
+        try {
+            Path ns = netnsPath(namespace, id);
+            if (!Files.exists(ns)) {
+                Files.createDirectories(ns.getParent());
+                Files.writeString(ns, "", StandardOpenOption.CREATE);
+            }
+            Files.createDirectories(dir);
+            for (String f : List.of("hosts", "hostname", "resolv.conf")) {
+                if (!Files.exists(dir.resolve(f))) {
+                    Files.writeString(dir.resolve(f), "", StandardOpenOption.CREATE);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        return dir;
+    }
+
+    /**
      * Attaches a container: a new network namespace, CNI ADD, published ports, name files. On failure
      * nothing is left behind.
      *
@@ -345,10 +374,12 @@ public final class Networks implements AutoCloseable {
                     + " is already attached to a network");
         }
         String conflist = conflist(net).toString();
-        for (PortMapping p : r.ports()) {
-            plugins.find("portmap");
+        for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning", "loopback")) {
+            plugins.find(type);
         }
-        plugins.find("bridge");
+        if (isolated.add(net.bridge())) {
+            hostLock.run(() -> Isolation.add(net.bridge()));
+        }
         plugins.find("loopback");
         Saved saved = new Saved(r, net.name(), conflist, null, List.of(), ns.toString());
         try {
