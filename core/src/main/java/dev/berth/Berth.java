@@ -296,26 +296,16 @@ public final class Berth implements AutoCloseable {
 
     /**
      * Detaches containers whose record is gone, or whose task is gone (its process died, e.g. with a JVM
-     * that was killed, and its task was reaped). An attachment made in the last minute is kept: its task may
-     * be being created by another process right now.
+     * that was killed, and its task was reaped), once the process that attached them is gone as well.
      */
     private int cleanUpNetworks() {
-        long now = System.currentTimeMillis();
         return networks.cleanup((ns, id) -> {
             try {
                 metadata.namespace(ns).containers().get(id);
             } catch (dev.berth.api.NotFoundException gone) {
                 return false;
             }
-            if (Files.exists(stateDir.resolve("tasks").resolve(ns).resolve(id))) {
-                return true;
-            }
-            try {
-                Path made = networks.filesDir(ns, id);
-                return now - Files.getLastModifiedTime(made).toMillis() < 60_000;
-            } catch (IOException e) {
-                return false;
-            }
+            return Files.exists(stateDir.resolve("tasks").resolve(ns).resolve(id));
         });
     }
 

@@ -2,11 +2,12 @@ package dev.berth;
 
 import dev.berth.network.PortMapping;
 import dev.berth.runtime.Task;
+import dev.berth.runtime.TaskOptions;
 import java.nio.file.Path;
 
 /**
- * Run in a child JVM by {@link NetworkIT}: starts {@code count} containers on the default network, each
- * publishing port 80, prints {@code PID <pid>} for each and {@code READY}, then waits to be killed.
+ * Run in a child JVM by {@link NetworkIT}: starts {@code count} session-scoped tasks (reaped when this JVM
+ * dies) on the default network, each publishing port 80, prints {@code PID <pid>} for each and {@code READY}, then waits to be killed.
  * Args: root, state, busybox archive, namespace, count.
  */
 public final class NetworkedChild {
@@ -22,7 +23,7 @@ public final class NetworkedChild {
         for (int i = 0; i < count; i++) {
             Task t = ns.run(TestRoots.BUSYBOX, RunOptions.builder().id("held-" + i).args("sleep", "600")
                     .container(ContainerOptions.network("default"), ContainerOptions.publish(PortMapping.tcp(80)))
-                    .build());
+                    .task(TaskOptions.sessionScoped(true)).build());
             System.out.println("PID " + t.pid());
         }
         System.out.println("READY");

@@ -491,7 +491,8 @@ public final class Networks implements AutoCloseable {
 
     /**
      * Detaches every container under this state directory for which {@code keep(namespace, id)} is false
-     * (its container or task is gone, e.g. with a process that was killed); the number detached.
+     * (its container or task is gone) and whose attaching process is gone too (while it runs, it may be
+     * between the attachment and its task's creation, and it detaches what it attached); the number detached.
      */
     public int cleanup(BiPredicate<String, String> keep) {
         int n = 0;
@@ -499,6 +500,10 @@ public final class Networks implements AutoCloseable {
             for (Path c : listDir(nsDir)) {
                 String namespace = nsDir.getFileName().toString();
                 String id = c.getFileName().toString();
+                Saved s = readSaved(c.resolve("attachment.json"));
+                if (s != null && s.ownerAlive()) {
+                    continue;
+                }
                 if (!keep.test(namespace, id)) {
                     try {
                         detach(namespace, id);
@@ -689,7 +694,19 @@ public final class Networks implements AutoCloseable {
 
     /** An attachment as stored: the request, the conflist used, the ADD result, the reserved ports. */
     private record Saved(AttachRequest request, String network, String conflist, String result,
-                         List<PortMapping> ports, String netns) {
+                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart) {
+        Saved(AttachRequest request, String network, String conflist, String result, List<PortMapping> ports,
+              String netns) {
+            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), startOf(
+                    ProcessHandle.current()));
+        }
+
+        /** Whether the process that made the attachment still runs (it then owns it). */
+        boolean ownerAlive() {
+            return ProcessHandle.of(ownerPid).filter(ProcessHandle::isAlive)
+                    .map(p -> startOf(p).equals(ownerStart)).orElse(false);
+        }
+
         Attachment attachment() {
             String ip = "";
             String gw = "";
@@ -704,6 +721,10 @@ public final class Networks implements AutoCloseable {
             return new Attachment(request.namespace(), request.containerId(), network, netns, ip, gw, ports,
                     request.aliases());
         }
+    }
+
+    private static String startOf(ProcessHandle p) {
+        return p.info().startInstant().map(Object::toString).orElse("");
     }
 
     private Saved readSaved(Path f) {

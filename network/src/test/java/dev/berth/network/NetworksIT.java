@@ -178,10 +178,17 @@ class NetworksIT {
     }
 
     @Test
-    void cleanupDetachesWhatItIsToldIsGone() throws Exception {
+    void cleanupDetachesWhatItIsToldIsGoneOnceTheAttachingProcessIsGone() throws Exception {
         String id = "gone-" + SUFFIX;
         networks.attach(new Networks.AttachRequest("nt2", id, NetworkMode.DEFAULT_NETWORK,
                 List.of(PortMapping.tcp(80)), List.of()));
+        assertThat(networks.cleanup((ns, c) -> !c.equals(id))).as("attached by this live JVM").isZero();
+
+        // as if a process that exited had made it
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor(10, TimeUnit.SECONDS);
+        Path saved = networks.filesDir("nt2", id).resolve("attachment.json");
+        Files.writeString(saved, Files.readString(saved).replaceAll("\"ownerPid\":\\d+", "\"ownerPid\":" + exited.pid()));
         assertThat(networks.cleanup((ns, c) -> !c.equals(id))).isEqualTo(1);
         assertThat(networks.attachment("nt2", id)).isEmpty();
         assertThat(networks.netnsPath("nt2", id)).doesNotExist();
