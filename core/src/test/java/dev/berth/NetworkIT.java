@@ -171,6 +171,20 @@ class NetworkIT {
     }
 
     @Test
+    void aSecondContainerJoinsTheFirstOnesNamespaceAndReachesItOnLocalhost() throws Exception {
+        String first = "pod-" + SUFFIX;
+        String second = "side-" + SUFFIX;
+        web(first, ContainerOptions.network("default"));
+        Task side = ns.run(TestRoots.BUSYBOX, RunOptions.builder().id(second).args("sleep", "600")
+                .container(ContainerOptions.network("container:" + first)).build());
+        assertThat(ns.containers().get(second).spec().linux().namespaces())
+                .anySatisfy(n -> assertThat(n.path()).isEqualTo(berth.networks().netnsPath(ns.name(), first).toString()));
+        Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(fetch(side, "http://127.0.0.1:8080/").stdout()).contains("hello-" + first));
+        stop(second, first);
+    }
+
+    @Test
     void joiningAContainerWithoutANetworkIsRefused() {
         String id = "plain-" + SUFFIX;
         ns.containers().create(id, ContainerOptions.image(TestRoots.BUSYBOX));

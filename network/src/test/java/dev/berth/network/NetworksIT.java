@@ -154,6 +154,39 @@ class NetworksIT {
     }
 
     @Test
+    void aHangingPluginLateInTheChainFailsTheAttachWithinItsTimeAndEverythingEarlierIsUndone() throws Exception {
+        // a third-party "tuning" earlier in the plugin path shadows the real one and hangs
+        Path fake = Files.createTempDirectory("cni-fake");
+        Path tuning = fake.resolve("tuning");
+        Files.writeString(tuning, "#!/bin/sh\nif [ \"$CNI_COMMAND\" = ADD ]; then echo 'stuck in ADD' >&2; exec sleep 600; fi\n"
+                + "cat > /dev/null; exit 0\n");
+        tuning.toFile().setExecutable(true);
+        List<Path> dirs = new ArrayList<>(List.of(fake));
+        dirs.addAll(CniPlugins.DEFAULT_DIRS);
+        try (Networks slow = Networks.builder(root, state).pluginDirs(dirs).pluginTimeout(Duration.ofSeconds(2)).build()) {
+            String id = "hang-" + SUFFIX;
+            assertThatThrownBy(() -> slow.attach(new Networks.AttachRequest("nt", id, NetworkMode.DEFAULT_NETWORK,
+                    List.of(PortMapping.tcp(80)), List.of())))
+                    .isInstanceOf(dev.berth.api.DeadlineExceededException.class).hasMessageContaining("stuck in ADD");
+            assertThat(slow.filesDir("nt", id)).doesNotExist();
+            assertThat(slow.netnsPath("nt", id)).doesNotExist();
+            Process p = new ProcessBuilder("iptables-save").start();
+            String rules = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            assertThat(rules).doesNotContain("nt-" + id);
+            try (var leases = Files.list(Networks.IPAM_DIR.resolve("berth"))) {
+                assertThat(leases.filter(f -> Files.isRegularFile(f)).map(f -> {
+                    try {
+                        return Files.readString(f);
+                    } catch (IOException e) {
+                        return "";
+                    }
+                })).noneMatch(c -> c.contains("nt-" + id));
+            }
+        }
+    }
+
+    @Test
     void namedNetworksGetTheirOwnSubnetsAndOverlapsAreRefused() {
         NetworkInfo a = networks.create("a-" + SUFFIX);
         NetworkInfo b = networks.create("b-" + SUFFIX);
