@@ -1,5 +1,6 @@
 package dev.berth.network;
 
+import dev.berth.api.IoFailureException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -9,7 +10,6 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,7 +178,7 @@ public final class CniPlugins {
             }
             return out.isEmpty() ? JSON.createObjectNode() : readTree(out);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run CNI plugin " + binary + " " + command + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot run CNI plugin " + binary + " " + command, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new dev.berth.api.CanceledException("interrupted while running CNI plugin " + binary + " " + command);

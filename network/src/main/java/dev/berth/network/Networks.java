@@ -1,5 +1,6 @@
 package dev.berth.network;
 
+import dev.berth.api.IoFailureException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +16,6 @@ import dev.berth.network.internal.HostLock;
 import dev.berth.network.internal.Isolation;
 import dev.berth.network.internal.NetnsFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -174,7 +174,7 @@ public final class Networks implements AutoCloseable {
         try (Stream<Path> s = Files.list(configDir)) {
             s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().forEach(p -> out.add(read(p)));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + configDir, e);
+            throw IoFailureException.of("cannot list " + configDir, e);
         }
         return out;
     }
@@ -213,7 +213,7 @@ public final class Networks implements AutoCloseable {
                     isolated.remove(info.bridge());
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot remove network " + name + ": " + e.getMessage(), e);
+                throw IoFailureException.of("cannot remove network " + name, e);
             }
         });
     }
@@ -351,7 +351,7 @@ public final class Networks implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot create " + dir, e);
         }
         return dir;
     }
@@ -402,7 +402,7 @@ public final class Networks implements AutoCloseable {
         } catch (IOException e) {
             Saved s = saved;
             undo(s, dir);
-            throw new UncheckedIOException("cannot attach " + r.containerId() + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot attach " + r.containerId(), e);
         } catch (RuntimeException e) {
             undo(saved, dir);
             throw e;
@@ -459,7 +459,9 @@ public final class Networks implements AutoCloseable {
         Path ns = Path.of(s.netns());
         try {
             if (netns.exists(ns) || s.result() != null) {
-                plugins.del(s.conflist(), invocation(s), s.result());
+                // a namespace already gone (a reboot, a crash after its removal) is passed as none: the
+                // plugins then release what lives outside it (leases, rules) and skip the rest
+                plugins.del(s.conflist(), invocation(s, netns.exists(ns) ? s.netns() : ""), s.result());
             }
         } catch (RuntimeException e) {
             failure = e;
@@ -534,6 +536,10 @@ public final class Networks implements AutoCloseable {
     }
 
     private CniPlugins.Invocation invocation(Saved s) {
+        return invocation(s, s.netns());
+    }
+
+    private CniPlugins.Invocation invocation(Saved s, String netnsPath) {
         ArrayNode mappings = JSON.createArrayNode();
         for (PortMapping p : s.ports()) {
             mappings.addObject().put("hostPort", p.hostPort()).put("containerPort", p.containerPort())
@@ -541,7 +547,7 @@ public final class Networks implements AutoCloseable {
         }
         ObjectNode rc = JSON.createObjectNode();
         rc.set("portMappings", mappings);
-        return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), s.netns(), "eth0",
+        return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), netnsPath, "eth0",
                 Map.of("IgnoreUnknown", "1"), rc.toString());
     }
 
@@ -774,7 +780,7 @@ public final class Networks implements AutoCloseable {
             Files.move(tmp, configFile(info.name()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot save network " + info.name() + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot save network " + info.name(), e);
         }
     }
 
@@ -782,7 +788,7 @@ public final class Networks implements AutoCloseable {
         try {
             return JSON.readValue(Files.readString(f), NetworkInfo.class);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read network " + f + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot read network " + f, e);
         }
     }
 
@@ -800,7 +806,7 @@ public final class Networks implements AutoCloseable {
         } catch (FileAlreadyExistsException e) {
             throw new AlreadyExistsException(f + " is already reserved by " + readString(f));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + f + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot write " + f, e);
         }
     }
 
@@ -824,7 +830,7 @@ public final class Networks implements AutoCloseable {
                 }
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + dir, e);
+            throw IoFailureException.of("cannot list " + dir, e);
         }
         out.sort(Comparator.naturalOrder());
         return out;
@@ -839,7 +845,7 @@ public final class Networks implements AutoCloseable {
                 Files.deleteIfExists(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + dir + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot remove " + dir, e);
         }
     }
 

@@ -57,6 +57,13 @@ class NetworksIT {
         }
         networks.close();
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(state.toString());
+        for (Path dir : List.of(root, state)) {
+            try (var s = Files.walk(dir)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     private static Process inNetns(Attachment a, String... cmd) throws IOException {
@@ -183,6 +190,20 @@ class NetworksIT {
                     }
                 })).noneMatch(c -> c.contains("nt-" + id));
             }
+        }
+    }
+
+    @Test
+    void aMissingPluginNamesThePackageAndLeavesNothing() throws Exception {
+        Path empty = Files.createTempDirectory("cni-empty");
+        try (Networks bare = Networks.builder(root, state).pluginDirs(List.of(empty)).build()) {
+            String id = "bare-" + SUFFIX;
+            assertThatThrownBy(() -> bare.attach(new Networks.AttachRequest("nt", id, NetworkMode.DEFAULT_NETWORK,
+                    List.of(PortMapping.tcp(80)), List.of())))
+                    .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("containernetworking-plugins")
+                    .hasMessageContaining(empty.toString());
+            assertThat(bare.filesDir("nt", id)).doesNotExist();
+            assertThat(bare.netnsPath("nt", id)).doesNotExist();
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.berth.network.internal;
 
+import dev.berth.api.IoFailureException;
 import dev.berth.api.FailedPreconditionException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,7 @@ public final class Commands {
             }
             return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8).trim());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + argv.get(0) + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot run " + argv.get(0), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new dev.berth.api.CanceledException("interrupted while running " + String.join(" ", argv));

@@ -1,7 +1,7 @@
 package dev.berth.network.internal;
 
+import dev.berth.api.IoFailureException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ public final class HostLock {
                 return work.get();
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + file + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot lock " + file, e);
         } finally {
             local.unlock();
         }

@@ -1,8 +1,8 @@
 package dev.berth.network.internal;
 
+import dev.berth.api.IoFailureException;
 import dev.berth.api.FailedPreconditionException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +38,7 @@ public final class NetnsFiles {
             Files.deleteIfExists(file);
             Files.createFile(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + file + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot create " + file, e);
         }
         Commands.Result r = Commands.run(List.of("unshare", "--net=" + file, "true"));
         if (r.exit() != 0) {
@@ -62,7 +62,7 @@ public final class NetnsFiles {
         try {
             Files.deleteIfExists(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot remove " + file + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot remove " + file, e);
         }
     }
 
@@ -89,7 +89,7 @@ public final class NetnsFiles {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+            throw IoFailureException.of("cannot create " + dir, e);
         }
         if (!isMountPoint(dir)) {
             Commands.check(List.of("mount", "--bind", dir.toString(), dir.toString()));
@@ -109,7 +109,7 @@ public final class NetnsFiles {
             }
             return false;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read /proc/self/mountinfo", e);
+            throw IoFailureException.of("cannot read /proc/self/mountinfo", e);
         }
     }
 
