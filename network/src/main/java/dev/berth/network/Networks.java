@@ -370,8 +370,14 @@ public final class Networks implements AutoCloseable {
         Path dir = filesDir(r.namespace(), r.containerId());
         Path ns = netnsPath(r.namespace(), r.containerId());
         if (Files.exists(dir.resolve("attachment.json"))) {
-            throw new AlreadyExistsException("container " + r.namespace() + "/" + r.containerId()
-                    + " is already attached to a network");
+            Saved earlier = readSaved(dir.resolve("attachment.json"));
+            if (earlier != null && (earlier.result() != null || earlier.ownerAlive())) {
+                throw new AlreadyExistsException("container " + r.namespace() + "/" + r.containerId()
+                        + " is already attached to a network");
+            }
+            // half made by a process that died: undo it first
+            undo(earlier == null ? new Saved(r, net.name(), conflist(net).toString(), null, List.of(), ns.toString())
+                    : earlier, dir);
         }
         String conflist = conflist(net).toString();
         for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning", "loopback")) {

@@ -194,6 +194,29 @@ class NetworksIT {
     }
 
     @Test
+    void aHalfMadeAttachmentOfADeadProcessIsUndoneByTheNextAttach() throws Exception {
+        String id = "half-" + SUFFIX;
+        Networks.AttachRequest request = new Networks.AttachRequest("nt", id, NetworkMode.DEFAULT_NETWORK,
+                List.of(PortMapping.tcp(80)), List.of());
+        Attachment first = networks.attach(request);
+        Process exited = new ProcessBuilder("true").start();
+        exited.waitFor(10, TimeUnit.SECONDS);
+        Path saved = networks.filesDir("nt", id).resolve("attachment.json");
+        // as a process that died between its ADD and recording the result would have left it
+        Files.writeString(saved, Files.readString(saved)
+                .replaceAll("\"ownerPid\":\\d+", "\"ownerPid\":" + exited.pid())
+                .replaceAll("\"result\":\"(?:[^\"\\\\]|\\\\.)*\"", "\"result\":null"));
+        assertThat(networks.attachment("nt", id)).isEmpty();
+
+        Attachment second = networks.attach(request);
+
+        assertThat(second.ip()).isNotBlank();
+        assertThat(Files.exists(Networks.IPAM_DIR.resolve("berth").resolve(first.ip())))
+                .as("the first lease is released").isEqualTo(first.ip().equals(second.ip()));
+        networks.detach("nt", id);
+    }
+
+    @Test
     void aMissingPluginNamesThePackageAndLeavesNothing() throws Exception {
         Path empty = Files.createTempDirectory("cni-empty");
         try (Networks bare = Networks.builder(root, state).pluginDirs(List.of(empty)).build()) {
