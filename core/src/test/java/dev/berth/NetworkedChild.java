@@ -1,7 +1,7 @@
 package dev.berth;
 
 import dev.berth.network.PortMapping;
-import dev.berth.runtime.Task;
+import dev.berth.api.task.Task;
 import dev.berth.runtime.TaskOptions;
 import java.nio.file.Path;
 
