@@ -13,13 +13,11 @@ import dev.berth.api.NotFoundException;
 import dev.berth.network.internal.Cidr;
 import dev.berth.network.internal.Commands;
 import dev.berth.network.internal.HostLock;
+import dev.berth.network.internal.HostPorts;
 import dev.berth.network.internal.Isolation;
+import dev.berth.network.internal.NameFiles;
 import dev.berth.network.internal.NetnsFiles;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -75,6 +73,7 @@ public final class Networks implements AutoCloseable {
     private final HostLock stateLock;
     private final CniPlugins plugins;
     private final String owner;
+    private final HostPorts hostPorts;
     private final java.util.Set<String> isolated = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Networks(Builder b) {
@@ -86,6 +85,7 @@ public final class Networks implements AutoCloseable {
         this.stateLock = new HostLock(b.stateDir.resolve("net.lock"));
         this.plugins = new CniPlugins(b.pluginDirs, b.pluginTimeout);
         this.owner = b.root.toString();
+        this.hostPorts = new HostPorts(hostDir.resolve("ports"));
     }
 
     /** Networks of the root {@code root} with state (namespaces, attachments) under {@code stateDir}. */
@@ -390,9 +390,9 @@ public final class Networks implements AutoCloseable {
         Saved saved = new Saved(r, net.name(), conflist, null, List.of(), ns.toString());
         try {
             Files.createDirectories(dir);
-            List<PortMapping> ports = reservePorts(r);
+            List<PortMapping> ports = hostLock.with(() -> hostPorts.reserve(r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
-            write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
             stateLock.run(() -> netns.create(ns));
             CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()), ns.toString(),
                     "lo", Map.of(), null);
@@ -400,9 +400,9 @@ public final class Networks implements AutoCloseable {
                     lo);
             String result = plugins.add(conflist, invocation(saved));
             saved = new Saved(r, net.name(), conflist, result, ports, ns.toString());
-            write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
             Attachment a = saved.attachment();
-            writeNameFiles(dir, a);
+            NameFiles.writeFor(dir, a.containerId());
             refreshHosts(net.name());
             return a;
         } catch (IOException e) {
@@ -477,15 +477,7 @@ public final class Networks implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = failure == null ? e : failure;
         }
-        hostLock.run(() -> {
-            for (PortMapping p : s.ports()) {
-                try {
-                    Files.deleteIfExists(portFile(p));
-                } catch (IOException e) {
-                    LOG.warn("cannot release host port {}: {}", p, e.toString());
-                }
-            }
-        });
+        hostLock.run(() -> hostPorts.release(s.ports()));
         deleteTree(dir);
         try {
             refreshHosts(s.network());
@@ -561,139 +553,16 @@ public final class Networks implements AutoCloseable {
         return namespace + "-" + id;
     }
 
-    // ---- host ports -------------------------------------------------------------------------------
-
-    private List<PortMapping> reservePorts(AttachRequest r) {
-        return hostLock.with(() -> {
-            List<PortMapping> done = new ArrayList<>();
-            try {
-                for (PortMapping p : r.ports()) {
-                    done.add(p.hostPort() == 0 ? pickPort(p, r) : reservePort(p, r));
-                }
-                return done;
-            } catch (RuntimeException e) {
-                for (PortMapping p : done) {
-                    try {
-                        Files.deleteIfExists(portFile(p));
-                    } catch (IOException ignored) {
-                        // best effort: the reservation of a failed attach
-                    }
-                }
-                throw e;
-            }
-        });
-    }
-
-    private PortMapping reservePort(PortMapping p, AttachRequest r) {
-        Path f = portFile(p);
-        if (Files.exists(f)) {
-            throw new AlreadyExistsException("host port " + p.hostIp() + ":" + p.hostPort() + "/" + p.protocol()
-                    + " is already published by " + readString(f));
-        }
-        if (!bindable(p.hostIp(), p.hostPort(), p.protocol())) {
-            throw new AlreadyExistsException("host port " + p.hostIp() + ":" + p.hostPort() + "/" + p.protocol()
-                    + " is already in use on the host");
-        }
-        writeNew(f, owner + "\t" + r.namespace() + "/" + r.containerId());
-        return p;
-    }
-
-    private PortMapping pickPort(PortMapping p, AttachRequest r) {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int port = ephemeralPort(p.hostIp(), p.protocol());
-            PortMapping picked = p.withHostPort(port);
-            if (!Files.exists(portFile(picked))) {
-                writeNew(portFile(picked), owner + "\t" + r.namespace() + "/" + r.containerId());
-                return picked;
-            }
-        }
-        throw new FailedPreconditionException("cannot find a free host port on " + p.hostIp() + " for " + p);
-    }
-
-    private Path portFile(PortMapping p) {
-        return hostDir.resolve("ports").resolve(p.protocol() + "-" + p.hostIp() + "-" + p.hostPort());
-    }
-
-    private static boolean bindable(String ip, int port, String protocol) {
-        try {
-            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(ip), port);
-            if (protocol.equals("udp")) {
-                try (DatagramSocket s = new DatagramSocket(null)) {
-                    s.bind(at);
-                }
-            } else {
-                try (ServerSocket s = new ServerSocket()) {
-                    s.setReuseAddress(true);
-                    s.bind(at);
-                }
-            }
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int ephemeralPort(String ip, String protocol) {
-        try {
-            InetSocketAddress at = new InetSocketAddress(InetAddress.getByName(ip), 0);
-            if (protocol.equals("udp")) {
-                try (DatagramSocket s = new DatagramSocket(null)) {
-                    s.bind(at);
-                    return s.getLocalPort();
-                }
-            }
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(at);
-                return s.getLocalPort();
-            }
-        } catch (IOException e) {
-            throw new InvalidArgumentException("cannot bind a port on host address " + ip + ": " + e.getMessage());
-        }
-    }
-
-    // ---- names ------------------------------------------------------------------------------------
-
-    private void writeNameFiles(Path dir, Attachment a) throws IOException {
-        String hostname = a.containerId().length() > 63 ? a.containerId().substring(0, 63) : a.containerId();
-        write(dir.resolve("hostname"), hostname + "\n");
-        StringBuilder resolv = new StringBuilder();
-        try {
-            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"), StandardCharsets.UTF_8)) {
-                // a loopback resolver (systemd-resolved's 127.0.0.53) is not reachable from the container
-                if (!line.matches("\\s*nameserver\\s+(127\\.|::1).*")) {
-                    resolv.append(line).append('\n');
-                }
-            }
-        } catch (NoSuchFileException noHostResolver) {
-            // the container gets an empty resolv.conf
-        }
-        write(dir.resolve("resolv.conf"), resolv.toString());
-        if (!Files.exists(dir.resolve("hosts"))) {
-            write(dir.resolve("hosts"), "");
-        }
-    }
-
     /** Rewrites the {@code hosts} file of every container on {@code network}. */
     private void refreshHosts(String network) {
         stateLock.run(() -> {
             List<Attachment> peers = attachments().stream().filter(a -> a.network().equals(network))
                     .sorted(Comparator.comparing(Attachment::ip)).toList();
             for (Attachment a : peers) {
-                StringBuilder sb = new StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-                sb.append(a.ip()).append('\t').append(a.containerId());
-                a.aliases().forEach(x -> sb.append(' ').append(x));
-                sb.append('\n');
-                for (Attachment p : peers) {
-                    if (p != a && !(p.namespace().equals(a.namespace()) && p.containerId().equals(a.containerId()))) {
-                        sb.append(p.ip()).append('\t').append(p.containerId());
-                        p.aliases().forEach(x -> sb.append(' ').append(x));
-                        sb.append('\n');
-                    }
-                }
                 Path hosts = filesDir(a.namespace(), a.containerId()).resolve("hosts");
                 try {
                     if (Files.exists(hosts.getParent())) {
-                        write(hosts, sb.toString());
+                        NameFiles.write(hosts, NameFiles.hosts(a, peers));
                     }
                 } catch (IOException e) {
                     LOG.warn("cannot write {}: {}", hosts, e.toString());
@@ -796,12 +665,6 @@ public final class Networks implements AutoCloseable {
         } catch (IOException e) {
             throw IoFailureException.of("cannot read network " + f, e);
         }
-    }
-
-    private static void write(Path f, String content) throws IOException {
-        // in place: the container's bind mount follows the inode
-        Files.writeString(f, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     }
 
     private static void writeNew(Path f, String content) {
