@@ -82,6 +82,7 @@ public final class Berth implements AutoCloseable {
     private final List<Snapshotter> ownedSnapshotters;
     private final EventExchange events;
     private final Metadata metadata;
+    private final dev.berth.network.Networks networks;
     private final ExecutorService executor;
     private final boolean ownsExecutor;
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
@@ -176,6 +177,10 @@ public final class Berth implements AutoCloseable {
                     .gcPolicy(b.gcPolicy).deferredSnapshotRemoval(!b.syncSnapshotRemoval);
             sn.values().forEach(mb::snapshotter);
             metadata = mb.build();
+            networks = dev.berth.network.Networks.builder(root, stateDir).pluginDirs(b.cniPluginDirs)
+                    .pluginTimeout(b.cniPluginTimeout).build();
+            opened.add(networks);
+            cleanUpNetworks();
         } catch (IOException e) {
             closeAll(opened);
             if (ownsExecutor) {
@@ -273,10 +278,35 @@ public final class Berth implements AutoCloseable {
         return new ScopedEvents(events, null);
     }
 
-    /** Runs a garbage collection now, across all namespaces. */
+    /**
+     * Runs a garbage collection now, across all namespaces; network attachments whose container or task is
+     * gone are undone first.
+     */
     public GcResult gc() {
         ensureOpen();
+        cleanUpNetworks();
         return metadata.gc();
+    }
+
+    /** The networks containers of this root attach to, and their attachments. */
+    public dev.berth.network.Networks networks() {
+        ensureOpen();
+        return networks;
+    }
+
+    /**
+     * Detaches containers whose record is gone, or whose task is gone (its process died, e.g. with a JVM
+     * that was killed, and its task was reaped), once the process that attached them is gone as well.
+     */
+    private int cleanUpNetworks() {
+        return networks.cleanup((ns, id) -> {
+            try {
+                metadata.namespace(ns).containers().get(id);
+            } catch (dev.berth.api.NotFoundException gone) {
+                return false;
+            }
+            return Files.exists(stateDir.resolve("tasks").resolve(ns).resolve(id));
+        });
     }
 
     // ----- the default namespace -----
@@ -344,6 +374,7 @@ public final class Berth implements AutoCloseable {
             registries.clear();
         }
         namespaces.values().forEach(n -> toClose.add(n::closeServices));
+        toClose.add(networks);
         toClose.add(metadata);
         toClose.addAll(ownedSnapshotters);
         toClose.add(content);
@@ -449,6 +480,8 @@ public final class Berth implements AutoCloseable {
         private TaskRuntime taskRuntime;
         private final Map<String, Snapshotter> snapshotters = new LinkedHashMap<>();
         private RegistryClient registryClient;
+        private List<Path> cniPluginDirs = dev.berth.network.CniPlugins.DEFAULT_DIRS;
+        private java.time.Duration cniPluginTimeout = dev.berth.network.CniPlugins.DEFAULT_TIMEOUT;
 
         private Builder() {
         }
@@ -543,6 +576,24 @@ public final class Berth implements AutoCloseable {
         }
 
         /** The root directory (default {@code /var/lib/berth}). */
+        /** Where CNI plugins are looked up, in order (default /opt/cni/bin, then /usr/lib/cni). */
+        public Builder cniPluginDirs(List<Path> dirs) {
+            if (dirs.isEmpty()) {
+                throw new InvalidArgumentException("cniPluginDirs must not be empty");
+            }
+            this.cniPluginDirs = List.copyOf(dirs);
+            return this;
+        }
+
+        /** How long one CNI plugin may run before it is killed and the attachment fails (default 30 s). */
+        public Builder cniPluginTimeout(java.time.Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidArgumentException("cniPluginTimeout must be positive, not " + timeout);
+            }
+            this.cniPluginTimeout = timeout;
+            return this;
+        }
+
         public Builder root(Path dir) {
             this.root = Objects.requireNonNull(dir, "root").toAbsolutePath().normalize();
             return this;

@@ -12,6 +12,7 @@ import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
 import dev.berth.metadata.internal.NamespacedMetadata;
+import dev.berth.network.Attachment;
 import dev.berth.runtime.TaskOption;
 import dev.berth.runtime.TaskOptions;
 import java.nio.file.Files;
@@ -66,6 +67,36 @@ public final class Container {
     /** The OCI runtime spec. */
     public Spec spec() {
         return RuntimeSpecJson.parse(info().spec());
+    }
+
+    /**
+     * The container's place on its network (address, published ports, aliases, namespace file) while it
+     * is attached: from its task's creation until the container is deleted. Empty for the network modes
+     * none, host and another container's namespace.
+     */
+    public Optional<Attachment> network() {
+        return ContainerNetwork.attachment(ns, id);
+    }
+
+    /** The container's IPv4 address on its network. */
+    public Optional<String> ip() {
+        return network().map(Attachment::ip);
+    }
+
+    /**
+     * The host port that TCP {@code containerPort} is published on.
+     *
+     * @throws NotFoundException if the container is not attached or does not publish that port
+     */
+    public int port(int containerPort) {
+        return port(containerPort, "tcp");
+    }
+
+    /** The host port that {@code containerPort} over {@code protocol} (tcp or udp) is published on. */
+    public int port(int containerPort, String protocol) {
+        Attachment a = network().orElseThrow(() -> new NotFoundException(this + " is not attached to a network"));
+        return a.port(containerPort, protocol).orElseThrow(() -> new NotFoundException(this + " does not publish "
+                + containerPort + "/" + protocol)).hostPort();
     }
 
     /** Sets labels (an empty value removes one); other labels stay. */
@@ -132,6 +163,24 @@ public final class Container {
 
     private Task newTask(ContainerRecord record, List<Mount> rootfs, boolean terminal,
                          List<TaskOption> options) {
+        ContainerNetwork network = ContainerNetwork.fromLabels(record.labels());
+        boolean attachedNow = network.attachForTask(ns, id);
+        try {
+            return ns.berth().runtime().create(taskConfig(record, rootfs, terminal, options));
+        } catch (RuntimeException e) {
+            if (attachedNow) {
+                try {
+                    ns.berth().networks().detach(ns.name(), id);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private TaskConfig taskConfig(ContainerRecord record, List<Mount> rootfs, boolean terminal,
+                                  List<TaskOption> options) {
         TaskConfig.Builder config = TaskConfig.builder(id)
                 .namespace(ns.name())
                 .spec(record.spec())
@@ -139,7 +188,7 @@ public final class Container {
                 .terminal(terminal)
                 .runtime(record.runtime().name())
                 .runcOptions(RuncOptionsCodec.decode(record.runtime()));
-        return ns.berth().runtime().create(TaskOption.applyAll(config, options).build());
+        return TaskOption.applyAll(config, options).build();
     }
 
     /**
@@ -197,6 +246,7 @@ public final class Container {
      * does not wait for the disk, as its creation did not.
      */
     void removeRecords(ContainerRecord record, boolean ephemeral) {
+        ContainerNetwork.detach(ns, id, record.labels());
         java.util.function.Supplier<Void> work = () -> {
             if (!record.snapshotKey().isEmpty()) {
                 try {

@@ -4,6 +4,8 @@ import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.Labels;
 import dev.berth.api.task.RuncOptions;
+import dev.berth.network.NetworkMode;
+import dev.berth.network.PortMapping;
 import dev.berth.runtime.spec.SpecBuilder;
 import dev.berth.runtime.spec.SpecOption;
 import java.util.ArrayList;
@@ -31,6 +33,9 @@ public final class ContainerConfig {
     private final RuncOptions runcOptions;
     private final Map<String, String> labels;
     private final List<SpecOption> spec;
+    private final NetworkMode network;
+    private final List<PortMapping> ports;
+    private final List<String> aliases;
 
     private ContainerConfig(Builder b) {
         this.id = b.id;
@@ -40,6 +45,9 @@ public final class ContainerConfig {
         this.runcOptions = b.runcOptions;
         this.labels = Map.copyOf(b.labels);
         this.spec = List.copyOf(b.spec);
+        this.network = b.network;
+        this.ports = List.copyOf(b.ports);
+        this.aliases = List.copyOf(b.aliases);
     }
 
     /** A builder for container {@code id}. */
@@ -79,6 +87,21 @@ public final class ContainerConfig {
         return spec;
     }
 
+    /** How the container is networked ({@link NetworkMode.None} unless set). */
+    public NetworkMode network() {
+        return network;
+    }
+
+    /** The ports published on the host (only with a network). */
+    public List<PortMapping> ports() {
+        return ports;
+    }
+
+    /** The extra names peers on its network reach the container by. */
+    public List<String> aliases() {
+        return aliases;
+    }
+
     /** Applies the spec options, in the order they were added. */
     void customize(SpecBuilder builder) {
         for (SpecOption o : spec) {
@@ -95,6 +118,9 @@ public final class ContainerConfig {
         private RuncOptions runcOptions = RuncOptions.defaults();
         private final Map<String, String> labels = new LinkedHashMap<>();
         private final List<SpecOption> spec = new ArrayList<>();
+        private NetworkMode network = NetworkMode.none();
+        private final List<PortMapping> ports = new ArrayList<>();
+        private final List<String> aliases = new ArrayList<>();
 
         private Builder(String id) {
             this.id = Identifiers.validate("container id", id);
@@ -158,6 +184,32 @@ public final class ContainerConfig {
             return this;
         }
 
+        /**
+         * How the container is networked: {@link NetworkMode#none()} (the default: only loopback),
+         * {@link NetworkMode#host()}, {@link NetworkMode#network(String)} (its own namespace on a Berth
+         * network, {@code "default"} created on first use) or {@link NetworkMode#container(String)}.
+         */
+        public Builder network(NetworkMode mode) {
+            this.network = Objects.requireNonNull(mode, "network");
+            return this;
+        }
+
+        /** Publishes a container port on the host; needs a network ({@link #network}). */
+        public Builder publish(PortMapping port) {
+            ports.add(Objects.requireNonNull(port, "port"));
+            return this;
+        }
+
+        /** Adds a name peers on the container's network reach it by. */
+        public Builder alias(String alias) {
+            Objects.requireNonNull(alias, "alias");
+            if (!alias.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})")) {
+                throw new InvalidArgumentException("container " + id + ": alias \"" + alias + "\" is not a host name");
+            }
+            aliases.add(alias);
+            return this;
+        }
+
         /** Applies container options, in order. */
         public Builder with(ContainerOption... options) {
             return with(List.of(options));
@@ -172,6 +224,10 @@ public final class ContainerConfig {
         }
 
         public ContainerConfig build() {
+            if (!(network instanceof NetworkMode.Attached) && (!ports.isEmpty() || !aliases.isEmpty())) {
+                throw new InvalidArgumentException("container " + id + ": published ports and aliases need a network"
+                        + " (network mode is " + network + ")");
+            }
             return new ContainerConfig(this);
         }
     }

@@ -2,6 +2,8 @@ package dev.berth;
 
 import dev.berth.api.Labels;
 import dev.berth.api.task.RuncOptions;
+import dev.berth.network.NetworkMode;
+import dev.berth.network.PortMapping;
 import dev.berth.runtime.spec.SpecOption;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,5 +66,33 @@ public final class ContainerOptions {
     public static ContainerOption spec(List<? extends SpecOption> options) {
         List<SpecOption> copy = List.copyOf(options);
         return c -> c.spec(copy);
+    }
+
+    /** {@link ContainerConfig.Builder#network}. */
+    public static ContainerOption network(NetworkMode mode) {
+        Objects.requireNonNull(mode, "network");
+        return c -> c.network(mode);
+    }
+
+    /** {@link ContainerConfig.Builder#network}, parsed: {@code none}, {@code host}, {@code container:<id>} or a network name. */
+    public static ContainerOption network(String mode) {
+        return network(NetworkMode.parse(mode));
+    }
+
+    /** {@link ContainerConfig.Builder#publish}. */
+    public static ContainerOption publish(PortMapping port) {
+        Objects.requireNonNull(port, "port");
+        return c -> c.publish(port);
+    }
+
+    /** {@link ContainerConfig.Builder#publish}, parsed as {@code [ip:][hostPort:]containerPort[/tcp|/udp]}. */
+    public static ContainerOption publish(String port) {
+        return publish(PortMapping.parse(port));
+    }
+
+    /** {@link ContainerConfig.Builder#alias}. */
+    public static ContainerOption alias(String alias) {
+        Objects.requireNonNull(alias, "alias");
+        return c -> c.alias(alias);
     }
 }

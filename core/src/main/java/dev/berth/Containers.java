@@ -94,6 +94,8 @@ public final class Containers {
         String snapshotterName = config.snapshotter().orElse(berth.defaultSnapshotter());
         berth.backendSnapshotter(snapshotterName);
         Snapshotter sn = md.snapshotter(snapshotterName);
+        ContainerNetwork network = ContainerNetwork.of(config);
+        ContainerNetwork joined = network.check(ns, config.id());
         for (int attempt = 1; ; attempt++) {
             // The snapshot and the record that references it commit together, so garbage collection never
             // sees the snapshot unreferenced (no lease needed), and a failure undoes both.
@@ -106,7 +108,7 @@ public final class Containers {
                 if (image != null && !isUnpacked(sn, image.topChainId())) {
                     return null;
                 }
-                return createInTransaction(md, config, sn, image);
+                return createInTransaction(md, config, sn, image, network, joined);
             };
             Created created = ephemeral ? md.atomicallyEphemeral(work) : md.atomically(work);
             if (created != null) {
@@ -128,7 +130,7 @@ public final class Containers {
     }
 
     private Created createInTransaction(NamespacedMetadata md, ContainerConfig config, Snapshotter sn,
-                                        ResolvedImage image) {
+                                        ResolvedImage image, ContainerNetwork network, ContainerNetwork joined) {
         String id = config.id();
         SpecBuilder builder = SpecBuilder.defaults(ns.name(), id);
         List<Mount> mounts = List.of();
@@ -139,12 +141,15 @@ public final class Containers {
             builder.imageConfig(image.config());
         }
         config.customize(builder);
+        network.applyTo(builder, ns.berth().networks(), ns.name(), id, joined);
         if (!mounts.isEmpty()) {
             builder.userFiles(userFiles(sn.name(), topChain, mounts));
         }
         Spec spec = builder.build();
         String runtime = config.runtime().orElse(ns.berth().defaultRuntime());
-        var record = md.containers().create(new ContainerRecord(id, config.labels(),
+        java.util.Map<String, String> labels = new java.util.LinkedHashMap<>(config.labels());
+        labels.putAll(network.labels());
+        var record = md.containers().create(new ContainerRecord(id, labels,
                 image == null ? "" : image.name(), RuncOptionsCodec.encode(runtime, config.runcOptions()),
                 RuntimeSpecJson.toJson(spec), sn.name(), image == null ? "" : id, null, null, null));
         boolean terminal = spec.process() != null && Boolean.TRUE.equals(spec.process().terminal());

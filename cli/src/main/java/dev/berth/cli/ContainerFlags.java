@@ -26,6 +26,17 @@ final class ContainerFlags {
     @Option(names = "--net-host", description = "Use the host's network namespace")
     boolean netHost;
 
+    @Option(names = "--net", paramLabel = "MODE",
+            description = "Network: a network name (default: Berth's bridge network), host, none (the default) or container:ID")
+    String net;
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:][HOST:]PORT[/udp]",
+            description = "Publish a container port on the host (127.0.0.1 unless an IP is given; no HOST: Berth picks one)")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = "--alias", paramLabel = "NAME", description = "Another name peers on the network reach the container by")
+    List<String> aliases = new ArrayList<>();
+
     @Option(names = {"--memory", "--memory-limit"}, paramLabel = "N",
             description = "Memory limit in bytes (suffixes k, m, g allowed)")
     String memory;
@@ -106,6 +117,13 @@ final class ContainerFlags {
         if (runcBinary != null) {
             options.add(ContainerOptions.runcOptions(RuncOptions.builder().binaryName(runcBinary).build()));
         }
+        if (net != null) {
+            options.add(ContainerOptions.network(net));
+        } else if (!publish.isEmpty() || !aliases.isEmpty()) {
+            options.add(ContainerOptions.network("default"));
+        }
+        publish.forEach(p -> options.add(ContainerOptions.publish(p)));
+        aliases.forEach(a -> options.add(ContainerOptions.alias(a)));
         for (String l : labels) {
             int eq = l.indexOf('=');
             if (eq <= 0) {

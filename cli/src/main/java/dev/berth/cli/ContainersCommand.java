@@ -107,6 +107,16 @@ final class ContainersCommand {
             m.put("SnapshotKey", r.snapshotKey());
             m.put("CreatedAt", String.valueOf(r.createdAt()));
             m.put("UpdatedAt", String.valueOf(r.updatedAt()));
+            c.network().ifPresent(a -> {
+                Map<String, Object> net = new LinkedHashMap<>();
+                net.put("Network", a.network());
+                net.put("IP", a.ip());
+                net.put("Gateway", a.gateway());
+                net.put("Ports", a.ports().stream().map(Object::toString).toList());
+                net.put("Aliases", a.aliases());
+                net.put("Netns", a.netns());
+                m.put("Network", net);
+            });
             m.put("Spec", JSON.readTree(r.spec()));
             out().printJson(m);
             return 0;

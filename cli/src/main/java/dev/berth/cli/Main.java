@@ -27,6 +27,7 @@ import picocli.CommandLine;
             EventsCommand.class,
             LeasesCommand.class,
             NamespacesCommand.class,
+            NetworkCommand.class,
             GcCommand.class,
             CommandLine.HelpCommand.class,
         })

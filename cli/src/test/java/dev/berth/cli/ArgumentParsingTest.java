@@ -17,6 +17,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.berth.network.NetworkMode;
+import dev.berth.network.PortMapping;
 import java.util.List;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -140,6 +142,35 @@ class ArgumentParsingTest {
             assertThat(fromFlags.runcOptions()).isEqualTo(c.runcOptions());
             assertThat(fromFlags.labels()).isEqualTo(c.labels());
         }
+    }
+
+    @Test
+    void networkFlagsBecomeTheNetworkOptions() {
+        RunCommand run = new RunCommand();
+        picocli.CommandLine cli = new picocli.CommandLine(run);
+        cli.setStopAtPositional(true);
+        cli.parseArgs("--net", "front", "-p", "8080:80", "-p", "0.0.0.0:53:53/udp", "-p", "443", "--alias", "web",
+                "busybox", "c1");
+
+        ContainerConfig config = run.flags.runOptions(run.id, run.command).build().containerConfig(run.image);
+
+        assertThat(config.network()).isEqualTo(NetworkMode.network("front"));
+        assertThat(config.ports()).containsExactly(PortMapping.tcp(8080, 80),
+                new PortMapping("0.0.0.0", 53, 53, "udp"), PortMapping.tcp(443));
+        assertThat(config.aliases()).containsExactly("web");
+    }
+
+    @Test
+    void publishingWithoutANetworkUsesTheDefaultOneAndNoneRefusesPorts() {
+        RunCommand run = new RunCommand();
+        new picocli.CommandLine(run).setStopAtPositional(true).parseArgs("-p", "80", "busybox", "c1");
+        assertThat(run.flags.runOptions(run.id, run.command).build().containerConfig(run.image).network())
+                .isEqualTo(NetworkMode.network("default"));
+
+        RunCommand none = new RunCommand();
+        new picocli.CommandLine(none).setStopAtPositional(true).parseArgs("--net", "none", "-p", "80", "busybox", "c1");
+        assertThatThrownBy(() -> none.flags.runOptions(none.id, none.command).build().containerConfig(none.image))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("need a network");
     }
 
     @Test

@@ -1,0 +1,762 @@
+package dev.berth.network;
+
+import dev.berth.api.IoFailureException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.api.AlreadyExistsException;
+import dev.berth.api.BerthException;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.Identifiers;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.NotFoundException;
+import dev.berth.network.internal.Cidr;
+import dev.berth.network.internal.Commands;
+import dev.berth.network.internal.HostLock;
+import dev.berth.network.internal.HostPorts;
+import dev.berth.network.internal.Isolation;
+import dev.berth.network.internal.NameFiles;
+import dev.berth.network.internal.NetnsFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.BiPredicate;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The networks of one Berth root and the attachments of its containers.
+ *
+ * <p>A network is a bridge with a CNI conflist: {@code bridge} (gateway, masquerade, hairpin) with
+ * {@code host-local} IPAM → {@code portmap} (SNAT, so 127.0.0.1 reaches published ports) →
+ * {@code firewall} → {@code tuning}; {@code loopback} brings up each namespace's {@code lo}. Subnets are
+ * /24s of {@value #POOL}: containerd's and podman's default is 10.88.0.0/16 and Docker's 172.17.0.0/16, so
+ * Berth stays out of both; a subnet that overlaps a host route or another Berth network (of any root on
+ * this host, reserved under the host directory) is never chosen. The {@value NetworkMode#DEFAULT_NETWORK}
+ * network is created on first use and shared by every root on the host (bridge {@code berth0}).
+ *
+ * <p>An attachment is made before a container's task starts: a network namespace bound to a file under
+ * {@code <state>/netns}, CNI ADD, the host ports reserved, and {@code hosts}, {@code hostname} and
+ * {@code resolv.conf} under {@code <state>/net/<namespace>/<id>} for the spec to bind. Peers' {@code hosts}
+ * files are rewritten in place (a bind mount pins the inode) when a container joins or leaves.
+ * {@link #detach} undoes all of it and may be repeated. Thread-safe; several processes may share the
+ * root and the host directory.
+ */
+public final class Networks implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Networks.class);
+    public static final String POOL = "10.89.0.0/16";
+    public static final Path DEFAULT_HOST_DIR = Path.of("/var/lib/cni/berth");
+    /** Where {@code host-local} keeps its leases (its default {@code dataDir}). */
+    public static final Path IPAM_DIR = Path.of("/var/lib/cni/networks");
+    static final String DEFAULT_BRIDGE = "berth0";
+    static final String DEFAULT_CNI_NAME = "berth";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path configDir;
+    private final Path stateNet;
+    private final NetnsFiles netns;
+    private final Path hostDir;
+    private final HostLock hostLock;
+    private final HostLock stateLock;
+    private final CniPlugins plugins;
+    private final String owner;
+    private final HostPorts hostPorts;
+    private final java.util.Set<String> isolated = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private Networks(Builder b) {
+        this.configDir = b.root.resolve("networks");
+        this.stateNet = b.stateDir.resolve("net");
+        this.netns = new NetnsFiles(b.stateDir.resolve("netns"));
+        this.hostDir = b.hostDir;
+        this.hostLock = new HostLock(hostDir.resolve("lock"));
+        this.stateLock = new HostLock(b.stateDir.resolve("net.lock"));
+        this.plugins = new CniPlugins(b.pluginDirs, b.pluginTimeout);
+        this.owner = b.root.toString();
+        this.hostPorts = new HostPorts(hostDir.resolve("ports"));
+    }
+
+    /** Networks of the root {@code root} with state (namespaces, attachments) under {@code stateDir}. */
+    public static Builder builder(Path root, Path stateDir) {
+        return new Builder(root, stateDir);
+    }
+
+    public CniPlugins plugins() {
+        return plugins;
+    }
+
+    /** Checks a network name: 1-64 of letters, digits, '.', '_', '-', starting with a letter or digit. */
+    public static String validateName(String name) {
+        Objects.requireNonNull(name, "network name");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")) {
+            throw new InvalidArgumentException("network name \"" + name
+                    + "\" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        if (name.equals("none") || name.equals("host")) {
+            throw new InvalidArgumentException("network name \"" + name + "\" is reserved for the network mode");
+        }
+        return name;
+    }
+
+    // ---- networks ---------------------------------------------------------------------------------
+
+    /** Creates network {@code name} with the next free /24 of {@value #POOL}. */
+    public NetworkInfo create(String name) {
+        return create(name, null);
+    }
+
+    /**
+     * Creates network {@code name} on {@code subnet} (null: the next free /24 of {@value #POOL}).
+     *
+     * @throws AlreadyExistsException if the name is taken
+     * @throws InvalidArgumentException if the subnet is malformed, too small, or overlaps a host route
+     *         or another Berth network
+     */
+    public NetworkInfo create(String name, String subnet) {
+        validateName(name);
+        if (name.equals(NetworkMode.DEFAULT_NETWORK)) {
+            if (subnet != null) {
+                throw new InvalidArgumentException("the default network's subnet is chosen by Berth");
+            }
+            return get(name);
+        }
+        Cidr wanted = subnet == null ? null : Cidr.parse(subnet);
+        if (wanted != null && (wanted.prefix() > 28 || wanted.prefix() < 8)) {
+            throw new InvalidArgumentException("subnet " + subnet + " must be a /8 to /28");
+        }
+        return hostLock.with(() -> {
+            if (Files.exists(configFile(name))) {
+                throw new AlreadyExistsException("network \"" + name + "\" already exists");
+            }
+            Cidr cidr = wanted != null ? reserveExact(wanted, name) : reserveFree(name);
+            String hex = String.format("%08x", cidr.network());
+            NetworkInfo info = new NetworkInfo(name, "berth-" + hex, "bn" + hex, cidr.toString(), cidr.host(1));
+            save(info);
+            return info;
+        });
+    }
+
+    /**
+     * Network {@code name}; the default network is created on its first use.
+     *
+     * @throws NotFoundException if there is no such network
+     */
+    public NetworkInfo get(String name) {
+        validateName(name);
+        Path f = configFile(name);
+        if (!Files.exists(f) && name.equals(NetworkMode.DEFAULT_NETWORK)) {
+            return hostLock.with(() -> Files.exists(f) ? read(f) : createDefault());
+        }
+        if (!Files.exists(f)) {
+            throw new NotFoundException("network \"" + name + "\" not found");
+        }
+        return read(f);
+    }
+
+    /** The networks of this root, by name (the default network once it was used). */
+    public List<NetworkInfo> list() {
+        List<NetworkInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(configDir)) {
+            return out;
+        }
+        try (Stream<Path> s = Files.list(configDir)) {
+            s.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().forEach(p -> out.add(read(p)));
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot list " + configDir, e);
+        }
+        return out;
+    }
+
+    /** The CNI conflist of network {@code name}, as Berth hands it to the plugins. */
+    public String conflist(String name) {
+        return conflist(get(name)).toString();
+    }
+
+    /**
+     * Removes network {@code name}, its bridge and its subnet reservation.
+     *
+     * @throws NotFoundException if there is no such network
+     * @throws FailedPreconditionException if a container is still attached to it
+     */
+    public void remove(String name) {
+        NetworkInfo info = get(name);
+        hostLock.run(() -> {
+            List<String> users = attachments().stream().filter(a -> a.network().equals(name))
+                    .map(a -> a.namespace() + "/" + a.containerId()).toList();
+            if (!users.isEmpty()) {
+                throw new FailedPreconditionException("network \"" + name + "\" is in use by " + users);
+            }
+            List<String> leases = leases(info.cniName());
+            if (!leases.isEmpty()) {
+                throw new FailedPreconditionException("network \"" + name + "\" is in use: addresses " + leases
+                        + " are leased (see " + IPAM_DIR.resolve(info.cniName()) + ")");
+            }
+            try {
+                Files.deleteIfExists(configFile(name));
+                if (!name.equals(NetworkMode.DEFAULT_NETWORK)) {
+                    Files.deleteIfExists(hostDir.resolve("subnets").resolve(Cidr.parse(info.subnet()).fileName()));
+                    deleteTree(IPAM_DIR.resolve(info.cniName()));
+                    Commands.run(List.of("ip", "link", "del", info.bridge()));
+                    Isolation.remove(info.bridge());
+                    isolated.remove(info.bridge());
+                }
+            } catch (IOException e) {
+                throw IoFailureException.of("cannot remove network " + name, e);
+            }
+        });
+    }
+
+    private NetworkInfo createDefault() {
+        Path reservations = hostDir.resolve("subnets");
+        Cidr chosen = null;
+        for (Path p : listDir(reservations)) {
+            if (readString(p).equals("default")) {
+                chosen = Cidr.parse(p.getFileName().toString().replace('-', '/'));
+            }
+        }
+        if (chosen == null) {
+            chosen = reserveFreeAs("default");
+        }
+        NetworkInfo info = new NetworkInfo(NetworkMode.DEFAULT_NETWORK, DEFAULT_CNI_NAME, DEFAULT_BRIDGE,
+                chosen.toString(), chosen.host(1));
+        save(info);
+        return info;
+    }
+
+    private Cidr reserveFree(String name) {
+        return reserveFreeAs(owner + "\t" + name);
+    }
+
+    private Cidr reserveFreeAs(String who) {
+        Cidr pool = Cidr.parse(POOL);
+        List<Cidr> taken = takenSubnets();
+        for (long i = 0; i < 256; i++) {
+            Cidr c = new Cidr(pool.network() + (i << 8), 24);
+            if (taken.stream().noneMatch(c::overlaps)) {
+                writeNew(hostDir.resolve("subnets").resolve(c.fileName()), who);
+                return c;
+            }
+        }
+        throw new FailedPreconditionException("no free /24 left in " + POOL + " for a new network");
+    }
+
+    private Cidr reserveExact(Cidr wanted, String name) {
+        for (Cidr t : takenSubnets()) {
+            if (t.overlaps(wanted)) {
+                throw new InvalidArgumentException("subnet " + wanted + " overlaps " + t
+                        + " (a host route or another Berth network)");
+            }
+        }
+        writeNew(hostDir.resolve("subnets").resolve(wanted.fileName()), owner + "\t" + name);
+        return wanted;
+    }
+
+    /** Subnets of host routes (other than the default route) and of every Berth network on the host. */
+    private List<Cidr> takenSubnets() {
+        List<Cidr> out = new ArrayList<>();
+        for (Path p : listDir(hostDir.resolve("subnets"))) {
+            out.add(Cidr.parse(p.getFileName().toString().replace('-', '/')));
+        }
+        for (String line : Commands.check(List.of("ip", "-4", "route", "show", "table", "all")).split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            int i = f.length > 0 && (f[0].equals("local") || f[0].equals("broadcast") || f[0].equals("unicast")) ? 1 : 0;
+            if (f.length <= i || f[i].equals("default") || f[i].isEmpty()) {
+                continue;
+            }
+            if (f[i].startsWith("127.")) {
+                continue;
+            }
+            try {
+                out.add(Cidr.parse(f[i]));
+            } catch (InvalidArgumentException notIpv4) {
+                // multicast and other route kinds
+            }
+        }
+        return out;
+    }
+
+    private ObjectNode conflist(NetworkInfo n) {
+        ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", n.cniName());
+        ArrayNode ps = list.putArray("plugins");
+        ObjectNode bridge = ps.addObject().put("type", "bridge").put("bridge", n.bridge()).put("isGateway", true)
+                .put("ipMasq", true).put("hairpinMode", true);
+        ObjectNode ipam = bridge.putObject("ipam").put("type", "host-local");
+        ipam.putArray("ranges").addArray().addObject().put("subnet", n.subnet()).put("gateway", n.gateway());
+        ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        ObjectNode portmap = ps.addObject().put("type", "portmap").put("snat", true);
+        portmap.putObject("capabilities").put("portMappings", true);
+        ps.addObject().put("type", "firewall").put("backend", "iptables");
+        ps.addObject().put("type", "tuning");
+        return list;
+    }
+
+    // ---- attachments ------------------------------------------------------------------------------
+
+    /** What a container asks of its network. */
+    public record AttachRequest(String namespace, String containerId, String network, List<PortMapping> ports,
+                                List<String> aliases) {
+        public AttachRequest {
+            Identifiers.validate("namespace", namespace);
+            Identifiers.validate("container id", containerId);
+            validateName(network);
+            ports = List.copyOf(ports);
+            aliases = List.copyOf(aliases);
+            for (String a : aliases) {
+                if (!a.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})")) {
+                    throw new InvalidArgumentException("alias \"" + a + "\" is not a host name");
+                }
+            }
+        }
+    }
+
+    /** The netns file of container {@code id}: the spec's network namespace path. */
+    public Path netnsPath(String namespace, String id) {
+        return netns.dir().resolve(namespace).resolve(id);
+    }
+
+    /** The directory with the container's {@code hosts}, {@code hostname} and {@code resolv.conf}. */
+    public Path filesDir(String namespace, String id) {
+        return stateNet.resolve(namespace).resolve(id);
+    }
+
+    /**
+     * Creates the container's {@code hosts}, {@code hostname} and {@code resolv.conf} (empty until it is
+     * attached) and its namespace file (a plain file until then), so that a spec can name them before the
+     * attachment exists; returns the directory of the name files.
+     */
+    public Path prepareFiles(String namespace, String id) {
+        Path dir = filesDir(namespace, id);
+        try {
+            Path ns = netnsPath(namespace, id);
+            if (!Files.exists(ns)) {
+                Files.createDirectories(ns.getParent());
+                Files.writeString(ns, "", StandardOpenOption.CREATE);
+            }
+            Files.createDirectories(dir);
+            for (String f : List.of("hosts", "hostname", "resolv.conf")) {
+                if (!Files.exists(dir.resolve(f))) {
+                    Files.writeString(dir.resolve(f), "", StandardOpenOption.CREATE);
+                }
+            }
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot create " + dir, e);
+        }
+        return dir;
+    }
+
+    /**
+     * Attaches a container: a new network namespace, CNI ADD, published ports, name files. On failure
+     * nothing is left behind.
+     *
+     * @throws NotFoundException if the network does not exist
+     * @throws AlreadyExistsException if the container is attached already or a host port is in use
+     * @throws FailedPreconditionException if a plugin is missing or fails
+     * @throws dev.berth.api.DeadlineExceededException if a plugin hangs
+     */
+    public Attachment attach(AttachRequest r) {
+        NetworkInfo net = get(r.network());
+        Path dir = filesDir(r.namespace(), r.containerId());
+        Path ns = netnsPath(r.namespace(), r.containerId());
+        if (Files.exists(dir.resolve("attachment.json"))) {
+            Saved earlier = readSaved(dir.resolve("attachment.json"));
+            if (earlier != null && (earlier.result() != null || earlier.ownerAlive())) {
+                throw new AlreadyExistsException("container " + r.namespace() + "/" + r.containerId()
+                        + " is already attached to a network");
+            }
+            // half made by a process that died: undo it first
+            undo(earlier == null ? new Saved(r, net.name(), conflist(net).toString(), null, List.of(), ns.toString())
+                    : earlier, dir);
+        }
+        String conflist = conflist(net).toString();
+        for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning", "loopback")) {
+            plugins.find(type);
+        }
+        if (isolated.add(net.bridge())) {
+            hostLock.run(() -> Isolation.add(net.bridge()));
+        }
+        plugins.find("loopback");
+        Saved saved = new Saved(r, net.name(), conflist, null, List.of(), ns.toString());
+        try {
+            Files.createDirectories(dir);
+            List<PortMapping> ports = hostLock.with(() -> hostPorts.reserve(r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
+            saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
+            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            stateLock.run(() -> netns.create(ns));
+            CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()), ns.toString(),
+                    "lo", Map.of(), null);
+            plugins.add("{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}",
+                    lo);
+            String result = plugins.add(conflist, invocation(saved));
+            saved = new Saved(r, net.name(), conflist, result, ports, ns.toString());
+            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            Attachment a = saved.attachment();
+            NameFiles.writeFor(dir, a.containerId());
+            refreshHosts(net.name());
+            return a;
+        } catch (IOException e) {
+            Saved s = saved;
+            undo(s, dir);
+            throw IoFailureException.of("cannot attach " + r.containerId(), e);
+        } catch (RuntimeException e) {
+            undo(saved, dir);
+            throw e;
+        }
+    }
+
+    private void undo(Saved s, Path dir) {
+        try {
+            detach(s, dir);
+        } catch (RuntimeException e) {
+            LOG.warn("cleaning up the failed attachment of {}: {}", s.request().containerId(), e.toString());
+        }
+    }
+
+    /** The container's attachment, if it is attached. */
+    public Optional<Attachment> attachment(String namespace, String id) {
+        Path f = filesDir(namespace, id).resolve("attachment.json");
+        if (!Files.exists(f)) {
+            return Optional.empty();
+        }
+        Saved s = readSaved(f);
+        return s == null || s.result() == null ? Optional.empty() : Optional.of(s.attachment());
+    }
+
+    /** Every attachment made under this state directory. */
+    public List<Attachment> attachments() {
+        List<Attachment> out = new ArrayList<>();
+        for (Saved s : allSaved()) {
+            if (s.result() != null) {
+                out.add(s.attachment());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Detaches a container: CNI DEL, its namespace unbound and removed, its host ports released, its
+     * files removed, its peers' {@code hosts} rewritten. Does nothing if it is not attached.
+     */
+    public void detach(String namespace, String id) {
+        Path dir = filesDir(namespace, id);
+        Path f = dir.resolve("attachment.json");
+        Saved s = Files.exists(f) ? readSaved(f) : null;
+        if (s == null) {
+            stateLock.run(() -> netns.remove(netnsPath(namespace, id)));
+            deleteTree(dir);
+            return;
+        }
+        detach(s, dir);
+    }
+
+    private void detach(Saved s, Path dir) {
+        RuntimeException failure = null;
+        Path ns = Path.of(s.netns());
+        try {
+            if (netns.exists(ns) || s.result() != null) {
+                // a namespace already gone (a reboot, a crash after its removal) is passed as none: the
+                // plugins then release what lives outside it (leases, rules) and skip the rest
+                plugins.del(s.conflist(), invocation(s, netns.exists(ns) ? s.netns() : ""), s.result());
+            }
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            stateLock.run(() -> netns.remove(ns));
+        } catch (RuntimeException e) {
+            failure = failure == null ? e : failure;
+        }
+        hostLock.run(() -> hostPorts.release(s.ports()));
+        deleteTree(dir);
+        try {
+            refreshHosts(s.network());
+        } catch (RuntimeException e) {
+            LOG.warn("cannot rewrite the hosts files of network {}: {}", s.network(), e.toString());
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /**
+     * Detaches every container under this state directory for which {@code keep(namespace, id)} is false
+     * (its container or task is gone) and whose attaching process is gone too (while it runs, it may be
+     * between the attachment and its task's creation, and it detaches what it attached); the number detached.
+     */
+    public int cleanup(BiPredicate<String, String> keep) {
+        int n = 0;
+        for (Path nsDir : listDir(stateNet)) {
+            for (Path c : listDir(nsDir)) {
+                String namespace = nsDir.getFileName().toString();
+                String id = c.getFileName().toString();
+                Saved s = readSaved(c.resolve("attachment.json"));
+                if (s != null && s.ownerAlive()) {
+                    continue;
+                }
+                if (!keep.test(namespace, id)) {
+                    try {
+                        detach(namespace, id);
+                        n++;
+                    } catch (RuntimeException e) {
+                        LOG.warn("cannot clean up the network of {}/{}: {}", namespace, id, e.toString());
+                    }
+                }
+            }
+        }
+        for (Path nsDir : listDir(netns.dir())) {
+            for (Path c : listDir(nsDir)) {
+                String namespace = nsDir.getFileName().toString();
+                String id = c.getFileName().toString();
+                if (!Files.exists(filesDir(namespace, id)) && !keep.test(namespace, id)) {
+                    stateLock.run(() -> netns.remove(c));
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** Unmounts the namespace directory if no namespace is left in it. Idempotent. */
+    @Override
+    public void close() {
+        stateLock.run(netns::releaseIfEmpty);
+    }
+
+    private CniPlugins.Invocation invocation(Saved s) {
+        return invocation(s, s.netns());
+    }
+
+    private CniPlugins.Invocation invocation(Saved s, String netnsPath) {
+        ArrayNode mappings = JSON.createArrayNode();
+        for (PortMapping p : s.ports()) {
+            mappings.addObject().put("hostPort", p.hostPort()).put("containerPort", p.containerPort())
+                    .put("protocol", p.protocol()).put("hostIP", p.hostIp());
+        }
+        ObjectNode rc = JSON.createObjectNode();
+        rc.set("portMappings", mappings);
+        return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), netnsPath, "eth0",
+                Map.of("IgnoreUnknown", "1"), rc.toString());
+    }
+
+    private static String cniId(String namespace, String id) {
+        return namespace + "-" + id;
+    }
+
+    /** Rewrites the {@code hosts} file of every container on {@code network}. */
+    private void refreshHosts(String network) {
+        stateLock.run(() -> {
+            List<Attachment> peers = attachments().stream().filter(a -> a.network().equals(network))
+                    .sorted(Comparator.comparing(Attachment::ip)).toList();
+            for (Attachment a : peers) {
+                Path hosts = filesDir(a.namespace(), a.containerId()).resolve("hosts");
+                try {
+                    if (Files.exists(hosts.getParent())) {
+                        NameFiles.write(hosts, NameFiles.hosts(a, peers));
+                    }
+                } catch (IOException e) {
+                    LOG.warn("cannot write {}: {}", hosts, e.toString());
+                }
+            }
+        });
+    }
+
+    // ---- storage ----------------------------------------------------------------------------------
+
+    /** An attachment as stored: the request, the conflist used, the ADD result, the reserved ports. */
+    private record Saved(AttachRequest request, String network, String conflist, String result,
+                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart) {
+        Saved(AttachRequest request, String network, String conflist, String result, List<PortMapping> ports,
+              String netns) {
+            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), startOf(
+                    ProcessHandle.current()));
+        }
+
+        /** Whether the process that made the attachment still runs (it then owns it). */
+        boolean ownerAlive() {
+            return ProcessHandle.of(ownerPid).filter(ProcessHandle::isAlive)
+                    .map(p -> startOf(p).equals(ownerStart)).orElse(false);
+        }
+
+        Attachment attachment() {
+            String ip = "";
+            String gw = "";
+            try {
+                var res = JSON.readTree(result);
+                var first = res.path("ips").path(0);
+                ip = first.path("address").asText().replaceAll("/.*", "");
+                gw = first.path("gateway").asText();
+            } catch (IOException e) {
+                throw new BerthException("unreadable CNI result " + result, e);
+            }
+            return new Attachment(request.namespace(), request.containerId(), network, netns, ip, gw, ports,
+                    request.aliases());
+        }
+    }
+
+    private static String startOf(ProcessHandle p) {
+        return p.info().startInstant().map(Object::toString).orElse("");
+    }
+
+    private Saved readSaved(Path f) {
+        try {
+            return JSON.readValue(Files.readString(f), Saved.class);
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (IOException e) {
+            LOG.warn("unreadable attachment {}: {}", f, e.toString());
+            return null;
+        }
+    }
+
+    private List<Saved> allSaved() {
+        List<Saved> out = new ArrayList<>();
+        for (Path nsDir : listDir(stateNet)) {
+            for (Path c : listDir(nsDir)) {
+                Saved s = readSaved(c.resolve("attachment.json"));
+                if (s != null) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<String> leases(String cniName) {
+        List<String> out = new ArrayList<>();
+        for (Path p : listDir(IPAM_DIR.resolve(cniName))) {
+            String n = p.getFileName().toString();
+            if (n.matches("\\d+\\.\\d+\\.\\d+\\.\\d+")) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    private Path configFile(String name) {
+        return configDir.resolve(name + ".json");
+    }
+
+    private void save(NetworkInfo info) {
+        try {
+            Files.createDirectories(configDir);
+            Path tmp = configDir.resolve("." + info.name() + ".tmp");
+            Files.writeString(tmp, JSON.writeValueAsString(info));
+            Files.move(tmp, configFile(info.name()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot save network " + info.name(), e);
+        }
+    }
+
+    private static NetworkInfo read(Path f) {
+        try {
+            return JSON.readValue(Files.readString(f), NetworkInfo.class);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read network " + f, e);
+        }
+    }
+
+    private static void writeNew(Path f, String content) {
+        try {
+            Files.createDirectories(f.getParent());
+            Files.writeString(f, content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            throw new AlreadyExistsException(f + " is already reserved by " + readString(f));
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot write " + f, e);
+        }
+    }
+
+    private static String readString(Path f) {
+        try {
+            return Files.readString(f, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static List<Path> listDir(Path dir) {
+        List<Path> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            s.forEach(p -> {
+                if (!p.getFileName().toString().startsWith(".") && !p.getFileName().toString().equals("lock")) {
+                    out.add(p);
+                }
+            });
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot list " + dir, e);
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot remove " + dir, e);
+        }
+    }
+
+    /** Options of {@link Networks}. Not thread-safe. */
+    public static final class Builder {
+        private final Path root;
+        private final Path stateDir;
+        private List<Path> pluginDirs = CniPlugins.DEFAULT_DIRS;
+        private Duration pluginTimeout = CniPlugins.DEFAULT_TIMEOUT;
+        private Path hostDir = DEFAULT_HOST_DIR;
+
+        private Builder(Path root, Path stateDir) {
+            this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+            this.stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath().normalize();
+        }
+
+        /** Where CNI plugins are looked up, in order (default /opt/cni/bin, /usr/lib/cni). */
+        public Builder pluginDirs(List<Path> dirs) {
+            if (dirs.isEmpty()) {
+                throw new InvalidArgumentException("pluginDirs must not be empty");
+            }
+            this.pluginDirs = List.copyOf(dirs);
+            return this;
+        }
+
+        /** How long one plugin may run before it is killed (default 30 s). */
+        public Builder pluginTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidArgumentException("pluginTimeout must be positive, not " + timeout);
+            }
+            this.pluginTimeout = timeout;
+            return this;
+        }
+
+        /** The host-wide directory of subnet and host-port reservations (default /var/lib/cni/berth). */
+        public Builder hostDir(Path dir) {
+            this.hostDir = Objects.requireNonNull(dir, "hostDir").toAbsolutePath().normalize();
+            return this;
+        }
+
+        public Networks build() {
+            return new Networks(this);
+        }
+    }
+}

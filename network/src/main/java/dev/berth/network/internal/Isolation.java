@@ -1,0 +1,60 @@
+package dev.berth.network.internal;
+
+import java.util.List;
+
+/**
+ * Keeps Berth networks apart: the host routes between its bridges, so without these rules a container
+ * could reach another network's containers by address. Two filter chains, as Docker does it: traffic
+ * that enters from a Berth bridge and leaves through another interface goes to the second chain, which
+ * drops it if that interface is a Berth bridge. One rule per network in each chain.
+ */
+public final class Isolation {
+    static final String STAGE1 = "BERTH-ISOLATION-1";
+    static final String STAGE2 = "BERTH-ISOLATION-2";
+
+    private Isolation() {
+    }
+
+    /** Adds {@code bridge}'s rules (and the chains and FORWARD's jump if missing); idempotent. */
+    public static void add(String bridge) {
+        ensureChain(STAGE1);
+        ensureChain(STAGE2);
+        ensure("FORWARD", List.of("-j", STAGE1), true);
+        ensure(STAGE1, List.of("-i", bridge, "!", "-o", bridge, "-j", STAGE2), false);
+        ensure(STAGE2, List.of("-o", bridge, "-j", "DROP"), false);
+    }
+
+    /** Removes {@code bridge}'s rules; the chains stay. */
+    public static void remove(String bridge) {
+        delete(STAGE1, List.of("-i", bridge, "!", "-o", bridge, "-j", STAGE2));
+        delete(STAGE2, List.of("-o", bridge, "-j", "DROP"));
+    }
+
+    private static void ensureChain(String chain) {
+        if (Commands.run(List.of("iptables", "-w", "-t", "filter", "-n", "-L", chain)).exit() != 0) {
+            Commands.Result r = Commands.run(List.of("iptables", "-w", "-t", "filter", "-N", chain));
+            if (r.exit() != 0 && !r.output().contains("exists")) {
+                throw new dev.berth.api.FailedPreconditionException("iptables -N " + chain + " failed: " + r.output());
+            }
+        }
+    }
+
+    private static void ensure(String chain, List<String> rule, boolean first) {
+        if (Commands.run(concat(List.of("iptables", "-w", "-t", "filter", "-C", chain), rule)).exit() != 0) {
+            Commands.check(concat(first ? List.of("iptables", "-w", "-t", "filter", "-I", chain, "1")
+                    : List.of("iptables", "-w", "-t", "filter", "-A", chain), rule));
+        }
+    }
+
+    private static void delete(String chain, List<String> rule) {
+        while (Commands.run(concat(List.of("iptables", "-w", "-t", "filter", "-D", chain), rule)).exit() == 0) {
+            // a rule added twice by racing processes is removed twice
+        }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new java.util.ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+}

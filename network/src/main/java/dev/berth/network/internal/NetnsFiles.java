@@ -1,0 +1,119 @@
+package dev.berth.network.internal;
+
+import dev.berth.api.IoFailureException;
+import dev.berth.api.FailedPreconditionException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Persistent network namespaces as files under one directory, as {@code ip netns} keeps them under
+ * {@code /run/netns}: the directory is bind-mounted onto itself and made private (a namespace file
+ * cannot be bound on a shared mount), and {@code unshare --net=<file>} creates a namespace, binds it to
+ * the file and exits, so no thread of this JVM ever changes namespace. Callers serialize through
+ * {@link HostLock}.
+ */
+public final class NetnsFiles {
+    private final Path dir;
+
+    public NetnsFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Creates a new network namespace bound to {@code file} (under {@link #dir()}). */
+    public void create(Path file) {
+        ensurePrivateMount();
+        try {
+            Files.createDirectories(file.getParent());
+            if (isMountPoint(file)) {
+                throw new FailedPreconditionException("network namespace " + file + " already exists");
+            }
+            Files.deleteIfExists(file);
+            Files.createFile(file);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot create " + file, e);
+        }
+        Commands.Result r = Commands.run(List.of("unshare", "--net=" + file, "true"));
+        if (r.exit() != 0) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // reported below
+            }
+            throw new FailedPreconditionException("cannot create network namespace " + file + ": " + r.output());
+        }
+    }
+
+    /** Unbinds and removes {@code file}; nothing happens if it is gone. */
+    public void remove(Path file) {
+        if (isMountPoint(file)) {
+            Commands.Result r = Commands.run(List.of("umount", file.toString()));
+            if (r.exit() != 0 && isMountPoint(file)) {
+                Commands.check(List.of("umount", "--lazy", file.toString()));
+            }
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot remove " + file, e);
+        }
+    }
+
+    public boolean exists(Path file) {
+        return isMountPoint(file);
+    }
+
+    /** Unmounts the directory's own bind mount when no namespace file is left under it. */
+    public void releaseIfEmpty() {
+        if (!isMountPoint(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            if (s.filter(p -> !p.equals(dir)).anyMatch(NetnsFiles::isMountPoint)) {
+                return;
+            }
+        } catch (IOException e) {
+            return;
+        }
+        Commands.run(List.of("umount", dir.toString()));
+    }
+
+    private void ensurePrivateMount() {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot create " + dir, e);
+        }
+        if (!isMountPoint(dir)) {
+            Commands.check(List.of("mount", "--bind", dir.toString(), dir.toString()));
+        }
+        Commands.check(List.of("mount", "--make-private", dir.toString()));
+    }
+
+    /** Whether {@code p} is a mount point in this process's mount namespace. */
+    static boolean isMountPoint(Path p) {
+        String target = p.toAbsolutePath().normalize().toString();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ", 6);
+                if (f.length > 4 && unescape(f[4]).equals(target)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read /proc/self/mountinfo", e);
+        }
+    }
+
+    private static String unescape(String s) {
+        return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    }
+}
