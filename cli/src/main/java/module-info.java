@@ -1,0 +1,9 @@
+/** The {@code berth} command line (shaped like containerd's ctr). An application: it exports nothing. */
+module dev.berth.cli {
+    requires dev.berth;
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+
+    // picocli builds and fills the commands reflectively.
+    opens dev.berth.cli to info.picocli;
+}

@@ -1,0 +1,8 @@
+/** Berth's content store: content-addressed blobs on disk with ingests and leases. */
+module dev.berth.content {
+    requires transitive dev.berth.api;
+    requires com.github.benmanes.caffeine;
+    requires org.slf4j;
+
+    exports dev.berth.content;
+}
