@@ -2,7 +2,7 @@
 module dev.berth.image {
     requires transitive dev.berth.api;
     requires dev.berth.content;
-    requires dev.berth.snapshot;
+    requires transitive dev.berth.snapshot; // ImageService takes a LayerApplier
     requires com.fasterxml.jackson.databind;
     requires org.apache.commons.compress;
     // commons-compress reads zstd layers through zstd-jni, which it only requires statically.
