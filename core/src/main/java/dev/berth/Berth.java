@@ -109,6 +109,7 @@ public final class Berth implements AutoCloseable {
         this.ownsRuntime = b.taskRuntime == null;
         this.suppliedRegistry = b.registryClient;
         this.layerApplier = b.layerApplier;
+        RootCheck.requireRoot(root);
         try {
             // explicit modes: the JVM's umask may be 000 (containerd's root is 0711 too)
             Files.createDirectories(root, dirMode("rwx--x--x"));

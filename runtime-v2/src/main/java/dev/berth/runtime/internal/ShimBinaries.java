@@ -61,6 +61,22 @@ public final class ShimBinaries {
             }
         }
         throw new NotFoundException("runtime " + runtime + ": shim binary " + binary + " not found; searched "
-                + (searched.isEmpty() ? "nothing (empty search path)" : String.join(", ", searched)));
+                + (searched.isEmpty() ? "nothing (empty search path)" : String.join(", ", searched))
+                + (binary.startsWith("containerd-shim-runc-") ? "; it comes with containerd (Debian/Ubuntu:"
+                        + " apt-get install containerd)" : ""));
+    }
+
+    /**
+     * What to install when a shim reports that it cannot find the OCI runtime it runs (runc's shim says
+     * {@code exec: "runc": executable file not found in $PATH}); empty when the message is about something else.
+     */
+    public static String missingRuntimeHint(String shimMessage) {
+        if (shimMessage == null || !shimMessage.contains("executable file not found")) {
+            return "";
+        }
+        if (shimMessage.contains("\"runc\"") || shimMessage.contains("runc: ")) {
+            return " (runc is not installed or not on the shim's PATH; Debian/Ubuntu: apt-get install runc)";
+        }
+        return " (the OCI runtime binary is not installed or not on the shim's PATH)";
     }
 }

@@ -100,7 +100,10 @@ final class TaskService {
         try {
             return ShimClient.await(client.create(request.setId(id).build(), timeout)).getPid();
         } catch (BerthException e) {
-            throw named(e, "cannot create task " + namespace + "/" + id + " with " + shimBinary);
+            BerthException named = BerthException.fromStatus(e.grpcCode(), "cannot create task " + namespace + "/"
+                    + id + " with " + shimBinary + ": " + e.getMessage() + ShimBinaries.missingRuntimeHint(e.getMessage()));
+            named.initCause(e);
+            throw named;
         }
     }
 

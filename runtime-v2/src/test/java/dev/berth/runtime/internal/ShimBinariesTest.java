@@ -66,4 +66,25 @@ class ShimBinariesTest {
         assertThatThrownBy(() -> binaries.resolve(dir.resolve("gone").toString()))
                 .isInstanceOf(NotFoundException.class).hasMessageContaining(dir.resolve("gone").toString());
     }
+
+    @Test
+    void aMissingRuncShimNamesTheDebianPackageThatHasIt() {
+        ShimBinaries binaries = new ShimBinaries(List.of(dir.resolve("x")));
+
+        assertThatThrownBy(() -> binaries.resolve("io.containerd.runc.v2"))
+                .isInstanceOf(NotFoundException.class)
+                .hasMessageContaining("containerd-shim-runc-v2 not found")
+                .hasMessageContaining("apt-get install containerd");
+    }
+
+    @Test
+    void aShimThatCannotFindRuncGetsTheHintToInstallIt() {
+        String shim = "OCI runtime create failed: unable to retrieve OCI runtime error: exec: \"runc\":"
+                + " executable file not found in $PATH";
+
+        assertThat(ShimBinaries.missingRuntimeHint(shim)).contains("apt-get install runc");
+        assertThat(ShimBinaries.missingRuntimeHint("exec: \"crun\": executable file not found in $PATH"))
+                .contains("OCI runtime binary").doesNotContain("apt-get");
+        assertThat(ShimBinaries.missingRuntimeHint("mount failed: EPERM")).isEmpty();
+    }
 }
