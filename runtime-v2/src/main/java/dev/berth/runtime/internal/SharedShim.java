@@ -136,7 +136,7 @@ final class SharedShim {
             client = ShimClient.connect(ctx.loop(), socket, namespace, RuntimeContext.CONNECT_TIMEOUT);
             int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
                     RuntimeContext.CONNECT_TIMEOUT)).getShimPid();
-            log.info("reconnected to shared shim {} (pid {}) of {}", id, pid, namespace);
+            log.debug("reconnected to shared shim {} (pid {}) of {}", id, pid, namespace);
             return new SharedShim(ctx, pool, null, namespace, id, home, shimBinary, home.privateCgroup2(), socket, client,
                     pid, shimLog, 0);
         } catch (RuntimeException e) {

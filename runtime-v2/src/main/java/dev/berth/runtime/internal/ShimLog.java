@@ -48,16 +48,18 @@ public final class ShimLog implements AutoCloseable {
         }
     }
 
-    /** Shims log in logrus' text format ({@code time=... level=info msg=...}): keep the level. */
+    /**
+     * Shims log in logrus' text format ({@code time=... level=info msg=...}): errors and warnings keep
+     * their level; a shim's info lines (it says "starting signal loop" and the like on every start) are
+     * per-container chatter, so they go out at DEBUG with the shim's own debug lines.
+     */
     private void emit(String line) {
         if (line.contains("level=error") || line.contains("level=fatal") || line.contains("level=panic")) {
             logger.error(line);
         } else if (line.contains("level=warn")) {
             logger.warn(line);
-        } else if (line.contains("level=debug") || line.contains("level=trace")) {
-            logger.debug(line);
         } else {
-            logger.info(line);
+            logger.debug(line);
         }
     }
 

@@ -137,7 +137,7 @@ final class ShimTask extends TaskCalls {
                 io.startReaders(ctx.ioThreads());
             }
             watchExit();
-            log.info("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
+            log.debug("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
                     io != null ? ", output drained to the log" : "");
             return true;
         } catch (RuntimeException e) {
