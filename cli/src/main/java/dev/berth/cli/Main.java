@@ -17,6 +17,11 @@ import picocli.CommandLine;
  */
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Run containers and manage images, content, snapshots and leases in a Berth root (no daemon).",
+        footer = {"", "Exit codes:",
+            "  0  success",
+            "  1  the command failed; the reason is on stderr as \"berth: ...\"",
+            "  2  invalid command line (unknown command or option, missing argument)",
+            "  run and tasks exec (not detached) exit with the container process's exit code."},
         subcommands = {
             ImagesCommand.class,
             ContentCommand.class,
@@ -29,6 +34,7 @@ import picocli.CommandLine;
             NamespacesCommand.class,
             NetworkCommand.class,
             GcCommand.class,
+            CompletionCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class Main implements AutoCloseable {
