@@ -1,6 +1,5 @@
 package dev.berth.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.Container;
 import dev.berth.RunOptions;
 import dev.berth.api.container.ContainerRecord.Runtime;
@@ -83,7 +82,6 @@ final class ContainersCommand {
 
     @Command(name = "info", description = "Print a container's record and spec as JSON")
     static final class Info extends Sub {
-        private static final ObjectMapper JSON = new ObjectMapper();
         @Parameters(index = "0", paramLabel = "ID")
         String id;
 
@@ -117,7 +115,7 @@ final class ContainersCommand {
                 net.put("Netns", a.netns());
                 m.put("Network", net);
             });
-            m.put("Spec", JSON.readTree(r.spec()));
+            m.put("Spec", Json.MAPPER.readTree(r.spec()));
             out().printJson(m);
             return 0;
         }

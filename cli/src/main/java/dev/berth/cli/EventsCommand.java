@@ -1,6 +1,5 @@
 package dev.berth.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
@@ -27,7 +26,6 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "events", aliases = "event", description = "Print events as they happen (until interrupted)")
 final class EventsCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParentCommand
     Main main;
@@ -67,7 +65,7 @@ final class EventsCommand implements Callable<Integer> {
     static String format(Envelope e) {
         String body;
         try {
-            body = JSON.writeValueAsString(fields(e.event()));
+            body = Json.MAPPER.writeValueAsString(fields(e.event()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
             body = String.valueOf(e.event());
         }

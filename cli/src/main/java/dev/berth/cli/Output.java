@@ -1,8 +1,6 @@
 package dev.berth.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.berth.api.BerthException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -15,8 +13,6 @@ import java.util.Map;
  * array of objects keyed by the column names in lower case.
  */
 final class Output {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private final PrintWriter out;
     private final boolean json;
 
@@ -40,7 +36,7 @@ final class Output {
     /** Prints any JSON-able value (maps, lists, strings, numbers). */
     void printJson(Object value) {
         try {
-            out.println(JSON.writeValueAsString(value));
+            out.println(Json.INDENTED.writeValueAsString(value));
         } catch (JsonProcessingException e) {
             throw new BerthException("cannot print JSON: " + e.getMessage(), e);
         }
