@@ -19,6 +19,7 @@ module dev.berth.api {
     exports dev.berth.api.oci.image;
     exports dev.berth.api.oci.runtime;
     exports dev.berth.api.snapshot;
+    exports dev.berth.api.task;
 
     // Shared helpers for Berth's own stores; not API.
     exports dev.berth.api.internal to dev.berth.content, dev.berth.snapshot;

@@ -4,6 +4,7 @@ module dev.berth {
     requires transitive dev.berth.content;
     requires transitive dev.berth.events;
     requires transitive dev.berth.image;
+    requires transitive dev.berth.network;
     requires transitive dev.berth.registry;
     requires transitive dev.berth.runtime;
     requires transitive dev.berth.snapshot;

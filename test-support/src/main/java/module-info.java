@@ -9,6 +9,9 @@ module dev.berth.testing {
     requires org.apache.commons.compress;
     // commons-compress writes zstd layers through zstd-jni, which it only requires statically.
     requires com.github.luben.zstd_jni;
+    // Only the fuzz targets' arbitraries need jqwik; users' tests that use them bring it.
+    requires static transitive net.jqwik.api;
 
     exports dev.berth.testing;
+    exports dev.berth.testing.fuzz;
 }

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class ModulePathIT {
     private static final Set<String> BERTH_MODULES = Set.of("dev.berth.api", "dev.berth.sys", "dev.berth.events",
             "dev.berth.content", "dev.berth.snapshot", "dev.berth.image", "dev.berth.registry", "dev.berth.runtime",
-            "dev.berth", "dev.berth.cli");
+            "dev.berth.network", "dev.berth", "dev.berth.cli");
 
     /** The CLI jar and its runtime dependencies, as the build wrote them. */
     private static List<Path> modulePath() throws IOException {
@@ -101,7 +101,9 @@ class ModulePathIT {
             Map<String, ModuleDescriptor> modules = berthDescriptors();
 
             assertThat(exported(modules.get("dev.berth"))).contains("dev.berth");
-            assertThat(exported(modules.get("dev.berth.api"))).contains("dev.berth.api", "dev.berth.api.image");
+            assertThat(exported(modules.get("dev.berth.api"))).contains("dev.berth.api", "dev.berth.api.image",
+                    "dev.berth.api.task");
+            assertThat(exported(modules.get("dev.berth.network"))).containsExactly("dev.berth.network");
             assertThat(exported(modules.get("dev.berth.runtime"))).contains("dev.berth.runtime");
             assertThat(exported(modules.get("dev.berth.sys"))).isEmpty();
             assertThat(exported(modules.get("dev.berth.cli"))).isEmpty();

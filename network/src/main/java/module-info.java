@@ -1,0 +1,11 @@
+/** Berth's container networking: CNI plugins, network namespaces, networks, names and published ports. */
+module dev.berth.network {
+    requires transitive dev.berth.api;
+    requires com.fasterxml.jackson.databind;
+    requires org.slf4j;
+
+    exports dev.berth.network;
+
+    // Jackson reads and writes the saved attachments and network records reflectively.
+    opens dev.berth.network to com.fasterxml.jackson.databind;
+}
