@@ -348,8 +348,12 @@ class GarbageCollectionTest {
         f.close();
         f = Fixture.open(tmp.resolve("scheduled"), GcPolicy.defaults());
         NamespacedMetadata n = f.ns("default");
-        Descriptor d = Fixture.blob(n.content(), "short-lived");
-        n.images().create(new Image("x", d));
+        Descriptor d;
+        // The scheduler may collect at any moment: the blob is leased until the image references it.
+        try (LeaseScope lease = n.withTemporaryLease(Duration.ofHours(1))) {
+            d = Fixture.blob(n.content(), "short-lived");
+            n.images().create(new Image("x", d));
+        }
         await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
                 .untilAsserted(() -> assertThat(f.onDisk(d.digest())).isTrue());
         n.images().delete("x");
