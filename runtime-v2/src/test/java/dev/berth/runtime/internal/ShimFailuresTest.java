@@ -163,7 +163,7 @@ class ShimFailuresTest {
 
         @Test
         void closeDoesNotWaitForADeleteStuckOnTheShim() throws Exception {
-            start(new FakeShim(shimDir).hang("Delete"), Duration.ofSeconds(3));
+            start(new FakeShim(shimDir).hang("Delete"), Duration.ofSeconds(10));
             Task task = create();
             task.start();
             task.kill(9);
@@ -175,8 +175,9 @@ class ShimFailuresTest {
             task.close();
             long millis = (System.nanoTime() - t0) / 1_000_000;
 
-            assertThat(millis).as("close() while Delete hangs, in ms").isLessThan(1_000);
-            assertThat(deleting).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(Exception.class)
+            // Well below the 10 s RPC timeout close() must not wait out, with room for a loaded machine.
+            assertThat(millis).as("close() while Delete hangs, in ms").isLessThan(3_000);
+            assertThat(deleting).failsWithin(Duration.ofSeconds(30)).withThrowableOfType(Exception.class)
                     .withRootCauseInstanceOf(DeadlineExceededException.class);
             // The close asked for during the delete took effect once the delete failed.
             assertThat(runtime.get("default", id)).isEqualTo(Optional.empty());
@@ -185,7 +186,7 @@ class ShimFailuresTest {
 
         @Test
         void aDeleteInFlightWhenTheRuntimeClosesEndsPromptlyWithAnExitOrABerthError() throws Exception {
-            start(new FakeShim(shimDir).hang("Delete"), Duration.ofSeconds(30));
+            start(new FakeShim(shimDir).hang("Delete"), Duration.ofSeconds(60));
             Task task = create();
             task.start();
             task.kill(9);
@@ -197,11 +198,12 @@ class ShimFailuresTest {
             runtime.close();
             long millis = (System.nanoTime() - t0) / 1_000_000;
 
-            assertThat(millis).as("runtime close() while Delete hangs, in ms").isLessThan(3_000);
+            // Far below the 60 s RPC timeout it must not wait out, with room for a loaded machine.
+            assertThat(millis).as("runtime close() while Delete hangs, in ms").isLessThan(15_000);
             // Depending on how far the runtime's threads got, the delete ends through the shim's delete
             // action (the connection dropped under it) or fails as unavailable; never hangs, never leaks
             // an executor's RejectedExecutionException.
-            await().atMost(Duration.ofSeconds(10)).until(deleting::isDone);
+            await().atMost(Duration.ofSeconds(70)).until(deleting::isDone);
             deleting.handle((status, error) -> {
                 if (error != null) {
                     assertThat(error).hasCauseInstanceOf(BerthException.class);
