@@ -167,10 +167,10 @@ public final class ShimRuntime implements TaskRuntime {
      */
     @Override
     public Optional<Task> get(String namespace, String id) {
-        if (closed) {
-            throw new ClosedException("task runtime on " + stateDir);
-        }
         Optional<ShimTask> known = ctx.tasks().get(namespace, id);
+        if (closed) {
+            return known.map(Task.class::cast);
+        }
         if (known.isPresent()) {
             if (known.get().bundleExists()) {
                 return known.map(Task.class::cast);
@@ -184,7 +184,7 @@ public final class ShimRuntime implements TaskRuntime {
     @Override
     public List<Task> tasks() {
         if (closed) {
-            throw new ClosedException("task runtime on " + stateDir);
+            return List.copyOf(ctx.tasks().all());
         }
         for (ShimTask t : ctx.tasks().all()) {
             if (!t.bundleExists()) {
