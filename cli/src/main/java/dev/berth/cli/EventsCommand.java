@@ -47,9 +47,6 @@ final class EventsCommand implements Callable<Integer> {
             + " instant (2026-01-02T03:04:05Z) or an age (90s, 30m, 24h, 7d)")
     String since;
 
-    @Option(names = "--json", description = "One JSON object a line: timestamp, namespace, topic, event")
-    boolean json;
-
     @Parameters(paramLabel = "FILTER", description = "Filters, e.g. topic==\"/tasks/exit\"")
     List<String> filters = new ArrayList<>();
 
@@ -65,7 +62,7 @@ final class EventsCommand implements Callable<Integer> {
         try (EventExchange local = EventExchange.create();
              Subscription s = local.subscribe(e -> {
                  synchronized (out) {
-                     out.println(json ? jsonLine(e) : format(e));
+                     out.println(main.json ? jsonLine(e) : format(e)); // --json: one object a line
                      out.flush();
                  }
                  if (count > 0) {

@@ -209,6 +209,57 @@ class MultiProcessIT {
         Leftovers.assertNone(state, NS, id);
     }
 
+    @Test
+    void processesKilledInTheMiddleOfCreateStartOrDeleteLeaveAStateTheOthersConvergeOn() throws Exception {
+        TaskRuntime live = open(null); // already running while the others die
+        List<String> churned = new ArrayList<>();
+        int round = 0;
+        for (String killAt : List.of("CREATE", "START", "DELETE", "CREATE")) {
+            String prefix = newId() + "c" + round++;
+            ids.remove(prefix);
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
+                    ChildRuntime.class.getName(), state.toString(), rootfs.toString(), NS + "/" + prefix + ":churn")
+                    .redirectError(state.resolveSibling(state.getFileName() + "-churn.log").toFile())
+                    .start();
+            children.add(child);
+            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            int seen = 0;
+            String last = null;
+            while ((line = out.readLine()) != null) {
+                if (line.startsWith(killAt + " ")) {
+                    last = line.substring(killAt.length() + 1);
+                    if (++seen == 2) { // the second task: the first went through every step
+                        child.destroyForcibly().waitFor();
+                        break;
+                    }
+                }
+            }
+            assertThat(last).as("the child got to " + killAt).isNotNull();
+            int upTo = Integer.parseInt(last.substring(last.lastIndexOf('-') + 1));
+            for (int n = 0; n <= upTo + 1; n++) {
+                churned.add(prefix + "-" + n);
+            }
+        }
+        // the live runtime and the next opener both see a consistent state: whole tasks or none
+        for (TaskRuntime r : List.of(live, open(null))) {
+            for (Task t : r.tasks()) {
+                if (t.namespace().equals(NS)) {
+                    try {
+                        t.delete(true);
+                    } catch (NotFoundException deletedByTheOther) {
+                        // the first runtime of the two deleted it
+                    }
+                }
+            }
+        }
+        for (String id : churned) {
+            Leftovers.assertNone(state, NS, id);
+        }
+    }
+
     private static List<Object> race(Callable<?> first, Callable<?> second) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
