@@ -16,6 +16,8 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -95,6 +97,32 @@ class HeldStateCliIT {
         }
         assertThat(app.exitValue()).as("application's exit code").isZero();
         assertThat(state.resolve("tasks/default").resolve(id)).doesNotExist();
+    }
+
+    @Test
+    void eventsInOneProcessShowARunWithRmInAnotherInOrder() throws Exception {
+        assertThat(berth("images", "import", archive.toString()).exitCode()).isZero();
+        String id = "ev-" + UUID.randomUUID().toString().substring(0, 8);
+        java.time.Instant before = java.time.Instant.now();
+        // --since: the follower cannot miss what happens before it has opened the journal
+        Process events = new ProcessBuilder(BerthCommand.BIN.toString(), "--root", root.toString(), "--state",
+                state.toString(), "--json", "events", "--since", before.toString(), "--count", "6",
+                "event.id==" + id, "event.containerId==" + id)
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            Result run = berth("run", "--rm", BUSYBOX, id, "true");
+            assertThat(run.exitCode()).as(run.stderr()).isZero();
+            assertThat(events.waitFor(60, TimeUnit.SECONDS)).as("berth events saw 6 events").isTrue();
+            List<String> topics = new ArrayList<>();
+            for (String line : new String(events.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines().toList()) {
+                topics.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).get("topic").asText());
+            }
+            assertThat(topics).containsExactly("/containers/create", "/tasks/create", "/tasks/start", "/tasks/exit",
+                    "/tasks/delete", "/containers/delete");
+        } finally {
+            events.destroyForcibly();
+        }
     }
 
     @Test
