@@ -94,7 +94,7 @@ final class EventsCommand implements Callable<Integer> {
         m.put("topic", e.topic());
         m.put("event", fields(e.event()));
         try {
-            return JSON.writeValueAsString(m);
+            return Json.MAPPER.writeValueAsString(m);
         } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
             throw new IllegalStateException("cannot print " + e.topic() + " as JSON: " + ex.getMessage(), ex);
         }
