@@ -15,6 +15,8 @@ import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskRuntime;
 import dev.berth.content.LocalContentStore;
 import dev.berth.events.EventExchange;
+import dev.berth.events.journal.EventJournal;
+import dev.berth.events.journal.JournaledEvents;
 import dev.berth.metadata.internal.Metadata;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.RegistryClient;
@@ -80,7 +82,8 @@ public final class Berth implements AutoCloseable {
     private final Map<String, Snapshotter> snapshotters;
     /** Snapshotters this Berth opened (and closes); the builder's own stay open. */
     private final List<Snapshotter> ownedSnapshotters;
-    private final EventExchange events;
+    /** The in-process exchange, journaled in {@code <state>/events.journal} for the other processes. */
+    private final JournaledEvents events;
     private final Metadata metadata;
     private final dev.berth.network.Networks networks;
     private final ExecutorService executor;
@@ -172,7 +175,9 @@ public final class Berth implements AutoCloseable {
                     .map(Snapshotter.class::cast).toList();
             this.snapshotters = java.util.Collections.unmodifiableMap(sn);
             this.defaultSnapshotter = chosen != null ? chosen : sn.keySet().iterator().next();
-            events = EventExchange.builder().threadNamePrefix("berth-events").build();
+            EventExchange exchange = EventExchange.builder().threadNamePrefix("berth-events").build();
+            opened.add(exchange);
+            events = JournaledEvents.over(exchange, EventJournal.open(stateDir, b.eventJournalBytes));
             opened.add(events);
             Metadata.Builder mb = Metadata.builder(root.resolve("meta.db")).content(content).events(events)
                     .gcPolicy(b.gcPolicy).deferredSnapshotRemoval(!b.syncSnapshotRemoval);
@@ -273,10 +278,20 @@ public final class Berth implements AutoCloseable {
         return namespace(DEFAULT_NAMESPACE);
     }
 
-    /** Events of every namespace: this JVM's changes and the events shims forward to it. */
+    /**
+     * Events of every namespace: this JVM's changes, the events shims forward to it and, followed from the
+     * state directory's event journal, what every other process on the state directory published (in journal
+     * order, with their timestamps). {@link #eventJournal()} reads the journal's history.
+     */
     public Events events() {
         ensureOpen();
         return new ScopedEvents(events, null);
+    }
+
+    /** The event journal every process on this state directory appends to (to replay history, as {@code berth events --since}). */
+    public EventJournal eventJournal() {
+        ensureOpen();
+        return events.journal();
     }
 
     /**
@@ -404,7 +419,7 @@ public final class Berth implements AutoCloseable {
         return executor;
     }
 
-    EventExchange exchange() {
+    Events exchange() {
         return events;
     }
 
@@ -476,6 +491,7 @@ public final class Berth implements AutoCloseable {
         private GcPolicy gcPolicy = GcPolicy.defaults();
         private LayerApplier layerApplier = LayerApplier.create();
         private boolean sharedShims;
+        private long eventJournalBytes = EventJournal.DEFAULT_MAX_BYTES;
         private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
         private TaskRuntime taskRuntime;
@@ -540,6 +556,18 @@ public final class Berth implements AutoCloseable {
          * task starts without launching one: faster starts and about 3 MiB less per task, but a shim crash
          * ends every task it serves. Off by default. See {@link TaskRuntimes.Builder#sharedShims}.
          */
+        /**
+         * The bound of the event journal ({@code <state>/events.journal}): rotated to {@code events.journal.1}
+         * once it would pass {@code bytes}, so at most twice that is kept. Default 8 MiB; at least 4096.
+         */
+        public Builder eventJournalBytes(long bytes) {
+            if (bytes < 4096) {
+                throw new InvalidArgumentException("event journal bound " + bytes + " is below 4096 bytes");
+            }
+            this.eventJournalBytes = bytes;
+            return this;
+        }
+
         public Builder sharedShims(boolean shared) {
             this.sharedShims = shared;
             return this;

@@ -192,11 +192,8 @@ public final class Container {
     }
 
     /**
-     * The container's task, if it has one: held by this JVM's runtime, or left by an earlier process, in
-     * which case the runtime is started to reconnect to it.
-     *
-     * @throws FailedPreconditionException if the task was left by a process that still holds the state
-     *         directory's runtime
+     * The container's task, if it has one: created by this JVM's runtime, by another live process or left by
+     * an earlier one (the runtime is started then, and finds it by its bundle).
      */
     public Optional<Task> task() {
         var rt = ns.berth().runtimeIfStarted();
@@ -222,8 +219,7 @@ public final class Container {
      * Deletes the container and its snapshot. A stopped task is deleted first, also one an earlier process
      * created.
      *
-     * @throws FailedPreconditionException if the container's task is still running (or exists and is
-     *         held by another process's runtime)
+     * @throws FailedPreconditionException if the container's task is still running
      * @throws NotFoundException if the container does not exist
      */
     public void delete() {

@@ -16,12 +16,12 @@ import java.util.Optional;
 /**
  * The tasks of one namespace (containerd's task service). A task's id is its container's id. The first
  * call that needs a {@link Task} handle starts this JVM's task runtime, which serves the shims' event socket
- * of the state directory and reconnects to the tasks earlier processes left running there (e.g. a finished
- * {@code berth run -d}), so their handles offer everything a task created here does: {@link Task#exec exec},
- * {@link Task#pause() pause}, {@link Task#resume() resume}, {@link Task#stats() metrics},
- * {@link Task#pids() pids}, kill and delete. Only one process at a time can hold the state directory's
- * runtime; the read-only {@link #inspect()}, {@link #inspect(String)} and {@link #processes(String)} never
- * start it, so they also show the tasks of another process that holds it. Thread-safe.
+ * of the state directory (while no other live process does) and finds the tasks other processes created
+ * there, live or gone (e.g. a finished {@code berth run -d}), so their handles offer everything a task
+ * created here does: {@link Task#exec exec}, {@link Task#pause() pause}, {@link Task#resume() resume},
+ * {@link Task#stats() metrics}, {@link Task#pids() pids}, kill and delete. Any number of processes run a
+ * runtime on one state directory at once (per-task locks). The read-only {@link #inspect()},
+ * {@link #inspect(String)} and {@link #processes(String)} start none: a lighter way to look. Thread-safe.
  */
 public final class Tasks {
     private final Namespace ns;
@@ -31,10 +31,8 @@ public final class Tasks {
     }
 
     /**
-     * The tasks, by id, as handles of this process's runtime (started if need be).
-     *
-     * @throws dev.berth.api.FailedPreconditionException if another process holds the state directory's
-     *         runtime; {@link #inspect()} still works then
+     * The tasks, by id, as handles of this process's runtime (started if need be), whichever process
+     * created them.
      */
     public List<Task> list() {
         ns.berth().runtime();

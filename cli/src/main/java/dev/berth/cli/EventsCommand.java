@@ -2,8 +2,12 @@ package dev.berth.cli;
 
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
-import dev.berth.api.event.Events;
 import dev.berth.api.event.Subscription;
+import dev.berth.events.EventExchange;
+import dev.berth.events.journal.JournalFollower;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.lang.reflect.RecordComponent;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -20,9 +24,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code berth events}: prints events until interrupted. Without a daemon there is no central stream:
- * this process sees what its own runtime hears from shims on the state directory's event socket (task
- * exits of containers started by other berth processes, for one) and its own changes.
+ * {@code berth events}: prints events until interrupted. Every process on the state directory appends its
+ * events (and, for the one serving the shims' events socket, the shims') to the event journal
+ * ({@code <state>/events.journal}); this follows it, from its end or, with {@code --since}, from the oldest
+ * kept event at or after that time. While it runs, its own task runtime may serve the events socket.
  */
 @Command(name = "events", aliases = "event", description = "Print events as they happen (until interrupted)")
 final class EventsCommand implements Callable<Integer> {
@@ -38,28 +43,61 @@ final class EventsCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", description = "Exit after N events")
     int count;
 
+    @Option(names = "--since", paramLabel = "TIME", description = "Start with the journal's events since TIME: an"
+            + " instant (2026-01-02T03:04:05Z) or an age (90s, 30m, 24h, 7d)")
+    String since;
+
     @Parameters(paramLabel = "FILTER", description = "Filters, e.g. topic==\"/tasks/exit\"")
     List<String> filters = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
+        Optional<Instant> from = since == null ? Optional.empty() : Optional.of(parseSince(since));
         var berth = main.berth();
-        main.ns().tasks().list(); // serve the shims' event socket
-        Events events = allNamespaces ? berth.events() : main.ns().events();
+        main.ns().tasks().list(); // a live runtime: it may serve the shims' event socket
+        String namespace = allNamespaces ? null : main.ns().name();
         var out = spec.commandLine().getOut();
         CountDownLatch done = new CountDownLatch(count > 0 ? count : 1);
-        try (Subscription s = events.subscribe(e -> {
-            synchronized (out) {
-                out.println(format(e));
-                out.flush();
-            }
-            if (count > 0) {
-                done.countDown();
-            }
-        }, filters.toArray(String[]::new))) {
+        // containerd's filter language, applied by a private exchange the journal feeds
+        try (EventExchange local = EventExchange.create();
+             Subscription s = local.subscribe(e -> {
+                 synchronized (out) {
+                     out.println(main.json ? jsonLine(e) : format(e)); // --json: one object a line
+                     out.flush();
+                 }
+                 if (count > 0) {
+                     done.countDown();
+                 }
+             }, filters.toArray(String[]::new));
+             JournalFollower f = berth.eventJournal().follow(from, null, e -> {
+                 if (namespace == null || namespace.equals(e.namespace())) {
+                     local.forward(e);
+                 }
+             })) {
             done.await();
         }
         return 0;
+    }
+
+    static Instant parseSince(String s) {
+        try {
+            return Instant.parse(s.trim());
+        } catch (DateTimeParseException e) {
+            return Instant.now().minus(LeasesCommand.parseDuration(s));
+        }
+    }
+
+    static String jsonLine(Envelope e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("timestamp", DateTimeFormatter.ISO_INSTANT.format(e.timestamp()));
+        m.put("namespace", e.namespace());
+        m.put("topic", e.topic());
+        m.put("event", fields(e.event()));
+        try {
+            return Json.MAPPER.writeValueAsString(m);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {
+            throw new IllegalStateException("cannot print " + e.topic() + " as JSON: " + ex.getMessage(), ex);
+        }
     }
 
     static String format(Envelope e) {

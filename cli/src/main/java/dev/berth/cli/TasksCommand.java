@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code berth tasks}. A task belongs to the shim that runs it; this process's task runtime reconnects to
  * the tasks earlier processes (e.g. {@code run -d}) left in the state directory, so every subcommand works
- * on them as on tasks created here. {@code ls} and {@code ps} only read (they start no runtime), so they
- * also show the tasks of an application that holds the state directory's runtime; the others need it.
+ * on them as on tasks created here, also while an application runs tasks on the same state directory.
+ * {@code ls} and {@code ps} only read (they start no runtime).
  */
 @Command(name = "tasks", aliases = {"task", "t"}, description = "Manage tasks (running container processes)",
         subcommands = {TasksCommand.Ls.class, TasksCommand.Ps.class, TasksCommand.Kill.class,

@@ -417,11 +417,14 @@ class ReconnectIT {
     }
 
     @Test
-    void aSecondRuntimeOnTheSameStateIsRefused() {
+    void aSecondRuntimeOnTheSameStateServesNoEventsSocketUntilTheFirstCloses() {
         runtime = open();
-
-        org.assertj.core.api.Assertions.assertThatThrownBy(this::open)
-                .isInstanceOf(dev.berth.api.FailedPreconditionException.class)
-                .hasMessageContaining(state.toString());
+        try (TaskRuntime second = open()) {
+            assertThat(((dev.berth.runtime.internal.ShimRuntime) runtime).servesEventsSocket()).isTrue();
+            assertThat(((dev.berth.runtime.internal.ShimRuntime) second).servesEventsSocket()).isFalse();
+            runtime.close();
+            await().atMost(AWAIT).until(((dev.berth.runtime.internal.ShimRuntime) second)::servesEventsSocket);
+            assertThat(state.resolve("events.sock")).exists();
+        }
     }
 }

@@ -25,9 +25,31 @@ final class EventRouter {
     /** Tasks being deleted, until their shim's {@code /tasks/delete} event has been published. */
     private final ConcurrentMap<String, CompletableFuture<Void>> deleteEvents = new ConcurrentHashMap<>();
 
+    /**
+     * {@code /tasks/delete} as any publisher delivers it: when another runtime serves the events socket, the
+     * shim's event reaches this process through the events (the shared journal), not through {@link #forward}.
+     */
+    private final Optional<dev.berth.api.event.Subscription> deletes;
+
     EventRouter(Optional<Events> events, TaskTable tasks) {
         this.events = events;
         this.tasks = tasks;
+        this.deletes = events.map(ev -> ev.subscribe(envelope -> {
+            if (envelope.event() instanceof TaskEvent.Delete d) {
+                deleteSeen(envelope.namespace(), d.containerId());
+            }
+        }, "topic==\"/tasks/delete\""));
+    }
+
+    private void deleteSeen(String namespace, String containerId) {
+        CompletableFuture<Void> waiting = deleteEvents.get(TaskTable.key(namespace, containerId));
+        if (waiting != null) {
+            waiting.complete(null);
+        }
+    }
+
+    void close() {
+        deletes.ifPresent(dev.berth.api.event.Subscription::close);
     }
 
     void forward(ForwardRequest request) {
@@ -52,10 +74,7 @@ final class EventRouter {
         }
         events.ifPresent(ev -> ev.forward(envelope));
         if (envelope.event() instanceof TaskEvent.Delete d) {
-            CompletableFuture<Void> waiting = deleteEvents.get(TaskTable.key(envelope.namespace(), d.containerId()));
-            if (waiting != null) {
-                waiting.complete(null);
-            }
+            deleteSeen(envelope.namespace(), d.containerId());
         }
     }
 

@@ -13,7 +13,8 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 record RuntimeContext(Path stateDir, EventLoopGroup loop, Executor ioThreads, Executor callbackExecutor,
                       ScheduledExecutorService scheduler, Duration rpcTimeout, ShimProcesses launcher,
-                      EventRouter events, Sessions sessions, Removals removals, TaskTable tasks) {
+                      EventRouter events, Sessions sessions, Removals removals, TaskTable tasks,
+                      TaskLocks locks, TaskLocks outputLocks) {
     /** The shim's Connect after start or on reconnect: containerd's {@code io.containerd.timeout.shim.load}. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
     /** containerd's {@code io.containerd.timeout.shim.shutdown}. */
@@ -23,6 +24,20 @@ record RuntimeContext(Path stateDir, EventLoopGroup loop, Executor ioThreads, Ex
      * runc v2 shims publish over ttrpc, so a binary that does nothing is the honest answer.
      */
     private static final Path PUBLISH_BINARY = Path.of("/bin/false");
+
+    static TaskLocks taskLocks(Path stateDir) {
+        return new TaskLocks(stateDir.resolve("locks"));
+    }
+
+    /** Held by the one runtime that drains a task's output FIFOs (namespaces never start with a dot). */
+    static TaskLocks outputLocks(Path stateDir) {
+        return new TaskLocks(stateDir.resolve("locks").resolve(".output"));
+    }
+
+    /** Held by the runtime that uses a shared shim ({@code <state>/shims/<ns>/<id>}), so no other stops it. */
+    TaskLocks shimLocks() {
+        return new TaskLocks(stateDir.resolve("locks").resolve(".shims"));
+    }
 
     /** The {@code -address} shims are started with (no one listens there; it scopes their socket names). */
     String grpcAddress() {

@@ -158,6 +158,21 @@ public final class SessionReaper implements AutoCloseable {
         return session.resolve(namespace + "@" + id + ".task");
     }
 
+    /** Takes a deleted task out of every session on the state directory (another runtime may have registered it). */
+    static void unregisterEverywhere(Path stateDir, String namespace, String id) {
+        Path dir = reaperDir(stateDir);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> sessions = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            for (Path session : sessions) {
+                Files.deleteIfExists(session.resolve(namespace + "@" + id + ".task"));
+            }
+        } catch (IOException e) {
+            log.warn("cannot unregister {}/{} from the session reapers in {}: {}", namespace, id, dir, e.toString());
+        }
+    }
+
     /** Whether {@code namespace/id} is registered in this session. */
     public boolean isRegistered(String namespace, String id) {
         return Files.exists(file(namespace, id));

@@ -52,6 +52,8 @@ final class SharedShim {
     private boolean stopping;
     private boolean idleRegistered;
     private ScheduledFuture<?> idleStop;
+    /** This runtime's claim on the shim: another runtime on the state directory leaves it alone. */
+    private volatile TaskLocks.Held homeLock;
 
     private SharedShim(RuntimeContext ctx, SharedShimPool pool, String key, String namespace, String id, Bundle home, Path shimBinary,
                        boolean privateCgroup2, Path socket, ShimClient client, int pid, ShimLog shimLog, int users) {
@@ -78,7 +80,15 @@ final class SharedShim {
         RANDOM.nextBytes(r);
         String id = "berth-shim-" + HexFormat.of().formatHex(r);
         String spec = "{\"ociVersion\":\"1.0.2\",\"annotations\":{\"" + GROUP_ANNOTATION + "\":\"" + id + "\"}}";
-        Bundle home = Bundle.create(ctx.shimsDir(), namespace, id, spec.getBytes(StandardCharsets.UTF_8));
+        TaskLocks.Held claim = ctx.shimLocks().lock(namespace, id);
+        Bundle home;
+        try {
+            home = Bundle.create(ctx.shimsDir(), namespace, id, spec.getBytes(StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            claim.taskGone();
+            claim.close();
+            throw e;
+        }
         ShimLog shimLog = null;
         Path socket = null;
         ShimClient client = null;
@@ -94,9 +104,13 @@ final class SharedShim {
             int pid = ShimClient.await(client.connect(ConnectRequest.newBuilder().setId(id).build(),
                     RuntimeContext.CONNECT_TIMEOUT)).getShimPid();
             log.debug("started shared shim {} (pid {}) for {}", id, pid, namespace);
-            return new SharedShim(ctx, pool, key, namespace, id, home, shimBinary, privateCgroup2, socket, client, pid,
-                    shimLog, 1);
+            SharedShim shim = new SharedShim(ctx, pool, key, namespace, id, home, shimBinary, privateCgroup2, socket,
+                    client, pid, shimLog, 1);
+            shim.homeLock = claim;
+            return shim;
         } catch (RuntimeException | IOException e) {
+            claim.taskGone();
+            claim.close();
             if (client != null) {
                 client.close();
             }
@@ -273,6 +287,23 @@ final class SharedShim {
             if (shimLog != null) {
                 shimLog.close();
             }
+            releaseHome(false);
+        }
+    }
+
+    void claim(TaskLocks.Held held) {
+        homeLock = held;
+    }
+
+    /** Lets go of this runtime's claim; {@code gone}: the shim and its home are no more. */
+    private void releaseHome(boolean gone) {
+        TaskLocks.Held h = homeLock;
+        homeLock = null;
+        if (h != null) {
+            if (gone) {
+                h.taskGone();
+            }
+            h.close();
         }
     }
 
@@ -308,6 +339,7 @@ final class SharedShim {
             shimLog.close();
         }
         removeQuietly(socket, home);
+        releaseHome(true);
     }
 
     /**
@@ -336,6 +368,7 @@ final class SharedShim {
                 shimLog.close();
             }
             removeQuietly(socket, home);
+            releaseHome(true);
         });
     }
 

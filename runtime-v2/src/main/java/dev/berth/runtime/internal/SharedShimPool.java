@@ -107,9 +107,20 @@ final class SharedShimPool {
                             Bundle.removeRecursively(dir);
                             continue;
                         }
-                        SharedShim shim = SharedShim.reconnect(ctx, this, nsDir.getFileName().toString(), Bundle.at(dir));
+                        // A shim another live runtime uses is its business (its tasks are skipped too).
+                        String namespace = nsDir.getFileName().toString();
+                        TaskLocks.Held claim = ctx.shimLocks().tryLock(namespace, dir.getFileName().toString())
+                                .orElse(null);
+                        if (claim == null) {
+                            continue;
+                        }
+                        SharedShim shim = SharedShim.reconnect(ctx, this, namespace, Bundle.at(dir));
                         if (shim != null) {
+                            shim.claim(claim);
                             shims.put(shim.home(), shim);
+                        } else {
+                            claim.taskGone();
+                            claim.close();
                         }
                     } catch (IOException | RuntimeException e) {
                         log.warn("cannot recover shared shim {}: {}", dir, e.toString());

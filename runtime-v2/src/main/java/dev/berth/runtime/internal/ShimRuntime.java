@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,15 +34,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ShimRuntime implements TaskRuntime {
     public static final String EVENTS_SERVICE = "containerd.services.events.ttrpc.v1.Events";
+    /** How often a runtime that does not serve the events socket tries to take it over. */
+    static final long EVENTS_TAKEOVER_MS = 200;
 
     private final RuntimeSettings settings;
     private final Path stateDir;
     private final EpollLoop loop;
     private final ExecutorService ioThreads;
     private final ScheduledExecutorService scheduler;
-    private final TtrpcServer eventsServer;
+    private final EventsSocketOwner eventsSocket;
     private final ShimBinaries binaries;
-    private final StateLock lock;
+    private final TaskRecovery recovery;
     private final RuntimeContext ctx;
     private final SharedShimPool sharedShims;
     private volatile boolean closed;
@@ -56,9 +59,8 @@ public final class ShimRuntime implements TaskRuntime {
         } catch (IOException e) {
             throw IoFailureException.of("cannot create state directory " + stateDir, e);
         }
-        // One runtime per state directory: it owns the events socket, and reconnecting or cleaning up
-        // bundles another live runtime is still creating would destroy its tasks.
-        this.lock = StateLock.acquire(stateDir);
+        // Any number of runtimes share the state directory: each task has its own lock (TaskLocks), and
+        // one live runtime at a time serves the shims' events socket (EventsSocketOwner).
         AtomicInteger n = new AtomicInteger();
         this.ioThreads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "berth-runtime-io-" + n.incrementAndGet());
@@ -76,26 +78,22 @@ public final class ShimRuntime implements TaskRuntime {
         EventRouter events = new EventRouter(settings.events(), tasks);
         this.ctx = new RuntimeContext(stateDir, loop.group(), ioThreads, settings.executor().orElse(ioThreads),
                 scheduler, settings.rpcTimeout(), new ShimLauncher(ioThreads), events, new Sessions(stateDir),
-                new Removals(ioThreads), tasks);
+                new Removals(ioThreads), tasks, RuntimeContext.taskLocks(stateDir), RuntimeContext.outputLocks(stateDir));
         this.sharedShims = new SharedShimPool(ctx, settings.sharedShimIdle());
+        this.eventsSocket = new EventsSocketOwner(stateDir, ctx.eventsSocket(), () -> TtrpcServer.builder()
+                .register(EVENTS_SERVICE, "Forward", (call, payload) -> {
+                    events.forward(ForwardRequest.parseFrom(payload));
+                    return Empty.getDefaultInstance().toByteArray();
+                })
+                .executor(ioThreads)
+                .bind(loop.group(), ctx.eventsSocket()));
+        this.recovery = new TaskRecovery(ctx, sharedShims, () -> binaries.resolve(settings.defaultRuntime()));
         try {
-            this.eventsServer = TtrpcServer.builder()
-                    .register(EVENTS_SERVICE, "Forward", (call, payload) -> {
-                        events.forward(ForwardRequest.parseFrom(payload));
-                        return Empty.getDefaultInstance().toByteArray();
-                    })
-                    .executor(ioThreads)
-                    .bind(loop.group(), ctx.eventsSocket());
-        } catch (RuntimeException e) {
-            loop.close();
-            ioThreads.shutdownNow();
-            scheduler.shutdownNow();
-            lock.close();
-            throw e;
-        }
-        try {
+            eventsSocket.tryOwn();
+            scheduler.scheduleWithFixedDelay(eventsSocket::tryOwn, EVENTS_TAKEOVER_MS, EVENTS_TAKEOVER_MS,
+                    TimeUnit.MILLISECONDS);
             SessionReaper.reapOrphans(stateDir);
-            new TaskRecovery(ctx, sharedShims, () -> binaries.resolve(settings.defaultRuntime())).run();
+            recovery.run();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -104,6 +102,11 @@ public final class ShimRuntime implements TaskRuntime {
 
     public Path eventsSocket() {
         return ctx.eventsSocket();
+    }
+
+    /** Whether this runtime serves the events socket now (one runtime on the state directory does). */
+    public boolean servesEventsSocket() {
+        return eventsSocket.owns();
     }
 
     /** The runc state root for tasks that do not name one; the shim adds a per-namespace directory. */
@@ -122,10 +125,24 @@ public final class ShimRuntime implements TaskRuntime {
         if (ctx.tasks().contains(namespace, id)) {
             throw new AlreadyExistsException("task " + TaskTable.key(namespace, id) + " already exists");
         }
+        // Held until the shim has created the process: another runtime finds either no bundle or a whole task.
+        try (TaskLocks.Held held = ctx.locks().lock(namespace, id)) {
+            return createLocked(config, shim, held);
+        }
+    }
+
+    private ShimTask createLocked(TaskConfig config, Path shim, TaskLocks.Held held) {
+        String namespace = config.namespace();
+        String id = config.id();
         Bundle bundle = Bundle.create(ctx.tasksDir(), namespace, id, config.spec());
         ShimLauncher.Context launch = ctx.shimContext(namespace, id, bundle.dir(), config.privateCgroup2());
         ShimTask task = new ShimTask(ctx, sharedShims, namespace, id, Optional.of(config), bundle, shim, launch);
         if (!ctx.tasks().add(task)) {
+            try {
+                bundle.delete();
+            } catch (IOException e) {
+                throw IoFailureException.of("cannot remove bundle " + bundle.dir(), e);
+            }
             throw new AlreadyExistsException("task " + TaskTable.key(namespace, id) + " already exists");
         }
         try {
@@ -138,18 +155,43 @@ public final class ShimRuntime implements TaskRuntime {
             task.create(settings.sharedShims() && !config.sessionScoped());
         } catch (RuntimeException e) {
             ctx.tasks().remove(task);
+            held.taskGone();
             throw e;
         }
         return task;
     }
 
+    /**
+     * The task, also one another runtime created (found by its bundle, as after a restart). A handle whose
+     * task another runtime deleted is dropped.
+     */
     @Override
     public Optional<Task> get(String namespace, String id) {
-        return ctx.tasks().get(namespace, id).map(Task.class::cast);
+        Optional<ShimTask> known = ctx.tasks().get(namespace, id);
+        if (closed) {
+            return known.map(Task.class::cast);
+        }
+        if (known.isPresent()) {
+            if (known.get().bundleExists()) {
+                return known.map(Task.class::cast);
+            }
+            known.get().deletedElsewhere();
+        }
+        return recovery.find(namespace, id).map(Task.class::cast);
     }
 
+    /** Every task on the state directory, whichever runtime created it. */
     @Override
     public List<Task> tasks() {
+        if (closed) {
+            return List.copyOf(ctx.tasks().all());
+        }
+        for (ShimTask t : ctx.tasks().all()) {
+            if (!t.bundleExists()) {
+                t.deletedElsewhere();
+            }
+        }
+        recovery.findAll();
         return List.copyOf(ctx.tasks().all());
     }
 
@@ -194,11 +236,9 @@ public final class ShimRuntime implements TaskRuntime {
         scheduler.shutdownNow();
         ctx.removals().await(10_000);
         ctx.sessions().close();
-        if (eventsServer != null) {
-            eventsServer.close();
-        }
+        eventsSocket.close();
+        ctx.events().close();
         loop.close();
         ioThreads.shutdownNow();
-        lock.close();
     }
 }

@@ -50,6 +50,10 @@ final class ShimTask extends TaskCalls {
     /** Set once the task is being deleted, closed or abandoned: no more calls, a dropped connection is expected. */
     private volatile boolean releasing;
     private final TaskLifecycle<ExitStatus> lifecycle;
+    /** Held while this runtime drains the task's output FIFOs: the creator, or one runtime that reconnected. */
+    private volatile TaskLocks.Held outputLock;
+    /** Set while this runtime deletes the task under its lock: a shim lost meanwhile is cleaned up without it. */
+    private volatile boolean deleting;
 
     ShimTask(RuntimeContext ctx, SharedShimPool sharedShims, String namespace, String id, Optional<TaskConfig> config,
              Bundle bundle, Path shimBinary, ShimLauncher.Context launch) {
@@ -67,6 +71,7 @@ final class ShimTask extends TaskCalls {
         boolean createSent = false;
         SharedShim creating = null;
         try {
+            outputLock = ctx.outputLocks().lock(namespace, id);
             io = TaskIO.create(ctx.fifoDir(namespace, id), cfg.stdio(), cfg.terminal(), this::closeStdinAfterInput);
             io.startReaders(ctx.ioThreads());
             if (launch.privateCgroup2()) {
@@ -131,7 +136,10 @@ final class ShimTask extends TaskCalls {
             pid = connected.getTaskPid();
             connected();
             // The FIFO reader died with the previous JVM: drain them again, or the container blocks once full.
-            io = TaskIO.reattach(ctx.fifoDir(namespace, id), "dev.berth.runtime.task." + namespace + "." + id)
+            // Not while the runtime that created the task (or another that reconnected) still reads them.
+            outputLock = ctx.outputLocks().tryLock(namespace, id).orElse(null);
+            io = outputLock == null ? null
+                    : TaskIO.reattach(ctx.fifoDir(namespace, id), "dev.berth.runtime.task." + namespace + "." + id)
                     .orElse(null);
             if (io != null) {
                 io.startReaders(ctx.ioThreads());
@@ -198,7 +206,16 @@ final class ShimTask extends TaskCalls {
     }
 
     private void cleanUpAfterLostShim(CompletableFuture<Void> done) {
+        // Another runtime may be deleting the task (its delete shuts the shim down): wait for it, then look.
+        TaskLocks.Held held = null;
         try {
+            if (!deleting) {
+                held = ctx.locks().lock(namespace, id);
+                if (!bundleExists()) {
+                    deletedElsewhere();
+                    return;
+                }
+            }
             ExitStatus status = deleteAction();
             log.warn("shim of {}/{} exited unexpectedly; task exit status {}", namespace, id, status.code());
             if (exit.exited(status)) {
@@ -207,9 +224,32 @@ final class ShimTask extends TaskCalls {
             for (ShimExec e : execs.values()) {
                 e.processExited(new ExitStatus(255, status.exitedAt()));
             }
+        } catch (RuntimeException e) {
+            log.warn("cleanup after the lost shim of {}/{} failed: {}", namespace, id, e.toString());
         } finally {
+            if (held != null) {
+                held.close();
+            }
             done.complete(null);
         }
+    }
+
+    boolean bundleExists() {
+        return java.nio.file.Files.isDirectory(bundle.dir());
+    }
+
+    /** Another runtime deleted the task: this handle lets go of it without touching shim or bundle. */
+    void deletedElsewhere() {
+        if (releasing && !ctx.tasks().get(namespace, id).filter(t -> t == this).isPresent()) {
+            return;
+        }
+        log.debug("task {}/{} was deleted by another runtime", namespace, id);
+        releasing = true;
+        ShimConnection c = shim;
+        if (c != null) {
+            c.detach();
+        }
+        release(false);
     }
 
     private void closeStdinAfterInput() {
@@ -243,7 +283,25 @@ final class ShimTask extends TaskCalls {
 
     @Override
     public ExitStatus delete() {
-        return lifecycle.delete(this::deleteNow, this::close);
+        return lifecycle.delete(this::deleteLocked, this::close);
+    }
+
+    /** Two runtimes deleting one task: the first deletes it, the second finds it gone. */
+    private ExitStatus deleteLocked() {
+        try (TaskLocks.Held held = ctx.locks().lock(namespace, id)) {
+            if (!bundleExists()) {
+                deletedElsewhere();
+                throw new NotFoundException("task " + namespace + "/" + id + " was deleted by another runtime");
+            }
+            deleting = true;
+            try {
+                ExitStatus status = deleteNow();
+                held.taskGone();
+                return status;
+            } finally {
+                deleting = false;
+            }
+        }
     }
 
     private ExitStatus deleteNow() {
@@ -319,6 +377,8 @@ final class ShimTask extends TaskCalls {
     /** Frees this JVM's side: pumps, execs and, when {@code removeBundle}, FIFOs and bundle. */
     private void release(boolean removeBundle) {
         ctx.tasks().remove(this);
+        TaskLocks.Held output = outputLock;
+        outputLock = null;
         for (ShimExec e : List.copyOf(execs.values())) {
             e.close();
         }
@@ -347,6 +407,13 @@ final class ShimTask extends TaskCalls {
                 log.warn("cannot remove FIFOs of {}/{}: {}", namespace, id, e.toString());
             }
             ctx.sessions().unregister(namespace, id);
+            SessionReaper.unregisterEverywhere(ctx.stateDir(), namespace, id);
+        }
+        if (output != null) {
+            if (removeBundle) {
+                output.taskGone();
+            }
+            output.close();
         }
         exit.cancel();
     }

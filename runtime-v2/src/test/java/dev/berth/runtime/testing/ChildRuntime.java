@@ -13,7 +13,9 @@ import java.nio.file.Path;
  * {@code args[1]}, creates and starts one task per further argument {@code <namespace>/<id>:<kind>[:scoped]}
  * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s, {@code done} = runs {@code true} and is
  * deleted at once, {@code chatty} = runs {@link #CHATTY} with its stdout streamed to this JVM and discarded), prints {@code TASK <id> <pid>} for each, then {@code READY}, and waits to be killed. With
- * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes).
+ * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes). Kind
+ * {@code churn} creates, starts, waits for and deletes tasks {@code <id>-0}, {@code <id>-1}, ... (running
+ * {@code true}) in a loop after READY, printing {@code CREATE|START|DELETE <id>-<n>} before each step.
  */
 public final class ChildRuntime {
     /**
@@ -35,6 +37,12 @@ public final class ChildRuntime {
         for (int i = 2; i < args.length; i++) {
             String[] parts = args[i].split(":");
             String[] nsId = parts[0].split("/");
+            if (parts[1].equals("churn")) {
+                Thread churn = new Thread(() -> churn(runtime, nsId[0], nsId[1], rootfs));
+                churn.setDaemon(true);
+                churn.start();
+                continue;
+            }
             RuncSpec spec = switch (parts[1]) {
                 case "long" -> RuncSpec.of("sleep", "600");
                 case "exit5" -> RuncSpec.of("sh", "-c", "sleep 3; exit 5");
@@ -59,5 +67,24 @@ public final class ChildRuntime {
         System.out.println("READY");
         System.out.flush();
         Thread.sleep(Long.MAX_VALUE);
+    }
+
+    private static void churn(TaskRuntime runtime, String namespace, String prefix, String rootfs) {
+        try {
+            Thread.sleep(100); // after READY
+            for (int n = 0; ; n++) {
+                String id = prefix + "-" + n;
+                System.out.println("CREATE " + id);
+                Task task = runtime.create(TaskConfig.builder(id).namespace(namespace)
+                        .spec(RuncSpec.of("true").root(rootfs).toJson()).stdio(Stdio.nullIO()).build());
+                System.out.println("START " + id);
+                task.start();
+                task.waitFor();
+                System.out.println("DELETE " + id);
+                task.delete();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

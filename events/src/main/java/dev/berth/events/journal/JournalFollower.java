@@ -1,0 +1,75 @@
+package dev.berth.events.journal;
+
+import dev.berth.api.event.Envelope;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Polls a {@link JournalReader} on a daemon thread and hands the envelopes to a handler, in order. */
+public final class JournalFollower implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(JournalFollower.class);
+    /** Polling costs one lock and one stat of the journal per interval. */
+    static final long POLL_MILLIS = 20;
+    private final JournalReader reader;
+    private final String skipWriter;
+    private final Consumer<Envelope> handler;
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final Thread thread;
+
+    private JournalFollower(JournalReader reader, String skipWriter, Consumer<Envelope> handler) {
+        this.reader = reader;
+        this.skipWriter = skipWriter;
+        this.handler = handler;
+        this.thread = new Thread(this::run, "berth-journal-follower");
+        thread.setDaemon(true);
+    }
+
+    static JournalFollower start(JournalReader reader, String skipWriter, Consumer<Envelope> handler) {
+        JournalFollower f = new JournalFollower(reader, skipWriter, handler);
+        f.thread.start();
+        return f;
+    }
+
+    private void run() {
+        try {
+            do {
+                try {
+                    for (JournalCodec.Entry e : reader.poll()) {
+                        if (skipWriter == null || !skipWriter.equals(e.writer())) {
+                            try {
+                                handler.accept(e.envelope());
+                            } catch (RuntimeException ex) {
+                                log.warn("journal handler failed on {}: {}", e.envelope().topic(), ex.toString());
+                            }
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    log.warn("cannot read the event journal: {}", e.toString());
+                }
+            } while (!stop.await(POLL_MILLIS, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                reader.close();
+            } catch (java.io.IOException ignored) {
+                // read-only
+            }
+        }
+    }
+
+    /** Stops following; returns once the thread is gone (unless called from the handler). */
+    @Override
+    public void close() {
+        stop.countDown();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
