@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -28,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code run-echo-net}: busybox {@code echo hi} on the {@code default} bridge network to exit and
  *       removal ({@code runAndWait} with {@code network("default")} and rm vs {@code ctr run --cni --rm},
  *       which reads the conflist bench/run put first in {@code /etc/cni/net.d}: Berth's chain on its own
- *       bridge and subnet), alternating, 6 per pair after {@code bench.echoWarmup} warm-up runs per side;</li>
+ *       bridge and subnet), alternating, 6 per pair after {@code bench.echoWarmup} warm-up runs per side;
+ *       {@code run-echo-nonet}: the same runs without a network, interleaved, to show what the network adds
+ *       on each side under the same load;</li>
  *   <li>{@code net-setup}: Berth's attach + detach of a container on {@code default}
  *       ({@link Networks#attach}, {@link Networks#detach}: namespace, loopback, the conflist's ADD, name
  *       files; DEL, namespace removal) against the floor: {@code ip netns add}, the plugin binaries run
@@ -54,6 +57,8 @@ public final class NetRunBench {
     private final String socket;
     private final ObjectNode conflist;
     private final Path pluginDir;
+    /** The floor's steps, for the breakdown printed at the end: step -> milliseconds per measured run. */
+    private final Map<String, List<Double>> floorSteps = new LinkedHashMap<>();
 
     private NetRunBench(String image, String socket, ObjectNode conflist, Path pluginDir) {
         this.image = image;
@@ -82,8 +87,8 @@ public final class NetRunBench {
 
     private void run(Berth berth, Namespace ns, int pairs) throws Exception {
         for (int i = 0; i < WARMUP; i++) {
-            System.out.printf("BENCH run-echo-net-warmup berth %.4f%n", berthEcho(ns, "warm-" + i));
-            System.out.printf("BENCH run-echo-net-warmup containerd %.4f%n", ctrEcho("warm-" + i));
+            System.out.printf("BENCH run-echo-net-warmup berth %.4f%n", berthEcho(ns, "warm-" + i, true));
+            System.out.printf("BENCH run-echo-net-warmup containerd %.4f%n", ctrEcho("warm-" + i, true));
             berthSetup(berth.networks(), "warm-setup-" + i);
             floorSetup("warm-" + i);
         }
@@ -91,11 +96,16 @@ public final class NetRunBench {
             for (int i = 0; i < PER_PAIR; i++) {
                 String id = "net-" + p + "-" + i;
                 settle();
-                System.out.printf("BENCH run-echo-net berth %.4f%n", berthEcho(ns, id));
+                System.out.printf("BENCH run-echo-net berth %.4f%n", berthEcho(ns, id, true));
                 settle();
-                System.out.printf("BENCH run-echo-net containerd %.4f%n", ctrEcho(id));
+                System.out.printf("BENCH run-echo-net containerd %.4f%n", ctrEcho(id, true));
+                settle();
+                System.out.printf("BENCH run-echo-nonet berth %.4f%n", berthEcho(ns, id + "-nonet", false));
+                settle();
+                System.out.printf("BENCH run-echo-nonet containerd %.4f%n", ctrEcho(id + "-nonet", false));
             }
         }
+        floorSteps.clear();
         for (int p = 0; p < pairs; p++) {
             for (int i = 0; i < PER_PAIR; i++) {
                 String id = "setup-" + p + "-" + i;
@@ -105,6 +115,16 @@ public final class NetRunBench {
                 System.out.printf("BENCH net-setup floor %.4f%n", floorSetup(id));
             }
         }
+        StringBuilder b = new StringBuilder("floor steps, median ms:");
+        floorSteps.forEach((step, ms) -> b.append(String.format(" %s %.0f;", step,
+                ms.stream().sorted().toList().get(ms.size() / 2))));
+        System.out.println(b);
+    }
+
+    private long step(String name, long since) {
+        long now = System.nanoTime();
+        floorSteps.computeIfAbsent(name, k -> new ArrayList<>()).add((now - since) / 1e6);
+        return now;
     }
 
     private static void settle() throws InterruptedException {
@@ -112,15 +132,15 @@ public final class NetRunBench {
     }
 
     /** ctr run's spec, as {@link RunBench} uses: no read-only /sys/fs/cgroup mount. */
-    private RunOptions.Builder options(String id) {
-        return RunOptions.builder().id(id).container(ContainerOptions.network("default"))
+    private RunOptions.Builder options(String id, boolean network) {
+        return RunOptions.builder().id(id).container(ContainerOptions.network(network ? "default" : "none"))
                 .spec(s -> s.customize(spec -> spec.toBuilder().mounts(spec.mounts().stream()
                         .filter(m -> !m.destination().equals("/sys/fs/cgroup")).toList()).build()));
     }
 
-    private double berthEcho(Namespace ns, String id) throws InterruptedException {
+    private double berthEcho(Namespace ns, String id, boolean network) throws InterruptedException {
         long t0 = System.nanoTime();
-        RunResult r = ns.runAndWait(image, options(id).args("/bin/echo", "hi").rm(true).build());
+        RunResult r = ns.runAndWait(image, options(id, network).args("/bin/echo", "hi").rm(true).build());
         double s = (System.nanoTime() - t0) / 1e9;
         if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
             throw new IllegalStateException("berth echo failed: " + r);
@@ -128,9 +148,10 @@ public final class NetRunBench {
         return s;
     }
 
-    private double ctrEcho(String id) throws Exception {
+    private double ctrEcho(String id, boolean network) throws Exception {
         long t0 = System.nanoTime();
-        String out = ctr("-n", CTR_NS, "run", "--cni", "--rm", image, id, "/bin/echo", "hi");
+        String out = network ? ctr("-n", CTR_NS, "run", "--cni", "--rm", image, id, "/bin/echo", "hi")
+                : ctr("-n", CTR_NS, "run", "--rm", image, id, "/bin/echo", "hi");
         double s = (System.nanoTime() - t0) / 1e9;
         if (!out.equals("hi\n")) {
             throw new IllegalStateException("ctr run --cni printed '" + out + "'");
@@ -151,20 +172,26 @@ public final class NetRunBench {
         String netns = "/run/netns/" + name;
         String cniId = "bench-floor-" + id;
         long t0 = System.nanoTime();
+        long t = t0;
         exec("ip", "netns", "add", name);
+        t = step("netns-add", t);
         ObjectNode lo = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", "bench-floor-lo")
                 .put("type", "loopback");
         plugin("loopback", "ADD", cniId, netns, "lo", lo);
+        t = step("loopback-ADD", t);
         List<JsonNode> plugins = new ArrayList<>();
         conflist.path("plugins").forEach(plugins::add);
         JsonNode prev = null;
         for (JsonNode p : plugins) {
             prev = plugin(p.path("type").asText(), "ADD", cniId, netns, "eth0", config(p, prev));
+            t = step(p.path("type").asText() + "-ADD", t);
         }
         for (int i = plugins.size() - 1; i >= 0; i--) {
             plugin(plugins.get(i).path("type").asText(), "DEL", cniId, netns, "eth0", config(plugins.get(i), prev));
+            t = step(plugins.get(i).path("type").asText() + "-DEL", t);
         }
         exec("ip", "netns", "delete", name);
+        step("netns-delete", t);
         return (System.nanoTime() - t0) / 1e9;
     }
 
