@@ -1,0 +1,251 @@
+package dev.berth.bench;
+
+import dev.berth.Berth;
+import dev.berth.ContainerOptions;
+import dev.berth.Namespace;
+import dev.berth.RunOptions;
+import dev.berth.api.task.RunResult;
+import dev.berth.network.Networks;
+import dev.berth.testing.TestFiles;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A networked container, Berth against {@code ctr run --cni} on a containerd 1.6 that bench/run started,
+ * and Berth's network setup + teardown against the same plugin chain run by hand (issue 17):
+ * <ul>
+ *   <li>{@code run-echo-net}: busybox {@code echo hi} on the {@code default} bridge network to exit and
+ *       removal ({@code runAndWait} with {@code network("default")} and rm vs {@code ctr run --cni --rm},
+ *       which reads the conflist bench/run put first in {@code /etc/cni/net.d}: Berth's chain on its own
+ *       bridge and subnet), alternating, 6 per pair after {@code bench.echoWarmup} warm-up runs per side;
+ *       {@code run-echo-nonet}: the same runs without a network, interleaved, to show what the network adds
+ *       on each side under the same load;</li>
+ *   <li>{@code net-setup}: Berth's attach + detach of a container on {@code default}
+ *       ({@link Networks#attach}, {@link Networks#detach}: namespace, loopback, the conflist's ADD, name
+ *       files; DEL, namespace removal) against the floor: {@code ip netns add}, the plugin binaries run
+ *       directly with the CNI environment and config on stdin ({@code loopback} ADD, then the conflist's
+ *       ADD in order with each previous result, DEL in reverse order), {@code ip netns delete}.</li>
+ * </ul>
+ * Prints one {@code BENCH <workload> <side> <value>} line per measurement in seconds. Not a test; run by
+ * {@code bench/run}.
+ *
+ * <p>Usage: {@code NetRunBench <pairs> <busybox image archive> <image name> <containerd socket>
+ * <ctr's conflist> <plugin directory>}, system properties as {@link RunBench} ({@code bench.base},
+ * {@code bench.state}).
+ */
+public final class NetRunBench {
+    private static final int PER_PAIR = 6;
+    private static final int WARMUP = Integer.getInteger("bench.echoWarmup", 5);
+    private static final long SETTLE_MS = Long.getLong("bench.settleMillis", 200);
+    private static final String BERTH_NS = "bench-net";
+    private static final String CTR_NS = "bench-net";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String image;
+    private final String socket;
+    private final ObjectNode conflist;
+    private final Path pluginDir;
+    /** The floor's steps, for the breakdown printed at the end: step -> milliseconds per measured run. */
+    private final Map<String, List<Double>> floorSteps = new LinkedHashMap<>();
+
+    private NetRunBench(String image, String socket, ObjectNode conflist, Path pluginDir) {
+        this.image = image;
+        this.socket = socket;
+        this.conflist = conflist;
+        this.pluginDir = pluginDir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int pairs = Integer.parseInt(args[0]);
+        Path archive = Path.of(args[1]);
+        NetRunBench bench = new NetRunBench(args[2], args[3],
+                (ObjectNode) JSON.readTree(Files.readString(Path.of(args[4]))), Path.of(args[5]));
+        Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")), "berth-net-bench-");
+        Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
+        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state).build()) {
+            Namespace ns = berth.namespace(BERTH_NS);
+            ns.importImage(archive);
+            bench.ctr("-n", CTR_NS, "images", "import", archive.toString());
+            System.out.println("Berth's default network: " + berth.networks().conflist("default"));
+            System.out.println("ctr's conflist: " + bench.conflist);
+            bench.run(berth, ns, pairs);
+        }
+        TestFiles.deleteTree(base);
+    }
+
+    private void run(Berth berth, Namespace ns, int pairs) throws Exception {
+        for (int i = 0; i < WARMUP; i++) {
+            System.out.printf("BENCH run-echo-net-warmup berth %.4f%n", berthEcho(ns, "warm-" + i, true));
+            System.out.printf("BENCH run-echo-net-warmup containerd %.4f%n", ctrEcho("warm-" + i, true));
+            berthSetup(berth.networks(), "warm-setup-" + i);
+            floorSetup("warm-" + i);
+        }
+        for (int p = 0; p < pairs; p++) {
+            for (int i = 0; i < PER_PAIR; i++) {
+                String id = "net-" + p + "-" + i;
+                settle();
+                System.out.printf("BENCH run-echo-net berth %.4f%n", berthEcho(ns, id, true));
+                settle();
+                System.out.printf("BENCH run-echo-net containerd %.4f%n", ctrEcho(id, true));
+                settle();
+                System.out.printf("BENCH run-echo-nonet berth %.4f%n", berthEcho(ns, id + "-nonet", false));
+                settle();
+                System.out.printf("BENCH run-echo-nonet containerd %.4f%n", ctrEcho(id + "-nonet", false));
+            }
+        }
+        floorSteps.clear();
+        for (int p = 0; p < pairs; p++) {
+            for (int i = 0; i < PER_PAIR; i++) {
+                String id = "setup-" + p + "-" + i;
+                settle();
+                System.out.printf("BENCH net-setup berth %.4f%n", berthSetup(berth.networks(), id));
+                settle();
+                System.out.printf("BENCH net-setup floor %.4f%n", floorSetup(id));
+            }
+        }
+        StringBuilder b = new StringBuilder("floor steps, median ms:");
+        floorSteps.forEach((step, ms) -> b.append(String.format(" %s %.0f;", step,
+                ms.stream().sorted().toList().get(ms.size() / 2))));
+        System.out.println(b);
+    }
+
+    private long step(String name, long since) {
+        long now = System.nanoTime();
+        floorSteps.computeIfAbsent(name, k -> new ArrayList<>()).add((now - since) / 1e6);
+        return now;
+    }
+
+    private static void settle() throws InterruptedException {
+        Thread.sleep(SETTLE_MS);
+    }
+
+    /** ctr run's spec, as {@link RunBench} uses: no read-only /sys/fs/cgroup mount. */
+    private RunOptions.Builder options(String id, boolean network) {
+        return RunOptions.builder().id(id).container(ContainerOptions.network(network ? "default" : "none"))
+                .spec(s -> s.customize(spec -> spec.toBuilder().mounts(spec.mounts().stream()
+                        .filter(m -> !m.destination().equals("/sys/fs/cgroup")).toList()).build()));
+    }
+
+    private double berthEcho(Namespace ns, String id, boolean network) throws InterruptedException {
+        long t0 = System.nanoTime();
+        RunResult r = ns.runAndWait(image, options(id, network).args("/bin/echo", "hi").rm(true).build());
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
+            throw new IllegalStateException("berth echo failed: " + r);
+        }
+        return s;
+    }
+
+    private double ctrEcho(String id, boolean network) throws Exception {
+        long t0 = System.nanoTime();
+        String out = network ? ctr("-n", CTR_NS, "run", "--cni", "--rm", image, id, "/bin/echo", "hi")
+                : ctr("-n", CTR_NS, "run", "--rm", image, id, "/bin/echo", "hi");
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (!out.equals("hi\n")) {
+            throw new IllegalStateException("ctr run --cni printed '" + out + "'");
+        }
+        return s;
+    }
+
+    private static double berthSetup(Networks networks, String id) {
+        long t0 = System.nanoTime();
+        networks.attach(new Networks.AttachRequest(BERTH_NS, id, "default", List.of(), List.of()));
+        networks.detach(BERTH_NS, id);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /** The floor: what any runtime has to do for the same attachment, with nothing around it. */
+    private double floorSetup(String id) throws Exception {
+        String name = "bnf-" + ProcessHandle.current().pid() + "-" + id;
+        String netns = "/run/netns/" + name;
+        String cniId = "bench-floor-" + id;
+        long t0 = System.nanoTime();
+        long t = t0;
+        exec("ip", "netns", "add", name);
+        t = step("netns-add", t);
+        ObjectNode lo = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", "bench-floor-lo")
+                .put("type", "loopback");
+        plugin("loopback", "ADD", cniId, netns, "lo", lo);
+        t = step("loopback-ADD", t);
+        List<JsonNode> plugins = new ArrayList<>();
+        conflist.path("plugins").forEach(plugins::add);
+        JsonNode prev = null;
+        for (JsonNode p : plugins) {
+            prev = plugin(p.path("type").asText(), "ADD", cniId, netns, "eth0", config(p, prev));
+            t = step(p.path("type").asText() + "-ADD", t);
+        }
+        for (int i = plugins.size() - 1; i >= 0; i--) {
+            plugin(plugins.get(i).path("type").asText(), "DEL", cniId, netns, "eth0", config(plugins.get(i), prev));
+            t = step(plugins.get(i).path("type").asText() + "-DEL", t);
+        }
+        exec("ip", "netns", "delete", name);
+        step("netns-delete", t);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private ObjectNode config(JsonNode plugin, JsonNode prev) {
+        ObjectNode c = ((ObjectNode) plugin).deepCopy();
+        c.put("cniVersion", conflist.path("cniVersion").asText()).put("name", conflist.path("name").asText());
+        if (plugin.path("capabilities").path("portMappings").asBoolean()) {
+            c.putObject("runtimeConfig").putArray("portMappings");
+        }
+        if (prev != null) {
+            c.set("prevResult", prev);
+        }
+        return c;
+    }
+
+    private JsonNode plugin(String type, String command, String cniId, String netns, String ifName, ObjectNode conf)
+            throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(pluginDir.resolve(type).toString()).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.clear();
+        env.put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("CNI_PATH", pluginDir.toString());
+        env.put("CNI_COMMAND", command);
+        env.put("CNI_CONTAINERID", cniId);
+        env.put("CNI_NETNS", netns);
+        env.put("CNI_IFNAME", ifName);
+        env.put("CNI_ARGS", "IgnoreUnknown=1");
+        Process p = pb.start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write(JSON.writeValueAsBytes(conf));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(type + " " + command + " failed: " + out);
+        }
+        return out.isBlank() ? null : JSON.readTree(out);
+    }
+
+    private static void exec(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+    }
+
+    private String ctr(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("ctr", "-a", socket));
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+        return out;
+    }
+}
