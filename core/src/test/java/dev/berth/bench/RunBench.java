@@ -127,13 +127,14 @@ public final class RunBench {
 
     /**
      * Berth's default spec adds the read-only {@code /sys/fs/cgroup} mount of containerd's CRI plugin, which
-     * {@code ctr run} does not (runc then mounts every cgroup v1 hierarchy into the container). For a
+     * {@code ctr run} does not (runc then mounts every cgroup v1 hierarchy into the container), and the
+     * default seccomp profile, which {@code ctr run} applies only with {@code --seccomp}. For a
      * like-for-like run both sides get ctr's spec, unless {@code -Dbench.ctrSpec=false}.
      */
     private RunOptions.Builder options(String id) {
         RunOptions.Builder b = RunOptions.builder().id(id);
         if (ctrSpec) {
-            b.spec(s -> s.customize(spec -> spec.toBuilder().mounts(spec.mounts().stream()
+            b.spec(s -> s.seccompUnconfined().customize(spec -> spec.toBuilder().mounts(spec.mounts().stream()
                     .filter(m -> !m.destination().equals("/sys/fs/cgroup")).toList()).build()));
         }
         return b;
