@@ -202,7 +202,10 @@ class NetworkIT {
         for (int i = 0; i < CYCLES; i++) {
             runOnce("cycle-" + i + "-" + SUFFIX);
         }
-        assertThat(hostNetworkState()).isEqualTo(before);
+        // Nothing the cycles made may remain. The host may lose state it had before: a rule another run
+        // leaked for an address a cycle reused goes with that cycle's DEL (the firewall plugin removes
+        // rules by address).
+        assertThat(hostNetworkState()).isSubsetOf(before);
     }
 
     static final int CYCLES = Integer.getInteger("berth.networkCycles", 30);
@@ -279,7 +282,7 @@ class NetworkIT {
                         || Files.list(other.state.resolve("tasks").resolve(namespace)).findAny().isEmpty());
         try (Berth next = other.open()) {
             assertThat(next.networks().attachments()).isEmpty();
-            assertThat(hostNetworkState()).isEqualTo(before);
+            assertThat(hostNetworkState()).isSubsetOf(before); // nothing of the killed JVM remains
             for (Container c : next.namespace(namespace).containers().list()) {
                 c.delete();
             }
