@@ -87,6 +87,14 @@ final class EventRouter {
         return deleteEvents.computeIfAbsent(TaskTable.key(namespace, id), k -> new CompletableFuture<>());
     }
 
+    /**
+     * Whether a {@code /tasks/delete} the shim sends to another process's events socket reaches this one
+     * (through the shared journal); when it does not, only this runtime's own socket announces it.
+     */
+    boolean seesDeletesFromAnyProcess() {
+        return deletes.isPresent();
+    }
+
     void deleteEventDone(String namespace, String id) {
         deleteEvents.remove(TaskTable.key(namespace, id));
     }

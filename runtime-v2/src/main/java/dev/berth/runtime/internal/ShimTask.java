@@ -35,8 +35,14 @@ final class ShimTask extends TaskCalls {
     private static final Logger log = LoggerFactory.getLogger(ShimTask.class);
     /** The shim's delete action is bounded by the launcher's own 30 s timeout. */
     static final long CLEANUP_TIMEOUT_MS = 35_000;
-    /** The shim forwards {@code /tasks/delete} beside its reply; past this, order is left to chance. */
-    private static final long DELETE_EVENT_TIMEOUT_MS = 500;
+    /**
+     * The shim forwards {@code /tasks/delete} beside its reply; past this, order is left to chance. The
+     * event may travel through another process (the one serving the events socket) and the journal, so
+     * the bound allows for a loaded machine; the wait ends as soon as the event is seen.
+     */
+    private static final long DELETE_EVENT_TIMEOUT_MS = 5_000;
+    /** When no journal carries other processes' events, only this runtime's socket can deliver it. */
+    private static final long LOCAL_DELETE_EVENT_TIMEOUT_MS = 500;
 
     private final SharedShimPool sharedShims;
     /** Empty for a task found again after a restart: only its bundle is known. */
@@ -349,7 +355,8 @@ final class ShimTask extends TaskCalls {
         exit.awaitDelivered();
         if (r != null) {
             // The shim announces the delete beside its reply: published before this returns, as containerd does.
-            awaitQuietly(deleteEvent, DELETE_EVENT_TIMEOUT_MS, "the /tasks/delete event");
+            awaitQuietly(deleteEvent, ctx.events().seesDeletesFromAnyProcess() ? DELETE_EVENT_TIMEOUT_MS
+                    : LOCAL_DELETE_EVENT_TIMEOUT_MS, "the /tasks/delete event");
         }
         ctx.events().deleteEventDone(namespace, id);
         releasing = true;

@@ -21,6 +21,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +50,7 @@ public final class TtrpcClient implements AutoCloseable {
     private final AtomicInteger nextStreamId = new AtomicInteger(1);
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
+    private final GenericFutureListener<Future<Object>> loopEnded = f -> failAll();
     private record Pending(String call, CompletableFuture<byte[]> result, ScheduledFuture<?> deadline) {
     }
 
@@ -90,6 +93,13 @@ public final class TtrpcClient implements AutoCloseable {
             holder[0] = client;
         }
         connect.channel().closeFuture().addListener(f -> client.failAll());
+        // A loop shut down with this connection open never runs the listener above (nor a call's deadline):
+        // its termination, notified off the loop, ends the calls still waiting.
+        Future<?> loopTermination = connect.channel().eventLoop().terminationFuture();
+        loopTermination.addListener(client.loopEnded);
+        if (client.closed.isDone()) {
+            loopTermination.removeListener(client.loopEnded);
+        }
         if (!connect.channel().isActive()) {
             client.failAll();
         }
@@ -202,7 +212,9 @@ public final class TtrpcClient implements AutoCloseable {
     }
 
     private void failAll() {
-        closed.complete(null);
+        if (closed.complete(null)) {
+            channel.eventLoop().terminationFuture().removeListener(loopEnded);
+        }
         for (Integer id : List.copyOf(pending.keySet())) {
             Pending p = pending.remove(id);
             if (p != null) {

@@ -280,6 +280,29 @@ class TtrpcClientServerTest {
         }
 
         @Test
+        void shuttingDownTheClientsLoopFailsPendingCallsWithUnavailable() throws Exception {
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            serve(TtrpcServer.builder().register("svc", "Hang", (ctx, payload) -> {
+                entered.countDown();
+                release.await(30, TimeUnit.SECONDS);
+                return new byte[0];
+            }));
+            // the runtime's situation: its loop closes while a call (with a long deadline) is in flight
+            EpollLoop clientLoop = EpollLoop.start("ttrpc-client-test", 1);
+            TtrpcClient client = TtrpcClient.connect(clientLoop.group(), dir.resolve("t.sock"), Map.of(),
+                    Duration.ofSeconds(5));
+            CompletableFuture<byte[]> pending = client.call("svc", "Hang", new byte[0], Duration.ofSeconds(60));
+            assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+
+            clientLoop.close();
+
+            assertThat(failure(pending)).isInstanceOf(UnavailableException.class).hasMessageContaining("closed");
+            assertThat(client.isOpen()).isFalse();
+            release.countDown();
+        }
+
+        @Test
         void connectingToAMissingSocketIsUnavailable() {
             assertThatThrownBy(() -> TtrpcClient.connect(loop.group(), dir.resolve("none.sock"), Map.of(),
                     Duration.ofSeconds(2)))
