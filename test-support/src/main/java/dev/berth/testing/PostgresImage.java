@@ -94,7 +94,7 @@ public final class PostgresImage {
     public static final String PGDATA = "/var/lib/postgresql/data";
 
     /** Bumped whenever the image's contents or layout change, so old cache entries are not used. */
-    static final String FORMAT = "f1";
+    static final String FORMAT = "f2";
     static final String PG_LIB = "usr/lib/postgresql/15";
     static final String PG_SHARE = "usr/share/postgresql/15";
     private static final String AUTH_DEFAULT = "scram-sha-256";
@@ -181,6 +181,9 @@ public final class PostgresImage {
                      FileLock lock = lockFile.lock()) {
                     cached = readCached(dir);   // another process may have built it while we waited
                     Archives result = cached != null ? cached : buildInto(dir, version);
+                    if (result.builtNow()) {
+                        removeOlderBuilds(dir, nameHash);
+                    }
                     BUILT_IN_THIS_JVM.put(dir, withBuiltNow(result, false));
                     return result;
                 }
@@ -193,6 +196,18 @@ public final class PostgresImage {
     /** Forgets what this JVM built or found, so the next build reads the cache directory (for tests). */
     static void forgetThisJvm() {
         BUILT_IN_THIS_JVM.clear();
+    }
+
+    /** Other package versions or formats of the same name: a host upgrade would leave them forever. */
+    private static void removeOlderBuilds(Path current, String nameHash) throws IOException {
+        try (Stream<Path> siblings = Files.list(current.getParent())) {
+            for (Path p : (Iterable<Path>) siblings::iterator) {
+                String n = p.getFileName().toString();
+                if (!p.equals(current) && !n.startsWith(".") && n.endsWith("-" + nameHash)) {
+                    TestFiles.deleteTree(p);
+                }
+            }
+        }
     }
 
     private static Archives withBuiltNow(Archives a, boolean builtNow) {
@@ -350,7 +365,16 @@ public final class PostgresImage {
         run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
                 "/" + PG_LIB + "/bin/initdb", "-D", data.toString(), "--username=" + DEFAULT_USER,
                 "--pwfile=" + pwfile, "--auth-local=trust", "--auth-host=" + AUTH_DEFAULT, "--locale=C",
-                "--encoding=UTF8", "--no-sync"), Map.of("TZ", "UTC", "LANG", "C", "LC_ALL", "C"), base);
+                "--encoding=UTF8", "--no-sync"), Map.of("TZ", "UTC", "LANG", "C", "LC_ALL", "C"), base, null);
+        // initdb makes only postgres, template0 and template1
+        run(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+                "/" + PG_LIB + "/bin/postgres", "--single", "-D", data.toString(), "-c", "fsync=off", "postgres"),
+                Map.of("TZ", "UTC", "LANG", "C", "LC_ALL", "C"), base,
+                ("CREATE DATABASE \"" + DEFAULT_DATABASE + "\"\n").getBytes(StandardCharsets.UTF_8));
+        String singleUser = Files.readString(base.resolve("log"));
+        if (singleUser.contains("ERROR:") || singleUser.contains("FATAL:")) {
+            throw new IllegalStateException("creating database " + DEFAULT_DATABASE + " failed: " + singleUser);
+        }
         Files.writeString(data.resolve("postgresql.conf"), "\n# berth-testing PostgresImage\nlisten_addresses = '*'\n",
                 StandardOpenOption.APPEND);
         Files.writeString(data.resolve("pg_hba.conf"), """
@@ -393,13 +417,17 @@ public final class PostgresImage {
         Files.setAttribute(p, "unix:gid", id);
     }
 
-    private static void run(List<String> cmd, Map<String, String> env, Path logDir) throws IOException {
+    private static void run(List<String> cmd, Map<String, String> env, Path logDir, byte[] stdin) throws IOException {
         Path log = logDir.resolve("log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);
         try {
             Process p = pb.start();
-            p.getOutputStream().close();
+            try (OutputStream in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin);
+                }
+            }
             if (!p.waitFor(5, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 throw new IllegalStateException(String.join(" ", cmd) + " did not finish in 5 minutes");
