@@ -1,0 +1,81 @@
+package dev.berth.bench.tc;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Workloads (a) and (c) of issue 18 for one side in this JVM (bench/run starts one JVM per side):
+ * <ul>
+ *   <li>{@code tc-listen}: a busybox container with a published port until the listening-port wait
+ *       passes, {@code listen} times in a row after 2 warm-up ones; {@code tc-listen-stop} the stop and
+ *       removal of each (context);</li>
+ *   <li>{@code tc-postgres}: the Postgres container until a JDBC {@code select 1} through the published port
+ *       succeeds, {@code postgres} times after one warm-up ({@code tc-postgres-warmup}).</li>
+ * </ul>
+ * Prints {@code BENCH <workload> <side> <seconds>} lines. Usage: {@code TestcontainersBench <side> <listen>
+ * <postgres>} with the system properties {@link Side#open} reads. Not a test; run by {@code bench/run}.
+ */
+public final class TestcontainersBench {
+    private TestcontainersBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: TestcontainersBench <berth|testcontainers> <listen count> <postgres count>");
+            System.exit(2);
+        }
+        int listen = Integer.parseInt(args[1]);
+        int postgres = Integer.parseInt(args[2]);
+        try (Side side = Side.open(args[0])) {
+            for (int i = 0; i < 2; i++) {
+                side.listening().close();
+            }
+            for (int i = 0; i < listen; i++) {
+                long t0 = System.nanoTime();
+                Side.Running r = side.listening();
+                long t1 = System.nanoTime();
+                r.close();
+                long t2 = System.nanoTime();
+                report("tc-listen", side, t1 - t0);
+                report("tc-listen-stop", side, t2 - t1);
+            }
+            for (int i = 0; i <= postgres; i++) {
+                long t0 = System.nanoTime();
+                try (Side.Running r = side.postgres()) {
+                    selectOne(r);
+                    report(i == 0 ? "tc-postgres-warmup" : "tc-postgres", side, System.nanoTime() - t0);
+                }
+            }
+        }
+        System.exit(0);   // Testcontainers leaves non-daemon threads behind
+    }
+
+    /** Polls until {@code select 1} returns 1 (a refused or reset connection is the server still starting). */
+    static void selectOne(Side.Running r) throws InterruptedException {
+        String url = "jdbc:postgresql://" + r.host() + ":" + r.port() + "/test";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        SQLException last = null;
+        while (System.nanoTime() < deadline) {
+            try (Connection c = DriverManager.getConnection(url, "test", "test");
+                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select 1")) {
+                if (rs.next() && rs.getInt(1) == 1) {
+                    return;
+                }
+            } catch (SQLException e) {
+                last = e;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        throw new IllegalStateException("select 1 on " + url + " did not succeed within 120 s", last);
+    }
+
+    static void report(String workload, Side side, long nanos) {
+        System.out.printf("BENCH %s %s %.6f%n", workload, side.name(), nanos / 1e9);
+        System.out.flush();
+    }
+}
