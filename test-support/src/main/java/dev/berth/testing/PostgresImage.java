@@ -150,7 +150,7 @@ public final class PostgresImage {
     }
 
     /**
-     * The image from the cache, or built now (about 5-15 s) if the cache has none for the installed
+     * The image from the cache, or built now (15-60 s on a loaded 2-core VM) if the cache has none for the installed
      * package version.
      *
      * @throws FailedPreconditionException if {@value #SERVER_PACKAGE} (or a library it needs) is not
