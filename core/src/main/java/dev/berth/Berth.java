@@ -96,6 +96,9 @@ public final class Berth implements AutoCloseable {
     /** Registry clients this Berth made, one per distinct hosts setting, kept for their connections and tokens. */
     private final Map<RegistryAccess, RegistryClient> registries = new LinkedHashMap<>();
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Removals of rm runs (run with rm), with their tasks, until they finish. */
+    private final Map<java.util.concurrent.CompletableFuture<Void>, Task> pendingRemovals = new ConcurrentHashMap<>();
 
     static FileAttribute<Set<PosixFilePermission>> dirMode(String mode) {
         return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode));
@@ -186,6 +189,7 @@ public final class Berth implements AutoCloseable {
             networks = dev.berth.network.Networks.builder(root, stateDir).pluginDirs(b.cniPluginDirs)
                     .pluginTimeout(b.cniPluginTimeout).build();
             opened.add(networks);
+            removeOrphanedSessions();
             cleanUpNetworks();
         } catch (IOException e) {
             closeAll(opened);
@@ -300,6 +304,7 @@ public final class Berth implements AutoCloseable {
      */
     public GcResult gc() {
         ensureOpen();
+        removeOrphanedSessions();
         cleanUpNetworks();
         return metadata.gc();
     }
@@ -308,6 +313,49 @@ public final class Berth implements AutoCloseable {
     public dev.berth.network.Networks networks() {
         ensureOpen();
         return networks;
+    }
+
+    /**
+     * Removes what dead processes left: session-scoped containers (their task first, if the session reaper
+     * has not removed it yet) and containers run with rm whose task has exited. Each container is removed
+     * alone; one that fails is logged and tried again next time.
+     */
+    private int removeOrphanedSessions() {
+        int removed = 0;
+        for (NamespaceInfo nsInfo : metadata.namespaces().list()) {
+            for (var record : metadata.namespace(nsInfo.name()).containers().list()) {
+                String session = record.labels().get(SessionOwner.SESSION_LABEL);
+                String rm = record.labels().get(SessionOwner.RM_LABEL);
+                String owner = session != null ? session : rm;
+                if (owner == null || SessionOwner.isCurrent(owner) || SessionOwner.isAlive(owner)) {
+                    continue;
+                }
+                try {
+                    if (removeLeftover(namespace(nsInfo.name()), record, session != null)) {
+                        removed++;
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot remove container {}/{} left by process {}: {}", nsInfo.name(), record.id(),
+                            owner, e.toString());
+                }
+            }
+        }
+        return removed;
+    }
+
+    private boolean removeLeftover(Namespace ns, dev.berth.api.container.ContainerRecord record, boolean session) {
+        if (Files.exists(stateDir.resolve("tasks").resolve(ns.name()).resolve(record.id()))) {
+            Task task = runtime().get(ns.name(), record.id()).orElse(null);
+            if (task != null) {
+                if (task.isAlive() && !session) {
+                    return false; // an rm run still running: removed once it has exited
+                }
+                task.delete(true);
+            }
+        }
+        LOG.debug("removing container {}/{} left by a process that is gone", ns.name(), record.id());
+        new Container(ns, record.id()).removeRecords(record, false);
+        return true;
     }
 
     /**
@@ -377,9 +425,11 @@ public final class Berth implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
+        if (!closing.compareAndSet(false, true)) {
             return;
         }
+        finishRemovals();
+        removeSessionContainers();
         closed = true;
         List<AutoCloseable> toClose = new ArrayList<>();
         synchronized (runtimeLock) {
@@ -404,6 +454,58 @@ public final class Berth implements AutoCloseable {
         }
         if (ownsExecutor) {
             executor.shutdownNow();
+        }
+    }
+
+    /** How long {@link #close()} waits for the removal of an rm run whose process has exited. */
+    private static final long REMOVAL_WAIT_MS = 10_000;
+
+    /** Lets {@link #close()} finish the removal of rm runs that have exited, so none is left behind. */
+    void trackRemoval(Task task, java.util.concurrent.CompletableFuture<Void> removal) {
+        pendingRemovals.put(removal, task);
+        removal.whenComplete((v, e) -> pendingRemovals.remove(removal));
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    private void finishRemovals() {
+        long deadline = System.nanoTime() + REMOVAL_WAIT_MS * 1_000_000;
+        for (var entry : List.copyOf(pendingRemovals.entrySet())) {
+            if (entry.getValue().isAlive()) {
+                continue; // still running: labelled rm, the next process on the root removes it after its exit
+            }
+            try {
+                entry.getKey().get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.warn("removing rm run {} did not finish before close: {}", entry.getValue().id(), e.toString());
+            }
+        }
+    }
+
+    /** Removes this process's session-scoped containers of the namespaces it used. */
+    private void removeSessionContainers() {
+        for (Namespace ns : namespaces.values()) {
+            List<dev.berth.api.container.ContainerRecord> mine;
+            try {
+                mine = ns.metadata().containers().list().stream()
+                        .filter(r -> SessionOwner.isCurrent(r.labels().get(SessionOwner.SESSION_LABEL))).toList();
+            } catch (RuntimeException e) {
+                LOG.warn("cannot list the session-scoped containers of {}: {}", ns, e.toString());
+                continue;
+            }
+            for (var record : mine) {
+                try {
+                    new Container(ns, record.id()).task().ifPresent(t -> t.delete(true));
+                    new Container(ns, record.id()).removeRecords(record, false);
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot remove session-scoped container {}/{}: {}", ns.name(), record.id(), e.toString());
+                }
+            }
         }
     }
 

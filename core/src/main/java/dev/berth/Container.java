@@ -8,6 +8,8 @@ import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.oci.runtime.Process;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.api.oci.runtime.Spec;
+import dev.berth.api.task.ExecConfig;
+import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
@@ -15,6 +17,7 @@ import dev.berth.metadata.internal.NamespacedMetadata;
 import dev.berth.network.Attachment;
 import dev.berth.runtime.TaskOption;
 import dev.berth.runtime.TaskOptions;
+import dev.berth.runtime.spec.RootfsUsers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,6 +32,7 @@ import java.util.function.UnaryOperator;
  * read afresh by each call, so a handle sees changes made by other handles and processes. Thread-safe.
  */
 public final class Container {
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private final Namespace ns;
     private final String id;
 
@@ -163,6 +167,13 @@ public final class Container {
 
     private Task newTask(ContainerRecord record, List<Mount> rootfs, boolean terminal,
                          List<TaskOption> options) {
+        if (record.labels().containsKey(SessionOwner.SESSION_LABEL)) {
+            // the runtime's session reaper removes the task if this JVM dies; the record goes at the next open
+            List<TaskOption> scoped = new java.util.ArrayList<>();
+            scoped.add(TaskOptions.sessionScoped(true));
+            scoped.addAll(options);
+            options = scoped;
+        }
         ContainerNetwork network = ContainerNetwork.fromLabels(record.labels());
         boolean attachedNow = network.attachForTask(ns, id);
         try {
@@ -209,6 +220,165 @@ public final class Container {
             }
         }
         return rt.get(ns.name(), id);
+    }
+
+    /**
+     * Runs {@code args} in the container's running task, as the container's own process does (user,
+     * environment, working directory), and returns its exit code and output, byte for byte.
+     *
+     * @throws FailedPreconditionException if the container has no running task
+     */
+    public RunResult exec(String... args) throws InterruptedException {
+        return exec(ExecOptions.builder(args).build());
+    }
+
+    /**
+     * Runs a command in the container's running task with a fresh exec id, waits for it and returns its exit
+     * code and output, byte for byte. A user given by name is looked up in the container's own
+     * {@code /etc/passwd} and {@code /etc/group} (read inside its root, never following links out of it).
+     *
+     * @throws FailedPreconditionException if the container has no running task
+     * @throws dev.berth.api.InvalidArgumentException if the user or group is not in the container
+     */
+    public RunResult exec(ExecOptions options) throws InterruptedException {
+        Objects.requireNonNull(options, "options");
+        Task task = runningTask("exec " + options.args());
+        ExecConfig.Builder b = ExecConfig.builder(newExecId()).args(options.args());
+        options.env().forEach(b::env);
+        if (options.cwd() != null) {
+            b.cwd(options.cwd());
+        }
+        if (options.user() != null) {
+            b.user(RootfsUsers.resolve(processRoot(task), options.user()));
+        }
+        return task.run(b.build(), options.stdin());
+    }
+
+    private static String newExecId() {
+        byte[] r = new byte[8];
+        RANDOM.nextBytes(r);
+        return "exec-" + java.util.HexFormat.of().formatHex(r);
+    }
+
+    private Task runningTask(String what) {
+        return task().filter(Task::isAlive).orElseThrow(() -> new FailedPreconditionException(
+                "cannot " + what + ": " + this + " has no running task"));
+    }
+
+    private static Path processRoot(Task task) {
+        return Path.of("/proc", Integer.toString(task.pid()), "root");
+    }
+
+    /**
+     * Writes {@code content} to the file {@code path} in the container, with permission bits {@code mode}
+     * (e.g. {@code 0644}) and owner root, creating missing directories (0755). Works before the container's
+     * task exists (into its snapshot) and while it runs (through the process's own view of its root, so a
+     * tmpfs or volume mounted in the container is reached too). Symlinks on the way are followed inside
+     * the container's root, never on the host.
+     *
+     * @throws dev.berth.api.InvalidArgumentException for a relative path, one with {@code ..}, or one
+     *         naming something other than a regular file
+     */
+    public void copyTo(String path, byte[] content, int mode) {
+        copyTo(path, content, mode, 0, 0);
+    }
+
+    /** Like {@link #copyTo(String, byte[], int)}, owned by {@code uid:gid}. */
+    public void copyTo(String path, byte[] content, int mode, int uid, int gid) {
+        Objects.requireNonNull(content, "content");
+        withRootfs(false, root -> {
+            RootfsFiles.write(root, path, new java.io.ByteArrayInputStream(content), mode, uid, gid);
+            return null;
+        });
+    }
+
+    /** Copies the host's regular file {@code hostFile} to {@code path} in the container, with its permission bits. */
+    public void copyTo(String path, Path hostFile) {
+        Objects.requireNonNull(hostFile, "hostFile");
+        int mode;
+        try {
+            if (!Files.isRegularFile(hostFile)) {
+                throw new dev.berth.api.InvalidArgumentException(hostFile + " is not a regular file on the host");
+            }
+            mode = (Integer) Files.getAttribute(hostFile, "unix:mode") & 07777;
+        } catch (java.io.IOException e) {
+            throw new dev.berth.api.IoFailureException("cannot read " + hostFile + ": " + e.getMessage(), e);
+        }
+        withRootfs(false, root -> {
+            try (java.io.InputStream in = Files.newInputStream(hostFile)) {
+                RootfsFiles.write(root, path, in, mode, 0, 0);
+            } catch (java.io.IOException e) {
+                throw new dev.berth.api.IoFailureException("cannot read " + hostFile + ": " + e.getMessage(), e);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The bytes of the regular file {@code path} in the container (running or not).
+     *
+     * @throws NotFoundException if there is no such file
+     */
+    public byte[] readFile(String path) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        withRootfs(true, root -> RootfsFiles.read(root, path, out));
+        return out.toByteArray();
+    }
+
+    /** Copies the regular file {@code path} in the container to {@code hostFile} (replaced), keeping its permission bits. */
+    public void copyFrom(String path, Path hostFile) {
+        Objects.requireNonNull(hostFile, "hostFile");
+        Path tmp = hostFile.resolveSibling("." + hostFile.getFileName() + "." + newExecId() + ".tmp");
+        try {
+            RootfsFiles.FileInfo info;
+            try (java.io.OutputStream out = Files.newOutputStream(tmp)) {
+                info = withRootfs(true, root -> RootfsFiles.read(root, path, out));
+            }
+            Files.setPosixFilePermissions(tmp, permissions(info.mode()));
+            Files.move(tmp, hostFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            throw new dev.berth.api.IoFailureException("cannot write " + hostFile + ": " + e.getMessage(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (java.io.IOException ignored) {
+                // best effort: a leftover temporary file beside the target
+            }
+        }
+    }
+
+    private static java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions(int mode) {
+        var all = java.nio.file.attribute.PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+        var set = java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class);
+        for (int i = 0; i < 9; i++) {
+            if ((mode & (1 << (8 - i))) != 0) {
+                set.add(all[i]);
+            }
+        }
+        return set;
+    }
+
+    /**
+     * Runs {@code fn} on the container's root as the host sees it: the running process's {@code /proc/<pid>/root}
+     * (its own mounts included), an exited task's mounted bundle rootfs, or, without a task, its snapshot
+     * mounted for the call.
+     */
+    private <T> T withRootfs(boolean readOnly, java.util.function.Function<Path, T> fn) {
+        var record = info();
+        Optional<Task> task = task();
+        if (task.isPresent()) {
+            Task t = task.get();
+            if (t.isAlive()) {
+                return fn.apply(processRoot(t));
+            }
+            return fn.apply(t.bundle().resolve("rootfs"));
+        }
+        if (record.snapshotKey().isEmpty()) {
+            throw new FailedPreconditionException(this + " has no snapshot of its own to copy files to or from");
+        }
+        List<Mount> mounts = md().snapshotter(record.snapshotter()).mounts(record.snapshotKey());
+        return ns.containers().withMount(mounts, readOnly, fn);
     }
 
     private Path bundle() {

@@ -57,6 +57,17 @@ public final class ContainerOptions {
         return c -> c.labels(copy);
     }
 
+    /**
+     * Ties the container to this process, as Testcontainers' Ryuk does: its task, snapshot and record are
+     * removed when the {@link Berth} that made it closes or this JVM ends, however it ends. A killed JVM's
+     * task is removed within moments by the runtime's session reaper; the record and snapshot by the next
+     * {@link Berth#open} of the root or {@link Berth#gc()} of a live process on it. Its tasks get their own
+     * shim (never a shared one).
+     */
+    public static ContainerOption sessionScoped() {
+        return label(SessionOwner.SESSION_LABEL, SessionOwner.current());
+    }
+
     /** {@link ContainerConfig.Builder#spec}: spec options, applied after the image's config, in order. */
     public static ContainerOption spec(SpecOption... options) {
         return spec(List.of(options));

@@ -267,6 +267,11 @@ public final class Containers {
      * image's {@code /etc/passwd} and {@code /etc/group} the same way).
      */
     private <T> T withReadOnlyMount(List<Mount> mounts, Function<Path, T> fn) {
+        return withMount(mounts, true, fn);
+    }
+
+    /** Mounts {@code mounts} (read-only if asked) in a scratch directory for {@code fn}, then unmounts them. */
+    <T> T withMount(List<Mount> mounts, boolean readOnly, Function<Path, T> fn) {
         // the owner's pid in the name: a later open removes what a dead process left mounted
         Path dir = ns.berth().root().resolve(TMPMOUNTS)
                 .resolve(ProcessHandle.current().pid() + "-" + UUID.randomUUID());
@@ -277,7 +282,7 @@ public final class Containers {
         }
         List<Mount> ro = new ArrayList<>();
         for (Mount m : mounts) {
-            ro.add(m.readOnly() ? m : m.withOption("ro"));
+            ro.add(m.readOnly() || !readOnly ? m : m.withOption("ro"));
         }
         try (Mounted mounted = Mounts.mountAll(ro, dir)) {
             return fn.apply(mounted.target());

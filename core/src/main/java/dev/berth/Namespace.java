@@ -221,7 +221,8 @@ public final class Namespace {
             throw e;
         }
         if (options.rm()) {
-            task.onExit().whenComplete((status, error) -> removeQuietly(created, task));
+            berth.trackRemoval(task, task.onExit().handle((status, error) -> null)
+                    .thenRun(() -> removeQuietly(created, task)));
         }
         return task;
     }
@@ -251,8 +252,7 @@ public final class Namespace {
             if (options.rm()) {
                 container.removeRecords(created.record(), true);
             }
-            return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
-                    status.code());
+            return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
         } catch (RuntimeException | InterruptedException e) {
             if (task != null) {
                 try {
@@ -277,7 +277,10 @@ public final class Namespace {
         }
     }
 
-    private static void removeQuietly(Containers.Created created, Task task) {
+    private void removeQuietly(Containers.Created created, Task task) {
+        if (berth.isClosed()) {
+            return; // still labelled rm: the next process on the root removes it
+        }
         try {
             task.delete();
         } catch (NotFoundException | ClosedException alreadyGone) {

@@ -102,6 +102,10 @@ public final class RunOptions {
         if (id.length() <= 64) {
             b.spec(SpecOptions.hostname(id));
         }
+        if (rm) {
+            // whoever opens the root after this process is gone removes the container once its task is
+            b.label(SessionOwner.RM_LABEL, SessionOwner.current());
+        }
         return b.with(container).build();
     }
 
@@ -243,6 +247,11 @@ public final class RunOptions {
         /** {@link ContainerOptions#runcOptions}. */
         public Builder runcOptions(RuncOptions options) {
             return container(ContainerOptions.runcOptions(options));
+        }
+
+        /** {@link ContainerOptions#sessionScoped} when true. */
+        public Builder sessionScoped(boolean scoped) {
+            return scoped ? container(ContainerOptions.sessionScoped()) : this;
         }
 
         /** {@link ContainerOptions#label}. */

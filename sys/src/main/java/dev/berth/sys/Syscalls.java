@@ -175,9 +175,14 @@ public final class Syscalls {
      * lacks the call (callers fall back to a component walk).
      */
     public int openat2(int dirfd, String path, int flags, long resolve) throws ErrnoException {
+        return openat2(dirfd, path, flags, 0, resolve);
+    }
+
+    /** openat2(2) with a {@code mode} for {@code O_CREAT} (before the umask: callers fchmod after). */
+    public int openat2(int dirfd, String path, int flags, int mode, long resolve) throws ErrnoException {
         byte[] how = new byte[24];
         putLong(how, 0, Integer.toUnsignedLong(flags));
-        putLong(how, 8, 0);
+        putLong(how, 8, mode);
         putLong(how, 16, resolve);
         while (true) {
             long fd = libc.syscall(SYS_OPENAT2, dirfd, path, how, how.length);

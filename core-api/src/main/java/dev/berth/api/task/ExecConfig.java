@@ -152,6 +152,12 @@ public final class ExecConfig {
             return this;
         }
 
+        /** The user, with supplementary groups (e.g. one resolved by name from the container's files). */
+        public Builder user(User user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
         public Builder stdio(Stdio stdio) {
             this.stdio = Objects.requireNonNull(stdio, "stdio");
             return this;

@@ -94,7 +94,7 @@ final class ShimExec implements ExecProcess {
             throw e;
         }
         exec.delete();
-        return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), status.code());
+        return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
     }
 
     void processExited(ExitStatus status) {

@@ -214,7 +214,7 @@ public final class ShimRuntime implements TaskRuntime {
             throw e;
         }
         task.delete();
-        return new RunResult(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), status.code());
+        return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
     }
 
     @Override
