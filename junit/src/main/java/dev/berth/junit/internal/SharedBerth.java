@@ -1,0 +1,100 @@
+package dev.berth.junit.internal;
+
+import dev.berth.Berth;
+import dev.berth.Namespace;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.junit.BerthEnvironment;
+import dev.berth.network.NetworkInfo;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The JVM's shared Berth (see {@link BerthEnvironment}), closed by a shutdown hook. */
+public final class SharedBerth {
+    private static final Logger LOG = LoggerFactory.getLogger(SharedBerth.class);
+    /** Networks made by test JVMs are named {@code bjn-<pid>-<start>-<n>}, so a later JVM can tell whose they were. */
+    static final String NETWORK_PREFIX = "bjn-";
+    private static final AtomicInteger NETWORKS = new AtomicInteger();
+    private static volatile SharedBerth instance;
+
+    private final Berth berth;
+    private final Namespace namespace;
+
+    private SharedBerth(Berth berth, String namespace) {
+        this.berth = berth;
+        this.namespace = berth.namespace(namespace);
+    }
+
+    public static SharedBerth get() {
+        SharedBerth s = instance;
+        if (s == null) {
+            synchronized (SharedBerth.class) {
+                s = instance;
+                if (s == null) {
+                    s = open();
+                    instance = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    private static SharedBerth open() {
+        Path root = Path.of(System.getProperty(BerthEnvironment.ROOT_PROPERTY, Berth.DEFAULT_ROOT.toString()));
+        Path state = Path.of(System.getProperty(BerthEnvironment.STATE_PROPERTY, Berth.DEFAULT_STATE.toString()));
+        String ns = System.getProperty(BerthEnvironment.NAMESPACE_PROPERTY, "junit");
+        Berth berth;
+        try {
+            berth = Berth.builder().root(root).stateDir(state).sharedShims(true).build();
+        } catch (FailedPreconditionException e) {
+            throw new FailedPreconditionException("Berth's JUnit extension cannot open root " + root + " (state "
+                    + state + "): " + e.getMessage(), e);
+        }
+        SharedBerth s = new SharedBerth(berth, ns);
+        Runtime.getRuntime().addShutdownHook(new Thread(berth::close, "berth-junit-close"));
+        s.removeOrphanedNetworks();
+        return s;
+    }
+
+    public Berth berth() {
+        return berth;
+    }
+
+    public Namespace namespace() {
+        return namespace;
+    }
+
+    public void cleanUp() {
+        berth.gc();
+        removeOrphanedNetworks();
+    }
+
+    /** A new network name owned by this JVM. */
+    public static String newNetworkName() {
+        ProcessHandle me = ProcessHandle.current();
+        return NETWORK_PREFIX + me.pid() + "-" + startOf(me) + "-" + NETWORKS.incrementAndGet();
+    }
+
+    private static String startOf(ProcessHandle p) {
+        return Long.toString(p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L), 36);
+    }
+
+    private void removeOrphanedNetworks() {
+        for (NetworkInfo n : berth.networks().list()) {
+            String[] parts = n.name().split("-");
+            if (!n.name().startsWith(NETWORK_PREFIX) || parts.length != 4) {
+                continue;
+            }
+            boolean alive = ProcessHandle.of(Long.parseLong(parts[1]))
+                    .filter(p -> p.isAlive() && startOf(p).equals(parts[2])).isPresent();
+            if (!alive) {
+                try {
+                    berth.networks().remove(n.name());
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot remove network {} left by a test JVM that is gone: {}", n.name(), e.toString());
+                }
+            }
+        }
+    }
+}
