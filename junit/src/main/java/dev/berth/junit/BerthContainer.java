@@ -102,6 +102,10 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
     private volatile ContainerLogs logs;
     private volatile Path logFile;
     private volatile boolean reused;
+    /** A reusable container that became ready: {@link #stop()} lets go of it instead of removing it. */
+    private volatile boolean keepOnStop;
+    /** The reusable container {@link #stop()} let go of, for {@link #remove()}. */
+    private volatile dev.berth.Container released;
     private volatile String imageName;
     private final Map<Integer, Integer> hostPorts = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -369,10 +373,15 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
             if (adoptReused(ns, id, hash)) {
                 LOG.debug("reusing container {} ({})", id, imageName);
                 waitUntilReady();
+                keepOnStop = true;
                 containerIsStarted();
                 return;
             }
             create(ns, id, hash);
+            waitUntilReady();
+            keepOnStop = true;
+            containerIsStarted();
+            return;
         } else {
             byte[] r = new byte[6];
             RANDOM.nextBytes(r);
@@ -512,6 +521,11 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                 continue;
             }
             LOG.debug("reused container {} is not running; making it again", id);
+            try {
+                Files.deleteIfExists(reuseLogFile(id));
+            } catch (IOException e) {
+                LOG.debug("cannot remove the log of {}: {}", id, e.toString());
+            }
             t.ifPresent(x -> x.delete(true));
             try {
                 c.delete();
@@ -624,12 +638,40 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         task = null;
         container = null;
         hostPorts.clear();
-        if (reused || (c != null && c.labels().containsKey(REUSE_LABEL))) {
+        if (keepOnStop) {
+            keepOnStop = false;
             reused = false;
+            released = c;
             if (t != null) {
                 t.close();
             }
             return;
+        }
+        remove(t, c);
+    }
+
+    /**
+     * Removes the container even if it is a reusable one ({@link #withReuse}): the next start makes it anew.
+     * Idempotent.
+     */
+    public synchronized void remove() {
+        Task t = task;
+        dev.berth.Container c = container != null ? container : released;
+        task = null;
+        container = null;
+        released = null;
+        hostPorts.clear();
+        keepOnStop = false;
+        reused = false;
+        if (t == null && c == null) {
+            return;
+        }
+        remove(t, c);
+    }
+
+    private void remove(Task t, dev.berth.Container c) {
+        if (c != null && t == null) {
+            t = c.task().orElse(null);
         }
         RuntimeException failure = null;
         if (t != null) {
@@ -652,6 +694,15 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                 } else {
                     failure.addSuppressed(e);
                 }
+            }
+        }
+        Path f = logFile;
+        logFile = null;
+        if (f != null) {
+            try {
+                Files.deleteIfExists(f);
+            } catch (IOException e) {
+                LOG.debug("cannot remove {}: {}", f, e.toString());
             }
         }
         if (failure != null) {

@@ -56,11 +56,14 @@ class ReuseIT {
                 "-D" + BerthEnvironment.NAMESPACE_PROPERTY + "=" + System.getProperty(BerthEnvironment.NAMESPACE_PROPERTY));
     }
 
-    /** A reused container outlives stop(); tests remove theirs by hand. */
+    /** A reused container outlives stop(); remove() takes it away for good. */
     private static void remove(BerthContainer<?> c) {
         var container = c.container();
         c.stop();
-        container.task().ifPresent(t -> t.delete(true));
-        container.delete();
+        assertThat(container.task()).hasValueSatisfying(t -> assertThat(t.isAlive()).isTrue());
+        c.remove();
+        assertThat(BerthEnvironment.namespace().containers().list()).noneMatch(x -> x.id().equals(container.id()));
+        assertThat(BerthEnvironment.berth().stateDir().resolve("junit-reuse").resolve(container.id() + ".log"))
+                .doesNotExist();
     }
 }
