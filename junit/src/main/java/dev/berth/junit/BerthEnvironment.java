@@ -12,9 +12,10 @@ import dev.berth.junit.internal.SharedBerth;
  *   <li>{@value #STATE_PROPERTY}: the state directory (default {@code /run/berth});</li>
  *   <li>{@value #NAMESPACE_PROPERTY}: the namespace containers and images live in (default {@code junit}).</li>
  * </ul>
- * Several test JVMs (parallel Surefire forks) may use the same root and state directory at once. Tasks share
- * warm shims (a shim serves several tasks and outlives the last one for a few seconds), except
- * session-scoped ones, which get their own so that a killed JVM's shims are reaped with its containers.
+ * Several test JVMs (parallel Surefire forks) may use the same root and state directory at once. Each
+ * container has a shim of its own: the runtime never puts session-scoped tasks in a shared shim (a killed
+ * JVM's shims must be reaped with its containers), and a shared shim does not outlive the JVM that started it,
+ * which a reused container must.
  */
 public final class BerthEnvironment {
     public static final String ROOT_PROPERTY = "berth.junit.root";

@@ -35,7 +35,7 @@ class KilledJvmIT {
         Berth berth = BerthEnvironment.berth();
         Path state = berth.stateDir();
         // the session reaper (a watcher outside the JVM) kills and deletes the task and its shim by itself
-        Awaitility.await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).isEmpty();
             assertThat(shimsOf(id)).isEmpty();
             assertThat(state.resolve("tasks").resolve(BerthEnvironment.namespace().name()).resolve(id)).doesNotExist();

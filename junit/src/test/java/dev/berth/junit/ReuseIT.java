@@ -35,7 +35,7 @@ class ReuseIT {
             assertThat(again.id()).isEqualTo(childId);
             assertThat(again.logs()).contains("reusable " + marker);
             assertThat(again.exec("echo", "alive").stdout()).isEqualTo("alive\n");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20)); // found, not created: no image work, no shim start
 
             BerthContainer<?> different = reusable(marker + "-other");
             different.start();

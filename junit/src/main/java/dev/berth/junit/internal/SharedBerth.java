@@ -46,7 +46,10 @@ public final class SharedBerth {
         String ns = System.getProperty(BerthEnvironment.NAMESPACE_PROPERTY, "junit");
         Berth berth;
         try {
-            berth = Berth.builder().root(root).stateDir(state).sharedShims(true).build();
+            // No shared shims: test containers are session-scoped, which the runtime never puts in a shared
+            // shim (the session reaper must be able to kill a dead JVM's shims), and a reused container must
+            // outlive the JVM, which a shared shim does not (it is stopped with the runtime that started it).
+            berth = Berth.builder().root(root).stateDir(state).build();
         } catch (FailedPreconditionException e) {
             throw new FailedPreconditionException("Berth's JUnit extension cannot open root " + root + " (state "
                     + state + "): " + e.getMessage(), e);
