@@ -114,6 +114,10 @@ final class CriHarness implements AutoCloseable {
         return rt.withDeadlineAfter(2, TimeUnit.MINUTES);
     }
 
+    RuntimeServiceGrpc.RuntimeServiceStub async() {
+        return RuntimeServiceGrpc.newStub(channel);
+    }
+
     ImageServiceGrpc.ImageServiceBlockingStub img() {
         return img.withDeadlineAfter(2, TimeUnit.MINUTES);
     }

@@ -1,10 +1,11 @@
 package dev.berth.cri;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.berth.cri.internal.proto.ContainerState;
 import dev.berth.cri.internal.proto.ContainerStatus;
+import dev.berth.cri.internal.proto.ContainerStatusRequest;
 import dev.berth.cri.internal.proto.ExecRequest;
 import dev.berth.cri.internal.proto.ExecSyncRequest;
 import dev.berth.cri.internal.proto.ExecSyncResponse;
@@ -21,14 +22,34 @@ import dev.berth.cri.internal.proto.PodSandboxStatusResponse;
 import dev.berth.cri.internal.proto.RemoveContainerRequest;
 import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
 import dev.berth.cri.internal.proto.ReopenContainerLogRequest;
-import dev.berth.cri.internal.proto.RunPodSandboxRequest;
 import dev.berth.cri.internal.proto.RuntimeConfigRequest;
 import dev.berth.cri.internal.proto.StatusRequest;
 import dev.berth.cri.internal.proto.StopContainerRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
 import dev.berth.cri.internal.proto.VersionRequest;
 import dev.berth.cri.internal.proto.CgroupDriver;
+import dev.berth.cri.internal.proto.ContainerEventResponse;
+import dev.berth.cri.internal.proto.ContainerEventType;
+import dev.berth.cri.internal.proto.ContainerStats;
+import dev.berth.cri.internal.proto.ContainerStatsFilter;
+import dev.berth.cri.internal.proto.ContainerStatsRequest;
+import dev.berth.cri.internal.proto.GetEventsRequest;
+import dev.berth.cri.internal.proto.Int64Value;
+import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
+import dev.berth.cri.internal.proto.ListContainerStatsRequest;
+import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
+import dev.berth.cri.internal.proto.PortMapping;
+import dev.berth.cri.internal.proto.Protocol;
+import dev.berth.cri.internal.proto.SecurityProfile;
+import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
+import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CopyOnWriteArrayList;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -291,5 +312,107 @@ class CriServerIT {
         try (var s = Files.list(h.state.resolve("cri/sandboxes"))) {
             assertThat(s.toList()).isEmpty();
         }
+    }
+
+    @Test
+    void aHostPortReachesThePodFromTheHost() throws Exception {
+        int port = dev.berth.testing.TestRegistry.freePort();
+        PodSandboxConfig pod = CriHarness.pod("published").addPortMappings(PortMapping.newBuilder()
+                .setProtocol(Protocol.TCP).setContainerPort(8080).setHostPort(port)).build();
+        String podId = h.runPod(pod);
+        h.createAndStart(podId, pod, CriHarness.container("web", "sh", "-c",
+                "mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 8080 -h /www").build());
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(5)).build();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> http.send(get, HttpResponse.BodyHandlers.ofString()).body().equals("published\n"));
+        h.removePod(podId);
+        assertThat(catchThrowable(() -> http.send(get, HttpResponse.BodyHandlers.ofString())))
+                .as("the port is released with the pod").isNotNull();
+    }
+
+    @Test
+    void eventsStatsResourcesAndSecurityOfARunningContainer() throws Exception {
+        List<ContainerEventResponse> seen = new CopyOnWriteArrayList<>();
+        Context.CancellableContext listening = Context.current().withCancellation();
+        listening.run(() -> h.async().getContainerEvents(GetEventsRequest.getDefaultInstance(),
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(ContainerEventResponse e) {
+                        seen.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        try {
+            PodSandboxConfig pod = CriHarness.pod("inspected").build();
+            String podId = h.runPod(pod);
+            // the subscription is live once an event arrives: probe containers until one does
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+                if (seen.isEmpty()) {
+                    String probe = h.create(podId, pod, CriHarness.container("probe", "true").build());
+                    h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(probe).build());
+                }
+                return !seen.isEmpty();
+            });
+            String id = h.createAndStart(podId, pod, CriHarness.container("app", "sleep", "3600")
+                    .setLinux(LinuxContainerConfig.newBuilder()
+                            .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L << 20))
+                            .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                                    .setRunAsUser(Int64Value.newBuilder().setValue(1000))
+                                    .setReadonlyRootfs(true)
+                                    .setSeccomp(SecurityProfile.newBuilder()
+                                            .setProfileType(SecurityProfile.ProfileType.RuntimeDefault)))).build());
+            ExecSyncResponse ids = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                    .addAllCmd(List.of("sh", "-c", "id -u; grep Seccomp: /proc/self/status; touch /x")).setTimeout(30).build());
+            assertThat(ids.getStdout().toStringUtf8()).startsWith("1000\n").contains("Seccomp:\t2");
+            assertThat(ids.getStderr().toStringUtf8()).contains("Read-only file system");
+            assertThat(ids.getExitCode()).isNotZero();
+
+            assertThat(cgroupFile(id, "memory.max")).isEqualTo(String.valueOf(64L << 20));
+            h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
+                    .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20)).build());
+            assertThat(cgroupFile(id, "memory.max")).isEqualTo(String.valueOf(96L << 20));
+
+            ContainerStats stats = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
+                    .getStats();
+            assertThat(stats.getCpu().getUsageCoreNanoSeconds().getValue()).isPositive();
+            assertThat(stats.getMemory().getUsageBytes().getValue()).isPositive();
+            assertThat(h.rt().listContainerStats(ListContainerStatsRequest.newBuilder().setFilter(
+                    ContainerStatsFilter.newBuilder().setPodSandboxId(podId)).build()).getStatsList()).hasSize(1);
+            assertThat(h.rt().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(podId).build())
+                    .getStats().getLinux().getProcess().getProcessCount().getValue()).isGreaterThanOrEqualTo(2);
+
+            h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+            h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream()
+                    .filter(e -> e.getContainerId().equals(id)).map(ContainerEventResponse::getContainerEventType)
+                    .toList().equals(List.of(ContainerEventType.CONTAINER_CREATED_EVENT,
+                            ContainerEventType.CONTAINER_STARTED_EVENT, ContainerEventType.CONTAINER_STOPPED_EVENT,
+                            ContainerEventType.CONTAINER_DELETED_EVENT)));
+            assertThat(seen).filteredOn(e -> e.getContainerId().equals(id)).allSatisfy(e ->
+                    assertThat(e.getPodSandboxStatus().getId()).isEqualTo(podId));
+            h.removePod(podId);
+        } finally {
+            listening.cancel(null);
+        }
+    }
+
+    /** A cgroup (v2) file of a running container, read on the host through its init process's cgroup. */
+    private static String cgroupFile(String id, String name) throws Exception {
+        String info = h.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true)
+                .build()).getInfoMap().get("info");
+        Matcher m = Pattern.compile("\"pid\":(\\d+)").matcher(info);
+        assertThat(m.find()).as(info).isTrue();
+        String cgroup = Files.readString(Path.of("/proc", m.group(1), "cgroup")).trim();
+        assertThat(cgroup).as("cgroup v2").startsWith("0::");
+        return Files.readString(Path.of("/sys/fs/cgroup" + cgroup.substring(3), name)).trim();
     }
 }
