@@ -57,6 +57,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -123,11 +124,10 @@ class CriServerIT {
         assertThat(h.rt().listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
                 .setId(id.substring(0, 12))).build()).getItemsList()).singleElement()
                 .satisfies(p -> assertThat(p.getId()).isEqualTo(id));
-        List<Path> netns;
-        try (var s = Files.list(h.state.resolve("cri/netns"))) {
-            netns = s.toList();
-        }
-        assertThat(netns).isNotEmpty();
+        Matcher nm = Pattern.compile("\"netns\":\"([^\"]+)\"").matcher(st.getInfoMap().get("info"));
+        assertThat(nm.find()).isTrue();
+        List<Path> netns = List.of(Path.of(nm.group(1)));
+        assertThat(netns.get(0)).exists();
         assertThat(h.shimsOfRoot()).as("the pause container's shim").isPositive();
 
         assertThat(code(() -> h.runPod(config))).isEqualTo(Status.Code.ALREADY_EXISTS);
@@ -351,9 +351,9 @@ class CriServerIT {
                     public void onCompleted() {
                     }
                 }));
+        PodSandboxConfig pod = CriHarness.pod("inspected").build();
+        String podId = h.runPod(pod);
         try {
-            PodSandboxConfig pod = CriHarness.pod("inspected").build();
-            String podId = h.runPod(pod);
             // the subscription is live once an event arrives: probe containers until one does
             Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
                 if (seen.isEmpty()) {
@@ -376,10 +376,10 @@ class CriServerIT {
             assertThat(ids.getStderr().toStringUtf8()).contains("Read-only file system");
             assertThat(ids.getExitCode()).isNotZero();
 
-            assertThat(cgroupFile(id, "memory.max")).isEqualTo(String.valueOf(64L << 20));
+            assertThat(memoryLimit(id)).isEqualTo(String.valueOf(64L << 20));
             h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
                     .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20)).build());
-            assertThat(cgroupFile(id, "memory.max")).isEqualTo(String.valueOf(96L << 20));
+            assertThat(memoryLimit(id)).isEqualTo(String.valueOf(96L << 20));
 
             ContainerStats stats = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
                     .getStats();
@@ -399,20 +399,31 @@ class CriServerIT {
                             ContainerEventType.CONTAINER_DELETED_EVENT)));
             assertThat(seen).filteredOn(e -> e.getContainerId().equals(id)).allSatisfy(e ->
                     assertThat(e.getPodSandboxStatus().getId()).isEqualTo(podId));
-            h.removePod(podId);
         } finally {
             listening.cancel(null);
+            h.removePod(podId);
         }
     }
 
-    /** A cgroup (v2) file of a running container, read on the host through its init process's cgroup. */
-    private static String cgroupFile(String id, String name) throws Exception {
+    /** The memory limit of a running container, read on the host from its init process's cgroup (v1 or v2). */
+    private static String memoryLimit(String id) throws Exception {
         String info = h.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true)
                 .build()).getInfoMap().get("info");
         Matcher m = Pattern.compile("\"pid\":(\\d+)").matcher(info);
         assertThat(m.find()).as(info).isTrue();
-        String cgroup = Files.readString(Path.of("/proc", m.group(1), "cgroup")).trim();
-        assertThat(cgroup).as("cgroup v2").startsWith("0::");
-        return Files.readString(Path.of("/sys/fs/cgroup" + cgroup.substring(3), name)).trim();
+        for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (Arrays.asList(f[1].split(",")).contains("memory")) {
+                return Files.readString(Path.of("/sys/fs/cgroup/memory" + f[2], "memory.limit_in_bytes")).trim();
+            }
+        }
+        if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
+                if (line.startsWith("0::")) {
+                    return Files.readString(Path.of("/sys/fs/cgroup" + line.substring(3), "memory.max")).trim();
+                }
+            }
+        }
+        throw new AssertionError("no memory cgroup for container " + id);
     }
 }

@@ -104,6 +104,7 @@ abstract class CriContainers extends PodSandboxes {
     private static final Logger LOG = LoggerFactory.getLogger(CriContainers.class);
     static final int EXEC_OUTPUT_LIMIT = 16 * 1024 * 1024;
     static final Duration KILL_WAIT = Duration.ofSeconds(30);
+    static final Duration OOM_EVENT_WAIT = Duration.ofMillis(500);
 
     /** One container. */
     final class Ctr {
@@ -121,7 +122,8 @@ abstract class CriContainers extends PodSandboxes {
         volatile Instant finishedAt;
         volatile int exitCode;
         volatile String reason = "";
-        volatile boolean oom;
+        /** Completes when the shim reports an OOM kill in the container's cgroup. */
+        final CompletableFuture<Void> oomSeen = new CompletableFuture<>();
         /** Completes once the exit is recorded and the task deleted. */
         final CompletableFuture<Void> exited = new CompletableFuture<>();
 
@@ -495,7 +497,7 @@ abstract class CriContainers extends PodSandboxes {
             Task task;
             try {
                 task = container.newTask(TaskOptions.stdio(stdio));
-                task.onOom(() -> c.oom = true);
+                task.onOom(() -> c.oomSeen.complete(null));
                 task.start();
             } catch (RuntimeException e) {
                 container.task().ifPresent(t -> {
@@ -529,12 +531,7 @@ abstract class CriContainers extends PodSandboxes {
                 if (c.finishedAt != null) {
                     return;
                 }
-                boolean oom = c.oom;
-                try {
-                    oom |= task.oomEvents() > 0;
-                } catch (RuntimeException ignored) {
-                    // the shim is gone: the listener's answer stands
-                }
+                boolean oom = oomKilled(c, task, status);
                 try {
                     task.delete();
                 } catch (RuntimeException e) {
@@ -557,6 +554,44 @@ abstract class CriContainers extends PodSandboxes {
             LOG.warn("cannot record the exit of container {}", c.id, e);
         } finally {
             c.exited.complete(null);
+        }
+    }
+
+    /**
+     * Whether the OOM killer ended the container: the shim's OOM event, or the cgroup's OOM counters. A
+     * SIGKILLed container with no event yet waits briefly for it, as the shim reports the OOM and the exit
+     * separately and the exit may come first.
+     */
+    private static boolean oomKilled(Ctr c, Task task, ExitStatus status) {
+        if (c.oomSeen.isDone()) {
+            return true;
+        }
+        try {
+            if (task.oomEvents() > 0) {
+                return true;
+            }
+        } catch (RuntimeException shimGone) {
+            // the counters below may still answer
+        }
+        if (status == null || status.code() != 137) {
+            return false;
+        }
+        try {
+            TaskMetrics m = task.stats();
+            if (m.memory() != null && (m.memory().oomKills() > 0 || m.memory().oomEvents() > 0)) {
+                return true;
+            }
+        } catch (RuntimeException shimGone) {
+            // wait for the event below
+        }
+        try {
+            c.oomSeen.get(OOM_EVENT_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException notOom) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -1040,7 +1075,7 @@ abstract class CriContainers extends PodSandboxes {
                 t.attach(c.log.stream("stdout"), c.log.stream("stderr"));
             }
             c.task = t;
-            t.onOom(() -> c.oom = true);
+            t.onOom(() -> c.oomSeen.complete(null));
             watch(c, t);
         }
     }
