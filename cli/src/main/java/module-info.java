@@ -1,6 +1,7 @@
 /** The {@code berth} command line (shaped like containerd's ctr). An application: it exports nothing. */
 module dev.berth.cli {
     requires dev.berth;
+    requires dev.berth.cri;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
 

@@ -5,6 +5,8 @@ module dev.berth.network {
     requires org.slf4j;
 
     exports dev.berth.network;
+    // the CRI server makes pod network namespaces the way networks do
+    exports dev.berth.network.internal to dev.berth.cri;
 
     // Jackson reads and writes the saved attachments and network records reflectively.
     opens dev.berth.network to com.fasterxml.jackson.databind;

@@ -33,6 +33,7 @@ import picocli.CommandLine;
             LeasesCommand.class,
             NamespacesCommand.class,
             NetworkCommand.class,
+            CriCommand.class,
             GcCommand.class,
             CompletionCommand.class,
             CommandLine.HelpCommand.class,

@@ -1,0 +1,133 @@
+package dev.berth.cri;
+
+import dev.berth.Berth;
+import dev.berth.RegistryAccess;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.cri.internal.CriRuntime;
+import dev.berth.cri.internal.GrpcEndpoint;
+import dev.berth.network.CniPlugins;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A Kubernetes CRI server ({@code runtime.v1} RuntimeService and ImageService) over a {@link Berth}, on a
+ * unix socket: a kubelet started with {@code --container-runtime-endpoint unix:///run/berth/cri.sock}
+ * runs its pods through it. Pods and containers are Berth containers in namespace {@value #NAMESPACE};
+ * a new server over the same root takes over those an earlier one left running. Streaming RPCs (Exec,
+ * Attach, PortForward) answer UNIMPLEMENTED. The server does not close the Berth. Thread-safe.
+ */
+public final class CriServer implements AutoCloseable {
+    public static final Path DEFAULT_SOCKET = Path.of("/run/berth/cri.sock");
+    public static final Path DEFAULT_CNI_CONF_DIR = Path.of("/etc/cni/net.d");
+    public static final String NAMESPACE = "k8s.io";
+
+    private final Path socket;
+    private final CriRuntime runtime;
+    private final GrpcEndpoint endpoint;
+
+    private CriServer(Builder b) {
+        this.socket = b.socket;
+        CriRuntime.Settings settings = new CriRuntime.Settings(NAMESPACE, b.cniConfDir, b.cniPluginDirs,
+                b.cniTimeout, b.stateDir != null ? b.stateDir : b.berth.stateDir().resolve("cri"), b.registry);
+        this.runtime = CriRuntime.start(b.berth, settings);
+        try {
+            this.endpoint = GrpcEndpoint.start(socket, runtime);
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+    }
+
+    /** A builder for a server over {@code berth} (which must stay open while the server runs). */
+    public static Builder builder(Berth berth) {
+        return new Builder(berth);
+    }
+
+    /** The unix socket the server listens on. */
+    public Path socket() {
+        return socket;
+    }
+
+    /** Stops serving and removes the socket; pods and containers keep running. Idempotent. */
+    @Override
+    public void close() {
+        endpoint.close();
+        runtime.close();
+    }
+
+    /** Options of a {@link CriServer}; {@link #build()} starts serving. Not thread-safe. */
+    public static final class Builder {
+        private final Berth berth;
+        private Path socket = DEFAULT_SOCKET;
+        private Path cniConfDir = DEFAULT_CNI_CONF_DIR;
+        private List<Path> cniPluginDirs = CniPlugins.DEFAULT_DIRS;
+        private Duration cniTimeout = CniPlugins.DEFAULT_TIMEOUT;
+        private Path stateDir;
+        private RegistryAccess registry = RegistryAccess.defaults();
+
+        private Builder(Berth berth) {
+            this.berth = Objects.requireNonNull(berth, "berth");
+        }
+
+        /** The unix socket to listen on (default {@code /run/berth/cri.sock}); a stale file there is replaced. */
+        public Builder socket(Path path) {
+            this.socket = absolute("socket", path);
+            return this;
+        }
+
+        /**
+         * Where CNI network configurations are read (default {@code /etc/cni/net.d}): the first
+         * {@code .conflist}, {@code .conf} or {@code .json} file by name is the pod network, as kubelet's
+         * convention has it; until one exists, Status reports NetworkReady false.
+         */
+        public Builder cniConfDir(Path dir) {
+            this.cniConfDir = absolute("CNI conf dir", dir);
+            return this;
+        }
+
+        /** Where CNI plugin binaries are looked up, in order (default {@code /opt/cni/bin}, {@code /usr/lib/cni}). */
+        public Builder cniPluginDirs(List<Path> dirs) {
+            if (dirs == null || dirs.isEmpty()) {
+                throw new InvalidArgumentException("CNI plugin directories must not be empty");
+            }
+            this.cniPluginDirs = List.copyOf(dirs);
+            return this;
+        }
+
+        /** How long one CNI plugin may run before it is killed (default 30 s). */
+        public Builder cniPluginTimeout(Duration timeout) {
+            this.cniTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * Where pod files live while pods exist: network namespace files, {@code resolv.conf},
+         * {@code hostname}, {@code hosts} (default {@code <berth state dir>/cri}).
+         */
+        public Builder stateDir(Path dir) {
+            this.stateDir = absolute("state dir", dir);
+            return this;
+        }
+
+        /** How PullImage reaches registries (plain HTTP, hosts directory); the request's AuthConfig is added. */
+        public Builder registry(RegistryAccess access) {
+            this.registry = Objects.requireNonNull(access, "access");
+            return this;
+        }
+
+        /** Starts the server. */
+        public CriServer build() {
+            return new CriServer(this);
+        }
+
+        private static Path absolute(String what, Path p) {
+            Objects.requireNonNull(p, what);
+            if (!p.isAbsolute()) {
+                throw new InvalidArgumentException(what + " must be an absolute path: " + p);
+            }
+            return p;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.berth.cri.internal;
+
+import dev.berth.Berth;
+import dev.berth.Namespace;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+
+/** What the CRI runtime's parts share: the Berth namespace, CNI, images, events and the objects by id. */
+abstract class CriState {
+    static final String KIND = "berth.dev/cri.kind";
+    static final String SANDBOX = "berth.dev/cri.sandbox";
+    static final String NAME = "berth.dev/cri.name";
+    static final String STARTED = "berth.dev/cri.started";
+    static final String FINISHED = "berth.dev/cri.finished";
+    static final String EXIT = "berth.dev/cri.exit";
+    static final String REASON = "berth.dev/cri.reason";
+    static final String STOPPED = "berth.dev/cri.stopped";
+    /** The spec annotation holding the CRI request an object was made from (protobuf, base64). */
+    static final String CONFIG = "berth.dev/cri.config";
+    static final String CNI_RESULT = "berth.dev/cri.cni-result";
+    static final String NETNS = "berth.dev/cri.netns";
+
+    final Berth berth;
+    final CriRuntime.Settings settings;
+    final Namespace ns;
+    final ExecutorService exits;
+    final CniNetwork cni;
+    final CriImages images;
+    final CriEvents events = new CriEvents();
+    final Map<String, PodSandboxes.Pod> pods = new ConcurrentHashMap<>();
+    final Map<String, CriContainers.Ctr> containers = new ConcurrentHashMap<>();
+    /** Reserved names (sandboxes' and containers') to the id holding them, until that object is removed. */
+    final Map<String, String> names = new ConcurrentHashMap<>();
+    volatile boolean closed;
+
+    CriState(Berth berth, CriRuntime.Settings settings, Namespace ns, ExecutorService exits) {
+        this.berth = berth;
+        this.settings = settings;
+        this.ns = ns;
+        this.exits = exits;
+        this.cni = new CniNetwork(settings.cniConfDir(), settings.cniPluginDirs(), settings.cniTimeout(),
+                settings.stateDir().resolve("netns"));
+        this.images = new CriImages(ns, settings.registry(), berth.root(), PauseImage.NAME);
+    }
+
+    /** Reserves {@code name} for {@code id}. @throws dev.berth.api.AlreadyExistsException if another holds it */
+    void reserve(String name, String id, String what) {
+        String holder = names.putIfAbsent(name, id);
+        if (holder != null && !holder.equals(id)) {
+            throw new dev.berth.api.AlreadyExistsException(what + " name \"" + name + "\" is reserved for " + holder
+                    + " until it is removed");
+        }
+    }
+
+    void release(String name, String id) {
+        names.remove(name, id);
+    }
+}

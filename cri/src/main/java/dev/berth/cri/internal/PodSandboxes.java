@@ -1,0 +1,504 @@
+package dev.berth.cri.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.Berth;
+import dev.berth.Container;
+import dev.berth.ContainerConfig;
+import dev.berth.Namespace;
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.IoFailureException;
+import dev.berth.api.NotFoundException;
+import dev.berth.api.oci.runtime.Spec;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.cri.internal.proto.DNSConfig;
+import dev.berth.cri.internal.proto.LinuxPodSandboxStatus;
+import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
+import dev.berth.cri.internal.proto.ListPodSandboxRequest;
+import dev.berth.cri.internal.proto.ListPodSandboxResponse;
+import dev.berth.cri.internal.proto.NamespaceMode;
+import dev.berth.cri.internal.proto.PodSandbox;
+import dev.berth.cri.internal.proto.PodSandboxConfig;
+import dev.berth.cri.internal.proto.PodSandboxFilter;
+import dev.berth.cri.internal.proto.PodSandboxMetadata;
+import dev.berth.cri.internal.proto.PodSandboxNetworkStatus;
+import dev.berth.cri.internal.proto.PodSandboxState;
+import dev.berth.cri.internal.proto.PodSandboxStatus;
+import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
+import dev.berth.cri.internal.proto.PodSandboxStatusResponse;
+import dev.berth.cri.internal.proto.PortMapping;
+import dev.berth.cri.internal.proto.Protocol;
+import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
+import dev.berth.cri.internal.proto.RemovePodSandboxResponse;
+import dev.berth.cri.internal.proto.RunPodSandboxRequest;
+import dev.berth.cri.internal.proto.RunPodSandboxResponse;
+import dev.berth.cri.internal.proto.StopPodSandboxRequest;
+import dev.berth.cri.internal.proto.StopPodSandboxResponse;
+import dev.berth.runtime.TaskOptions;
+import dev.berth.runtime.spec.SpecOption;
+import dev.berth.runtime.spec.SpecOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pod sandboxes as containerd's CRI makes them: a pause container (catatonit) holding the pod's network
+ * namespace (set up with CNI, or the host's), IPC and UTS namespaces, the pod's hostname and
+ * resolv.conf, sysctls and cgroup parent. A sandbox's name is reserved until it is removed.
+ */
+abstract class PodSandboxes extends CriState {
+    private static final Logger LOG = LoggerFactory.getLogger(PodSandboxes.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration PAUSE_STOP = Duration.ofSeconds(10);
+
+    /** One pod sandbox. */
+    static final class Pod {
+        final String id;
+        final PodSandboxConfig config;
+        final String runtimeHandler;
+        final Instant createdAt;
+        final Path netns;
+        final String cniResult;
+        final String ip;
+        final Path dir;
+        volatile Task pause;
+        volatile boolean stopped;
+
+        Pod(String id, PodSandboxConfig config, String runtimeHandler, Instant createdAt, Path netns,
+            String cniResult, Path dir) {
+            this.id = id;
+            this.config = config;
+            this.runtimeHandler = runtimeHandler;
+            this.createdAt = createdAt;
+            this.netns = netns;
+            this.cniResult = cniResult;
+            this.ip = cniResult == null || cniResult.isEmpty() ? "" : CniNetwork.ip(cniResult);
+            this.dir = dir;
+        }
+
+        boolean ready() {
+            Task t = pause;
+            return !stopped && t != null && t.isAlive();
+        }
+
+        NamespaceMode mode(String which) {
+            var o = config.getLinux().getSecurityContext().getNamespaceOptions();
+            return switch (which) {
+                case "network" -> o.getNetwork();
+                case "pid" -> o.getPid();
+                default -> o.getIpc();
+            };
+        }
+
+        String reservedName() {
+            return sandboxName(config.getMetadata());
+        }
+    }
+
+    PodSandboxes(Berth berth, CriRuntime.Settings settings, Namespace ns, ExecutorService exits) {
+        super(berth, settings, ns, exits);
+    }
+
+    static String sandboxName(PodSandboxMetadata m) {
+        return m.getName() + "_" + m.getNamespace() + "_" + m.getUid() + "_" + m.getAttempt();
+    }
+
+    public RunPodSandboxResponse runPodSandbox(RunPodSandboxRequest request) {
+        CriRuntime.checkOpen(closed);
+        PodSandboxConfig config = request.getConfig();
+        PodSandboxMetadata md = config.getMetadata();
+        if (!config.hasMetadata() || md.getName().isEmpty() || md.getNamespace().isEmpty() || md.getUid().isEmpty()) {
+            throw new InvalidArgumentException("sandbox config needs metadata with name, namespace and uid");
+        }
+        if (!request.getRuntimeHandler().isEmpty() && !request.getRuntimeHandler().equals("runc")) {
+            throw new InvalidArgumentException("unknown runtime handler \"" + request.getRuntimeHandler()
+                    + "\" (this runtime has \"\" and \"runc\")");
+        }
+        String id = CriRuntime.newId();
+        String name = sandboxName(md);
+        reserve(name, id, "sandbox");
+        boolean hostNetwork = config.getLinux().getSecurityContext().getNamespaceOptions().getNetwork()
+                == NamespaceMode.NODE;
+        Path dir = settings.stateDir().resolve("sandboxes").resolve(id);
+        Path netns = null;
+        String cniResult = "";
+        String conflist = null;
+        Container container = null;
+        try {
+            String image = PauseImage.ensure(ns);
+            writePodFiles(dir, config, hostNetwork);
+            if (!hostNetwork) {
+                conflist = cni.conflist().orElseThrow(() -> new FailedPreconditionException(
+                        "network is not ready: no CNI network configuration in " + cni.confDir()));
+                netns = cni.createNamespace();
+                cni.loopback(id, netns);
+                cniResult = cni.add(conflist, id, netns, cniArgs(md, id), portMappings(config));
+            }
+            Pod pod = new Pod(id, config, request.getRuntimeHandler(), Instant.now(), netns, cniResult, dir);
+            List<SpecOption> spec = sandboxSpec(pod, request);
+            container = ns.containers().create(ContainerConfig.builder(id).image(image)
+                    .label(CriState.KIND, "sandbox").label(CriState.NAME, name)
+                    .spec(spec).build());
+            Task task = container.newTask(TaskOptions.stdio(Stdio.nullIO()));
+            task.start();
+            pod.pause = task;
+            pods.put(id, pod);
+            return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
+        } catch (RuntimeException e) {
+            undoRun(id, container, conflist, netns, cniResult, md, dir, e);
+            release(name, id);
+            throw e;
+        }
+    }
+
+    private void undoRun(String id, Container container, String conflist, Path netns, String cniResult,
+                         PodSandboxMetadata md, Path dir, RuntimeException cause) {
+        try {
+            if (container != null) {
+                container.task().ifPresent(t -> t.delete(true));
+                container.delete();
+            }
+            if (netns != null) {
+                if (conflist != null) {
+                    cni.del(conflist, id, netns, cniArgs(md, id), "{}", cniResult.isEmpty() ? null : cniResult);
+                }
+                cni.removeNamespace(netns);
+            }
+            deleteTree(dir);
+        } catch (RuntimeException suppressed) {
+            cause.addSuppressed(suppressed);
+        }
+    }
+
+    private List<SpecOption> sandboxSpec(Pod pod, RunPodSandboxRequest request) {
+        PodSandboxConfig config = pod.config;
+        LinuxSandboxSecurityContext sc = config.getLinux().getSecurityContext();
+        List<SpecOption> spec = new ArrayList<>();
+        spec.add(SpecOptions.annotation(CriState.CONFIG, Base64.getEncoder().encodeToString(request.toByteArray())));
+        if (!pod.cniResult.isEmpty()) {
+            spec.add(SpecOptions.annotation(CriState.CNI_RESULT, pod.cniResult));
+        }
+        if (pod.netns != null) {
+            spec.add(SpecOptions.annotation(CriState.NETNS, pod.netns.toString()));
+            spec.add(SpecOptions.joinNamespace("network", pod.netns.toString()));
+            if (!config.getHostname().isEmpty()) {
+                spec.add(SpecOptions.hostname(config.getHostname()));
+            }
+        } else {
+            spec.add(SpecOptions.hostNetwork(true));
+            spec.add(SpecOptions.customize(CriRuntime.withoutNamespace("uts")));
+        }
+        if (sc.getNamespaceOptions().getPid() == NamespaceMode.NODE) {
+            spec.add(SpecOptions.customize(CriRuntime.withoutNamespace("pid")));
+        }
+        if (sc.getNamespaceOptions().getIpc() == NamespaceMode.NODE) {
+            spec.add(SpecOptions.customize(CriRuntime.withoutNamespace("ipc")));
+        }
+        config.getLinux().getSysctlsMap().forEach((k, v) -> spec.add(SpecOptions.sysctl(k, v)));
+        if (!config.getLinux().getCgroupParent().isEmpty()) {
+            spec.add(SpecOptions.cgroupsPath(cgroupPath(config.getLinux().getCgroupParent(), pod.id)));
+        }
+        spec.add(SpecOptions.oomScoreAdj(CriRuntime.oomScoreAdj(-998)));
+        if (sc.getReadonlyRootfs()) {
+            spec.add(SpecOptions.readOnlyRootfs(true));
+        }
+        if (sc.hasRunAsUser()) {
+            spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
+        }
+        spec.add(SpecOptions.bindMount(pod.dir.resolve("resolv.conf"), "/etc/resolv.conf", true));
+        return spec;
+    }
+
+    static String cgroupPath(String parent, String id) {
+        return (parent.endsWith("/") ? parent : parent + "/") + id;
+    }
+
+    private static Map<String, String> cniArgs(PodSandboxMetadata md, String id) {
+        Map<String, String> args = new LinkedHashMap<>();
+        args.put("IgnoreUnknown", "1");
+        args.put("K8S_POD_NAMESPACE", md.getNamespace());
+        args.put("K8S_POD_NAME", md.getName());
+        args.put("K8S_POD_INFRA_CONTAINER_ID", id);
+        args.put("K8S_POD_UID", md.getUid());
+        return args;
+    }
+
+    private static String portMappings(PodSandboxConfig config) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (PortMapping p : config.getPortMappingsList()) {
+            if (p.getHostPort() <= 0) {
+                continue;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("hostPort", p.getHostPort());
+            m.put("containerPort", p.getContainerPort());
+            m.put("protocol", p.getProtocol() == Protocol.UDP ? "udp" : p.getProtocol() == Protocol.SCTP ? "sctp" : "tcp");
+            if (!p.getHostIp().isEmpty()) {
+                m.put("hostIP", p.getHostIp());
+            }
+            out.add(m);
+        }
+        return CniNetwork.portMappings(out);
+    }
+
+    private static void writePodFiles(Path dir, PodSandboxConfig config, boolean hostNetwork) {
+        try {
+            Files.createDirectories(dir);
+            String hostname = config.getHostname().isEmpty() ? Files.readString(Path.of("/etc/hostname")).trim()
+                    : config.getHostname();
+            Files.writeString(dir.resolve("hostname"), hostname + "\n");
+            if (hostNetwork) {
+                Files.copy(Path.of("/etc/hosts"), dir.resolve("hosts"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } else {
+                Files.writeString(dir.resolve("hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            }
+            Files.writeString(dir.resolve("resolv.conf"), resolvConf(config));
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot write the pod files in " + dir, e);
+        }
+    }
+
+    /** {@code resolv.conf} from the DNS config, else the host's. */
+    static String resolvConf(PodSandboxConfig config) throws IOException {
+        if (!config.hasDnsConfig()) {
+            Path host = Path.of("/etc/resolv.conf");
+            return Files.exists(host) ? Files.readString(host) : "";
+        }
+        DNSConfig dns = config.getDnsConfig();
+        StringBuilder s = new StringBuilder();
+        if (dns.getSearchesCount() > 0) {
+            s.append("search ").append(String.join(" ", dns.getSearchesList())).append('\n');
+        }
+        for (String server : dns.getServersList()) {
+            s.append("nameserver ").append(server).append('\n');
+        }
+        if (dns.getOptionsCount() > 0) {
+            s.append("options ").append(String.join(" ", dns.getOptionsList())).append('\n');
+        }
+        return s.toString();
+    }
+
+    public StopPodSandboxResponse stopPodSandbox(StopPodSandboxRequest request) {
+        CriRuntime.checkOpen(closed);
+        Optional<Pod> found = findPod(request.getPodSandboxId());
+        if (found.isEmpty()) {
+            return StopPodSandboxResponse.getDefaultInstance(); // gone already: stopping again succeeds
+        }
+        stopPod(found.get());
+        return StopPodSandboxResponse.getDefaultInstance();
+    }
+
+    void stopPod(Pod pod) {
+        synchronized (pod) {
+            stopContainersOf(pod.id);
+            Task pause = pod.pause;
+            if (pause != null) {
+                try {
+                    if (pause.isAlive()) {
+                        pause.kill(15);
+                        if (pause.waitFor(PAUSE_STOP).isEmpty()) {
+                            pause.kill(9);
+                        }
+                    }
+                    pause.delete(true);
+                } catch (NotFoundException alreadyGone) {
+                    // deleted before
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new dev.berth.api.CanceledException("interrupted while stopping sandbox " + pod.id);
+                }
+                pod.pause = null;
+            }
+            if (pod.netns != null && cni.namespaceExists(pod.netns)) {
+                String conflist = cni.conflist().orElse(null);
+                if (conflist != null) {
+                    cni.del(conflist, pod.id, pod.netns, cniArgs(pod.config.getMetadata(), pod.id), portMappings(pod.config),
+                            pod.cniResult.isEmpty() ? null : pod.cniResult);
+                }
+                cni.removeNamespace(pod.netns);
+            }
+            if (!pod.stopped) {
+                pod.stopped = true;
+                try {
+                    ns.containers().get(pod.id).setLabels(Map.of(CriState.STOPPED, "true"));
+                } catch (NotFoundException gone) {
+                    // removed meanwhile
+                }
+            }
+        }
+    }
+
+    abstract void stopContainersOf(String sandboxId);
+
+    abstract void removeContainersOf(String sandboxId);
+
+    abstract List<dev.berth.cri.internal.proto.ContainerStatus> containerStatusesOf(String sandboxId);
+
+    public RemovePodSandboxResponse removePodSandbox(RemovePodSandboxRequest request) {
+        CriRuntime.checkOpen(closed);
+        Optional<Pod> found = findPod(request.getPodSandboxId());
+        if (found.isEmpty()) {
+            return RemovePodSandboxResponse.getDefaultInstance(); // removed already
+        }
+        Pod pod = found.get();
+        stopPod(pod);
+        removeContainersOf(pod.id);
+        synchronized (pod) {
+            try {
+                ns.containers().get(pod.id).delete();
+            } catch (NotFoundException alreadyGone) {
+                // removed before
+            }
+            deleteTree(pod.dir);
+            pods.remove(pod.id);
+            release(pod.reservedName(), pod.id);
+        }
+        return RemovePodSandboxResponse.getDefaultInstance();
+    }
+
+    public PodSandboxStatusResponse podSandboxStatus(PodSandboxStatusRequest request) {
+        Pod pod = requirePod(request.getPodSandboxId());
+        PodSandboxStatusResponse.Builder out = PodSandboxStatusResponse.newBuilder().setStatus(status(pod))
+                .setTimestamp(CriRuntime.nanos(Instant.now()));
+        out.addAllContainersStatuses(containerStatusesOf(pod.id));
+        if (request.getVerbose()) {
+            Map<String, Object> info = new LinkedHashMap<>();
+            Task t = pod.pause;
+            info.put("pid", t == null ? 0 : t.pid());
+            info.put("netns", pod.netns == null ? "" : pod.netns.toString());
+            info.put("image", PauseImage.NAME);
+            info.put("runtimeHandler", pod.runtimeHandler);
+            info.put("cniResult", pod.cniResult);
+            try {
+                out.putInfo("info", JSON.writeValueAsString(info));
+            } catch (IOException e) {
+                out.putInfo("info", "{}");
+            }
+        }
+        return out.build();
+    }
+
+    PodSandboxStatus status(Pod pod) {
+        PodSandboxStatus.Builder s = PodSandboxStatus.newBuilder().setId(pod.id).setMetadata(pod.config.getMetadata())
+                .setState(pod.ready() ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY)
+                .setCreatedAt(CriRuntime.nanos(pod.createdAt))
+                .putAllLabels(pod.config.getLabelsMap()).putAllAnnotations(pod.config.getAnnotationsMap())
+                .setRuntimeHandler(pod.runtimeHandler)
+                .setLinux(LinuxPodSandboxStatus.newBuilder().setNamespaces(
+                        dev.berth.cri.internal.proto.Namespace.newBuilder().setOptions(
+                                pod.config.getLinux().getSecurityContext().getNamespaceOptions())));
+        if (!pod.ip.isEmpty() && !pod.stopped) {
+            s.setNetwork(PodSandboxNetworkStatus.newBuilder().setIp(pod.ip));
+        }
+        return s.build();
+    }
+
+    public ListPodSandboxResponse listPodSandbox(ListPodSandboxRequest request) {
+        PodSandboxFilter f = request.getFilter();
+        ListPodSandboxResponse.Builder out = ListPodSandboxResponse.newBuilder();
+        pods.values().stream().sorted(Comparator.comparing(p -> p.createdAt)).forEach(pod -> {
+            if (!f.getId().isEmpty() && !pod.id.startsWith(f.getId())) {
+                return;
+            }
+            PodSandboxState state = pod.ready() ? PodSandboxState.SANDBOX_READY : PodSandboxState.SANDBOX_NOTREADY;
+            if (f.hasState() && f.getState().getState() != state) {
+                return;
+            }
+            if (!matches(pod.config.getLabelsMap(), f.getLabelSelectorMap())) {
+                return;
+            }
+            out.addItems(PodSandbox.newBuilder().setId(pod.id).setMetadata(pod.config.getMetadata()).setState(state)
+                    .setCreatedAt(CriRuntime.nanos(pod.createdAt)).putAllLabels(pod.config.getLabelsMap())
+                    .putAllAnnotations(pod.config.getAnnotationsMap()).setRuntimeHandler(pod.runtimeHandler));
+        });
+        return out.build();
+    }
+
+    static boolean matches(Map<String, String> labels, Map<String, String> selector) {
+        for (Map.Entry<String, String> e : selector.entrySet()) {
+            if (!e.getValue().equals(labels.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The pod with {@code id} or a unique prefix of it. */
+    Optional<Pod> findPod(String id) {
+        if (id.isEmpty()) {
+            throw new InvalidArgumentException("a pod sandbox id is needed");
+        }
+        Pod exact = pods.get(id);
+        if (exact != null) {
+            return Optional.of(exact);
+        }
+        List<Pod> byPrefix = pods.values().stream().filter(p -> p.id.startsWith(id)).toList();
+        if (byPrefix.size() > 1) {
+            throw new InvalidArgumentException("pod sandbox id prefix \"" + id + "\" is ambiguous");
+        }
+        return byPrefix.stream().findFirst();
+    }
+
+    Pod requirePod(String id) {
+        return findPod(id).orElseThrow(() -> new NotFoundException("pod sandbox \"" + id + "\" not found"));
+    }
+
+    /** Takes over a sandbox an earlier server made: its pause task if it is still there. */
+    void recoverPod(Container c) {
+        Spec spec = c.spec();
+        Map<String, String> ann = spec.annotations() == null ? Map.of() : spec.annotations();
+        String encoded = ann.get(CriState.CONFIG);
+        if (encoded == null) {
+            LOG.warn("sandbox {} has no CRI config annotation; left alone", c.id());
+            return;
+        }
+        RunPodSandboxRequest request;
+        try {
+            request = RunPodSandboxRequest.parseFrom(Base64.getDecoder().decode(encoded));
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warn("sandbox {} has an unreadable CRI config; left alone: {}", c.id(), e.toString());
+            return;
+        }
+        var info = c.info();
+        String netns = ann.get(CriState.NETNS);
+        Pod pod = new Pod(c.id(), request.getConfig(), request.getRuntimeHandler(), info.createdAt(),
+                netns == null ? null : Path.of(netns), ann.getOrDefault(CriState.CNI_RESULT, ""),
+                settings.stateDir().resolve("sandboxes").resolve(c.id()));
+        pod.stopped = "true".equals(info.labels().get(CriState.STOPPED));
+        Optional<Task> task = c.task();
+        if (task.isPresent() && task.get().isAlive()) {
+            pod.pause = task.get();
+        } else if (task.isPresent()) {
+            pod.pause = task.get(); // exited while no server ran: NOTREADY, deleted by StopPodSandbox
+        }
+        names.put(pod.reservedName(), pod.id);
+        pods.put(pod.id, pod);
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot remove " + dir, e);
+        }
+    }
+}

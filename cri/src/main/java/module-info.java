@@ -1,0 +1,18 @@
+/** Berth's Kubernetes CRI server: the runtime.v1 RuntimeService and ImageService over a {@code Berth}. */
+module dev.berth.cri {
+    requires transitive dev.berth;
+    requires dev.berth.network;
+    requires com.fasterxml.jackson.databind;
+    requires com.google.protobuf;
+    requires com.google.common; // the generated future stubs use ListenableFuture
+    requires io.grpc;
+    requires io.grpc.stub;
+    requires io.grpc.protobuf;
+    requires io.grpc.netty.shaded;
+    requires org.slf4j;
+
+    exports dev.berth.cri;
+
+    // protobuf-java reaches the generated messages reflectively.
+    opens dev.berth.cri.internal.proto to com.google.protobuf;
+}

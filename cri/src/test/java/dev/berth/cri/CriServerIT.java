@@ -1,0 +1,429 @@
+package dev.berth.cri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.berth.cri.internal.proto.ContainerState;
+import dev.berth.cri.internal.proto.ContainerStatus;
+import dev.berth.cri.internal.proto.ContainerStatusRequest;
+import dev.berth.cri.internal.proto.ExecRequest;
+import dev.berth.cri.internal.proto.ExecSyncRequest;
+import dev.berth.cri.internal.proto.ExecSyncResponse;
+import dev.berth.cri.internal.proto.LinuxContainerConfig;
+import dev.berth.cri.internal.proto.LinuxContainerResources;
+import dev.berth.cri.internal.proto.ListContainersRequest;
+import dev.berth.cri.internal.proto.ListPodSandboxRequest;
+import dev.berth.cri.internal.proto.PodSandboxConfig;
+import dev.berth.cri.internal.proto.PodSandboxFilter;
+import dev.berth.cri.internal.proto.PodSandboxState;
+import dev.berth.cri.internal.proto.PodSandboxStateValue;
+import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
+import dev.berth.cri.internal.proto.PodSandboxStatusResponse;
+import dev.berth.cri.internal.proto.RemoveContainerRequest;
+import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
+import dev.berth.cri.internal.proto.ReopenContainerLogRequest;
+import dev.berth.cri.internal.proto.RuntimeConfigRequest;
+import dev.berth.cri.internal.proto.StatusRequest;
+import dev.berth.cri.internal.proto.StopContainerRequest;
+import dev.berth.cri.internal.proto.StopPodSandboxRequest;
+import dev.berth.cri.internal.proto.VersionRequest;
+import dev.berth.cri.internal.proto.CgroupDriver;
+import dev.berth.cri.internal.proto.ContainerEventResponse;
+import dev.berth.cri.internal.proto.ContainerEventType;
+import dev.berth.cri.internal.proto.ContainerStats;
+import dev.berth.cri.internal.proto.ContainerStatsFilter;
+import dev.berth.cri.internal.proto.ContainerStatsRequest;
+import dev.berth.cri.internal.proto.GetEventsRequest;
+import dev.berth.cri.internal.proto.Int64Value;
+import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
+import dev.berth.cri.internal.proto.ListContainerStatsRequest;
+import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
+import dev.berth.cri.internal.proto.PortMapping;
+import dev.berth.cri.internal.proto.Protocol;
+import dev.berth.cri.internal.proto.SecurityProfile;
+import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CopyOnWriteArrayList;
+import io.grpc.StatusRuntimeException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The CRI server over a real Berth root: runc, shims, CNI bridge and portmap, a gRPC client on its socket. */
+class CriServerIT {
+    private static final Pattern LOG_LINE = Pattern.compile("^(\\S+) (stdout|stderr) ([FP]) (.*)$");
+    private static CriHarness h;
+
+    @BeforeAll
+    static void start() throws Exception {
+        h = new CriHarness();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (h != null) {
+            h.close();
+        }
+    }
+
+    private static Status.Code code(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    @Test
+    void versionStatusAndRuntimeConfigDescribeTheRuntime() {
+        assertThat(h.rt().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("berth");
+        var status = h.rt().status(StatusRequest.getDefaultInstance()).getStatus().getConditionsList();
+        assertThat(status).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("NetworkReady");
+            assertThat(c.getStatus()).isTrue();
+        }).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("RuntimeReady");
+            assertThat(c.getStatus()).isTrue();
+        });
+        assertThat(h.rt().runtimeConfig(RuntimeConfigRequest.getDefaultInstance()).getLinux().getCgroupDriver())
+                .isEqualTo(CgroupDriver.CGROUPFS);
+        assertThat(code(() -> h.rt().exec(ExecRequest.newBuilder().setContainerId("x").build())))
+                .isEqualTo(Status.Code.UNIMPLEMENTED);
+    }
+
+    @Test
+    void sandboxLifecycleReservesItsNameUntilRemoved() throws Exception {
+        PodSandboxConfig config = CriHarness.pod("life").build();
+        String id = h.runPod(config);
+        PodSandboxStatusResponse st = h.rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
+                .setPodSandboxId(id).setVerbose(true).build());
+        assertThat(st.getStatus().getState()).isEqualTo(PodSandboxState.SANDBOX_READY);
+        assertThat(st.getStatus().getNetwork().getIp()).startsWith("10.77." + h.subnet + ".");
+        assertThat(st.getInfoMap().get("info")).contains("cni-");
+        assertThat(h.rt().listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                .setId(id.substring(0, 12))).build()).getItemsList()).singleElement()
+                .satisfies(p -> assertThat(p.getId()).isEqualTo(id));
+        Matcher nm = Pattern.compile("\"netns\":\"([^\"]+)\"").matcher(st.getInfoMap().get("info"));
+        assertThat(nm.find()).isTrue();
+        List<Path> netns = List.of(Path.of(nm.group(1)));
+        assertThat(netns.get(0)).exists();
+        assertThat(h.shimsOfRoot()).as("the pause container's shim").isPositive();
+
+        assertThat(code(() -> h.runPod(config))).isEqualTo(Status.Code.ALREADY_EXISTS);
+
+        h.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        h.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        assertThat(h.rt().listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(PodSandboxFilter.newBuilder()
+                .setState(PodSandboxStateValue.newBuilder().setState(PodSandboxState.SANDBOX_NOTREADY))).build())
+                .getItemsList()).anySatisfy(p -> assertThat(p.getId()).isEqualTo(id));
+        for (Path n : netns) {
+            assertThat(n).doesNotExist();
+        }
+        assertThat(code(() -> h.runPod(config))).as("still reserved while stopped").isEqualTo(Status.Code.ALREADY_EXISTS);
+
+        h.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        h.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        assertThat(code(() -> h.rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(id).build())))
+                .isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list("id==" + id)).isEmpty();
+
+        String again = h.runPod(config);
+        assertThat(again).isNotEqualTo(id);
+        h.removePod(again);
+    }
+
+    @Test
+    void twoContainersOfAPodTalkOverLocalhostAndTheLogsAreInTheCriFormat() throws Exception {
+        PodSandboxConfig pod = h.podWithLogs("pair").build();
+        String podId = h.runPod(pod);
+        h.createAndStart(podId, pod, CriHarness.container("server", "sh", "-c",
+                "mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www")
+                .setLogPath("server/0.log").build());
+        String client = h.createAndStart(podId, pod, CriHarness.container("client", "sh", "-c",
+                "until wget -q -O - http://127.0.0.1:8080/; do sleep 0.2; done; echo to-stderr >&2")
+                .setLogPath("client/0.log").build());
+        ContainerStatus done = h.awaitExit(client, Duration.ofSeconds(60));
+        assertThat(done.getExitCode()).isZero();
+        assertThat(done.getReason()).isEqualTo("Completed");
+        assertThat(done.getFinishedAt()).isGreaterThanOrEqualTo(done.getStartedAt()).isPositive();
+
+        List<String> lines = Files.readAllLines(Path.of(done.getLogPath()), StandardCharsets.UTF_8);
+        assertThat(lines).hasSize(2);
+        assertRecord(lines.get(0), "stdout", "F", "hello-from-server");
+        assertRecord(lines.get(1), "stderr", "F", "to-stderr");
+        assertThat(h.rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList())
+                .filteredOn(c -> c.getPodSandboxId().equals(podId)).hasSize(2);
+        h.removePod(podId);
+        assertThat(h.rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList())
+                .noneMatch(c -> c.getPodSandboxId().equals(podId));
+    }
+
+    private static void assertRecord(String line, String stream, String tag, String content) {
+        Matcher m = LOG_LINE.matcher(line);
+        assertThat(m.matches()).as("CRI log record: %s", line).isTrue();
+        assertThat(OffsetDateTime.parse(m.group(1))).isNotNull();
+        assertThat(m.group(2)).isEqualTo(stream);
+        assertThat(m.group(3)).isEqualTo(tag);
+        assertThat(m.group(4)).isEqualTo(content);
+    }
+
+    @Test
+    void longLinesArePartialRecordsAndReopenStartsANewFile() throws Exception {
+        PodSandboxConfig pod = h.podWithLogs("logs").build();
+        String podId = h.runPod(pod);
+        String id = h.createAndStart(podId, pod, CriHarness.container("ticker", "sh", "-c",
+                "head -c 20000 /dev/zero | tr '\\0' a; echo; i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done")
+                .setLogPath("ticker.log").build());
+        Path log = Path.of(h.status(id).getLogPath());
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(log).contains("tick 3"));
+        List<String> lines = Files.readAllLines(log);
+        assertRecord(lines.get(0), "stdout", "P", "a".repeat(16 * 1024));
+        assertRecord(lines.get(1), "stdout", "F", "a".repeat(20000 - 16 * 1024));
+
+        Path rotated = log.resolveSibling("ticker.log.1");
+        Files.move(log, rotated);
+        h.rt().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(id).build());
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(log) && Files.readString(log).contains("tick"));
+        long rotatedSize = Files.size(rotated);
+        Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> Files.size(rotated) == rotatedSize);
+        assertThat(Files.readAllLines(log)).allSatisfy(l -> assertThat(LOG_LINE.matcher(l).matches()).isTrue());
+        h.removePod(podId);
+    }
+
+    @Test
+    void execSyncGivesOutputAndExitCodeAndTimesOut() {
+        PodSandboxConfig pod = CriHarness.pod("exec").build();
+        String podId = h.runPod(pod);
+        String id = h.createAndStart(podId, pod, CriHarness.container("sleeper", "sleep", "3600").build());
+        ExecSyncResponse r = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                .addAllCmd(List.of("sh", "-c", "echo out; echo err >&2; exit 7")).setTimeout(30).build());
+        assertThat(r.getStdout().toStringUtf8()).isEqualTo("out\n");
+        assertThat(r.getStderr().toStringUtf8()).isEqualTo("err\n");
+        assertThat(r.getExitCode()).isEqualTo(7);
+        long t0 = System.nanoTime();
+        assertThat(code(() -> h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                .addAllCmd(List.of("sleep", "60")).setTimeout(1).build()))).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(30));
+        h.removePod(podId);
+    }
+
+    @Test
+    void stopSendsTheSignalThenSigkillAfterTheGracePeriod() {
+        PodSandboxConfig pod = CriHarness.pod("stops").build();
+        String podId = h.runPod(pod);
+        String polite = h.createAndStart(podId, pod, CriHarness.container("polite", "sh", "-c",
+                "trap 'exit 3' TERM; while true; do sleep 0.1; done").build());
+        String stubborn = h.createAndStart(podId, pod, CriHarness.container("stubborn", "sh", "-c",
+                "trap '' TERM; while true; do sleep 0.1; done").build());
+        // both shells must have installed their traps
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> h.rt().execSync(ExecSyncRequest.newBuilder()
+                .setContainerId(stubborn).addAllCmd(List.of("true")).setTimeout(10).build()).getExitCode() == 0);
+
+        h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(polite).setTimeout(30).build());
+        ContainerStatus p = h.status(polite);
+        assertThat(p.getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        assertThat(p.getExitCode()).isEqualTo(3);
+        assertThat(p.getReason()).isEqualTo("Error");
+
+        long t0 = System.nanoTime();
+        h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(stubborn).setTimeout(1).build());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(h.status(stubborn).getExitCode()).isEqualTo(137);
+        h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(stubborn).setTimeout(1).build());
+        h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(stubborn).build());
+        h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(stubborn).build());
+        assertThat(code(() -> h.status(stubborn))).isEqualTo(Status.Code.NOT_FOUND);
+        h.removePod(podId);
+    }
+
+    @Test
+    void aContainerOverItsMemoryLimitIsReportedOomKilled() {
+        PodSandboxConfig pod = CriHarness.pod("oom").build();
+        String podId = h.runPod(pod);
+        long limit = 16L * 1024 * 1024;
+        String id = h.createAndStart(podId, pod, CriHarness.container("hog", "tail", "/dev/zero")
+                .setLinux(LinuxContainerConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
+                        .setMemoryLimitInBytes(limit).setMemorySwapLimitInBytes(limit))).build());
+        ContainerStatus st = h.awaitExit(id, Duration.ofSeconds(60));
+        assertThat(st.getReason()).isEqualTo("OOMKilled");
+        assertThat(st.getExitCode()).isEqualTo(137);
+        h.removePod(podId);
+    }
+
+    @Test
+    void concurrentPodsLeaveNothingBehind() throws Exception {
+        int pods = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(5);
+        try {
+            List<Future<?>> work = new ArrayList<>();
+            for (int i = 0; i < pods; i++) {
+                String name = "many-" + i;
+                work.add(pool.submit(() -> {
+                    PodSandboxConfig pod = CriHarness.pod(name).build();
+                    String podId = h.runPod(pod);
+                    String c = h.createAndStart(podId, pod, CriHarness.container("c", "sh", "-c", "echo hi").build());
+                    assertThat(h.awaitExit(c, Duration.ofSeconds(60)).getExitCode()).isZero();
+                    h.removePod(podId);
+                    return null;
+                }));
+            }
+            for (Future<?> f : work) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(h.rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList())
+                .noneMatch(p -> p.getMetadata().getName().startsWith("many-"));
+        assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list()).isEmpty();
+        assertThat(h.berth.namespace(CriServer.NAMESPACE).tasks().list()).isEmpty();
+        try (var s = Files.list(h.state.resolve("cri/netns"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+        assertThat(dev.berth.sys.MountInfo.mountPointsUnder(h.state.resolve("cri/netns"))).isEmpty();
+        assertThat(dev.berth.sys.MountInfo.mountPointsUnder(h.root)).isEmpty();
+        Process p = new ProcessBuilder("ip", "-o", "link", "show", "master", h.bridge).redirectErrorStream(true).start();
+        String veths = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        assertThat(veths.trim()).as("veths left on %s", h.bridge).isEmpty();
+        assertThat(h.shimsOfRoot()).as("shims of this root").isZero();
+        try (var s = Files.list(h.state.resolve("cri/sandboxes"))) {
+            assertThat(s.toList()).isEmpty();
+        }
+    }
+
+    @Test
+    void aHostPortReachesThePodFromTheHost() throws Exception {
+        int port = dev.berth.testing.TestRegistry.freePort();
+        PodSandboxConfig pod = CriHarness.pod("published").addPortMappings(PortMapping.newBuilder()
+                .setProtocol(Protocol.TCP).setContainerPort(8080).setHostPort(port)).build();
+        String podId = h.runPod(pod);
+        h.createAndStart(podId, pod, CriHarness.container("web", "sh", "-c",
+                "mkdir -p /www && echo published > /www/index.html && exec httpd -f -p 8080 -h /www").build());
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest get = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .timeout(Duration.ofSeconds(5)).build();
+        Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> http.send(get, HttpResponse.BodyHandlers.ofString()).body().equals("published\n"));
+        h.removePod(podId);
+        assertThat(catchThrowable(() -> http.send(get, HttpResponse.BodyHandlers.ofString())))
+                .as("the port is released with the pod").isNotNull();
+    }
+
+    @Test
+    void eventsStatsResourcesAndSecurityOfARunningContainer() throws Exception {
+        List<ContainerEventResponse> seen = new CopyOnWriteArrayList<>();
+        Context.CancellableContext listening = Context.current().withCancellation();
+        listening.run(() -> h.async().getContainerEvents(GetEventsRequest.getDefaultInstance(),
+                new StreamObserver<>() {
+                    @Override
+                    public void onNext(ContainerEventResponse e) {
+                        seen.add(e);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                }));
+        PodSandboxConfig pod = CriHarness.pod("inspected").build();
+        String podId = h.runPod(pod);
+        try {
+            // the subscription is live once an event arrives: probe containers until one does
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+                if (seen.isEmpty()) {
+                    String probe = h.create(podId, pod, CriHarness.container("probe", "true").build());
+                    h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(probe).build());
+                }
+                return !seen.isEmpty();
+            });
+            String id = h.createAndStart(podId, pod, CriHarness.container("app", "sleep", "3600")
+                    .setLinux(LinuxContainerConfig.newBuilder()
+                            .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L << 20))
+                            .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                                    .setRunAsUser(Int64Value.newBuilder().setValue(1000))
+                                    .setReadonlyRootfs(true)
+                                    .setSeccomp(SecurityProfile.newBuilder()
+                                            .setProfileType(SecurityProfile.ProfileType.RuntimeDefault)))).build());
+            ExecSyncResponse ids = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                    .addAllCmd(List.of("sh", "-c", "id -u; grep Seccomp: /proc/self/status; touch /x")).setTimeout(30).build());
+            assertThat(ids.getStdout().toStringUtf8()).startsWith("1000\n").contains("Seccomp:\t2");
+            assertThat(ids.getStderr().toStringUtf8()).contains("Read-only file system");
+            assertThat(ids.getExitCode()).isNotZero();
+
+            assertThat(memoryLimit(id)).isEqualTo(String.valueOf(64L << 20));
+            h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
+                    .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20)).build());
+            assertThat(memoryLimit(id)).isEqualTo(String.valueOf(96L << 20));
+
+            ContainerStats stats = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
+                    .getStats();
+            assertThat(stats.getCpu().getUsageCoreNanoSeconds().getValue()).isPositive();
+            assertThat(stats.getMemory().getUsageBytes().getValue()).isPositive();
+            assertThat(h.rt().listContainerStats(ListContainerStatsRequest.newBuilder().setFilter(
+                    ContainerStatsFilter.newBuilder().setPodSandboxId(podId)).build()).getStatsList()).hasSize(1);
+            assertThat(h.rt().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(podId).build())
+                    .getStats().getLinux().getProcess().getProcessCount().getValue()).isGreaterThanOrEqualTo(2);
+
+            h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+            h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream()
+                    .filter(e -> e.getContainerId().equals(id)).map(ContainerEventResponse::getContainerEventType)
+                    .toList().equals(List.of(ContainerEventType.CONTAINER_CREATED_EVENT,
+                            ContainerEventType.CONTAINER_STARTED_EVENT, ContainerEventType.CONTAINER_STOPPED_EVENT,
+                            ContainerEventType.CONTAINER_DELETED_EVENT)));
+            assertThat(seen).filteredOn(e -> e.getContainerId().equals(id)).allSatisfy(e ->
+                    assertThat(e.getPodSandboxStatus().getId()).isEqualTo(podId));
+        } finally {
+            listening.cancel(null);
+            h.removePod(podId);
+        }
+    }
+
+    /** The memory limit of a running container, read on the host from its init process's cgroup (v1 or v2). */
+    private static String memoryLimit(String id) throws Exception {
+        String info = h.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true)
+                .build()).getInfoMap().get("info");
+        Matcher m = Pattern.compile("\"pid\":(\\d+)").matcher(info);
+        assertThat(m.find()).as(info).isTrue();
+        for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
+            String[] f = line.split(":", 3);
+            if (Arrays.asList(f[1].split(",")).contains("memory")) {
+                return Files.readString(Path.of("/sys/fs/cgroup/memory" + f[2], "memory.limit_in_bytes")).trim();
+            }
+        }
+        if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
+                if (line.startsWith("0::")) {
+                    return Files.readString(Path.of("/sys/fs/cgroup" + line.substring(3), "memory.max")).trim();
+                }
+            }
+        }
+        throw new AssertionError("no memory cgroup for container " + id);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.berth.cri.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.cri.internal.proto.AuthConfig;
+import dev.berth.cri.internal.proto.DNSConfig;
+import dev.berth.cri.internal.proto.PodSandboxConfig;
+import dev.berth.cri.internal.proto.Signal;
+import dev.berth.registry.Credential;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CriPiecesTest {
+
+    @Nested
+    class ProcessArgs {
+        @Test
+        void commandReplacesTheEntrypointAndArgsReplaceCmd() {
+            assertThat(CriContainers.args(List.of("/bin/app"), List.of("-v"), List.of("/entry"), List.of("cmd")))
+                    .containsExactly("/bin/app", "-v");
+            assertThat(CriContainers.args(List.of(), List.of("-v"), List.of("/entry"), List.of("cmd")))
+                    .containsExactly("/entry", "-v");
+            assertThat(CriContainers.args(List.of(), List.of(), List.of("/entry"), List.of("cmd")))
+                    .containsExactly("/entry", "cmd");
+            assertThat(CriContainers.args(List.of(), List.of(), null, null)).isEmpty();
+        }
+    }
+
+    @Nested
+    class LogFile {
+        @TempDir
+        Path dir;
+
+        @Test
+        void linesBecomeTimedRecordsAndLongLinesArePartial() throws Exception {
+            Clock clock = Clock.fixed(Instant.parse("2026-12-06T10:00:00.123456789Z"), ZoneOffset.UTC);
+            Path file = dir.resolve("c/0.log");
+            try (CriLog log = new CriLog(file, clock)) {
+                OutputStream out = log.stream("stdout");
+                OutputStream err = log.stream("stderr");
+                out.write("one\ntw".getBytes(StandardCharsets.UTF_8));
+                err.write("oops\n".getBytes(StandardCharsets.UTF_8));
+                out.write("o\n".getBytes(StandardCharsets.UTF_8));
+                out.write("x".repeat(CriLog.MAX_LINE + 5).getBytes(StandardCharsets.UTF_8));
+                out.close();
+            }
+            List<String> lines = Files.readAllLines(file);
+            String t = "2026-12-06T10:00:00.123456789Z";
+            assertThat(lines).containsExactly(t + " stdout F one", t + " stderr F oops", t + " stdout F two",
+                    t + " stdout P " + "x".repeat(CriLog.MAX_LINE), t + " stdout F xxxxx");
+        }
+
+        @Test
+        void reopenWritesAFreshFileAtThePath() throws Exception {
+            Path file = dir.resolve("r.log");
+            try (CriLog log = new CriLog(file, Clock.systemUTC())) {
+                OutputStream out = log.stream("stdout");
+                out.write("before\n".getBytes(StandardCharsets.UTF_8));
+                Files.move(file, dir.resolve("r.log.1"));
+                log.reopen();
+                out.write("after\n".getBytes(StandardCharsets.UTF_8));
+            }
+            assertThat(Files.readString(dir.resolve("r.log.1"))).contains("before").doesNotContain("after");
+            assertThat(Files.readString(file)).contains("stdout F after").doesNotContain("before");
+        }
+    }
+
+    @Nested
+    class Credentials {
+        @Test
+        void userAndPasswordAuthStringAndTokensAreRead() {
+            assertThat(CriImages.credential(AuthConfig.newBuilder().setUsername("u").setPassword("p").build()))
+                    .contains(Credential.basic("u", "p"));
+            String auth = Base64.getEncoder().encodeToString("me:pa:ss".getBytes(StandardCharsets.UTF_8));
+            assertThat(CriImages.credential(AuthConfig.newBuilder().setAuth(auth).build()))
+                    .contains(Credential.basic("me", "pa:ss"));
+            assertThat(CriImages.credential(AuthConfig.newBuilder().setIdentityToken("tok").build()))
+                    .contains(Credential.identityToken("tok"));
+            assertThat(CriImages.credential(AuthConfig.getDefaultInstance())).isEmpty();
+            assertThatThrownBy(() -> CriImages.credential(AuthConfig.newBuilder().setAuth("bm9jb2xvbg==").build()))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("user:password");
+        }
+
+        @Test
+        void serverAddressesBecomeHosts() {
+            assertThat(CriImages.hostOf("https://index.docker.io/v1/")).isEqualTo("index.docker.io");
+            assertThat(CriImages.hostOf("127.0.0.1:5000")).isEqualTo("127.0.0.1:5000");
+        }
+    }
+
+    @Test
+    void signalsByNameAndBack() {
+        assertThat(Signals.number("SIGTERM")).isEqualTo(15);
+        assertThat(Signals.number("QUIT")).isEqualTo(3);
+        assertThat(Signals.number("9")).isEqualTo(9);
+        assertThat(Signals.number("SIGRTMINPLUS3")).isEqualTo(37);
+        assertThat(Signals.number("SIGRTMAXMINUS1")).isEqualTo(63);
+        assertThat(Signals.cri(15)).isEqualTo(Signal.SIGTERM);
+        assertThatThrownBy(() -> Signals.number("SIGNOPE")).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("SIGNOPE");
+    }
+
+    @Test
+    void resolvConfComesFromTheDnsConfig() throws Exception {
+        PodSandboxConfig c = PodSandboxConfig.newBuilder().setDnsConfig(DNSConfig.newBuilder()
+                .addServers("10.96.0.10").addSearches("default.svc.cluster.local").addSearches("svc.cluster.local")
+                .addOptions("ndots:5")).build();
+        assertThat(PodSandboxes.resolvConf(c)).isEqualTo("search default.svc.cluster.local svc.cluster.local\n"
+                + "nameserver 10.96.0.10\noptions ndots:5\n");
+    }
+
+    @Test
+    void oomScoreIsNeverBelowTheServersOwn() throws Exception {
+        int own = Integer.parseInt(Files.readString(Path.of("/proc/self/oom_score_adj")).trim());
+        assertThat(CriRuntime.oomScoreAdj(-998)).isEqualTo(Math.max(-998, own));
+        assertThat(CriRuntime.oomScoreAdj(5000)).isEqualTo(1000);
+    }
+}
