@@ -29,6 +29,12 @@ import java.util.stream.Stream;
  *   <li>{@code run-echo}: busybox {@code echo hi} to exit and removal ({@code runAndWait} with rm vs
  *       {@code ctr run --rm}), 6 per pair, after 5 warm-up runs per side ({@code bench.echoWarmup}), which
  *       are reported as {@code run-echo-warmup};</li>
+ *   <li>with {@code bench.goClient} (the path of bench/goclient, built by bench/run): the fair embedded
+ *       baseline of issue 23, containerd's Go client in one long-lived process. {@code run-echo-pertask}:
+ *       a second Berth with its defaults (a shim per task) vs the Go client with a shim per task;
+ *       {@code run-echo-grouped}: the shared-shim Berth's run (the same measurement as {@code run-echo})
+ *       vs the Go client with the runc shim's group annotation and a warm group shim. Both interleave with
+ *       the {@code run-echo} runs;</li>
  *   <li>{@code start-20}: 20 containers of {@code sleep} started concurrently (20 threads calling
  *       {@code run} vs 20 concurrent {@code ctr run -d}), wall time until every one has started;</li>
  *   <li>{@code mem-task}: with those 20 running, per task: the shims' PSS plus the JVM's heap growth
@@ -41,7 +47,7 @@ import java.util.stream.Stream;
  * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
  * with system properties {@code bench.base} (work directory, default {@code /var/tmp}), {@code bench.state}
  * (Berth's state directory, default {@code <work directory>/state}),
- * {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
+ * {@code bench.spareShim} (default true: the default Berth keeps a spare shim), {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
  * false: one shim per task like ctr), {@code bench.ctrSpec} (default true: Berth runs the same spec as
  * {@code ctr run}, see {@link #options}) and {@code bench.syncSnapshotRemoval} (default false: the
  * directories of removed snapshots are left to garbage collection, as containerd's overlay snapshotter
@@ -56,12 +62,16 @@ public final class RunBench {
     private static final String BERTH_NS = "bench-berth";
     private static final String CTR_NS = "bench-run";
     private static final String CTR_TASKS_NS = "bench-run-20";
+    private static final String GO_NS = "bench-go";
 
     private final String image;
     private final String socket;
     private final long containerdPid;
     private final boolean sharedShims;
     private final boolean ctrSpec = Boolean.parseBoolean(System.getProperty("bench.ctrSpec", "true"));
+    /** Berth with its defaults (a shim per task), beside the configured one; with the Go client only. */
+    private Namespace defaultNs;
+    private GoClient go;
 
     private RunBench(String image, String socket, long containerdPid, boolean sharedShims) {
         this.image = image;
@@ -84,13 +94,33 @@ public final class RunBench {
                 : ", snapshot directories left to GC (as containerd)") + ", work directory " + base);
         // bench/run keeps the state directory on tmpfs, as Berth's default /run/berth and containerd's state
         Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
+        String goClient = System.getProperty("bench.goClient", "");
+        // the default Berth's spare shim (Berth.Builder#spareShim); false measures the path before it
+        boolean spareShim = Boolean.parseBoolean(System.getProperty("bench.spareShim", "true"));
         try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state)
-                .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build()) {
+                .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build();
+             Berth defaults = Berth.builder().root(base.resolve("root-default")).stateDir(Path.of(state + "-default"))
+                .syncSnapshotRemoval(syncRemoval).spareShim(spareShim).build()) {
             Namespace ns = berth.namespace(BERTH_NS);
             ns.importImage(archive);
             bench.ctr("-n", CTR_NS, "images", "import", archive.toString());
             bench.ctr("-n", CTR_TASKS_NS, "images", "import", archive.toString());
-            bench.run(ns, pairs);
+            if (!goClient.isEmpty()) {
+                System.out.println("second Berth with its defaults (a shim per task" + (spareShim ? ", a spare shim"
+                        : ", no spare shim") + "), snapshot removal as above;"
+                        + " Go client " + goClient);
+                bench.defaultNs = defaults.namespace(BERTH_NS);
+                bench.defaultNs.importImage(archive);
+                bench.ctr("-n", GO_NS, "images", "import", archive.toString());
+                bench.go = GoClient.start(goClient, args[3], GO_NS, args[2]);
+            }
+            try {
+                bench.run(ns, pairs);
+            } finally {
+                if (bench.go != null) {
+                    bench.go.close();
+                }
+            }
         }
         TestFiles.deleteTree(base); // not after a failure: a container's rootfs might still be mounted under it
     }
@@ -100,14 +130,28 @@ public final class RunBench {
         for (int i = 0; i < ECHO_WARMUP; i++) {
             System.out.printf("BENCH run-echo-warmup berth %.4f%n", berthEcho(ns, "warm-" + i));
             System.out.printf("BENCH run-echo-warmup containerd %.4f%n", ctrEcho("warm-" + i));
+            if (go != null) {
+                System.out.printf("warm-up: Berth default %.4f, Go client per task %.4f, grouped %.4f%n",
+                        berthEcho(defaultNs, "warm-" + i), go.run("warm-p-" + i, false), go.run("warm-g-" + i, true));
+            }
         }
         for (int p = 0; p < pairs; p++) {
             for (int i = 0; i < ECHO_PER_PAIR; i++) {
                 String id = "echo-" + p + "-" + i;
                 settle();
-                System.out.printf("BENCH run-echo berth %.4f%n", berthEcho(ns, id));
+                double shared = berthEcho(ns, id);
+                System.out.printf("BENCH run-echo berth %.4f%n", shared);
                 settle();
                 System.out.printf("BENCH run-echo containerd %.4f%n", ctrEcho(id));
+                if (go != null) {
+                    settle();
+                    System.out.printf("BENCH run-echo-pertask berth %.4f%n", berthEcho(defaultNs, id));
+                    settle();
+                    System.out.printf("BENCH run-echo-pertask containerd %.4f%n", go.run(id + "-p", false));
+                    System.out.printf("BENCH run-echo-grouped berth %.4f%n", shared);
+                    settle();
+                    System.out.printf("BENCH run-echo-grouped containerd %.4f%n", go.run(id + "-g", true));
+                }
             }
         }
         System.out.println("run-echo done");
@@ -299,6 +343,35 @@ public final class RunBench {
             Thread.sleep(50);
         }
         return memory.getHeapMemoryUsage().getUsed();
+    }
+
+    /** bench/goclient: one {@code run} per line on its stdin, its own timing of the cycle on stdout. */
+    private record GoClient(Process process, java.io.BufferedWriter in, java.io.BufferedReader out) {
+        static GoClient start(String binary, String socket, String namespace, String image) throws IOException {
+            Process p = new ProcessBuilder(binary, "-address", socket, "-namespace", namespace, "-image", image)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            return new GoClient(p, new java.io.BufferedWriter(new java.io.OutputStreamWriter(p.getOutputStream(),
+                    StandardCharsets.UTF_8)), new java.io.BufferedReader(new java.io.InputStreamReader(
+                    p.getInputStream(), StandardCharsets.UTF_8)));
+        }
+
+        double run(String id, boolean grouped) throws IOException {
+            in.write("run " + id + " " + (grouped ? "grouped" : "pertask") + "\n");
+            in.flush();
+            String line = out.readLine();
+            if (line == null || !line.startsWith("ok ")) {
+                throw new IllegalStateException("Go client run " + id + ": " + line);
+            }
+            return Double.parseDouble(line.substring(3));
+        }
+
+        void close() throws IOException, InterruptedException {
+            in.write("quit\n");
+            in.flush();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
     }
 
     private String ctr(String... args) throws Exception {
