@@ -74,6 +74,7 @@ public final class Berth implements AutoCloseable {
     private final Path stateDir;
     private final String defaultRuntime;
     private final boolean sharedShims;
+    private final boolean spareShim;
     private final java.time.Duration sharedShimIdle;
     private final String defaultSnapshotter;
     private final PlatformMatcher platforms;
@@ -109,6 +110,7 @@ public final class Berth implements AutoCloseable {
         this.stateDir = b.stateDir;
         this.defaultRuntime = b.defaultRuntime;
         this.sharedShims = b.sharedShims;
+        this.spareShim = b.spareShim;
         this.sharedShimIdle = b.sharedShimIdle;
         this.platforms = b.platforms;
         this.runtime = b.taskRuntime;
@@ -548,7 +550,7 @@ public final class Berth implements AutoCloseable {
                 r = runtime;
                 if (r == null) {
                     r = TaskRuntimes.builder().stateDir(stateDir).events(events).defaultRuntime(defaultRuntime)
-                            .executor(executor).sharedShims(sharedShims).sharedShimIdleTimeout(sharedShimIdle)
+                            .executor(executor).sharedShims(sharedShims).sharedShimIdleTimeout(sharedShimIdle).spareShim(spareShim)
                             .build();
                     runtime = r;
                 }
@@ -593,6 +595,7 @@ public final class Berth implements AutoCloseable {
         private GcPolicy gcPolicy = GcPolicy.defaults();
         private LayerApplier layerApplier = LayerApplier.create();
         private boolean sharedShims;
+        private boolean spareShim = true;
         private long eventJournalBytes = EventJournal.DEFAULT_MAX_BYTES;
         private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
@@ -672,6 +675,18 @@ public final class Berth implements AutoCloseable {
 
         public Builder sharedShims(boolean shared) {
             this.sharedShims = shared;
+            return this;
+        }
+
+        /**
+         * Whether a task that gets a shim of its own (shared shims off) takes one launched ahead of need
+         * instead of waiting for its start (default true): one spare shim is kept, launched in the background
+         * when a task lets go of its shim, stopped by {@link Berth#close()} and reaped if the JVM dies. It
+         * costs one idle shim process (about 3 MiB) while Berth is open. A short-lived process (a CLI call)
+         * turns it off. See {@link TaskRuntimes.Builder#spareShim}.
+         */
+        public Builder spareShim(boolean spare) {
+            this.spareShim = spare;
             return this;
         }
 

@@ -61,7 +61,8 @@ public final class Main implements AutoCloseable {
     Berth berth() {
         if (berth == null) {
             // no background collection in a short-lived process: commands that delete collect themselves
-            berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
+            berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual())
+                    .spareShim(false).build(); // one call per JVM: a spare would only be stopped again
         }
         return berth;
     }

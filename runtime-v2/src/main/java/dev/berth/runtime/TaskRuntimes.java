@@ -71,6 +71,7 @@ public final class TaskRuntimes {
         private Duration rpcTimeout = Duration.ofSeconds(30);
         private boolean sharedShims;
         private Duration sharedShimIdle = DEFAULT_SHARED_SHIM_IDLE;
+        private boolean spareShim;
 
         private Builder() {
         }
@@ -134,6 +135,22 @@ public final class TaskRuntimes {
         }
 
         /**
+         * Keeps one spare shim launched ahead of need, so a task that gets a shim of its own (shared shims
+         * off) does not wait for one to start: the next such task of the same namespace, runtime,
+         * {@link RuncOptions} and {@code privateCgroup2} takes the spare, and its creation launches the next
+         * spare in the background. The task still has the shim to itself, and the shim stops with the task;
+         * only its command line names the spare ({@code -id berth-shim-...}) instead of the task, and its
+         * home is under {@code <state>/shims}, as for shared shims. The spare is no task: it is stopped by
+         * {@link TaskRuntime#close()}, reaped by the session reaper if the JVM dies, and stopped by the next
+         * runtime on the state directory if it finds it unused. Session-scoped tasks always start their own.
+         * Off by default here; {@code dev.berth.Berth} turns it on.
+         */
+        public Builder spareShim(boolean spare) {
+            this.spareShim = spare;
+            return this;
+        }
+
+        /**
          * How long an unused shared shim waits for the next task before it stops; zero stops it with its last
          * task. Default {@link #DEFAULT_SHARED_SHIM_IDLE}.
          */
@@ -167,7 +184,7 @@ public final class TaskRuntimes {
                 }
             }
             return new ShimRuntime(new RuntimeSettings(stateDir, Optional.ofNullable(events), defaultRuntime,
-                    List.copyOf(search), Optional.ofNullable(executor), rpcTimeout, sharedShims, sharedShimIdle));
+                    List.copyOf(search), Optional.ofNullable(executor), rpcTimeout, sharedShims, sharedShimIdle, spareShim));
         }
     }
 }

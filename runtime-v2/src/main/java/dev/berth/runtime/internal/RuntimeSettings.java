@@ -10,9 +10,15 @@ import java.util.concurrent.Executor;
 /** What {@link dev.berth.api.task.TaskRuntimes.Builder} collected. */
 public record RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime,
                               List<Path> shimSearchPath, Optional<Executor> executor, Duration rpcTimeout,
-                              boolean sharedShims, Duration sharedShimIdle) {
+                              boolean sharedShims, Duration sharedShimIdle, boolean spareShim) {
+    public RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime, List<Path> shimSearchPath,
+                           Optional<Executor> executor, Duration rpcTimeout, boolean sharedShims,
+                           Duration sharedShimIdle) {
+        this(stateDir, events, defaultRuntime, shimSearchPath, executor, rpcTimeout, sharedShims, sharedShimIdle, false);
+    }
+
     public RuntimeSettings(Path stateDir, Optional<Events> events, String defaultRuntime, List<Path> shimSearchPath,
                            Optional<Executor> executor, Duration rpcTimeout) {
-        this(stateDir, events, defaultRuntime, shimSearchPath, executor, rpcTimeout, false, Duration.ZERO);
+        this(stateDir, events, defaultRuntime, shimSearchPath, executor, rpcTimeout, false, Duration.ZERO, false);
     }
 }

@@ -47,6 +47,10 @@ final class SharedShim {
     private final int pid;
     private final ShimLog shimLog;
     private int users;
+    /** Launched as a spare for one task: stops with the task that took it, never shared. */
+    private volatile boolean singleUse;
+    /** The runtime options it was started with (for a spare launched like it); empty if found again. */
+    private byte[] options = new byte[0];
     private final java.util.concurrent.atomic.AtomicInteger creating = new java.util.concurrent.atomic.AtomicInteger();
     private boolean retired;
     private boolean stopping;
@@ -107,6 +111,7 @@ final class SharedShim {
             SharedShim shim = new SharedShim(ctx, pool, key, namespace, id, home, shimBinary, privateCgroup2, socket,
                     client, pid, shimLog, 1);
             shim.homeLock = claim;
+            shim.options = options.clone();
             return shim;
         } catch (RuntimeException | IOException e) {
             claim.taskGone();
@@ -175,6 +180,45 @@ final class SharedShim {
         return id;
     }
 
+    /**
+     * Makes a just-started shim (its one user the launcher) a spare: no users, and registered with the
+     * session reaper until a task takes it, so a JVM that dies meanwhile does not leave it behind.
+     */
+    void becomeSpare() {
+        synchronized (this) {
+            singleUse = true;
+            users = 0;
+            ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
+                    ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
+            idleRegistered = true;
+        }
+    }
+
+    /** Marks a shim started for one task alone (no spare was ready): it stops with that task. */
+    void singleUse() {
+        singleUse = true;
+    }
+
+    boolean isSingleUse() {
+        return singleUse;
+    }
+
+    String namespace() {
+        return namespace;
+    }
+
+    Path shimBinary() {
+        return shimBinary;
+    }
+
+    boolean privateCgroup2() {
+        return privateCgroup2;
+    }
+
+    byte[] options() {
+        return options.clone();
+    }
+
     String key() {
         return key;
     }
@@ -241,7 +285,7 @@ final class SharedShim {
             if (users > 0 || retired || pool.isReconnecting()) {
                 return;
             }
-            stopNow = key == null || !client.isOpen() || idle.isZero() || !pool.isOpen();
+            stopNow = key == null || singleUse || !client.isOpen() || idle.isZero() || !pool.isOpen();
             if (stopNow) {
                 retired = true;
             } else {
@@ -253,7 +297,14 @@ final class SharedShim {
             }
         }
         if (stopNow) {
-            stop();
+            if (singleUse) {
+                // nothing waits for a one-task shim's exit: off the deleting caller's path, and the next
+                // task's spare is launched now, while the caller goes on (not while a create runs)
+                pool.stopLater(this);
+                pool.launchSpareLike(this);
+            } else {
+                stop();
+            }
         }
     }
 
@@ -271,7 +322,8 @@ final class SharedShim {
     void closeForRuntime() {
         boolean idle;
         synchronized (this) {
-            idle = users == 0 && !retired;
+            // a retired shim with no users is stopping, or queued to (stopLater): stop() is idempotent
+            idle = users == 0;
             retired = true;
             if (idleStop != null) {
                 idleStop.cancel(false);

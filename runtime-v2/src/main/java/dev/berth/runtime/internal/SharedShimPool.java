@@ -26,6 +26,14 @@ final class SharedShimPool {
     /** Every live shared shim (also those found again after a restart), by home directory. */
     private final ConcurrentMap<Path, SharedShim> shims = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** The one spare shim, launched ahead of need for the next task that wants its own shim. */
+    private SharedShim spare;
+    /** The spare's launch in progress, if any; waited for by close. */
+    private java.util.concurrent.CompletableFuture<Void> spareLaunch;
+    private String spareLaunchKey;
+    /** Single-use shims stopping off their task's path; waited for by close. */
+    private final java.util.Set<java.util.concurrent.CompletableFuture<Void>> stopping =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** While tasks are found again, a shared shim none of them has attached to yet must not stop. */
     private volatile boolean reconnecting;
 
@@ -52,7 +60,7 @@ final class SharedShimPool {
      * agree on the shim binary, options and cgroup setting, or a new one.
      */
     SharedShim acquire(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
-        String key = namespace + "\n" + shimBinary + "\n" + privateCgroup2 + "\n" + HexFormat.of().formatHex(options);
+        String key = key(namespace, shimBinary, privateCgroup2, options);
         synchronized (poolLocks.computeIfAbsent(key, k -> new Object())) {
             List<SharedShim> pool = pools.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>());
             // The runc shim creates one container at a time: while every shim is busy creating, another
@@ -75,6 +83,132 @@ final class SharedShimPool {
             pool.add(shim);
             shims.put(shim.home(), shim);
             return shim;
+        }
+    }
+
+    private static String key(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+        return namespace + "\n" + shimBinary + "\n" + privateCgroup2 + "\n" + HexFormat.of().formatHex(options);
+    }
+
+    /**
+     * A shim of the task's own, as without sharing: the spare if one for the same namespace, binary,
+     * options and cgroup setting is ready (its start was paid ahead), else one started now. The caller is
+     * its one user and a create in flight; the shim stops when that task lets go of it, and a spare for the
+     * next such task is launched then ({@link #launchSpareLike}).
+     */
+    SharedShim acquireOwn(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+        String key = key(namespace, shimBinary, privateCgroup2, options);
+        SharedShim taken = null;
+        java.util.concurrent.CompletableFuture<Void> launching = null;
+        synchronized (this) {
+            if (closed) {
+                throw new ClosedException("task runtime on " + ctx.stateDir());
+            }
+            if (spare == null && spareLaunch != null && !spareLaunch.isDone() && key.equals(spareLaunchKey)) {
+                launching = spareLaunch;
+            }
+        }
+        if (launching != null) {
+            // the spare for this key is on its way: it is ready sooner than a shim started now
+            try {
+                launching.get(ShimLauncher.START_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                log.debug("spare launch for {} not awaited: {}", namespace, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new dev.berth.api.CanceledException("interrupted while waiting for a spare shim");
+            }
+        }
+        synchronized (this) {
+            if (closed) {
+                throw new ClosedException("task runtime on " + ctx.stateDir());
+            }
+            if (spare != null && spare.key().equals(key)) {
+                taken = spare;
+                spare = null;
+            }
+        }
+        if (taken != null && !taken.attach()) {
+            taken = null; // it died while waiting
+        }
+        if (taken == null) {
+            taken = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options);
+            taken.singleUse();
+            shims.put(taken.home(), taken);
+        }
+        taken.createStarted();
+        return taken;
+    }
+
+    /** Launches a spare like {@code used} (a single-use shim its task let go of), for the next task. */
+    void launchSpareLike(SharedShim used) {
+        launchSpare(used.key(), used.namespace(), used.shimBinary(), used.privateCgroup2(), used.options());
+    }
+
+    /** Starts the next spare on an I/O thread, unless one is ready or on its way; an older key's spare stops. */
+    private void launchSpare(String key, String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+        SharedShim old;
+        java.util.concurrent.CompletableFuture<Void> launch;
+        synchronized (this) {
+            if (closed || (spare != null && spare.key().equals(key)) || (spareLaunch != null && !spareLaunch.isDone())) {
+                return;
+            }
+            old = spare;
+            spare = null;
+            launch = new java.util.concurrent.CompletableFuture<>();
+            spareLaunch = launch;
+            spareLaunchKey = key;
+        }
+        if (old != null) {
+            stopLater(old);
+        }
+        try {
+            ctx.ioThreads().execute(() -> {
+                try {
+                    SharedShim s = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options);
+                    s.becomeSpare();
+                    shims.put(s.home(), s);
+                    boolean keep;
+                    synchronized (this) {
+                        keep = !closed;
+                        if (keep) {
+                            spare = s;
+                        }
+                    }
+                    if (!keep) {
+                        s.stop();
+                    }
+                } catch (RuntimeException e) {
+                    log.debug("no spare shim for {}: {}", namespace, e.toString());
+                } finally {
+                    launch.complete(null);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            launch.complete(null);
+        }
+    }
+
+    /** Stops {@code shim} on an I/O thread (or here, if none takes work any more); close waits for it. */
+    void stopLater(SharedShim shim) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        stopping.add(done);
+        try {
+            ctx.ioThreads().execute(() -> {
+                try {
+                    shim.stop();
+                } finally {
+                    done.complete(null);
+                    stopping.remove(done);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            try {
+                shim.stop();
+            } finally {
+                done.complete(null);
+                stopping.remove(done);
+            }
         }
     }
 
@@ -143,11 +277,30 @@ final class SharedShimPool {
 
     /** Idle shims stop; those still serving tasks keep running without this JVM. */
     void close() {
-        closed = true;
+        java.util.concurrent.CompletableFuture<Void> launch;
+        synchronized (this) {
+            closed = true;
+            launch = spareLaunch;
+        }
+        // a spare being launched is stopped by its launcher once it sees closed; wait for that
+        if (launch != null) {
+            try {
+                launch.get(35, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("spare shim launch did not finish: {}", e.toString());
+            }
+        }
         for (SharedShim shim : List.copyOf(shims.values())) {
             shim.closeForRuntime();
         }
         shims.clear();
         pools.clear();
+        for (java.util.concurrent.CompletableFuture<Void> f : List.copyOf(stopping)) {
+            try {
+                f.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.warn("a shim still stopping at close: {}", e.toString());
+            }
+        }
     }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class ShimLauncher implements ShimProcesses {
     private static final Logger log = LoggerFactory.getLogger(ShimLauncher.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /**
      * Where the shim should connect back and what it should be called with. {@code privateCgroup2} runs

@@ -152,7 +152,9 @@ public final class ShimRuntime implements TaskRuntime {
                         ctx.grpcAddress(), ctx.fifoDir(namespace, id), launch.privateCgroup2()));
             }
             // Session-scoped tasks keep their own shim: the reaper kills a task's shim with the task.
-            task.create(settings.sharedShims() && !config.sessionScoped());
+            task.create(config.sessionScoped() ? ShimTask.ShimChoice.OWN
+                    : settings.sharedShims() ? ShimTask.ShimChoice.SHARED
+                    : settings.spareShim() ? ShimTask.ShimChoice.SPARE : ShimTask.ShimChoice.OWN);
         } catch (RuntimeException e) {
             ctx.tasks().remove(task);
             held.taskGone();

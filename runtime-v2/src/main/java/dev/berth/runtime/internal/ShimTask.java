@@ -71,8 +71,18 @@ final class ShimTask extends TaskCalls {
         this.lifecycle = new TaskLifecycle<>("task " + namespace + "/" + id);
     }
 
-    /** Starts (or shares) the shim and has it create the process. On failure everything is cleaned up. */
-    void create(boolean shareShim) {
+    /** How a new task gets its shim. */
+    enum ShimChoice {
+        /** Started for the task, named after it, stopped with it. */
+        OWN,
+        /** Its own shim, but a spare launched ahead of need (or one started now), stopped with it. */
+        SPARE,
+        /** Shared with other tasks of the namespace ({@link SharedShimPool#acquire}). */
+        SHARED
+    }
+
+    /** Starts (or takes, or shares) the shim and has it create the process. On failure everything is cleaned up. */
+    void create(ShimChoice choice) {
         TaskConfig cfg = config.orElseThrow();
         boolean createSent = false;
         SharedShim creating = null;
@@ -84,8 +94,10 @@ final class ShimTask extends TaskCalls {
                 bundle.markPrivateCgroup2();
             }
             Any options = TaskService.runcOptions(cfg.runcOptions(), ctx.runcRoot());
-            if (shareShim) {
-                creating = sharedShims.acquire(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray());
+            if (choice != ShimChoice.OWN) {
+                creating = choice == ShimChoice.SHARED
+                        ? sharedShims.acquire(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray())
+                        : sharedShims.acquireOwn(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray());
                 shim = new SharedShimLease(creating, id);
                 bundle.writeSharedShim(creating.home(), creating.socket());
                 bundle.writeShimBinaryPath(shimBinary);

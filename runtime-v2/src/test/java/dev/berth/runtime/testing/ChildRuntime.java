@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * {@code args[1]}, creates and starts one task per further argument {@code <namespace>/<id>:<kind>[:scoped]}
  * (kind {@code long} = sleeps, {@code exit5} = exits with 5 after 3 s, {@code done} = runs {@code true} and is
  * deleted at once, {@code chatty} = runs {@link #CHATTY} with its stdout streamed to this JVM and discarded), prints {@code TASK <id> <pid>} for each, then {@code READY}, and waits to be killed. With
- * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes). Kind
+ * {@code -Dberth.test.sharedShims=true} the tasks share shims (idle ones stay warm for 10 minutes); with
+ * {@code -Dberth.test.spareShim=true} a spare shim is kept ({@link TaskRuntimes.Builder#spareShim}). Kind
  * {@code churn} creates, starts, waits for and deletes tasks {@code <id>-0}, {@code <id>-1}, ... (running
  * {@code true}) in a loop after READY, printing {@code CREATE|START|DELETE <id>-<n>} before each step.
  */
@@ -31,6 +32,7 @@ public final class ChildRuntime {
     public static void main(String[] args) throws Exception {
         TaskRuntime runtime = TaskRuntimes.builder().stateDir(Path.of(args[0]))
                 .sharedShims(Boolean.getBoolean("berth.test.sharedShims"))
+                .spareShim(Boolean.getBoolean("berth.test.spareShim"))
                 .sharedShimIdleTimeout(java.time.Duration.ofMinutes(10))
                 .build();
         String rootfs = args[1];
