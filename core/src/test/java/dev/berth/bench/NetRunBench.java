@@ -74,7 +74,10 @@ public final class NetRunBench {
                 (ObjectNode) JSON.readTree(Files.readString(Path.of(args[4]))), Path.of(args[5]));
         Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")), "berth-net-bench-");
         Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
-        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state).build()) {
+        // Berth's defaults; -Dbench.spareShim=false measures the path without the spare shim
+        boolean spareShim = Boolean.parseBoolean(System.getProperty("bench.spareShim", "true"));
+        System.out.println("Berth with its defaults" + (spareShim ? "" : ", no spare shim"));
+        try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state).spareShim(spareShim).build()) {
             Namespace ns = berth.namespace(BERTH_NS);
             ns.importImage(archive);
             bench.ctr("-n", CTR_NS, "images", "import", archive.toString());

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A network is a bridge with a CNI conflist: {@code bridge} (gateway, masquerade, hairpin) with
  * {@code host-local} IPAM → {@code portmap} (SNAT, so 127.0.0.1 reaches published ports) →
- * {@code firewall} → {@code tuning}; {@code loopback} brings up each namespace's {@code lo}. Subnets are
+ * {@code firewall} → {@code tuning}; each namespace's {@code lo} is brought up by the process that makes
+ * the namespace ({@code ip link set lo up}), or by the {@code loopback} plugin without iproute2. Subnets are
  * /24s of {@value #POOL}: containerd's and podman's default is 10.88.0.0/16 and Docker's 172.17.0.0/16, so
  * Berth stays out of both; a subnet that overlaps a host route or another Berth network (of any root on
  * this host, reserved under the host directory) is never chosen. The {@value NetworkMode#DEFAULT_NETWORK}
@@ -393,11 +394,13 @@ public final class Networks implements AutoCloseable {
             List<PortMapping> ports = hostLock.with(() -> hostPorts.reserve(r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
             NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
-            stateLock.run(() -> netns.create(ns));
-            CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()), ns.toString(),
-                    "lo", Map.of(), null);
-            plugins.add("{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}",
-                    lo);
+            boolean loUp = stateLock.with(() -> netns.create(ns));
+            if (!loUp) { // no iproute2: the loopback plugin brings lo up
+                CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()),
+                        ns.toString(), "lo", Map.of(), null);
+                plugins.add("{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}",
+                        lo);
+            }
             String result = plugins.add(conflist, invocation(saved));
             saved = new Saved(r, net.name(), conflist, result, ports, ns.toString());
             NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));

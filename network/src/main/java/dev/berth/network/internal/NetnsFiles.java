@@ -27,8 +27,17 @@ public final class NetnsFiles {
         return dir;
     }
 
-    /** Creates a new network namespace bound to {@code file} (under {@link #dir()}). */
-    public void create(Path file) {
+    /** iproute2's {@code ip}, if installed: run by {@code unshare} in the new namespace to bring up {@code lo}. */
+    private static final Path IP = Stream.of("/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip").map(Path::of)
+            .filter(Files::isExecutable).findFirst().orElse(null);
+
+    /**
+     * Creates a new network namespace bound to {@code file} (under {@link #dir()}) and returns whether its
+     * {@code lo} is up: the process that makes the namespace runs {@code ip link set lo up} in it when
+     * iproute2 is installed (one process instead of another for the {@code loopback} plugin); without
+     * {@code ip} it runs {@code true} and the caller brings {@code lo} up.
+     */
+    public boolean create(Path file) {
         ensurePrivateMount();
         try {
             Files.createDirectories(file.getParent());
@@ -40,15 +49,22 @@ public final class NetnsFiles {
         } catch (IOException e) {
             throw IoFailureException.of("cannot create " + file, e);
         }
-        Commands.Result r = Commands.run(List.of("unshare", "--net=" + file, "true"));
+        List<String> inside = IP != null ? List.of(IP.toString(), "link", "set", "lo", "up") : List.of("true");
+        List<String> cmd = new java.util.ArrayList<>(List.of("unshare", "--net=" + file));
+        cmd.addAll(inside);
+        Commands.Result r = Commands.run(cmd);
         if (r.exit() != 0) {
             try {
                 Files.deleteIfExists(file);
             } catch (IOException ignored) {
                 // reported below
             }
+            if (isMountPoint(file)) {
+                remove(file); // bound, but lo could not be brought up
+            }
             throw new FailedPreconditionException("cannot create network namespace " + file + ": " + r.output());
         }
+        return IP != null;
     }
 
     /** Unbinds and removes {@code file}; nothing happens if it is gone. */
