@@ -99,8 +99,16 @@ class SpareShimIT {
         return t;
     }
 
+    /** The serving shims of namespace {@code ns}, not a launcher's {@code start} action on its way out. */
     static List<Long> shimsOf(String ns) {
-        return Leftovers.liveShims(" -namespace " + ns + " ");
+        return Leftovers.liveShims(" -namespace " + ns + " ").stream().filter(pid -> {
+            try {
+                return !new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")),
+                        java.nio.charset.StandardCharsets.UTF_8).endsWith("\0start\0");
+            } catch (java.io.IOException gone) {
+                return false;
+            }
+        }).toList();
     }
 
     /** Runs a first task, deletes it and returns the spare launched then (once the task's own shim is gone). */
@@ -177,7 +185,9 @@ class SpareShimIT {
                 state.toString(), rootfs.toString(), ns + "/" + id + ":done");
         children.add(c);
         c.awaitLine("READY", Duration.ofSeconds(60));
-        await("the child's spare").atMost(AWAIT).until(() -> shimsOf(ns).size() == 1);
+        // the spare (registered with the reaper before its process starts), the task's own shim gone
+        await("the child's spare").atMost(AWAIT).until(() -> shimsOf(ns).size() == 1
+                && Files.exists(state.resolve("tasks").resolve(ns).resolve(id)) == false);
 
         c.kill();
 

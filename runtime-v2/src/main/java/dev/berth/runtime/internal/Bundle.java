@@ -26,6 +26,7 @@ import java.util.Optional;
 public final class Bundle {
     private static final String PRIVATE_CGROUP2 = "berth-private-cgroup2";
     private static final String SHARED_SHIM = "berth-shared-shim";
+    private static final String SPARE_SHIM = "berth-spare-shim";
     private static final java.util.concurrent.atomic.AtomicLong RETIRED = new java.util.concurrent.atomic.AtomicLong();
 
     private final Path dir;
@@ -137,6 +138,18 @@ public final class Bundle {
     public void writeSharedShim(Path home, Path socket) throws IOException {
         writeAtomically(dir.resolve(SHARED_SHIM), home.toString());
         writeAtomically(dir.resolve("address"), "unix://" + socket);
+    }
+
+    /**
+     * Records that the shim in {@link #sharedShim()} serves this task alone (a spare it took): another
+     * live runtime may reach it directly, as a shim of the task's own.
+     */
+    public void markSpareShim() throws IOException {
+        writeAtomically(dir.resolve(SPARE_SHIM), "");
+    }
+
+    public boolean spareShim() {
+        return Files.exists(dir.resolve(SPARE_SHIM));
     }
 
     /** The home of the shared shim serving the task, if it has no shim of its own. */

@@ -80,6 +80,15 @@ final class SharedShim {
     /** Starts a shim for tasks of {@code namespace} agreeing on {@code key}, with one user: the caller. */
     static SharedShim start(RuntimeContext ctx, SharedShimPool pool, String key, String namespace, Path shimBinary,
                             boolean privateCgroup2, byte[] options) {
+        return start(ctx, pool, key, namespace, shimBinary, privateCgroup2, options, false);
+    }
+
+    /**
+     * With {@code spare}: started with no users, as a spare ({@link SharedShimPool#acquireOwn}), registered
+     * with the session reaper before its process exists, so a JVM dying while it starts still gets it reaped.
+     */
+    static SharedShim start(RuntimeContext ctx, SharedShimPool pool, String key, String namespace, Path shimBinary,
+                            boolean privateCgroup2, byte[] options, boolean spare) {
         byte[] r = new byte[6];
         RANDOM.nextBytes(r);
         String id = "berth-shim-" + HexFormat.of().formatHex(r);
@@ -102,6 +111,10 @@ final class SharedShim {
                 home.markPrivateCgroup2();
             }
             home.writeShimBinaryPath(shimBinary);
+            if (spare) {
+                ctx.sessions().register(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
+                        ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
+            }
             socket = ctx.launcher().start(shimBinary, ctx.shimContext(namespace, id, home.dir(), privateCgroup2),
                     options);
             client = ShimClient.connect(ctx.loop(), socket, namespace, RuntimeContext.CONNECT_TIMEOUT);
@@ -112,8 +125,16 @@ final class SharedShim {
                     client, pid, shimLog, 1);
             shim.homeLock = claim;
             shim.options = options.clone();
+            if (spare) {
+                shim.singleUse = true;
+                shim.users = 0;
+                shim.idleRegistered = true;
+            }
             return shim;
         } catch (RuntimeException | IOException e) {
+            if (spare) {
+                ctx.sessions().unregister(namespace, id);
+            }
             claim.taskGone();
             claim.close();
             if (client != null) {
@@ -178,20 +199,6 @@ final class SharedShim {
 
     String id() {
         return id;
-    }
-
-    /**
-     * Makes a just-started shim (its one user the launcher) a spare: no users, and registered with the
-     * session reaper until a task takes it, so a JVM that dies meanwhile does not leave it behind.
-     */
-    void becomeSpare() {
-        synchronized (this) {
-            singleUse = true;
-            users = 0;
-            ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
-                    ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
-            idleRegistered = true;
-        }
     }
 
     /** Marks a shim started for one task alone (no spare was ready): it stops with that task. */
@@ -298,8 +305,11 @@ final class SharedShim {
         }
         if (stopNow) {
             if (singleUse) {
-                // nothing waits for a one-task shim's exit: off the deleting caller's path, and the next
-                // task's spare is launched now, while the caller goes on (not while a create runs)
+                // nothing waits for a one-task shim's exit: off the deleting caller's path (registered with
+                // the session reaper until it is gone), and the next task's spare is launched now, while the
+                // caller goes on (not while a create runs)
+                ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
+                        ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
                 pool.stopLater(this);
                 pool.launchSpareLike(this);
             } else {

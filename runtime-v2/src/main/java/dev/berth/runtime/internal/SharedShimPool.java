@@ -165,8 +165,8 @@ final class SharedShimPool {
         try {
             ctx.ioThreads().execute(() -> {
                 try {
-                    SharedShim s = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options);
-                    s.becomeSpare();
+                    SharedShim s = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options,
+                            true);
                     shims.put(s.home(), s);
                     boolean keep;
                     synchronized (this) {

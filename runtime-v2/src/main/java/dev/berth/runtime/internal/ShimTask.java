@@ -60,6 +60,8 @@ final class ShimTask extends TaskCalls {
     private volatile TaskLocks.Held outputLock;
     /** Set while this runtime deletes the task under its lock: a shim lost meanwhile is cleaned up without it. */
     private volatile boolean deleting;
+    /** Set for a task whose one-task shim another live runtime started: this runtime connects to it directly. */
+    private volatile boolean shimOfAnotherRuntime;
 
     ShimTask(RuntimeContext ctx, SharedShimPool sharedShims, String namespace, String id, Optional<TaskConfig> config,
              Bundle bundle, Path shimBinary, ShimLauncher.Context launch) {
@@ -100,6 +102,9 @@ final class ShimTask extends TaskCalls {
                         : sharedShims.acquireOwn(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray());
                 shim = new SharedShimLease(creating, id);
                 bundle.writeSharedShim(creating.home(), creating.socket());
+                if (choice == ShimChoice.SPARE) {
+                    bundle.markSpareShim();
+                }
                 bundle.writeShimBinaryPath(shimBinary);
             } else {
                 shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
@@ -138,9 +143,14 @@ final class ShimTask extends TaskCalls {
      * {@code /tasks/exit} and {@code /tasks/delete} with the status it reports, removes the bundle and
      * returns false.
      */
+    /** The task's one-task shim (a spare it took) belongs to another live runtime: reach it as an own shim. */
+    void reachShimDirectly() {
+        shimOfAnotherRuntime = true;
+    }
+
     boolean reconnect() {
         try {
-            Optional<Path> home = bundle.sharedShim();
+            Optional<Path> home = shimOfAnotherRuntime ? Optional.empty() : bundle.sharedShim();
             if (home.isPresent()) {
                 SharedShim s = sharedShims.reconnected(home.get());
                 if (s == null || !s.attach()) {

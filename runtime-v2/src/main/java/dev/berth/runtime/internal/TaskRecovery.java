@@ -158,13 +158,21 @@ final class TaskRecovery {
             }
         }
         Optional<Path> home = bundle.sharedShim();
+        boolean direct = false;
         if (home.isPresent() && sharedShims.reconnected(home.get()) == null && Files.isDirectory(home.get())
                 && isClaimed(home.get())) {
-            // its shared shim belongs to another live runtime, which handles the task
-            return;
+            if (!bundle.spareShim()) {
+                // its shared shim belongs to another live runtime, which handles the task
+                return;
+            }
+            // a shim serving this task alone, started by another live runtime: reached as a shim of its own
+            direct = true;
         }
         ShimTask task = new ShimTask(ctx, sharedShims, namespace, id, Optional.empty(), bundle, shim,
                 ctx.shimContext(namespace, id, bundle.dir(), bundle.privateCgroup2()));
+        if (direct) {
+            task.reachShimDirectly();
+        }
         ctx.tasks().add(task);
         task.reconnect();
     }
