@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Namespace {
     private static final Logger LOG = LoggerFactory.getLogger(Namespace.class);
+    /** Step times of {@link #runAndWait} at debug level (the benchmark's step breakdown). */
+    private static final Logger STEPS = LoggerFactory.getLogger("dev.berth.timing");
     /** How long the lease of an interrupted import, pull or container creation protects its work. */
     static final Duration TEMPORARY_LEASE = Duration.ofHours(24);
 
@@ -210,7 +212,9 @@ public final class Namespace {
      */
     public Task run(String image, RunOptions options) {
         Objects.requireNonNull(options, "options");
+        long t0 = System.nanoTime();
         Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
+        long tContainer = System.nanoTime();
         Container container = created.container();
         Task task;
         try {
@@ -234,7 +238,9 @@ public final class Namespace {
      */
     public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
         Objects.requireNonNull(options, "options");
+        long t0 = System.nanoTime();
         Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
+        long tContainer = System.nanoTime();
         Container container = created.container();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -245,12 +251,23 @@ public final class Namespace {
             taskOptions.add(TaskOptions.stdio(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out,
                     err)));
             task = container.newTask(created, taskOptions);
+            long tTask = System.nanoTime();
             task.start();
+            long tStart = System.nanoTime();
             ExitStatus status = task.waitFor();
+            long tWait = System.nanoTime();
             task.delete();
             task = null;
+            long tDelete = System.nanoTime();
             if (options.rm()) {
                 container.removeRecords(created.record(), true);
+            }
+            if (STEPS.isDebugEnabled()) {
+                long tEnd = System.nanoTime();
+                STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
+                        + " task-delete %.1f remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
+                        container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6,
+                        (tWait - tStart) / 1e6, (tDelete - tWait) / 1e6, (tEnd - tDelete) / 1e6, (tEnd - t0) / 1e6));
             }
             return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
         } catch (RuntimeException | InterruptedException e) {
