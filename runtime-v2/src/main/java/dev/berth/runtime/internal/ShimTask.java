@@ -7,9 +7,11 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.event.TaskEvent;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskState;
 import dev.berth.api.task.TaskStatus;
 import dev.berth.runtime.internal.proto.task.ConnectResponse;
 import dev.berth.runtime.internal.proto.task.CreateTaskRequest;
@@ -93,6 +95,7 @@ final class ShimTask extends TaskCalls {
                 shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
+            FaultPoints.reached("task.create.afterShimStart");
             CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
                     .setBundle(bundle.dir().toString())
                     .setTerminal(cfg.terminal())
@@ -104,6 +107,7 @@ final class ShimTask extends TaskCalls {
             cfg.rootfs().forEach(m -> request.addRootfs(ShimEventDecoder.toProto(m)));
             createSent = true;
             pid = api.create(request, shimBinary);
+            FaultPoints.reached("task.create.afterCreate");
             // Armed before start: a process that exits at once is still seen.
             watchExit();
             io.startWriter(ctx.ioThreads());
@@ -150,6 +154,14 @@ final class ShimTask extends TaskCalls {
             if (io != null) {
                 io.startReaders(ctx.ioThreads());
             }
+            // An exit that happened while no runtime was alive reached no events socket: publish it now
+            // (once, whichever runtime reconnects first; under the task's lock, so before any delete).
+            TaskState now = api.state();
+            if (now.status() == TaskStatus.STOPPED) {
+                ExitStatus status = now.exit().orElse(new ExitStatus(255, java.time.Instant.now()));
+                exit.exited(status);
+                ctx.events().publishExit(namespace, id, pid, status);
+            }
             watchExit();
             log.debug("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
                     io != null ? ", output drained to the log" : "");
@@ -165,7 +177,7 @@ final class ShimTask extends TaskCalls {
                 OwnShim.killLeftovers(ctx, shimBinary, launch);
                 bundle.socket().ifPresent(OwnShim::removeSocket);
             }
-            ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+            ctx.events().publishExit(namespace, id, pid, status);
             ctx.events().publish(namespace, new TaskEvent.Delete(id, "", pid, status.code(), status.exitedAt()));
             release(true);
             return false;
@@ -225,7 +237,7 @@ final class ShimTask extends TaskCalls {
             ExitStatus status = deleteAction();
             log.warn("shim of {}/{} exited unexpectedly; task exit status {}", namespace, id, status.code());
             if (exit.exited(status)) {
-                ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+                ctx.events().publishExit(namespace, id, pid, status);
             }
             for (ShimExec e : execs.values()) {
                 e.processExited(new ExitStatus(255, status.exitedAt()));
@@ -326,6 +338,7 @@ final class ShimTask extends TaskCalls {
         try {
             if (!shimGone) {
                 r = a.delete("");
+                FaultPoints.reached("task.delete.afterShimDelete");
             }
         } catch (NotFoundException e) {
             log.debug("task {}/{} was already gone from its shim", namespace, id);
@@ -405,6 +418,7 @@ final class ShimTask extends TaskCalls {
         if (removeBundle) {
             try {
                 ctx.removals().removeLater(bundle.retire());
+                FaultPoints.reached("task.delete.afterRetire");
             } catch (IOException e) {
                 log.warn("cannot remove bundle {}: {}", bundle.dir(), e.toString());
             }
