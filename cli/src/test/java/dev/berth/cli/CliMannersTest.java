@@ -36,7 +36,7 @@ class CliMannersTest {
     @Nested
     class Json {
         @ParameterizedTest
-        @ValueSource(strings = {"images", "content", "snapshots", "containers", "tasks", "leases", "namespaces"})
+        @ValueSource(strings = {"images", "content", "snapshots", "containers", "tasks", "leases", "namespaces", "network"})
         void everyListingPrintsAJsonArrayWithJsonAfterTheCommand(String command) throws Exception {
             Result r = berth(command, "ls", "--json");
 
