@@ -156,12 +156,7 @@ final class ShimTask extends TaskCalls {
             }
             // An exit that happened while no runtime was alive reached no events socket: publish it now
             // (once, whichever runtime reconnects first; under the task's lock, so before any delete).
-            TaskState now = api.state();
-            if (now.status() == TaskStatus.STOPPED) {
-                ExitStatus status = now.exit().orElse(new ExitStatus(255, java.time.Instant.now()));
-                exit.exited(status);
-                ctx.events().publishExit(namespace, id, pid, status);
-            }
+            publishExitIfStopped();
             watchExit();
             log.debug("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
                     io != null ? ", output drained to the log" : "");
@@ -181,6 +176,25 @@ final class ShimTask extends TaskCalls {
             ctx.events().publish(namespace, new TaskEvent.Delete(id, "", pid, status.code(), status.exitedAt()));
             release(true);
             return false;
+        }
+    }
+
+    /**
+     * The shim answered Connect; if its State says the task stopped, publishes the exit (once across
+     * runtimes). A State that fails is only logged: the task is reconnected, and Wait reports its exit.
+     */
+    private void publishExitIfStopped() {
+        TaskState now;
+        try {
+            now = api.state();
+        } catch (RuntimeException e) {
+            log.debug("State of reconnected task {}/{} failed: {}", namespace, id, e.toString());
+            return;
+        }
+        if (now.status() == TaskStatus.STOPPED) {
+            ExitStatus status = now.exit().orElse(new ExitStatus(255, java.time.Instant.now()));
+            exit.exited(status);
+            ctx.events().publishExit(namespace, id, pid, status);
         }
     }
 
