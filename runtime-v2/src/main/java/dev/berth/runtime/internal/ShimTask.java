@@ -181,12 +181,16 @@ final class ShimTask extends TaskCalls {
 
     /**
      * The shim answered Connect; if its State says the task stopped, publishes the exit (once across
-     * runtimes). A State that fails is only logged: the task is reconnected, and Wait reports its exit.
+     * runtimes). A shim that has no such container (its creator died before Create, or after Delete) is
+     * cleaned up like an unreachable one (the NotFoundException goes to reconnect's cleanup). Any other
+     * failure of State is only logged: the task is reconnected, and Wait reports its exit.
      */
     private void publishExitIfStopped() {
         TaskState now;
         try {
             now = api.state();
+        } catch (NotFoundException noContainer) {
+            throw noContainer;
         } catch (RuntimeException e) {
             log.debug("State of reconnected task {}/{} failed: {}", namespace, id, e.toString());
             return;
