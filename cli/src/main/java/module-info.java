@@ -4,6 +4,7 @@ module dev.berth.cli {
     requires dev.berth.cri;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires org.objectweb.asm;
 
     // picocli builds and fills the commands reflectively.
     opens dev.berth.cli to info.picocli;

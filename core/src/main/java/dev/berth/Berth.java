@@ -152,7 +152,7 @@ public final class Berth implements AutoCloseable {
             } else if (chosen == null || chosen.equals(OVERLAYFS)) {
                 Path overlayRoot = root.resolve("snapshots").resolve(OVERLAYFS);
                 Files.createDirectories(overlayRoot, dirMode("rwx------"));
-                OverlaySupport support = Snapshotters.probeOverlay(overlayRoot);
+                OverlaySupport support = Snapshotters.probeOverlayRemembered(overlayRoot);
                 if (support.supported()) {
                     Snapshotter overlay = Snapshotters.overlayBuilder(overlayRoot).syncRemove(b.syncSnapshotRemoval)
                             .build();

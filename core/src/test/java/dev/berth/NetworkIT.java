@@ -13,6 +13,11 @@ import dev.berth.api.task.Task;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import dev.berth.testing.Busybox;
+import dev.berth.testing.OciLayout;
+import dev.berth.testing.StaticBinary;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -22,6 +27,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -109,6 +115,47 @@ class NetworkIT {
         assertThat(c.labels()).containsEntry("berth.network/mode", "default");
         stop(id);
         assertThat(berth.networks().attachment(ns.name(), id)).isEmpty();
+    }
+
+    @Test
+    void aUdpEchoServerInTheContainerAnswersAtTheMappedLoopbackPortAndAtTheContainerAddress() throws Exception {
+        // busybox has no UDP server applet: a static C echo server is built now and added to the image
+        String source = new String(NetworkIT.class.getResourceAsStream("udp-echo.c").readAllBytes(),
+                StandardCharsets.UTF_8);
+        String image = "test.berth.dev/udp-echo:" + SUFFIX;
+        Path archive = Files.createTempFile("berth-udp-echo-", ".tar");
+        try {
+            OciLayout.builder().image(image, Busybox.imageWith(Map.of("bin/udp-echo", StaticBinary.compile(source))))
+                    .writeTar(archive);
+            ns.importImage(archive);
+        } finally {
+            Files.deleteIfExists(archive);
+        }
+        String id = "udp-" + SUFFIX;
+        ns.run(image, RunOptions.builder().id(id).args("/bin/udp-echo", "5353")
+                .container(ContainerOptions.network("default"), ContainerOptions.publish("5353/udp")).build());
+        Container c = ns.containers().get(id);
+        int hostPort = c.port(5353, "udp");
+        String ip = c.ip().orElseThrow();
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.setSoTimeout(500);
+            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> udpRoundTrip(s, "127.0.0.1", hostPort, "ping-" + id).equals("echo:ping-" + id));
+            assertThat(udpRoundTrip(s, ip, 5353, "direct-" + id)).isEqualTo("echo:direct-" + id);
+        } finally {
+            stop(id);
+            ns.images().delete(image);
+        }
+        assertThat(berth.networks().attachment(ns.name(), id)).isEmpty();
+    }
+
+    private static String udpRoundTrip(DatagramSocket s, String host, int port, String text) throws IOException {
+        byte[] msg = text.getBytes(StandardCharsets.US_ASCII);
+        s.send(new DatagramPacket(msg, msg.length, new InetSocketAddress(host, port)));
+        byte[] buf = new byte[256];
+        DatagramPacket in = new DatagramPacket(buf, buf.length);
+        s.receive(in);
+        return new String(buf, 0, in.getLength(), StandardCharsets.US_ASCII);
     }
 
     @Test

@@ -5,13 +5,18 @@ import dev.berth.PullSettings;
 import dev.berth.PushSettings;
 import dev.berth.RegistryAccess;
 import dev.berth.api.Descriptor;
+import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.Platform;
 import dev.berth.api.PlatformMatcher;
 import dev.berth.api.image.Image;
 import dev.berth.image.ResolvedImage;
-import dev.berth.registry.ProgressListener;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,16 +52,32 @@ final class ImagesCommand {
         Output out() {
             return parent.main.out(spec);
         }
+
+        /** The transfer display on stderr; off with {@code --quiet} or {@code --json}. */
+        Progress progress(boolean quiet) {
+            return new Progress(spec.commandLine().getErr(), Progress.Mode.detect(quiet || out().json()));
+        }
+    }
+
+    /** The option the transferring commands share. */
+    static final class QuietOption {
+        @Option(names = "--quiet", description = "No progress display")
+        boolean quiet;
     }
 
     @Command(name = "import", description = "Import an OCI layout or docker-save tar (or OCI layout directory) and unpack it")
     static final class Import extends Sub {
         @Parameters(index = "0", paramLabel = "FILE")
         Path file;
+        @picocli.CommandLine.Mixin
+        QuietOption quiet;
 
         @Override
         public Integer call() {
-            List<Image> images = ns().importImage(file);
+            List<Image> images;
+            try (Progress progress = progress(quiet.quiet)) {
+                images = progress.polling(() -> ns().content().listStatuses(), () -> ns().importImage(file));
+            }
             if (out().json()) {
                 out().printJson(images.stream().map(i -> Map.of("name", i.name(),
                         "digest", i.target().digest().toString())).toList());
@@ -141,9 +162,34 @@ final class ImagesCommand {
         @Parameters(index = "1..*", arity = "1..*", paramLabel = "NAME")
         List<String> names;
 
+        @picocli.CommandLine.Mixin
+        QuietOption quiet;
+
         @Override
         public Integer call() {
-            ns().images().export(file, names.toArray(String[]::new));
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+            try (Progress progress = progress(quiet.quiet)) {
+                Object row = progress.stream("export " + file.getFileName());
+                try (OutputStream out = new FilterOutputStream(Files.newOutputStream(tmp)) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        out.write(b, off, len);
+                        progress.add(row, len);
+                    }
+                }) {
+                    ns().images().export(out, names.toArray(String[]::new));
+                }
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                progress.done(row);
+            } catch (IOException e) {
+                throw new IoFailureException("cannot write " + file + ": " + e.getMessage(), e);
+            } finally {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // only a leftover temporary file
+                }
+            }
             return 0;
         }
     }
@@ -215,17 +261,15 @@ final class ImagesCommand {
         @Parameters(index = "0", paramLabel = "REF")
         String ref;
 
+        @picocli.CommandLine.Mixin
+        QuietOption quiet;
+
         @Override
         public Integer call() {
-            var err = spec.commandLine().getErr();
-            ProgressListener progress = new ProgressListener() {
-                @Override
-                public void blobVerified(Descriptor blob) {
-                    err.println("fetched " + blob.digest() + " (" + Output.size(blob.size()) + ")");
-                    err.flush();
-                }
-            };
-            Image image = ns().pull(ref, registry.pullSettings(), out().json() ? null : progress);
+            Image image;
+            try (Progress progress = progress(quiet.quiet)) {
+                image = ns().pull(ref, registry.pullSettings(), progress);
+            }
             if (out().json()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", image.name());
@@ -247,9 +291,14 @@ final class ImagesCommand {
         @Parameters(index = "1", arity = "0..1", paramLabel = "LOCAL", description = "Local image name (default: REMOTE)")
         String local;
 
+        @picocli.CommandLine.Mixin
+        QuietOption quiet;
+
         @Override
         public Integer call() {
-            ns().push(local == null ? remote : local, remote, registry.pushSettings(), null);
+            try (Progress progress = progress(quiet.quiet)) {
+                ns().push(local == null ? remote : local, remote, registry.pushSettings(), progress);
+            }
             out().line(remote);
             return 0;
         }

@@ -6,6 +6,9 @@ import dev.berth.Namespace;
 import dev.berth.api.BerthException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
@@ -21,8 +24,14 @@ import picocli.CommandLine;
             "  0  success",
             "  1  the command failed; the reason is on stderr as \"berth: ...\"",
             "  2  invalid command line (unknown command or option, missing argument)",
-            "  run and tasks exec (not detached) exit with the container process's exit code."},
-        subcommands = {
+            "  run and tasks exec (not detached) exit with the container process's exit code."})
+public final class Main implements AutoCloseable {
+    /**
+     * The top-level commands. A call builds picocli's model only of the one it names (building them all
+     * loads and introspects some hundreds of classes a short command never uses); help, completion and a
+     * word no command has get them all.
+     */
+    static final List<Class<?>> COMMANDS = List.of(
             ImagesCommand.class,
             ContentCommand.class,
             SnapshotsCommand.class,
@@ -35,10 +44,9 @@ import picocli.CommandLine;
             NetworkCommand.class,
             CriCommand.class,
             GcCommand.class,
-            CompletionCommand.class,
-            CommandLine.HelpCommand.class,
-        })
-public final class Main implements AutoCloseable {
+            CompletionCommand.class);
+    private static final Set<String> OPTIONS_WITH_VALUES = Set.of("--root", "--state", "-n", "--namespace");
+
     @Option(names = "--root", scope = ScopeType.INHERIT, paramLabel = "DIR",
             description = "Berth root directory (default: ${DEFAULT-VALUE})")
     Path root = Berth.DEFAULT_ROOT;
@@ -91,10 +99,24 @@ public final class Main implements AutoCloseable {
     static int run(String[] args, PrintWriter out, PrintWriter err) {
         try (Main main = new Main()) {
             CommandLine cli = new CommandLine(main);
+            Class<?> named = named(commandWord(args));
+            for (Class<?> command : COMMANDS) {
+                if (named == null || command == named) {
+                    cli.addSubcommand(command);
+                }
+            }
+            cli.addSubcommand(new CommandLine.HelpCommand());
             // as with ctr, options go before IMAGE: what follows belongs to the container's command
-            cli.getSubcommands().get("run").setStopAtPositional(true);
-            cli.getSubcommands().get("containers").getSubcommands().get("create").setStopAtPositional(true);
-            cli.getSubcommands().get("tasks").getSubcommands().get("exec").setStopAtPositional(true);
+            var commands = cli.getSubcommands();
+            if (commands.containsKey("run")) {
+                commands.get("run").setStopAtPositional(true);
+            }
+            if (commands.containsKey("containers")) {
+                commands.get("containers").getSubcommands().get("create").setStopAtPositional(true);
+            }
+            if (commands.containsKey("tasks")) {
+                commands.get("tasks").getSubcommands().get("exec").setStopAtPositional(true);
+            }
             cli.setOut(out);
             cli.setErr(err);
             cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -107,6 +129,33 @@ public final class Main implements AutoCloseable {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The first word of {@code args} that is not a global option or its value; null if none. */
+    static String commandWord(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (OPTIONS_WITH_VALUES.contains(a)) {
+                i++;
+            } else if (!a.startsWith("-")) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /** The command named (or aliased) {@code word}; null for help, completion or a word no command has. */
+    static Class<?> named(String word) {
+        if (word == null || word.equals("completion")) {
+            return null;
+        }
+        for (Class<?> command : COMMANDS) {
+            Command c = command.getAnnotation(Command.class);
+            if (c.name().equals(word) || Arrays.asList(c.aliases()).contains(word)) {
+                return command;
+            }
+        }
+        return null;
     }
 
     /**

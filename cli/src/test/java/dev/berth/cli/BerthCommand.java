@@ -40,6 +40,35 @@ final class BerthCommand {
         return new Result(p.exitValue(), out, err.join());
     }
 
+    /**
+     * Runs the command on a pseudo-terminal ({@code script -qec}, TERM=xterm), as from an interactive shell;
+     * the terminal merges stdout and stderr, so both are in {@link Result#stdout}.
+     */
+    Result onTerminal(String... args) throws IOException, InterruptedException {
+        StringBuilder line = new StringBuilder(quote(BIN.toString()));
+        for (String a : List.of("--root", root.toString(), "--state", state.toString())) {
+            line.append(' ').append(quote(a));
+        }
+        for (String a : args) {
+            line.append(' ').append(quote(a));
+        }
+        ProcessBuilder pb = new ProcessBuilder("script", "-qec", line.toString(), "/dev/null");
+        pb.environment().put("TERM", "xterm");
+        pb.environment().remove("BERTH_PROGRESS");
+        Process p = pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("berth " + String.join(" ", args) + " did not finish on a terminal");
+        }
+        return new Result(p.exitValue(), out, err.join());
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
     private static String read(InputStream in) {
         try {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -67,6 +67,32 @@ class CliIT {
 
     @Test
     @Order(2)
+    void exportShowsItsProgressAsPlainLinesOrRedrawnOnATerminalAndNothingWhenQuiet() throws Exception {
+        Path plainFile = root.resolveSibling(root.getFileName() + "-export.tar");
+        Path ttyFile = root.resolveSibling(root.getFileName() + "-export-tty.tar");
+        try {
+            Result plain = berth("images", "export", plainFile.toString(), BUSYBOX);
+            assertThat(plain.exitCode()).as(plain.stderr()).isZero();
+            String size = Output.size(Files.size(plainFile));
+            assertThat(plain.stderr()).startsWith("export " + plainFile.getFileName()).contains(" done ")
+                    .contains(size).doesNotContain("\033[");
+
+            Result quiet = berth("images", "export", "--quiet", plainFile.toString(), BUSYBOX);
+            assertThat(quiet.exitCode()).as(quiet.stderr()).isZero();
+            assertThat(quiet.stderr()).isEmpty();
+
+            Result tty = new BerthCommand(root, state).onTerminal("images", "export", ttyFile.toString(), BUSYBOX);
+            assertThat(tty.exitCode()).as(tty.stdout()).isZero();
+            assertThat(tty.stdout()).contains("\r\033[2Kexport " + ttyFile.getFileName()).contains(size);
+            assertThat(Files.mismatch(plainFile, ttyFile)).as("the same archive either way").isEqualTo(-1L);
+        } finally {
+            Files.deleteIfExists(plainFile);
+            Files.deleteIfExists(ttyFile);
+        }
+    }
+
+    @Test
+    @Order(2)
     void imagesLsListsNamesAndJsonDetails() throws Exception {
         assertThat(berth("images", "ls", "--quiet").stdout()).isEqualTo(BUSYBOX + "\n");
 
@@ -195,11 +221,28 @@ class CliIT {
             String remote = registry.host() + "/berth/busybox:cli";
             Result push = berth("images", "push", remote, BUSYBOX);
             assertThat(push.exitCode()).as(push.stderr()).isZero();
+            // not a terminal: one plain line per blob, nothing redrawn
+            assertThat(push.stderr()).containsPattern("(?m)^layer [0-9a-f]{12} +done .*/s").doesNotContain("\033[");
 
             Result pull = berth("-n", "pulled", "images", "pull", remote);
             assertThat(pull.exitCode()).as(pull.stderr()).isZero();
             assertThat(pull.stdout()).isEqualTo(remote + "\n");
-            assertThat(pull.stderr()).contains("fetched sha256:");
+            assertThat(pull.stderr()).containsPattern("(?m)^layer [0-9a-f]{12} +(done|exists) +(\\S+ \\S+) / \\2")
+                    .doesNotContain("\033[");
+
+            Result quiet = berth("-n", "pulled-quiet", "images", "pull", "--quiet", remote);
+            assertThat(quiet.exitCode()).as(quiet.stderr()).isZero();
+            assertThat(quiet.stderr()).isEmpty();
+
+            // on a terminal: rows redrawn in place, ending with every blob done
+            Result tty = new BerthCommand(root, state).onTerminal("-n", "pulled-tty", "images", "pull", remote);
+            assertThat(tty.exitCode()).as(tty.stdout()).isZero();
+            assertThat(tty.stdout()).contains("\r\033[2Klayer ").endsWith(remote + "\r\n");
+            assertThat(tty.stdout().lines().filter(l -> l.contains("layer ")).reduce((a, b) -> b).orElseThrow())
+                    .containsPattern("done|exists");
+            for (String ns : List.of("pulled-quiet", "pulled-tty")) {
+                assertThat(berth("-n", ns, "images", "rm", remote).exitCode()).isZero();
+            }
 
             Result run = berth("-n", "pulled", "run", "--rm", remote, "from-registry", "echo", "pulled");
             assertThat(run.exitCode()).as(run.stderr()).isZero();
@@ -211,8 +254,10 @@ class CliIT {
 
             assertThat(berth("-n", "pulled", "images", "rm", remote).exitCode()).isZero();
             assertThat(berth("gc").exitCode()).isZero();
-            Result rmNamespace = berth("ns", "rm", "pulled");
-            assertThat(rmNamespace.exitCode()).as(rmNamespace.stderr()).isZero();
+            for (String ns : List.of("pulled", "pulled-quiet", "pulled-tty")) {
+                Result rmNamespace = berth("ns", "rm", ns);
+                assertThat(rmNamespace.exitCode()).as(rmNamespace.stderr()).isZero();
+            }
         } finally {
             TestFiles.deleteTree(registryDir);
         }

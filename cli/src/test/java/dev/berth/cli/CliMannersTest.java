@@ -36,7 +36,7 @@ class CliMannersTest {
     @Nested
     class Json {
         @ParameterizedTest
-        @ValueSource(strings = {"images", "content", "snapshots", "containers", "tasks", "leases", "namespaces"})
+        @ValueSource(strings = {"images", "content", "snapshots", "containers", "tasks", "leases", "namespaces", "network"})
         void everyListingPrintsAJsonArrayWithJsonAfterTheCommand(String command) throws Exception {
             Result r = berth(command, "ls", "--json");
 
@@ -53,6 +53,31 @@ class CliMannersTest {
 
             assertThat(rows).hasSize(1);
             assertThat(rows.get(0).get("name").asText()).isEqualTo("json-demo");
+        }
+    }
+
+    @Nested
+    class OnlyTheNamedCommandIsBuilt {
+        @Test
+        void theCommandWordIsFoundAfterTheGlobalOptionsAndTheirValues() {
+            assertThat(Main.commandWord(new String[] {"--root", "r", "-n", "images", "--json", "ns", "ls"}))
+                    .isEqualTo("ns");
+            assertThat(Main.named("ns")).isEqualTo(NamespacesCommand.class);
+            assertThat(Main.named("i")).isEqualTo(ImagesCommand.class);
+            assertThat(Main.named("completion")).as("completion needs every command").isNull();
+            assertThat(Main.named("help")).isNull();
+            assertThat(Main.commandWord(new String[] {"--json"})).isNull();
+        }
+
+        @Test
+        void helpAndAnUnknownWordStillSeeEveryCommand() {
+            Result help = berth("help");
+            assertThat(help.code()).isZero();
+            assertThat(help.out()).contains("images").contains("snapshots").contains("network").contains("gc");
+
+            Result unknown = berth("imagez", "ls");
+            assertThat(unknown.code()).isEqualTo(2);
+            assertThat(unknown.err()).contains("imagez").contains("images");
         }
     }
 

@@ -8,6 +8,7 @@ import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.BerthException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.event.Envelope;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Task;
@@ -25,7 +26,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,6 +42,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Several runtimes (other JVMs and this one) on one state directory at once: each creates, signals and
@@ -55,7 +61,7 @@ class MultiProcessIT {
     @TempDir
     Path state;
 
-    final List<TaskRuntime> runtimes = new ArrayList<>();
+    final List<TaskRuntime> runtimes = new CopyOnWriteArrayList<>();
     final List<Process> children = new ArrayList<>();
     final List<String> ids = new ArrayList<>();
 
@@ -104,20 +110,28 @@ class MultiProcessIT {
 
     /** Starts a {@link ChildRuntime} with {@code task}; returns the task's pid once the child is ready. */
     int startChild(String task) throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return startChildWith(task).values().iterator().next();
+    }
+
+    /** Starts a {@link ChildRuntime} with {@code tasks}; returns their pids by id once the child is ready. */
+    Map<String, Integer> startChildWith(String... tasks) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                ChildRuntime.class.getName(), state.toString(), rootfs.toString(), task)
-                .redirectError(state.resolveSibling(state.getFileName() + "-child.log").toFile())
+                ChildRuntime.class.getName(), state.toString(), rootfs.toString()));
+        command.addAll(List.of(tasks));
+        Process child = new ProcessBuilder(command)
+                .redirectError(state.resolveSibling(state.getFileName() + "-child" + children.size() + ".log").toFile())
                 .start();
         children.add(child);
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        int pid = 0;
+        Map<String, Integer> pids = new LinkedHashMap<>();
         String line;
         while ((line = out.readLine()) != null) {
             if (line.startsWith("TASK ")) {
-                pid = Integer.parseInt(line.split(" ")[2]);
+                String[] parts = line.split(" ");
+                pids.put(parts[1], Integer.parseInt(parts[2]));
             } else if (line.equals("READY")) {
-                return pid;
+                return pids;
             }
         }
         throw new IllegalStateException("child JVM ended before READY; see its log next to " + state);
@@ -172,6 +186,91 @@ class MultiProcessIT {
             assertThat(task.waitFor(AWAIT)).map(ExitStatus::code).contains(5);
             assertThat(task.delete().code()).isEqualTo(5);
         }
+    }
+
+    @Test
+    void anExitWhileNoRuntimeWasAliveIsPublishedOnceWhenTwoRuntimesOpenAtOnce() throws Exception {
+        exitWhileNoRuntimeIsAliveIsPublishedOnce(Duration.ZERO);
+    }
+
+    /**
+     * As above, once the shim's publish retries (containerd's shim requeues a failed publish 5 times, waiting
+     * 1, 2, 3, 4, 5 s) have run out: only the reconnecting runtime can still tell anyone.
+     */
+    @Test
+    void anExitWhileNoRuntimeWasAliveIsPublishedEvenAfterTheShimGaveUpPublishingIt() throws Exception {
+        exitWhileNoRuntimeIsAliveIsPublishedOnce(Duration.ofSeconds(17));
+    }
+
+    private void exitWhileNoRuntimeIsAliveIsPublishedOnce(Duration quietAfterExit) throws Exception {
+        String id = newId();
+        int pid = startChild(NS + "/" + id + ":exit5");
+        children.get(0).destroyForcibly().waitFor(); // SIGKILL: no runtime is alive when the task exits
+        await().atMost(AWAIT).until(() -> !Files.exists(Path.of("/proc/" + pid)));
+        if (!quietAfterExit.isZero()) {
+            // nothing observable marks the end of the shim's retries: wait them out
+            await().pollDelay(quietAfterExit).atMost(quietAfterExit.plusSeconds(5)).until(() -> true);
+        }
+        List<Envelope> exits = new CopyOnWriteArrayList<>();
+        List<EventExchange> exchanges = List.of(EventExchange.create(), EventExchange.create());
+        try {
+            for (EventExchange e : exchanges) {
+                e.subscribe(exits::add, "topic==\"/tasks/exit\",namespace==" + NS);
+            }
+            List<Object> opened = race(() -> open(exchanges.get(0)), () -> open(exchanges.get(1)));
+            assertThat(opened).allSatisfy(o -> assertThat(o).isInstanceOf(TaskRuntime.class));
+            for (Object o : opened) {
+                Task task = ((TaskRuntime) o).get(NS, id).orElseThrow();
+                assertThat(task.waitFor(AWAIT)).map(ExitStatus::code).contains(5);
+            }
+            await().atMost(AWAIT).until(() -> !exits.isEmpty());
+            assertThat(exits).singleElement().satisfies(e -> {
+                TaskEvent.Exit exit = (TaskEvent.Exit) e.event();
+                assertThat(exit.containerId()).isEqualTo(id);
+                assertThat(exit.exitStatus()).isEqualTo(5);
+                assertThat(exit.pid()).isEqualTo(pid);
+            });
+            // a late retry of the shim's own publish, or a third opener, does not announce it again
+            TaskRuntime third = open(exchanges.get(0));
+            assertThat(third.get(NS, id)).isPresent();
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> exits.size() == 1);
+            assertThat(((TaskRuntime) opened.get(0)).get(NS, id).orElseThrow().delete().code()).isEqualTo(5);
+        } finally {
+            exchanges.forEach(EventExchange::close);
+        }
+    }
+
+    @Test
+    void theReaperOfAKilledProcessTakesOnlyItsOwnSessionScopedTasks() throws Exception {
+        String aScoped = newId();
+        String aKept = newId();
+        String bScoped = newId();
+        String hereScoped = newId();
+        Map<String, Integer> a = startChildWith(NS + "/" + aScoped + ":long:scoped", NS + "/" + aKept + ":long");
+        Map<String, Integer> b = startChildWith(NS + "/" + bScoped + ":long:scoped");
+        TaskRuntime here = open(null);
+        Task mine = here.create(TaskConfig.builder(hereScoped).namespace(NS).sessionScoped(true)
+                .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson()).build());
+        mine.start();
+
+        children.get(0).destroyForcibly().waitFor(); // SIGKILL the first owner only
+
+        await().atMost(AWAIT).until(() -> !Leftovers.isRunning(a.get(aScoped)));
+        await().atMost(AWAIT).untilAsserted(() -> Leftovers.assertNone(state, NS, aScoped));
+        assertThat(Leftovers.isRunning(a.get(aKept))).as("a task without the option survives its creator").isTrue();
+        assertThat(Leftovers.isRunning(b.get(bScoped))).as("the other owner's scoped task").isTrue();
+        assertThat(Leftovers.isRunning(mine.pid())).as("this process's scoped task").isTrue();
+        // a runtime opened now reaps orphaned sessions: the live owners' sessions are not orphans
+        TaskRuntime next = open(null);
+        assertThat(next.tasks()).extracting(Task::id).contains(aKept, bScoped, hereScoped).doesNotContain(aScoped);
+        assertThat(Leftovers.isRunning(b.get(bScoped))).isTrue();
+        assertThat(children.get(1).isAlive()).isTrue();
+
+        children.get(1).destroyForcibly().waitFor();
+        await().atMost(AWAIT).until(() -> !Leftovers.isRunning(b.get(bScoped)));
+        await().atMost(AWAIT).untilAsserted(() -> Leftovers.assertNone(state, NS, bScoped));
+        assertThat(Leftovers.isRunning(mine.pid())).isTrue();
+        assertThat(mine.state().status()).isEqualTo(dev.berth.api.task.TaskStatus.RUNNING);
     }
 
     @Test
@@ -258,6 +357,53 @@ class MultiProcessIT {
         for (String id : churned) {
             Leftovers.assertNone(state, NS, id);
         }
+    }
+
+    /**
+     * A process halted (as by SIGKILL: no finally, no shutdown hook) at each named point of create, start and
+     * delete leaves a state that a runtime already open and the next opener converge on: the task is whole or
+     * gone, no lock is stuck (the same id is created, started and deleted again), nothing is left behind.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"task.create.afterBundle", "task.create.afterShimStart", "task.create.afterCreate",
+            "task.start.beforeStart", "task.start.afterStart", "task.delete.afterShimDelete",
+            "task.delete.afterRetire"})
+    void aProcessHaltedAtAFaultPointLeavesAStateTheNextOpenerConvergesOn(String point) throws Exception {
+        TaskRuntime live = open(null);
+        String prefix = newId();
+        ids.remove(prefix);
+        String id = prefix + "-0"; // the churn's first task: every point is reached in its first round
+        ids.add(id);
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-D" + FaultPoints.PROPERTY + "=" + point,
+                "-cp", System.getProperty("java.class.path"),
+                ChildRuntime.class.getName(), state.toString(), rootfs.toString(), NS + "/" + prefix + ":churn")
+                .redirectErrorStream(true)
+                .redirectOutput(state.resolveSibling(state.getFileName() + "-fault.log").toFile())
+                .start();
+        children.add(child);
+        assertThat(child.waitFor(60, TimeUnit.SECONDS)).as("the child halts at " + point).isTrue();
+        assertThat(child.exitValue()).isEqualTo(FaultPoints.HALT_STATUS);
+
+        TaskRuntime next = open(null);
+        for (TaskRuntime r : List.of(live, next)) {
+            Optional<Task> left = r.get(NS, id);
+            if (left.isPresent()) {
+                try {
+                    left.get().delete(true);
+                } catch (NotFoundException deletedByTheOther) {
+                    // the first of the two runtimes deleted it
+                }
+            }
+        }
+        // a shim that never had (or no longer has) a container exits after its Shutdown, not with the delete
+        await().atMost(AWAIT).untilAsserted(() -> Leftovers.assertNone(state, NS, id));
+        // no lock or file of the halted process stands in the way of the same id
+        Task again = next.create(sleeper(id));
+        again.start();
+        assertThat(again.state().status()).isEqualTo(dev.berth.api.task.TaskStatus.RUNNING);
+        assertThat(again.delete(true).code()).isEqualTo(137);
+        await().atMost(AWAIT).untilAsserted(() -> Leftovers.assertNone(state, NS, id));
     }
 
     private static List<Object> race(Callable<?> first, Callable<?> second) throws Exception {

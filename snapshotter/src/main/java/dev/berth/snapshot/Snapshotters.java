@@ -71,6 +71,24 @@ public final class Snapshotters {
         return new OverlaySupport(r.failure().isEmpty(), r.failure(), r.defaultOptions());
     }
 
+    /**
+     * {@link #probeOverlay}, remembering a success in {@code <dir>/.overlay-probe} for this boot, kernel and
+     * these default options, so that later opens of the same directory (a CLI call each) skip the test mount.
+     * A failure is not remembered: it is probed again each time, so a fixed environment is noticed.
+     */
+    public static OverlaySupport probeOverlayRemembered(Path dir) {
+        List<String> defaults = OverlayProbe.defaultOptions();
+        Path absolute = dir.toAbsolutePath().normalize();
+        if (OverlayProbe.rememberedSuccess(absolute, defaults)) {
+            return new OverlaySupport(true, "", defaults);
+        }
+        OverlayProbe.Result r = OverlayProbe.probe(absolute, defaults);
+        if (r.failure().isEmpty()) {
+            OverlayProbe.rememberSuccess(absolute, defaults);
+        }
+        return new OverlaySupport(r.failure().isEmpty(), r.failure(), r.defaultOptions());
+    }
+
     private static Duration checkTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "busyTimeout");
         if (timeout.isNegative()) {

@@ -156,6 +156,31 @@ class OverlaySnapshotterIT extends SnapshotterContract {
         }
     }
 
+    @Test
+    void aRememberedProbeIsTrustedForThisBootAndKernelAndAFailureIsProbedAgain() throws Exception {
+        Path dir = tmp.resolve("remembered");
+        OverlaySupport first = Snapshotters.probeOverlayRemembered(dir);
+        assertThat(first.supported()).as(first.reason()).isTrue();
+        Path memo = dir.resolve(".overlay-probe");
+        assertThat(Files.readString(memo)).contains("boot ").contains("kernel " + System.getProperty("os.version"));
+        assertThat(listTree(dir)).containsExactly(".overlay-probe");
+
+        assertThat(Snapshotters.probeOverlayRemembered(dir)).isEqualTo(first);
+
+        // a memo of another boot is not trusted: probed (and remembered) again
+        Files.writeString(memo, "boot another\nkernel 1.0\noptions \n");
+        assertThat(Snapshotters.probeOverlayRemembered(dir).supported()).isTrue();
+        assertThat(Files.readString(memo)).doesNotContain("boot another");
+
+        layer("l1", null, Map.of("f", "1"));
+        List<Mount> mounts = snapshotter.prepare("b", "l1");
+        try (Mounted m = Mounts.mountAll(mounts, newMountPoint())) {
+            Path nested = m.target().resolve("probe");
+            assertThat(Snapshotters.probeOverlayRemembered(nested).supported()).isFalse();
+            assertThat(nested.resolve(".overlay-probe")).as("a failure is not remembered").doesNotExist();
+        }
+    }
+
     static boolean isCharDevice(Path p) throws Exception {
         int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         return (mode & 0170000) == 0020000;

@@ -134,6 +134,24 @@ public final class Busybox {
     }
 
     /**
+     * The busybox image with {@code files} added on top in a second layer: path in the image (no leading
+     * slash) to content, each a regular file with mode 0755 (for a program such as a {@link StaticBinary}).
+     */
+    public static TestImage imageWith(Map<String, byte[]> files) {
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no files to add to the busybox image");
+        }
+        LayerBuilder extra = LayerBuilder.create().parents();
+        files.forEach((path, content) -> {
+            if (path.startsWith("/") || path.isEmpty()) {
+                throw new IllegalArgumentException("image path must be relative and not empty: \"" + path + "\"");
+            }
+            extra.file(path, content, 0755);
+        });
+        return imageBuilder(layer()).layer(extra.build()).history("COPY test files", false).build();
+    }
+
+    /**
      * An {@link TestImageBuilder} preset with busybox's platform and config and {@code layer} as its only
      * layer, for variants (Docker media types, extra layers, other config).
      */

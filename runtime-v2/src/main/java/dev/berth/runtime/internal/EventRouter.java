@@ -22,6 +22,7 @@ final class EventRouter {
     private static final Logger log = LoggerFactory.getLogger(EventRouter.class);
     private final Optional<Events> events;
     private final TaskTable tasks;
+    private final ExitClaims exitClaims;
     /** Tasks being deleted, until their shim's {@code /tasks/delete} event has been published. */
     private final ConcurrentMap<String, CompletableFuture<Void>> deleteEvents = new ConcurrentHashMap<>();
 
@@ -31,9 +32,10 @@ final class EventRouter {
      */
     private final Optional<dev.berth.api.event.Subscription> deletes;
 
-    EventRouter(Optional<Events> events, TaskTable tasks) {
+    EventRouter(Optional<Events> events, TaskTable tasks, ExitClaims exitClaims) {
         this.events = events;
         this.tasks = tasks;
+        this.exitClaims = exitClaims;
         this.deletes = events.map(ev -> ev.subscribe(envelope -> {
             if (envelope.event() instanceof TaskEvent.Delete d) {
                 deleteSeen(envelope.namespace(), d.containerId());
@@ -55,9 +57,9 @@ final class EventRouter {
     void forward(ForwardRequest request) {
         Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
         if (envelope.event() instanceof TaskEvent.Exit e) {
+            boolean init = e.id().equals(e.containerId());
             var task = tasks.get(envelope.namespace(), e.containerId());
             if (task.isPresent()) {
-                boolean init = e.id().equals(e.containerId());
                 // anyone with access to the socket could send an exit: the shim's own State confirms it
                 Optional<ExitStatus> confirmed = task.get().confirmedExit(init ? "" : e.id());
                 if (confirmed.isEmpty()) {
@@ -68,6 +70,9 @@ final class EventRouter {
                 } else {
                     task.get().execExited(e.id(), confirmed.get());
                 }
+            }
+            if (init && !exitClaims.claim(envelope.namespace(), e.containerId())) {
+                return; // a runtime that reconnected to the task after the exit published it already
             }
         } else if (envelope.event() instanceof TaskEvent.Oom oom) {
             tasks.get(envelope.namespace(), oom.containerId()).ifPresent(ShimTask::oomed);
@@ -97,6 +102,16 @@ final class EventRouter {
 
     void deleteEventDone(String namespace, String id) {
         deleteEvents.remove(TaskTable.key(namespace, id));
+    }
+
+    /**
+     * Publishes the exit of task {@code id}'s init process unless another path (the shim's own event, or
+     * another runtime) already did: exactly once across every runtime on the state directory.
+     */
+    void publishExit(String namespace, String id, int pid, ExitStatus status) {
+        if (exitClaims.claim(namespace, id)) {
+            publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+        }
     }
 
     void publish(String namespace, Event event) {

@@ -4,6 +4,7 @@ import com.google.protobuf.Empty;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.ClosedException;
 import dev.berth.api.IoFailureException;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Stdio;
@@ -75,7 +76,7 @@ public final class ShimRuntime implements TaskRuntime {
         this.loop = EpollLoop.start("berth-ttrpc", 1);
         this.binaries = new ShimBinaries(settings.shimSearchPath());
         TaskTable tasks = new TaskTable();
-        EventRouter events = new EventRouter(settings.events(), tasks);
+        EventRouter events = new EventRouter(settings.events(), tasks, new ExitClaims(stateDir.resolve("tasks")));
         this.ctx = new RuntimeContext(stateDir, loop.group(), ioThreads, settings.executor().orElse(ioThreads),
                 scheduler, settings.rpcTimeout(), new ShimLauncher(ioThreads), events, new Sessions(stateDir),
                 new Removals(ioThreads), tasks, RuntimeContext.taskLocks(stateDir), RuntimeContext.outputLocks(stateDir));
@@ -135,6 +136,7 @@ public final class ShimRuntime implements TaskRuntime {
         String namespace = config.namespace();
         String id = config.id();
         Bundle bundle = Bundle.create(ctx.tasksDir(), namespace, id, config.spec());
+        FaultPoints.reached("task.create.afterBundle");
         ShimLauncher.Context launch = ctx.shimContext(namespace, id, bundle.dir(), config.privateCgroup2());
         ShimTask task = new ShimTask(ctx, sharedShims, namespace, id, Optional.of(config), bundle, shim, launch);
         if (!ctx.tasks().add(task)) {

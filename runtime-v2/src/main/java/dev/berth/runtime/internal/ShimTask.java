@@ -7,9 +7,11 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.event.TaskEvent;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskState;
 import dev.berth.api.task.TaskStatus;
 import dev.berth.runtime.internal.proto.task.ConnectResponse;
 import dev.berth.runtime.internal.proto.task.CreateTaskRequest;
@@ -110,6 +112,7 @@ final class ShimTask extends TaskCalls {
                 shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
+            FaultPoints.reached("task.create.afterShimStart");
             CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
                     .setBundle(bundle.dir().toString())
                     .setTerminal(cfg.terminal())
@@ -121,6 +124,7 @@ final class ShimTask extends TaskCalls {
             cfg.rootfs().forEach(m -> request.addRootfs(ShimEventDecoder.toProto(m)));
             createSent = true;
             pid = api.create(request, shimBinary);
+            FaultPoints.reached("task.create.afterCreate");
             // Armed before start: a process that exits at once is still seen.
             watchExit();
             io.startWriter(ctx.ioThreads());
@@ -172,6 +176,9 @@ final class ShimTask extends TaskCalls {
             if (io != null) {
                 io.startReaders(ctx.ioThreads());
             }
+            // An exit that happened while no runtime was alive reached no events socket: publish it now
+            // (once, whichever runtime reconnects first; under the task's lock, so before any delete).
+            publishExitIfStopped();
             watchExit();
             log.debug("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
                     io != null ? ", output drained to the log" : "");
@@ -187,10 +194,33 @@ final class ShimTask extends TaskCalls {
                 OwnShim.killLeftovers(ctx, shimBinary, launch);
                 bundle.socket().ifPresent(OwnShim::removeSocket);
             }
-            ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+            ctx.events().publishExit(namespace, id, pid, status);
             ctx.events().publish(namespace, new TaskEvent.Delete(id, "", pid, status.code(), status.exitedAt()));
             release(true);
             return false;
+        }
+    }
+
+    /**
+     * The shim answered Connect; if its State says the task stopped, publishes the exit (once across
+     * runtimes). A shim that has no such container (its creator died before Create, or after Delete) is
+     * cleaned up like an unreachable one (the NotFoundException goes to reconnect's cleanup). Any other
+     * failure of State is only logged: the task is reconnected, and Wait reports its exit.
+     */
+    private void publishExitIfStopped() {
+        TaskState now;
+        try {
+            now = api.state();
+        } catch (NotFoundException noContainer) {
+            throw noContainer;
+        } catch (RuntimeException e) {
+            log.debug("State of reconnected task {}/{} failed: {}", namespace, id, e.toString());
+            return;
+        }
+        if (now.status() == TaskStatus.STOPPED) {
+            ExitStatus status = now.exit().orElse(new ExitStatus(255, java.time.Instant.now()));
+            exit.exited(status);
+            ctx.events().publishExit(namespace, id, pid, status);
         }
     }
 
@@ -247,7 +277,7 @@ final class ShimTask extends TaskCalls {
             ExitStatus status = deleteAction();
             log.warn("shim of {}/{} exited unexpectedly; task exit status {}", namespace, id, status.code());
             if (exit.exited(status)) {
-                ctx.events().publish(namespace, new TaskEvent.Exit(id, id, pid, status.code(), status.exitedAt()));
+                ctx.events().publishExit(namespace, id, pid, status);
             }
             for (ShimExec e : execs.values()) {
                 e.processExited(new ExitStatus(255, status.exitedAt()));
@@ -348,6 +378,7 @@ final class ShimTask extends TaskCalls {
         try {
             if (!shimGone) {
                 r = a.delete("");
+                FaultPoints.reached("task.delete.afterShimDelete");
             }
         } catch (NotFoundException e) {
             log.debug("task {}/{} was already gone from its shim", namespace, id);
@@ -427,6 +458,7 @@ final class ShimTask extends TaskCalls {
         if (removeBundle) {
             try {
                 ctx.removals().removeLater(bundle.retire());
+                FaultPoints.reached("task.delete.afterRetire");
             } catch (IOException e) {
                 log.warn("cannot remove bundle {}: {}", bundle.dir(), e.toString());
             }

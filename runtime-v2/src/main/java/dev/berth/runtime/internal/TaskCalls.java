@@ -6,6 +6,7 @@ import dev.berth.api.CanceledException;
 import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
+import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.oci.runtime.LinuxResources;
 import dev.berth.api.oci.runtime.Process;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
@@ -92,7 +93,9 @@ abstract class TaskCalls implements Task {
 
     @Override
     public void start() {
+        FaultPoints.reached("task.start.beforeStart");
         pid = api().start("");
+        FaultPoints.reached("task.start.afterStart");
     }
 
     @Override

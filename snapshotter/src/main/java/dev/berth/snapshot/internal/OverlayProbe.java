@@ -48,6 +48,53 @@ public final class OverlayProbe {
         }
     }
 
+    private static final String REMEMBERED = ".overlay-probe";
+    private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    private static final Path OS_RELEASE = Path.of("/proc/sys/kernel/osrelease");
+
+    /** What a remembered probe must match: this boot, this kernel, these default options. */
+    private static String fingerprint(List<String> options) {
+        try {
+            return "boot " + Files.readString(BOOT_ID, StandardCharsets.US_ASCII).strip()
+                    + "\nkernel " + Files.readString(OS_RELEASE, StandardCharsets.US_ASCII).strip()
+                    + "\noptions " + String.join(",", options) + "\n";
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Whether a probe of {@code dir} succeeded earlier in this boot, on this kernel, with {@code options}. */
+    public static boolean rememberedSuccess(Path dir, List<String> options) {
+        String expected = fingerprint(options);
+        try {
+            return expected != null && expected.equals(Files.readString(dir.resolve(REMEMBERED), StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Records a successful probe of {@code dir} (written under a temporary name, then renamed). */
+    public static void rememberSuccess(Path dir, List<String> options) {
+        String fingerprint = fingerprint(options);
+        if (fingerprint == null) {
+            return;
+        }
+        try {
+            Path tmp = Files.createTempFile(dir, REMEMBERED, ".tmp",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            try {
+                Files.writeString(tmp, fingerprint, StandardCharsets.US_ASCII);
+                Files.move(tmp, dir.resolve(REMEMBERED), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            // not remembered: the next open probes again
+        }
+    }
+
     /** Mounts a two-layer overlay with an upper dir in a scratch directory under {@code dir}. */
     public static Result probe(Path dir, List<String> options) {
         Path scratch = null;
