@@ -1,0 +1,288 @@
+package dev.berth.bench.cri;
+
+import dev.berth.cri.internal.proto.ContainerConfig;
+import dev.berth.cri.internal.proto.ContainerMetadata;
+import dev.berth.cri.internal.proto.ContainerState;
+import dev.berth.cri.internal.proto.ContainerStatusRequest;
+import dev.berth.cri.internal.proto.CreateContainerRequest;
+import dev.berth.cri.internal.proto.ImageSpec;
+import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
+import dev.berth.cri.internal.proto.ListPodSandboxRequest;
+import dev.berth.cri.internal.proto.PodSandbox;
+import dev.berth.cri.internal.proto.PodSandboxConfig;
+import dev.berth.cri.internal.proto.PodSandboxMetadata;
+import dev.berth.cri.internal.proto.RemoveContainerRequest;
+import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
+import dev.berth.cri.internal.proto.RunPodSandboxRequest;
+import dev.berth.cri.internal.proto.RuntimeServiceGrpc;
+import dev.berth.cri.internal.proto.StartContainerRequest;
+import dev.berth.cri.internal.proto.StopPodSandboxRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One CRI client, two endpoints: Berth's {@code berth cri serve} and containerd 1.6's CRI plugin, each a
+ * process of its own as a kubelet sees them. Per pair and side, in alternating order: (a) {@code inRow}
+ * pods one after the other, each RunPodSandbox, CreateContainer + StartContainer of busybox {@code echo hi},
+ * ContainerStatus polled every 10 ms until exited, RemoveContainer, StopPodSandbox, RemovePodSandbox
+ * (workload cri-pod, one line per pod); (b) {@code concurrent} such pods at once (cri-concurrent, wall time).
+ * Then per side (c) the memory a running pod costs: {@code memPods} pods with a {@code sleep} container,
+ * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth plus every shim it
+ * started and the shims' children except the sleep processes themselves (pause processes, runc leftovers),
+ * divided by the pod count.
+ *
+ * <p>Usage: {@code CriBench <pairs> <inRow> <concurrent> <memPods> <logDir> <side>=<socket>,<pid>,<shimMarker> ...}
+ * where shimMarker is a string on the command line of exactly that runtime's shims (its state directory
+ * for Berth, its socket for containerd).
+ */
+public final class CriBench {
+    static final String BUSYBOX = "docker.io/library/busybox:latest";
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    record Side(String name, Path socket, long pid, String shimMarker, EventLoopGroup loop, ManagedChannel channel) {
+        RuntimeServiceGrpc.RuntimeServiceBlockingStub rt() {
+            return RuntimeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(3, TimeUnit.MINUTES);
+        }
+    }
+
+    private CriBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 6) {
+            throw new IllegalArgumentException(
+                    "usage: CriBench <pairs> <inRow> <concurrent> <memPods> <logDir> <side>=<socket>,<pid>,<shimMarker> ...");
+        }
+        int pairs = Integer.parseInt(args[0]);
+        int inRow = Integer.parseInt(args[1]);
+        int concurrent = Integer.parseInt(args[2]);
+        int memPods = Integer.parseInt(args[3]);
+        Path logDir = Path.of(args[4]);
+        List<Side> sides = new ArrayList<>();
+        for (int i = 5; i < args.length; i++) {
+            sides.add(side(args[i]));
+        }
+        try {
+            for (Side s : sides) { // warm-up: Berth builds its pause image, both load their code paths
+                podCycle(s, logDir, "warmup");
+                runConcurrently(s, logDir, 2, "warmup");
+            }
+            for (int p = 0; p < pairs; p++) {
+                for (int k = 0; k < sides.size(); k++) {
+                    Side s = sides.get((p + k) % sides.size());
+                    for (int i = 0; i < inRow; i++) {
+                        report("cri-pod", s, podCycle(s, logDir, "row"));
+                    }
+                    report("cri-concurrent", s, runConcurrently(s, logDir, concurrent, "conc"));
+                }
+            }
+            for (Side s : sides) {
+                memory(s, logDir, memPods);
+            }
+        } finally {
+            for (Side s : sides) {
+                removeAllPods(s);
+                s.channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                s.loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+        }
+    }
+
+    static Side side(String spec) {
+        int eq = spec.indexOf('=');
+        String[] parts = spec.substring(eq + 1).split(",", 3);
+        if (eq < 1 || parts.length != 3) {
+            throw new IllegalArgumentException("a side is <name>=<socket>,<pid>,<shimMarker>, not " + spec);
+        }
+        EventLoopGroup loop = new EpollEventLoopGroup(1);
+        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(parts[0]))
+                .eventLoopGroup(loop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
+        return new Side(spec.substring(0, eq), Path.of(parts[0]), Long.parseLong(parts[1]), parts[2], loop, channel);
+    }
+
+    static PodSandboxConfig pod(Side s, Path logDir, String kind) {
+        String name = s.name + "-" + kind + "-" + SEQ.incrementAndGet();
+        Path dir;
+        try {
+            dir = Files.createDirectories(logDir.resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("bench")
+                        .setUid("uid-" + name).setAttempt(0))
+                .setHostname(name).setLogDirectory(dir.toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+    }
+
+    static String startContainer(Side s, String podId, PodSandboxConfig pod, String... command) {
+        ContainerConfig config = ContainerConfig.newBuilder()
+                .setMetadata(ContainerMetadata.newBuilder().setName("c"))
+                .setImage(ImageSpec.newBuilder().setImage(BUSYBOX)).addAllCommand(List.of(command))
+                .setLogPath("c/0.log").build();
+        try {
+            Files.createDirectories(Path.of(pod.getLogDirectory(), "c"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String id = s.rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId)
+                .setConfig(config).setSandboxConfig(pod).build()).getContainerId();
+        s.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        return id;
+    }
+
+    /** A pod from RunPodSandbox to RemovePodSandbox around one {@code echo hi}; nanoseconds. */
+    static long podCycle(Side s, Path logDir, String kind) {
+        PodSandboxConfig pod = pod(s, logDir, kind);
+        long t0 = System.nanoTime();
+        String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build()).getPodSandboxId();
+        String id = startContainer(s, podId, pod, "echo", "hi");
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (s.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build())
+                .getStatus().getState() != ContainerState.CONTAINER_EXITED) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(s.name + ": container " + id + " did not exit within 2 minutes");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        s.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        return System.nanoTime() - t0;
+    }
+
+    static long runConcurrently(Side s, Path logDir, int n, String kind) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<Long>> work = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                work.add(pool.submit(() -> podCycle(s, logDir, kind)));
+            }
+            for (Future<Long> f : work) {
+                f.get();
+            }
+            return System.nanoTime() - t0;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static void memory(Side s, Path logDir, int n) throws InterruptedException {
+        List<String> pods = new ArrayList<>();
+        long[] before = usage(s);
+        for (int i = 0; i < n; i++) {
+            PodSandboxConfig pod = pod(s, logDir, "mem");
+            String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build())
+                    .getPodSandboxId();
+            pods.add(podId);
+            startContainer(s, podId, pod, "sleep", "3600");
+        }
+        Thread.sleep(2000); // let the runtime settle (async event handling, log copiers) before measuring
+        long[] after = usage(s);
+        System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB%n",
+                s.name, n, after[2], before[0], after[0], after[1]);
+        report("mem-cri-pod", s, (after[0] - before[0] + after[1] - before[1]) / (double) n);
+        report("mem-cri-pod-rss", s, (after[3] - before[3] + after[4] - before[4]) / (double) n);
+        for (String id : pods) {
+            s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+            s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        }
+    }
+
+    /**
+     * {runtime PSS, shims and their non-sleep descendants PSS, shim count, runtime RSS, shims... RSS}, KiB.
+     */
+    static long[] usage(Side s) {
+        Map<Long, List<Long>> children = new HashMap<>();
+        List<Long> shims = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(ph -> {
+            ph.parent().ifPresent(p -> children.computeIfAbsent(p.pid(), k -> new ArrayList<>()).add(ph.pid()));
+            String cmd = cmdline(ph.pid());
+            if (cmd.contains("containerd-shim") && cmd.contains(s.shimMarker)) {
+                shims.add(ph.pid());
+            }
+        });
+        long[] out = new long[5];
+        long[] runtime = smaps(s.pid);
+        out[0] = runtime[0];
+        out[3] = runtime[1];
+        out[2] = shims.size();
+        List<Long> todo = new ArrayList<>(shims);
+        while (!todo.isEmpty()) {
+            long pid = todo.remove(todo.size() - 1);
+            todo.addAll(children.getOrDefault(pid, List.of()));
+            if (cmdline(pid).startsWith("sleep")) {
+                continue; // the workload itself, the same on both sides
+            }
+            long[] m = smaps(pid);
+            out[1] += m[0];
+            out[4] += m[1];
+        }
+        return out;
+    }
+
+    static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"))).replace('\0', ' ');
+        } catch (IOException gone) {
+            return "";
+        }
+    }
+
+    /** {Pss, Rss} of a process in KiB from smaps_rollup; zeros for a process that is gone. */
+    static long[] smaps(long pid) {
+        long[] out = new long[2];
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    out[0] = Long.parseLong(line.replaceAll("\\D", ""));
+                } else if (line.startsWith("Rss:")) {
+                    out[1] = Long.parseLong(line.replaceAll("\\D", ""));
+                }
+            }
+        } catch (IOException gone) {
+            // exited between listing and reading
+        }
+        return out;
+    }
+
+    static void removeAllPods(Side s) {
+        try {
+            for (PodSandbox p : s.rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+                s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
+                s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
+            }
+        } catch (RuntimeException e) {
+            System.err.println("bench: " + s.name + ": removing the pods left failed: " + e);
+        }
+    }
+
+    static void report(String workload, Side s, long nanos) {
+        System.out.printf("BENCH %s %s %.6f%n", workload, s.name, nanos / 1e9);
+        System.out.flush();
+    }
+
+    static void report(String workload, Side s, double kib) {
+        System.out.printf("BENCH %s %s %.0f%n", workload, s.name, kib);
+        System.out.flush();
+    }
+}
