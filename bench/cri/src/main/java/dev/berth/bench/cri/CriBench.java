@@ -45,7 +45,7 @@ import java.util.concurrent.locks.LockSupport;
  * ContainerStatus polled every 10 ms until exited, RemoveContainer, StopPodSandbox, RemovePodSandbox
  * (workload cri-pod, one line per pod); (b) {@code concurrent} such pods at once (cri-concurrent, wall time).
  * Then per side (c) the memory a running pod costs: {@code memPods} pods with a {@code sleep} container,
- * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth plus every shim it
+ * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth (0 if it shrank) plus every shim it
  * started and the shims' children except the sleep processes themselves (pause processes, runc leftovers),
  * divided by the pod count.
  *
@@ -200,8 +200,9 @@ public final class CriBench {
         long[] after = usage(s);
         System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB%n",
                 s.name, n, after[2], before[0], after[0], after[1]);
-        report("mem-cri-pod", s, (after[0] - before[0] + after[1] - before[1]) / (double) n);
-        report("mem-cri-pod-rss", s, (after[3] - before[3] + after[4] - before[4]) / (double) n);
+        // as RunBench: a runtime that shrank while the pods started counts as no growth
+        report("mem-cri-pod", s, (Math.max(0, after[0] - before[0]) + after[1] - before[1]) / (double) n);
+        report("mem-cri-pod-rss", s, (Math.max(0, after[3] - before[3]) + after[4] - before[4]) / (double) n);
         for (String id : pods) {
             s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
             s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
