@@ -656,12 +656,6 @@ public final class Berth implements AutoCloseable {
         }
 
         /**
-         * Lets the tasks of a namespace (with the same runtime and runtime options) share one shim process
-         * instead of one each, and keeps an unused shim warm for {@link #sharedShimIdleTimeout} so the next
-         * task starts without launching one: faster starts and about 3 MiB less per task, but a shim crash
-         * ends every task it serves. Off by default. See {@link TaskRuntimes.Builder#sharedShims}.
-         */
-        /**
          * The bound of the event journal ({@code <state>/events.journal}): rotated to {@code events.journal.1}
          * once it would pass {@code bytes}, so at most twice that is kept. Default 8 MiB; at least 4096.
          */
@@ -673,6 +667,12 @@ public final class Berth implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Lets the tasks of a namespace (with the same runtime and runtime options) share one shim process
+         * instead of one each, and keeps an unused shim warm for {@link #sharedShimIdleTimeout} so the next
+         * task starts without launching one: faster starts and about 3 MiB less per task, but a shim crash
+         * ends every task it serves. Off by default. See {@link TaskRuntimes.Builder#sharedShims}.
+         */
         public Builder sharedShims(boolean shared) {
             this.sharedShims = shared;
             return this;
