@@ -141,17 +141,17 @@ final class ShimTask extends TaskCalls {
         }
     }
 
+    /** The task's one-task shim (a spare it took) belongs to another live runtime: reach it as an own shim. */
+    void reachShimDirectly() {
+        shimOfAnotherRuntime = true;
+    }
+
     /**
      * Finds the shim of a task a previous runtime created and watches its exit again. If the shim is gone
      * or does not answer, runs containerd's cleanup instead (the shim's {@code delete} action), publishes
      * {@code /tasks/exit} and {@code /tasks/delete} with the status it reports, removes the bundle and
      * returns false.
      */
-    /** The task's one-task shim (a spare it took) belongs to another live runtime: reach it as an own shim. */
-    void reachShimDirectly() {
-        shimOfAnotherRuntime = true;
-    }
-
     boolean reconnect() {
         try {
             Optional<Path> home = shimOfAnotherRuntime ? Optional.empty() : bundle.sharedShim();
@@ -177,8 +177,10 @@ final class ShimTask extends TaskCalls {
                 io.startReaders(ctx.ioThreads());
             }
             // An exit that happened while no runtime was alive reached no events socket: publish it now
-            // (once, whichever runtime reconnects first; under the task's lock, so before any delete).
-            publishExitIfStopped();
+            // (once, whichever runtime reconnects first; under the task's lock, so before any delete). Not
+            // while the creator lives (it holds the output lock): the shim's own events, still on their way
+            // through the events socket, come first, or /tasks/exit could be journaled before /tasks/start.
+            publishExitIfStopped(outputLock != null);
             watchExit();
             log.debug("reconnected to task {}/{} (pid {}, shim {}{})", namespace, id, pid, connected.getShimPid(),
                     io != null ? ", output drained to the log" : "");
@@ -203,11 +205,11 @@ final class ShimTask extends TaskCalls {
 
     /**
      * The shim answered Connect; if its State says the task stopped, publishes the exit (once across
-     * runtimes). A shim that has no such container (its creator died before Create, or after Delete) is
+     * runtimes) when no live runtime serves the task. A shim that has no such container (its creator died before Create, or after Delete) is
      * cleaned up like an unreachable one (the NotFoundException goes to reconnect's cleanup). Any other
      * failure of State is only logged: the task is reconnected, and Wait reports its exit.
      */
-    private void publishExitIfStopped() {
+    private void publishExitIfStopped(boolean noOtherRuntimeServesIt) {
         TaskState now;
         try {
             now = api.state();
@@ -220,7 +222,9 @@ final class ShimTask extends TaskCalls {
         if (now.status() == TaskStatus.STOPPED) {
             ExitStatus status = now.exit().orElse(new ExitStatus(255, java.time.Instant.now()));
             exit.exited(status);
-            ctx.events().publishExit(namespace, id, pid, status);
+            if (noOtherRuntimeServesIt) {
+                ctx.events().publishExit(namespace, id, pid, status);
+            }
         }
     }
 
