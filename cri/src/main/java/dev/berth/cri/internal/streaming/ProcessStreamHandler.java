@@ -188,7 +188,7 @@ final class ProcessStreamHandler extends SimpleChannelInboundHandler<WebSocketFr
             int w = size.path("Width").asInt(0);
             int h = size.path("Height").asInt(0);
             if (w > 0 && h > 0) {
-                s.resize(w, h);
+                pumps.execute(() -> s.resize(w, h)); // a call to the shim: never on the event loop
             }
         } catch (IOException | RuntimeException e) {
             LOG.debug("ignored a resize: {}", e.toString());
