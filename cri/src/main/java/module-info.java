@@ -9,6 +9,12 @@ module dev.berth.cri {
     requires io.grpc.stub;
     requires io.grpc.protobuf;
     requires io.grpc.netty.shaded;
+    requires io.netty.buffer;
+    requires io.netty.codec;
+    requires io.netty.codec.http;
+    requires io.netty.common;
+    requires io.netty.handler;
+    requires io.netty.transport;
     requires org.slf4j;
 
     exports dev.berth.cri;

@@ -2,8 +2,10 @@ package dev.berth.cli;
 
 import dev.berth.Berth;
 import dev.berth.RegistryAccess;
+import dev.berth.api.InvalidArgumentException;
 import dev.berth.cri.CriServer;
 import dev.berth.network.CniPlugins;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -38,6 +40,10 @@ final class CriCommand {
                 description = "CNI plugin directories, in order (default: /opt/cni/bin,/usr/lib/cni)")
         List<Path> cniBinDirs = CniPlugins.DEFAULT_DIRS;
 
+        @Option(names = "--streaming-address", paramLabel = "HOST:PORT",
+                description = "Where Exec/Attach/PortForward streams are served (default: 127.0.0.1 on a free port)")
+        String streamingAddress;
+
         @Option(names = "--registry-config", paramLabel = "DIR",
                 description = "Registry hosts directory (<host>/hosts.toml and certificates)")
         Path hostsDir;
@@ -48,8 +54,38 @@ final class CriCommand {
             if (hostsDir != null) {
                 access = access.withHostsDirectory(hostsDir.toAbsolutePath());
             }
-            return CriServer.builder(berth).socket(socket.toAbsolutePath()).cniConfDir(cniConfDir.toAbsolutePath())
-                    .cniPluginDirs(cniBinDirs).registry(access);
+            CriServer.Builder b = CriServer.builder(berth).socket(socket.toAbsolutePath())
+                    .cniConfDir(cniConfDir.toAbsolutePath()).cniPluginDirs(cniBinDirs).registry(access);
+            if (streamingAddress != null) {
+                b.streamingAddress(hostPort(streamingAddress));
+            }
+            return b;
+        }
+
+        /** {@code HOST:PORT} or {@code [V6]:PORT} as a resolved address. */
+        static InetSocketAddress hostPort(String s) {
+            int colon = s.lastIndexOf(':');
+            if (colon <= 0 || colon == s.length() - 1) {
+                throw new InvalidArgumentException("--streaming-address must be HOST:PORT, got \"" + s + "\"");
+            }
+            String host = s.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port;
+            try {
+                port = Integer.parseInt(s.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new InvalidArgumentException("--streaming-address port is not a number: \"" + s + "\"");
+            }
+            if (port < 0 || port > 65535) {
+                throw new InvalidArgumentException("--streaming-address port out of range: " + port);
+            }
+            InetSocketAddress a = new InetSocketAddress(host, port);
+            if (a.isUnresolved()) {
+                throw new InvalidArgumentException("--streaming-address host does not resolve: " + host);
+            }
+            return a;
         }
 
         @Override
@@ -71,7 +107,8 @@ final class CriCommand {
                 stopped.countDown();
             }, "berth-cri-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            main.out(spec).line("serving CRI on unix://" + server.socket());
+            main.out(spec).line("serving CRI on unix://" + server.socket() + ", streams on http://"
+                    + server.streamingAddress().getAddress().getHostAddress() + ":" + server.streamingAddress().getPort());
             spec.commandLine().getOut().flush();
             stopped.await();
             return 0;

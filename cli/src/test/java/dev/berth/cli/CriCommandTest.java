@@ -1,8 +1,11 @@
 package dev.berth.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.berth.api.InvalidArgumentException;
 import dev.berth.cri.CriServer;
+import java.net.InetSocketAddress;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -31,6 +34,16 @@ class CriCommandTest {
         assertThat(serve.cniConfDir).isEqualTo(Path.of("/srv/net.d"));
         assertThat(serve.cniBinDirs).isEqualTo(List.of(Path.of("/a"), Path.of("/b")));
         assertThat(serve.hostsDir).isEqualTo(Path.of("/etc/berth/certs.d"));
+    }
+
+    @Test
+    void streamingAddressIsHostAndPortAndBadOnesAreNamed() {
+        assertThat(CriCommand.Serve.hostPort("127.0.0.1:10010")).isEqualTo(new InetSocketAddress("127.0.0.1", 10010));
+        assertThat(CriCommand.Serve.hostPort("[::1]:0").getAddress().isLoopbackAddress()).isTrue();
+        assertThatThrownBy(() -> CriCommand.Serve.hostPort("10010")).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("HOST:PORT");
+        assertThatThrownBy(() -> CriCommand.Serve.hostPort("127.0.0.1:99999"))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("out of range");
     }
 
     @Test

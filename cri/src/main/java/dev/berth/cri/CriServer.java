@@ -5,6 +5,9 @@ import dev.berth.RegistryAccess;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.cri.internal.CriRuntime;
 import dev.berth.cri.internal.GrpcEndpoint;
+import dev.berth.cri.internal.streaming.StreamingServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import dev.berth.network.CniPlugins;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,17 +18,24 @@ import java.util.Objects;
  * A Kubernetes CRI server ({@code runtime.v1} RuntimeService and ImageService) over a {@link Berth}, on a
  * unix socket: a kubelet started with {@code --container-runtime-endpoint unix:///run/berth/cri.sock}
  * runs its pods through it. Pods and containers are Berth containers in namespace {@value #NAMESPACE};
- * a new server over the same root takes over those an earlier one left running. Streaming RPCs (Exec,
- * Attach, PortForward) answer UNIMPLEMENTED. The server does not close the Berth. Thread-safe.
+ * a new server over the same root takes over those an earlier one left running. Exec, Attach and
+ * PortForward answer one-time URLs of a streaming HTTP server (WebSocket, Kubernetes channel protocols) on
+ * {@link Builder#streamingAddress}. The server does not close the Berth. Thread-safe.
  */
 public final class CriServer implements AutoCloseable {
     public static final Path DEFAULT_SOCKET = Path.of("/run/berth/cri.sock");
     public static final Path DEFAULT_CNI_CONF_DIR = Path.of("/etc/cni/net.d");
     public static final String NAMESPACE = "k8s.io";
+    /** Streams bind loopback on a free port unless told otherwise, as containerd's CRI does. */
+    public static final InetSocketAddress DEFAULT_STREAMING_ADDRESS = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofHours(4);
+    /** How long an Exec, Attach or PortForward URL stays usable (once). */
+    public static final Duration STREAM_TOKEN_TTL = Duration.ofMinutes(1);
 
     private final Path socket;
     private final CriRuntime runtime;
     private final GrpcEndpoint endpoint;
+    private final InetSocketAddress streamingAddress;
 
     private CriServer(Builder b) {
         this.socket = b.socket;
@@ -33,6 +43,8 @@ public final class CriServer implements AutoCloseable {
                 b.cniTimeout, b.stateDir != null ? b.stateDir : b.berth.stateDir().resolve("cri"), b.registry);
         this.runtime = CriRuntime.start(b.berth, settings);
         try {
+            this.streamingAddress = runtime.serveStreams(new StreamingServer.Settings(b.streamingAddress,
+                    b.tokenTtl, b.streamIdleTimeout));
             this.endpoint = GrpcEndpoint.start(socket, runtime);
         } catch (RuntimeException e) {
             runtime.close();
@@ -48,6 +60,11 @@ public final class CriServer implements AutoCloseable {
     /** The unix socket the server listens on. */
     public Path socket() {
         return socket;
+    }
+
+    /** Where the streaming server listens (its port resolved if 0 was asked for). */
+    public InetSocketAddress streamingAddress() {
+        return streamingAddress;
     }
 
     /** Stops serving and removes the socket; pods and containers keep running. Idempotent. */
@@ -66,6 +83,9 @@ public final class CriServer implements AutoCloseable {
         private Duration cniTimeout = CniPlugins.DEFAULT_TIMEOUT;
         private Path stateDir;
         private RegistryAccess registry = RegistryAccess.defaults();
+        private InetSocketAddress streamingAddress = DEFAULT_STREAMING_ADDRESS;
+        private Duration streamIdleTimeout = DEFAULT_STREAM_IDLE_TIMEOUT;
+        private Duration tokenTtl = STREAM_TOKEN_TTL;
 
         private Builder(Berth berth) {
             this.berth = Objects.requireNonNull(berth, "berth");
@@ -115,6 +135,39 @@ public final class CriServer implements AutoCloseable {
         public Builder registry(RegistryAccess access) {
             this.registry = Objects.requireNonNull(access, "access");
             return this;
+        }
+
+        /**
+         * Where the streaming server (Exec, Attach, PortForward URLs) listens; default loopback on a free
+         * port. Only the kubelet (or a client on this host) should reach it: anyone holding a URL gets a shell.
+         */
+        public Builder streamingAddress(InetSocketAddress address) {
+            this.streamingAddress = Objects.requireNonNull(address, "address");
+            if (address.isUnresolved()) {
+                throw new InvalidArgumentException("streaming address must be resolved: " + address);
+            }
+            return this;
+        }
+
+        /** How long a stream may carry nothing in either direction before it is closed (default 4 h). */
+        public Builder streamIdleTimeout(Duration timeout) {
+            positive("stream idle timeout", timeout);
+            this.streamIdleTimeout = timeout;
+            return this;
+        }
+
+        /** How long a streaming URL stays usable (default 1 min); each is usable once. */
+        public Builder streamTokenTtl(Duration ttl) {
+            positive("stream token TTL", ttl);
+            this.tokenTtl = ttl;
+            return this;
+        }
+
+        private static void positive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new InvalidArgumentException(what + " must be positive: " + d);
+            }
         }
 
         /** Starts the server. */

@@ -47,6 +47,8 @@ import org.awaitility.Awaitility;
  */
 final class CriHarness implements AutoCloseable {
     static final String BUSYBOX = "docker.io/library/busybox:latest";
+    /** Short enough for a test to see a streaming URL expire, long enough for a loaded machine to use one. */
+    static final Duration STREAM_TOKEN_TTL = Duration.ofSeconds(10);
 
     final Path root;
     final Path state;
@@ -94,7 +96,7 @@ final class CriHarness implements AutoCloseable {
     void open() {
         berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
         server = CriServer.builder(berth).socket(state.resolve("cri.sock")).cniConfDir(confDir)
-                .stateDir(state.resolve("cri")).build();
+                .stateDir(state.resolve("cri")).streamTokenTtl(STREAM_TOKEN_TTL).build();
         clientLoop = new EpollEventLoopGroup(1);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
                 .eventLoopGroup(clientLoop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();

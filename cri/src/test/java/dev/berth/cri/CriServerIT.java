@@ -109,7 +109,7 @@ class CriServerIT {
         assertThat(h.rt().runtimeConfig(RuntimeConfigRequest.getDefaultInstance()).getLinux().getCgroupDriver())
                 .isEqualTo(CgroupDriver.CGROUPFS);
         assertThat(code(() -> h.rt().exec(ExecRequest.newBuilder().setContainerId("x").build())))
-                .isEqualTo(Status.Code.UNIMPLEMENTED);
+                .isEqualTo(Status.Code.NOT_FOUND);
     }
 
     @Test

@@ -126,6 +126,8 @@ abstract class CriContainers extends PodSandboxes {
         final CompletableFuture<Void> oomSeen = new CompletableFuture<>();
         /** Completes once the exit is recorded and the task deleted. */
         final CompletableFuture<Void> exited = new CompletableFuture<>();
+        /** The stdio attach connects to. */
+        final ContainerIo io;
 
         Ctr(String id, String sandboxId, CreateContainerRequest request, Instant createdAt, String imageRef,
             String imageName, int stopSignal, Path logPath) {
@@ -137,6 +139,7 @@ abstract class CriContainers extends PodSandboxes {
             this.imageName = imageName;
             this.stopSignal = stopSignal;
             this.logPath = logPath;
+            this.io = new ContainerIo(request.getConfig().getStdin(), request.getConfig().getStdinOnce());
         }
 
         ContainerState state() {
@@ -488,11 +491,12 @@ abstract class CriContainers extends PodSandboxes {
                 throw new FailedPreconditionException("pod sandbox " + c.sandboxId + " of container " + c.id
                         + " is not ready");
             }
-            Stdio stdio = Stdio.nullIO();
             if (c.logPath != null) {
                 c.log = new CriLog(c.logPath, Clock.systemUTC());
-                stdio = Stdio.of(null, c.log.stream("stdout"), c.log.stream("stderr"));
             }
+            // streamed even without a log, so that Attach has the output to hand on
+            Stdio stdio = Stdio.of(c.io.stdinStream(), c.io.tee(c.log == null ? null : c.log.stream("stdout"), false),
+                    c.io.tee(c.log == null ? null : c.log.stream("stderr"), true));
             Container container = ns.containers().get(c.id);
             Task task;
             try {
@@ -1072,7 +1076,7 @@ abstract class CriContainers extends PodSandboxes {
             Task t = task.get();
             if (t.isAlive() && c.logPath != null) {
                 c.log = new CriLog(c.logPath, Clock.systemUTC());
-                t.attach(c.log.stream("stdout"), c.log.stream("stderr"));
+                t.attach(c.io.tee(c.log.stream("stdout"), false), c.io.tee(c.log.stream("stderr"), true));
             }
             c.task = t;
             t.onOom(() -> c.oomSeen.complete(null));

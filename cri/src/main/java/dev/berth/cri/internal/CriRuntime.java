@@ -8,6 +8,7 @@ import dev.berth.api.IoFailureException;
 import dev.berth.api.oci.runtime.LinuxNamespace;
 import dev.berth.api.oci.runtime.Spec;
 import dev.berth.cri.internal.proto.CgroupDriver;
+import dev.berth.cri.internal.streaming.StreamingServer;
 import dev.berth.cri.internal.proto.LinuxRuntimeConfiguration;
 import dev.berth.cri.internal.proto.RuntimeCondition;
 import dev.berth.cri.internal.proto.RuntimeConfigRequest;
@@ -20,6 +21,7 @@ import dev.berth.cri.internal.proto.UpdateRuntimeConfigResponse;
 import dev.berth.cri.internal.proto.VersionRequest;
 import dev.berth.cri.internal.proto.VersionResponse;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +52,8 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
     }
 
     private volatile String podCidr = "";
+    private final CriStreams streams = new CriStreams(this);
+    private volatile StreamingServer streaming;
 
     private CriRuntime(Berth berth, Settings settings, Namespace ns, ExecutorService exits) {
         super(berth, settings, ns, exits);
@@ -114,6 +118,18 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         return UpdateRuntimeConfigResponse.getDefaultInstance();
     }
 
+    /** Serves Exec, Attach and PortForward streams on {@code settings}' address; closed with the runtime. */
+    public InetSocketAddress serveStreams(StreamingServer.Settings settings) {
+        StreamingServer s = StreamingServer.start(settings, streams);
+        streaming = s;
+        streams.serveOn(s);
+        return s.address();
+    }
+
+    CriStreams streams() {
+        return streams;
+    }
+
     CriEvents events() {
         return events;
     }
@@ -128,6 +144,10 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
             return;
         }
         closed = true;
+        StreamingServer s = streaming;
+        if (s != null) {
+            s.close();
+        }
         events.close();
         for (CriContainers.Ctr c : containers.values()) {
             c.closeLog();

@@ -125,4 +125,19 @@ final class RuntimeServiceImpl extends RuntimeServiceGrpc.RuntimeServiceImplBase
     public void getContainerEvents(GetEventsRequest request, StreamObserver<ContainerEventResponse> observer) {
         rt.events().subscribe(observer);
     }
+
+    @Override
+    public void exec(ExecRequest request, StreamObserver<ExecResponse> observer) {
+        Calls.unary("Exec", observer, () -> rt.streams().exec(request));
+    }
+
+    @Override
+    public void attach(AttachRequest request, StreamObserver<AttachResponse> observer) {
+        Calls.unary("Attach", observer, () -> rt.streams().attach(request));
+    }
+
+    @Override
+    public void portForward(PortForwardRequest request, StreamObserver<PortForwardResponse> observer) {
+        Calls.unary("PortForward", observer, () -> rt.streams().portForward(request));
+    }
 }

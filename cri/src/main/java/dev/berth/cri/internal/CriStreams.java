@@ -1,0 +1,226 @@
+package dev.berth.cri.internal;
+
+import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.InvalidArgumentException;
+import dev.berth.api.task.ExecConfig;
+import dev.berth.api.task.ExecProcess;
+import dev.berth.api.task.ExitStatus;
+import dev.berth.api.task.Stdio;
+import dev.berth.api.task.Task;
+import dev.berth.cri.internal.proto.AttachRequest;
+import dev.berth.cri.internal.proto.AttachResponse;
+import dev.berth.cri.internal.proto.ExecRequest;
+import dev.berth.cri.internal.proto.ExecResponse;
+import dev.berth.cri.internal.proto.PortForwardRequest;
+import dev.berth.cri.internal.proto.PortForwardResponse;
+import dev.berth.cri.internal.streaming.StreamBackend;
+import dev.berth.cri.internal.streaming.StreamRequest;
+import dev.berth.cri.internal.streaming.StreamingServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Exec, Attach and PortForward: the RPCs hand out URLs of the {@link StreamingServer}, which calls back here. */
+final class CriStreams implements StreamBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(CriStreams.class);
+
+    private final CriRuntime rt;
+    private volatile StreamingServer server;
+
+    CriStreams(CriRuntime rt) {
+        this.rt = rt;
+    }
+
+    void serveOn(StreamingServer s) {
+        this.server = s;
+    }
+
+    private StreamingServer server() {
+        StreamingServer s = server;
+        if (s == null) {
+            throw new FailedPreconditionException("the streaming server is not running");
+        }
+        return s;
+    }
+
+    // ----- the RPCs -----
+
+    ExecResponse exec(ExecRequest r) {
+        CriRuntime.checkOpen(rt.closed);
+        CriContainers.Ctr c = running(r.getContainerId());
+        if (r.getCmdCount() == 0) {
+            throw new InvalidArgumentException("Exec needs a command");
+        }
+        checkStreams(r.getTty(), r.getStdin(), r.getStdout(), r.getStderr());
+        String url = server().url(new StreamRequest.Exec(c.id, r.getCmdList(), r.getTty(), r.getStdin(), r.getStdout(),
+                r.getStderr()));
+        return ExecResponse.newBuilder().setUrl(url).build();
+    }
+
+    AttachResponse attach(AttachRequest r) {
+        CriRuntime.checkOpen(rt.closed);
+        CriContainers.Ctr c = running(r.getContainerId());
+        checkStreams(r.getTty(), r.getStdin(), r.getStdout(), r.getStderr());
+        if (r.getStdin() && c.io.stdin == null) {
+            throw new FailedPreconditionException("container " + c.id + " was not created with stdin");
+        }
+        String url = server().url(new StreamRequest.Attach(c.id, r.getTty(), r.getStdin(), r.getStdout(),
+                r.getStderr()));
+        return AttachResponse.newBuilder().setUrl(url).build();
+    }
+
+    PortForwardResponse portForward(PortForwardRequest r) {
+        CriRuntime.checkOpen(rt.closed);
+        PodSandboxes.Pod pod = rt.requirePod(r.getPodSandboxId());
+        if (!pod.ready()) {
+            throw new FailedPreconditionException("pod sandbox " + pod.id + " is not ready");
+        }
+        List<Integer> ports = new ArrayList<>();
+        for (int p : r.getPortList()) {
+            if (p < 1 || p > 65535) {
+                throw new InvalidArgumentException("port-forward port out of range: " + p);
+            }
+            ports.add(p);
+        }
+        String url = server().url(new StreamRequest.PortForward(pod.id, ports));
+        return PortForwardResponse.newBuilder().setUrl(url).build();
+    }
+
+    private static void checkStreams(boolean tty, boolean stdin, boolean stdout, boolean stderr) {
+        if (!stdin && !stdout && !stderr) {
+            throw new InvalidArgumentException("one of stdin, stdout and stderr must be streamed");
+        }
+        if (tty && stderr) {
+            throw new InvalidArgumentException("tty and stderr cannot both be true (a terminal has one output)");
+        }
+    }
+
+    private CriContainers.Ctr running(String id) {
+        CriContainers.Ctr c = rt.requireContainer(id);
+        Task t = c.task;
+        if (t == null || !t.isAlive()) {
+            throw new FailedPreconditionException("container " + c.id + " is not running");
+        }
+        return c;
+    }
+
+    // ----- what the streaming server calls -----
+
+    @Override
+    public Session exec(StreamRequest.Exec r, InputStream stdin, OutputStream stdout, OutputStream stderr) {
+        CriContainers.Ctr c = running(r.containerId());
+        ExecProcess p = c.task.exec(ExecConfig.builder("stream-" + CriRuntime.newId().substring(0, 16))
+                .args(r.cmd()).terminal(r.tty()).stdio(Stdio.of(stdin, stdout, r.tty() ? null : stderr)).build());
+        try {
+            p.start();
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+        CompletableFuture<Integer> exit = p.onExit().thenApply(ExitStatus::code);
+        exit.whenComplete((code, error) -> {
+            try {
+                p.delete();
+            } catch (RuntimeException e) {
+                LOG.debug("exec {} in {}: delete: {}", p.execId(), c.id, e.toString());
+            } finally {
+                p.close();
+            }
+        });
+        return new Session() {
+            @Override
+            public CompletableFuture<Integer> exit() {
+                return exit;
+            }
+
+            @Override
+            public void resize(int columns, int rows) {
+                if (r.tty() && p.isAlive()) {
+                    p.resizePty(columns, rows);
+                }
+            }
+
+            @Override
+            public void end() {
+                if (p.isAlive()) {
+                    try {
+                        p.kill(9); // as containerd: the client went away, so does its process
+                    } catch (RuntimeException e) {
+                        LOG.debug("exec {} in {}: kill: {}", p.execId(), c.id, e.toString());
+                    }
+                }
+            }
+        };
+    }
+
+    @Override
+    public Session attach(StreamRequest.Attach r, InputStream stdin, OutputStream stdout, OutputStream stderr) {
+        CriContainers.Ctr c = running(r.containerId());
+        Task t = c.task;
+        ContainerIo io = c.io;
+        OutputStream err = r.tty() ? null : stderr;
+        io.attach(stdout, err);
+        AtomicBoolean ended = new AtomicBoolean();
+        if (stdin != null && io.stdin != null) {
+            rt.exits.execute(() -> {
+                byte[] buf = new byte[32 << 10];
+                try {
+                    int n;
+                    while ((n = stdin.read(buf)) >= 0 && !ended.get()) {
+                        io.stdin.put(java.util.Arrays.copyOf(buf, n));
+                    }
+                } catch (IOException e) {
+                    // the client or the container went away
+                }
+                if (io.stdinOnce) {
+                    io.stdin.closeWrite();
+                }
+            });
+        }
+        CompletableFuture<Integer> exit = c.exited.thenApply(v -> c.exitCode);
+        return new Session() {
+            @Override
+            public CompletableFuture<Integer> exit() {
+                return exit;
+            }
+
+            @Override
+            public void resize(int columns, int rows) {
+                if (r.tty() && t.isAlive()) {
+                    t.resizePty(columns, rows);
+                }
+            }
+
+            @Override
+            public void end() {
+                if (ended.compareAndSet(false, true)) {
+                    io.detach(stdout, err);
+                    if (io.stdinOnce && io.stdin != null) {
+                        io.stdin.closeWrite();
+                    }
+                }
+            }
+        };
+    }
+
+    @Override
+    public List<String> portForwardRelay(String sandboxId, int port) {
+        PodSandboxes.Pod pod = rt.requirePod(sandboxId);
+        if (!pod.ready()) {
+            throw new FailedPreconditionException("pod sandbox " + pod.id + " is not ready");
+        }
+        List<String> relay = List.of("busybox", "nc", "127.0.0.1", String.valueOf(port));
+        if (pod.netns == null) {
+            return relay; // host network
+        }
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--net=" + pod.netns));
+        cmd.addAll(relay);
+        return cmd;
+    }
+}

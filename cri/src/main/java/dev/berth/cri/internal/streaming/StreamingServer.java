@@ -1,0 +1,112 @@
+package dev.berth.cri.internal.streaming;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server behind the CRI's Exec, Attach and PortForward URLs: {@code http://<addr>/exec/<token>},
+ * {@code /attach/<token>}, {@code /portforward/<token>}, each token usable once within {@link
+ * Settings#tokenTtl()}. Speaks the Kubernetes WebSocket channel protocols ({@code v5.channel.k8s.io},
+ * {@code v4.channel.k8s.io}, {@code channel.k8s.io}). Thread-safe.
+ */
+public final class StreamingServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamingServer.class);
+
+    /** Where to listen and how long tokens and quiet streams live. */
+    public record Settings(InetSocketAddress address, Duration tokenTtl, Duration idleTimeout) {
+    }
+
+    private final EventLoopGroup group;
+    private final Channel server;
+    private final Tokens tokens;
+    private final InetSocketAddress bound;
+    private final ExecutorService pumps;
+    private volatile boolean closed;
+
+    private StreamingServer(Settings settings, StreamBackend backend) {
+        this.tokens = new Tokens(settings.tokenTtl(), Clock.systemUTC());
+        AtomicInteger n = new AtomicInteger();
+        this.pumps = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "berth-cri-stream-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        long idleMs = settings.idleTimeout().toMillis();
+        try {
+            this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS),
+                                    new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
+                                    new HttpRouter(tokens, backend, pumps));
+                        }
+                    }).bind(settings.address()).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            pumps.shutdownNow();
+            throw new dev.berth.api.UnavailableException("cannot listen for streams on " + settings.address()
+                    + ": " + e.getMessage(), e);
+        }
+        this.bound = (InetSocketAddress) server.localAddress();
+        LOG.info("CRI streaming server on http://{}", hostPort(bound));
+    }
+
+    public static StreamingServer start(Settings settings, StreamBackend backend) {
+        return new StreamingServer(settings, backend);
+    }
+
+    /** The address actually bound (the port resolved when 0 was asked for). */
+    public InetSocketAddress address() {
+        return bound;
+    }
+
+    /** A one-time URL for {@code request}. */
+    public String url(StreamRequest request) {
+        if (closed) {
+            throw new dev.berth.api.ClosedException("the streaming server is closed");
+        }
+        String kind = request instanceof StreamRequest.Exec ? "exec"
+                : request instanceof StreamRequest.Attach ? "attach" : "portforward";
+        return "http://" + hostPort(bound) + "/" + kind + "/" + tokens.issue(request);
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    /** Stops listening and ends every open stream. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.close().syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        pumps.shutdown();
+    }
+}
