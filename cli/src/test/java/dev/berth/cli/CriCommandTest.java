@@ -52,7 +52,7 @@ class CriCommandTest {
         int exit = Main.run(new String[] {"help", "cri"}, new PrintWriter(out), new PrintWriter(new StringWriter()));
         assertThat(exit).isZero();
         assertThat(out.toString()).contains("serve");
-        String usage = new CommandLine(new Main()).getSubcommands().get("cri").getSubcommands().get("serve")
+        String usage = new CommandLine(new CriCommand()).getSubcommands().get("serve")
                 .getUsageMessage();
         assertThat(usage).contains("--socket", "--cni-conf-dir", "--cni-bin-dir", "SIGTERM");
     }
