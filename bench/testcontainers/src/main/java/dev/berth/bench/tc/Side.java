@@ -2,8 +2,8 @@ package dev.berth.bench.tc;
 
 /**
  * One way of starting test containers, timed the same way for each: Berth's facade by hand
- * ({@link BerthSide}), Testcontainers ({@link TestcontainersSide}), and later the junit extension's
- * container class (a third implementation, selected by name in {@link #open}).
+ * ({@link BerthSide}), Testcontainers ({@link TestcontainersSide}) and the junit extension's container
+ * classes ({@link JunitSide}), selected by name in {@link #open}.
  */
 public interface Side extends AutoCloseable {
     /** A started container and where its published port is reached. */
@@ -17,7 +17,7 @@ public interface Side extends AutoCloseable {
         void close();
     }
 
-    /** {@code berth} or {@code testcontainers}: the side column of the results. */
+    /** {@code berth}, {@code berth-junit} or {@code testcontainers}: the side column of the results. */
     String name();
 
     /**
@@ -40,8 +40,9 @@ public interface Side extends AutoCloseable {
     static Side open(String name) {
         return switch (name) {
             case "berth" -> new BerthSide();
+            case "berth-junit" -> new JunitSide();
             case "testcontainers" -> new TestcontainersSide();
-            default -> throw new IllegalArgumentException("unknown side " + name + ": berth or testcontainers");
+            default -> throw new IllegalArgumentException("unknown side " + name + ": berth, berth-junit or testcontainers");
         };
     }
 }
