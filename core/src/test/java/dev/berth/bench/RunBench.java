@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
  * with system properties {@code bench.base} (work directory, default {@code /var/tmp}), {@code bench.state}
  * (Berth's state directory, default {@code <work directory>/state}),
- * {@code bench.spareShim} (default true: the default Berth keeps a spare shim), {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
+ * {@code bench.spareShim} (default true: Berth keeps a spare shim, opt-in in Berth.Builder), {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
  * false: one shim per task like ctr), {@code bench.ctrSpec} (default true: Berth runs the same spec as
  * {@code ctr run}, see {@link #options}) and {@code bench.syncSnapshotRemoval} (default false: the
  * directories of removed snapshots are left to garbage collection, as containerd's overlay snapshotter
@@ -95,7 +95,7 @@ public final class RunBench {
         // bench/run keeps the state directory on tmpfs, as Berth's default /run/berth and containerd's state
         Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
         String goClient = System.getProperty("bench.goClient", "");
-        // the default Berth's spare shim (Berth.Builder#spareShim); false measures the path before it
+        // the spare shim (Berth.Builder#spareShim, opt-in); false measures Berth's defaults
         boolean spareShim = Boolean.parseBoolean(System.getProperty("bench.spareShim", "true"));
         try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state)
                 .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build();
