@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class ModulePathIT {
     private static final Set<String> BERTH_MODULES = Set.of("dev.berth.api", "dev.berth.sys", "dev.berth.events",
             "dev.berth.content", "dev.berth.snapshot", "dev.berth.image", "dev.berth.registry", "dev.berth.runtime",
-            "dev.berth.network", "dev.berth", "dev.berth.cli");
+            "dev.berth.network", "dev.berth.cri", "dev.berth", "dev.berth.cli");
 
     /** The CLI jar and its runtime dependencies, as the build wrote them. */
     private static List<Path> modulePath() throws IOException {
