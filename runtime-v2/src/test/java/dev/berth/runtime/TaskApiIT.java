@@ -26,13 +26,23 @@ import dev.berth.api.oci.runtime.LinuxMemory;
 import dev.berth.api.oci.runtime.LinuxPids;
 import dev.berth.api.oci.runtime.LinuxResources;
 import dev.berth.runtime.testing.RuncSpec;
+import com.google.protobuf.Any;
+import com.google.protobuf.Empty;
+import com.google.protobuf.Timestamp;
+import dev.berth.runtime.internal.ShimRuntime;
+import dev.berth.runtime.internal.proto.events.TaskExit;
+import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
+import dev.berth.runtime.ttrpc.internal.EpollLoop;
+import dev.berth.runtime.ttrpc.internal.TtrpcClient;
 import java.io.ByteArrayOutputStream;
+import java.util.Map;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -118,6 +128,41 @@ class TaskApiIT extends LiveRuntimeTest {
                         assertThat(x.exitStatus()).isEqualTo(137);
                     }));
             assertThat(task.pids()).extracting(TaskProcess::pid).doesNotContain(sleeper.pid());
+        }
+        @Test
+        void exitEventOfAnExecDeletedBeforeTheEventArrivedIsStillAnnounced() throws Exception {
+            Task task = started(RuncSpec.of("sleep", "600"));
+            ExecProcess quick = task.exec(ExecConfig.builder("quick").args("true").build());
+            quick.start();
+            int pid = quick.pid();
+            quick.waitFor();
+            quick.delete();
+            taskEvents.clear();
+
+            // the shim's exit event, as it arrives when the caller deleted the exec first
+            try (EpollLoop loop = EpollLoop.start("late-shim", 1);
+                 TtrpcClient shim = TtrpcClient.connect(loop.group(), state.resolve("events.sock"), Map.of(),
+                         Duration.ofSeconds(5))) {
+                TaskExit exit = TaskExit.newBuilder().setContainerId(task.id()).setId("quick").setPid(pid)
+                        .setExitStatus(0).setExitedAt(Timestamp.newBuilder().setSeconds(1_700_000_000)).build();
+                shim.call(ShimRuntime.EVENTS_SERVICE, "Forward", ForwardRequest.newBuilder()
+                        .setEnvelope(dev.berth.runtime.internal.proto.eventsvc.Envelope.newBuilder()
+                                .setTimestamp(Timestamp.newBuilder().setSeconds(1_700_000_000))
+                                .setNamespace(namespace).setTopic("/tasks/exit")
+                                .setEvent(Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
+                                        .setValue(exit.toByteString())))
+                        .build(), Empty.parser(), Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
+            }
+
+            // the shim's own event may arrive too; the hand-sent one is told apart by its time
+            Instant sent = Instant.ofEpochSecond(1_700_000_000);
+            await().atMost(AWAIT).until(() -> eventsOf(task.id()).stream()
+                    .anyMatch(e -> e.event() instanceof TaskEvent.Exit x && x.exitedAt().equals(sent)));
+            assertThat(eventsOf(task.id())).extracting(Envelope::event).allSatisfy(e ->
+                    assertThat(e).isInstanceOfSatisfying(TaskEvent.Exit.class, x -> {
+                        assertThat(x.id()).isEqualTo("quick");
+                        assertThat(x.pid()).isEqualTo(pid);
+                    }));
         }
     }
 

@@ -62,13 +62,15 @@ final class EventRouter {
             if (task.isPresent()) {
                 // anyone with access to the socket could send an exit: the shim's own State confirms it
                 Optional<ExitStatus> confirmed = task.get().confirmedExit(init ? "" : e.id());
-                if (confirmed.isEmpty()) {
+                if (confirmed.isEmpty() && (init || task.get().execs.containsKey(e.id()))) {
                     return; // not announced either; the Wait RPC reports the real exit
                 }
+                // an exec already deleted here (its caller waited and deleted it before the shim's event
+                // arrived) has nothing left to confirm against or update: the event is only announced
                 if (init) {
                     task.get().processExited(confirmed.get());
                 } else {
-                    task.get().execExited(e.id(), confirmed.get());
+                    confirmed.ifPresent(status -> task.get().execExited(e.id(), status));
                 }
             }
             if (init && !exitClaims.claim(envelope.namespace(), e.containerId())) {
