@@ -1,6 +1,7 @@
 /** Berth's container networking: CNI plugins, network namespaces, networks, names and published ports. */
 module dev.berth.network {
     requires transitive dev.berth.api;
+    requires dev.berth.sys;
     requires com.fasterxml.jackson.databind;
     requires org.slf4j;
 

@@ -175,11 +175,26 @@ public final class Container {
             options = scoped;
         }
         ContainerNetwork network = ContainerNetwork.fromLabels(record.labels());
-        boolean attachedNow = network.attachForTask(ns, id);
+        // the namespace exists now; CNI ADD runs while the shim starts and runc creates the process, and
+        // ends before this returns (so before the task can start)
+        var attaching = network.beginForTask(ns, id);
+        Task task = null;
         try {
-            return ns.berth().runtime().create(taskConfig(record, rootfs, terminal, options));
+            task = ns.berth().runtime().create(taskConfig(record, rootfs, terminal, options));
+            if (attaching != null) {
+                ContainerNetwork.join(attaching);
+            }
+            return task;
         } catch (RuntimeException e) {
-            if (attachedNow) {
+            if (task != null) {
+                try {
+                    task.delete(true);
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (attaching != null) {
+                ContainerNetwork.settle(attaching);
                 try {
                     ns.berth().networks().detach(ns.name(), id);
                 } catch (RuntimeException suppressed) {

@@ -112,17 +112,24 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
     }
 
     /**
-     * Makes the attachment a task of container {@code id} needs, unless it exists (a task created
-     * again); true if this call made it.
+     * Starts the attachment a task of container {@code id} needs, unless it exists (a task created again):
+     * the namespace is made here, the CNI ADD runs on a thread of its own while the caller creates the task
+     * (its spec only names the namespace file). Null if there is nothing to attach; else the caller joins
+     * the returned future before the task starts, and on failure waits for it and detaches.
      */
-    boolean attachForTask(Namespace ns, String id) {
+    java.util.concurrent.CompletableFuture<Attachment> beginForTask(Namespace ns, String id) {
+        java.util.concurrent.Executor executor = CNI_THREADS;
         Networks networks = ns.berth().networks();
         if (mode instanceof NetworkMode.Attached a) {
             if (networks.attachment(ns.name(), id).isPresent()) {
-                return false;
+                return null;
             }
-            networks.attach(new Networks.AttachRequest(ns.name(), id, a.name(), ports, aliases));
-            return true;
+            Networks.Attaching attaching = networks.begin(new Networks.AttachRequest(ns.name(), id, a.name(), ports,
+                    aliases));
+            if (Boolean.getBoolean(SERIAL_PROPERTY)) {
+                return java.util.concurrent.CompletableFuture.completedFuture(attaching.finish());
+            }
+            return java.util.concurrent.CompletableFuture.supplyAsync(attaching::finish, executor);
         }
         if (mode instanceof NetworkMode.Joined j) {
             ContainerNetwork theirs;
@@ -137,7 +144,66 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
                         + j.containerId() + ", which has none yet: start that container's task first");
             }
         }
-        return false;
+        return null;
+    }
+
+    /**
+     * Diagnostic switch for the benchmark's A/B rows: with {@code -Dberth.network.serialAttach=true} the
+     * CNI ADD runs before the task is created and DEL after it is deleted, as before they overlapped.
+     */
+    static final String SERIAL_PROPERTY = "berth.network.serialAttach";
+
+    /**
+     * Where ADD and DEL run beside the task's creation and deletion: threads of their own, not the root's
+     * executor, which a caller may have bounded and be running on (the join would then wait for itself).
+     * Daemon threads, ended after a minute unused.
+     */
+    static final java.util.concurrent.Executor CNI_THREADS = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+            new java.util.concurrent.ThreadFactory() {
+                private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+
+                @Override
+                public Thread newThread(Runnable r) {
+                    Thread t = new Thread(r, "berth-cni-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }
+            });
+
+    /** The future's value, its failure rethrown as it was thrown (not wrapped). */
+    static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
+    /** Waits for {@code f} to settle, whatever its outcome. */
+    static void settle(java.util.concurrent.CompletableFuture<?> f) {
+        if (f != null) {
+            f.handle((v, e) -> null).join();
+        }
+    }
+
+    /**
+     * Starts undoing the attachment of a container whose task has exited and that is being removed, on a
+     * thread of its own, so that CNI DEL runs while the task is deleted; null if it has no attachment to undo
+     * (or the serial switch is on). The caller settles it before the container's records go.
+     */
+    static java.util.concurrent.CompletableFuture<Void> detachEarly(Namespace ns, String id, Map<String, String> labels) {
+        if (!labels.containsKey(MODE) || !fromLabels(labels).attached() || Boolean.getBoolean(SERIAL_PROPERTY)) {
+            return null;
+        }
+        Networks networks = ns.berth().networks();
+        return java.util.concurrent.CompletableFuture.runAsync(() -> networks.detach(ns.name(), id), CNI_THREADS);
     }
 
     /** Undoes the container's attachment, if it has one; may be repeated. */

@@ -246,6 +246,7 @@ public final class Namespace {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         byte[] stdin = options.stdin();
         Task task = null;
+        java.util.concurrent.CompletableFuture<Void> detaching = null;
         try {
             List<TaskOption> taskOptions = new ArrayList<>(options.taskOptions());
             taskOptions.add(TaskOptions.stdio(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out,
@@ -256,9 +257,14 @@ public final class Namespace {
             long tStart = System.nanoTime();
             ExitStatus status = task.waitFor();
             long tWait = System.nanoTime();
+            // the process is gone and so is the container soon: CNI DEL runs while the task is deleted
+            detaching = options.rm() ? ContainerNetwork.detachEarly(this, container.id(), created.record().labels()) : null;
             task.delete();
             task = null;
             long tDelete = System.nanoTime();
+            if (detaching != null) {
+                ContainerNetwork.join(detaching);
+            }
             if (options.rm()) {
                 container.removeRecords(created.record(), true);
             }
@@ -278,6 +284,7 @@ public final class Namespace {
                     e.addSuppressed(suppressed);
                 }
             }
+            ContainerNetwork.settle(detaching); // a second detach must not run beside it
             if (options.rm()) {
                 discard(container, e);
             }

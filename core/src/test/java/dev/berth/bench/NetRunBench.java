@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A networked container, Berth against {@code ctr run --cni} on a containerd 1.6 that bench/run started,
@@ -52,6 +54,10 @@ public final class NetRunBench {
     private static final String BERTH_NS = "bench-net";
     private static final String CTR_NS = "bench-net";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SERIAL = "berth.network.serialAttach";
+    private static final Pattern MEASURED_RUN = Pattern.compile("net-\\d+-\\d+");
+    private static final Pattern MEASURED_SETUP = Pattern.compile("setup-\\d+-\\d+");
+    private static final Pattern STEP = Pattern.compile("([a-z-]+) ([0-9.]+)");
 
     private final String image;
     private final String socket;
@@ -68,6 +74,10 @@ public final class NetRunBench {
     }
 
     public static void main(String[] args) throws Exception {
+        // Berth's step times (dev.berth.timing at debug) go to a file of their own, read back at the end
+        Path stepLog = Files.createTempFile("berth-net-steps-", ".log");
+        System.setProperty("org.slf4j.simpleLogger.logFile", stepLog.toString());
+        System.setProperty("org.slf4j.simpleLogger.log.dev.berth.timing", "debug");
         int pairs = Integer.parseInt(args[0]);
         Path archive = Path.of(args[1]);
         NetRunBench bench = new NetRunBench(args[2], args[3],
@@ -86,6 +96,9 @@ public final class NetRunBench {
             bench.run(berth, ns, pairs);
         }
         TestFiles.deleteTree(base);
+        List<String> lines = Files.readAllLines(stepLog);
+        Files.delete(stepLog);
+        printSteps(lines);
     }
 
     private void run(Berth berth, Namespace ns, int pairs) throws Exception {
@@ -102,6 +115,15 @@ public final class NetRunBench {
                 System.out.printf("BENCH run-echo-net berth %.4f%n", berthEcho(ns, id, true));
                 settle();
                 System.out.printf("BENCH run-echo-net containerd %.4f%n", ctrEcho(id, true));
+                settle();
+                // A/B inside the run: the same Berth run with ADD before the task's creation and DEL after
+                // its deletion, as before they overlapped
+                System.setProperty(SERIAL, "true");
+                try {
+                    System.out.printf("BENCH run-echo-net-serial berth %.4f%n", berthEcho(ns, id + "-serial", true));
+                } finally {
+                    System.clearProperty(SERIAL);
+                }
                 settle();
                 System.out.printf("BENCH run-echo-nonet berth %.4f%n", berthEcho(ns, id + "-nonet", false));
                 settle();
@@ -122,6 +144,53 @@ public final class NetRunBench {
         floorSteps.forEach((step, ms) -> b.append(String.format(" %s %.0f;", step,
                 ms.stream().sorted().toList().get(ms.size() / 2))));
         System.out.println(b);
+    }
+
+    /**
+     * Berth's step times of the measured runs, from its debug lines, as {@code BENCH <step> berth <s>}
+     * lines: {@code netrun-*} for the overlapped runs on the network (the run's steps, attach's and
+     * detach's, each plugin's), {@code netsetup-*} for the attach + detach rows.
+     */
+    private static void printSteps(List<String> lines) {
+        for (String line : lines) {
+            String[] f = line.substring(line.indexOf(" - ") + 3).split(" ");
+            if (f.length < 4) {
+                continue;
+            }
+            String prefix;
+            String id;
+            String rest;
+            switch (f[0]) {
+                case "run-steps" -> {
+                    id = f[2].substring(f[2].indexOf('/') + 1);
+                    prefix = "run";
+                    rest = String.join(" ", Arrays.asList(f).subList(3, f.length));
+                }
+                case "net-steps" -> {
+                    id = f[2].substring(f[2].indexOf('/') + 1);
+                    prefix = f[1];
+                    rest = String.join(" ", Arrays.asList(f).subList(3, f.length));
+                }
+                case "cni-step" -> {
+                    id = f[1].substring(BERTH_NS.length() + 1);
+                    prefix = "cni-" + f[2] + "-" + f[3];
+                    rest = "time " + f[4];
+                }
+                default -> {
+                    continue;
+                }
+            }
+            String kind = MEASURED_RUN.matcher(id).matches() ? "netrun-"
+                    : MEASURED_SETUP.matcher(id).matches() ? "netsetup-" : null;
+            if (kind == null) {
+                continue;
+            }
+            Matcher m = STEP.matcher(rest);
+            while (m.find()) {
+                String name = m.group(1).equals("time") ? prefix : prefix + "-" + m.group(1);
+                System.out.printf("BENCH %s%s berth %.4f%n", kind, name, Double.parseDouble(m.group(2)) / 1000);
+            }
+        }
     }
 
     private long step(String name, long since) {

@@ -19,7 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs CNI plugins as the CNI spec (1.0.0) describes: the plugin binary, found in the plugin
@@ -35,9 +38,16 @@ public final class CniPlugins {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final String PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Each plugin run's time at debug level (the benchmark's step breakdown). */
+    private static final Logger STEPS = LoggerFactory.getLogger("dev.berth.timing");
+    /** Conflists parsed and checked once: a root has a handful, each run hands over the same text. */
+    private static final int PARSED_MAX = 64;
 
     private final List<Path> dirs;
     private final Duration timeout;
+    /** Plugin binaries found, by type: looked up again only when one can no longer be started. */
+    private final Map<String, Path> found = new ConcurrentHashMap<>();
+    private final Map<String, ObjectNode> parsed = new ConcurrentHashMap<>();
 
     /** Plugins looked up in {@code dirs} in order; one that runs longer than {@code timeout} is killed. */
     public CniPlugins(List<Path> dirs, Duration timeout) {
@@ -69,12 +79,18 @@ public final class CniPlugins {
 
     /** The plugin binary {@code type}, from the first directory that has it. */
     public Path find(String type) {
+        Path known = found.get(type == null ? "" : type);
+        return known != null ? known : lookUp(type);
+    }
+
+    private Path lookUp(String type) {
         if (type == null || type.isEmpty() || type.contains("/") || type.startsWith(".")) {
             throw new InvalidArgumentException("CNI plugin type \"" + type + "\" is not a plugin name");
         }
         for (Path d : dirs) {
             Path p = d.resolve(type);
             if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                found.put(type, p);
                 return p;
             }
         }
@@ -147,6 +163,18 @@ public final class CniPlugins {
     }
 
     private JsonNode run(String type, String command, Map<String, String> env, ObjectNode conf) {
+        long t0 = System.nanoTime();
+        try {
+            return exec(type, command, env, conf);
+        } finally {
+            if (STEPS.isDebugEnabled()) {
+                STEPS.debug(String.format("cni-step %s %s %s %.1f ms", env.getOrDefault("CNI_CONTAINERID", "-"), type,
+                        command, (System.nanoTime() - t0) / 1e6));
+            }
+        }
+    }
+
+    private JsonNode exec(String type, String command, Map<String, String> env, ObjectNode conf) {
         Path binary = find(type);
         Path stdout = null;
         Path stderr = null;
@@ -159,7 +187,15 @@ public final class CniPlugins {
             pb.environment().put("PATH", PATH_ENV);
             pb.environment().put("CNI_PATH", joinDirs());
             pb.environment().putAll(env);
-            Process p = pb.start();
+            Process p;
+            try {
+                p = pb.start();
+            } catch (IOException staleLookup) {
+                // the binary found earlier was removed or replaced: look it up again, once
+                found.remove(type);
+                binary = lookUp(type);
+                p = pb.command(binary.toString()).start();
+            }
             try (OutputStream in = p.getOutputStream()) {
                 in.write(JSON.writeValueAsBytes(conf));
             } catch (IOException brokenPipe) {
@@ -209,7 +245,21 @@ public final class CniPlugins {
         return s.length() > 2000 ? "..." + s.substring(s.length() - 2000) : s;
     }
 
-    private static ObjectNode parseConflist(String json) {
+    /** The conflist parsed and checked (shared: callers copy what they change). */
+    private ObjectNode parseConflist(String json) {
+        ObjectNode known = parsed.get(json);
+        if (known != null) {
+            return known;
+        }
+        ObjectNode o = checkConflist(json);
+        if (parsed.size() >= PARSED_MAX) {
+            parsed.clear();
+        }
+        parsed.put(json, o);
+        return o;
+    }
+
+    private static ObjectNode checkConflist(String json) {
         JsonNode n = readTree(json);
         if (!(n instanceof ObjectNode o) || !o.path("plugins").isArray() || o.path("plugins").isEmpty()) {
             throw new InvalidArgumentException("CNI conflist needs a non-empty \"plugins\" array: " + json);

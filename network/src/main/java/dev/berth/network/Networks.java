@@ -58,6 +58,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class Networks implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Networks.class);
+    /** Step times of attach and detach at debug level (the benchmark's step breakdown). */
+    private static final Logger STEPS = LoggerFactory.getLogger("dev.berth.timing");
+    private static final String LOOPBACK_CONFLIST =
+            "{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}";
     public static final String POOL = "10.89.0.0/16";
     public static final Path DEFAULT_HOST_DIR = Path.of("/var/lib/cni/berth");
     /** Where {@code host-local} keeps its leases (its default {@code dataDir}). */
@@ -76,6 +80,7 @@ public final class Networks implements AutoCloseable {
     private final String owner;
     private final HostPorts hostPorts;
     private final java.util.Set<String> isolated = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Map<NetworkInfo, String> conflists = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Networks(Builder b) {
         this.configDir = b.root.resolve("networks");
@@ -288,6 +293,11 @@ public final class Networks implements AutoCloseable {
         return out;
     }
 
+    /** The conflist text of {@code n}, built once per network record. */
+    private String conflistText(NetworkInfo n) {
+        return conflists.computeIfAbsent(n, k -> conflist(k).toString());
+    }
+
     private ObjectNode conflist(NetworkInfo n) {
         ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", n.cniName());
         ArrayNode ps = list.putArray("plugins");
@@ -359,7 +369,7 @@ public final class Networks implements AutoCloseable {
 
     /**
      * Attaches a container: a new network namespace, CNI ADD, published ports, name files. On failure
-     * nothing is left behind.
+     * nothing is left behind. The same as {@code begin(r).finish()}.
      *
      * @throws NotFoundException if the network does not exist
      * @throws AlreadyExistsException if the container is attached already or a host port is in use
@@ -367,9 +377,25 @@ public final class Networks implements AutoCloseable {
      * @throws dev.berth.api.DeadlineExceededException if a plugin hangs
      */
     public Attachment attach(AttachRequest r) {
+        return begin(r).finish();
+    }
+
+    /**
+     * The first part of {@link #attach}: the host ports reserved and the network namespace made (bound to
+     * {@link #netnsPath}, {@code lo} up). When this returns, a task whose spec joins that namespace may be
+     * created while {@link Attaching#finish()} runs the CNI ADD on another thread; the task must not start
+     * before {@code finish} returned. On failure nothing is left behind.
+     *
+     * @throws NotFoundException if the network does not exist
+     * @throws AlreadyExistsException if the container is attached already or a host port is in use
+     * @throws FailedPreconditionException if a plugin is missing or the namespace cannot be made
+     */
+    public Attaching begin(AttachRequest r) {
+        long t0 = System.nanoTime();
         NetworkInfo net = get(r.network());
         Path dir = filesDir(r.namespace(), r.containerId());
         Path ns = netnsPath(r.namespace(), r.containerId());
+        String conflist = conflistText(net);
         if (Files.exists(dir.resolve("attachment.json"))) {
             Saved earlier = readSaved(dir.resolve("attachment.json"));
             if (earlier != null && (earlier.result() != null || earlier.ownerAlive())) {
@@ -377,45 +403,107 @@ public final class Networks implements AutoCloseable {
                         + " is already attached to a network");
             }
             // half made by a process that died: undo it first
-            undo(earlier == null ? new Saved(r, net.name(), conflist(net).toString(), null, List.of(), ns.toString())
-                    : earlier, dir);
+            undo(earlier == null ? new Saved(r, net.name(), conflist, null, List.of(), ns.toString()) : earlier, dir);
         }
-        String conflist = conflist(net).toString();
-        for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning", "loopback")) {
+        for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning")) {
             plugins.find(type);
         }
         if (isolated.add(net.bridge())) {
             hostLock.run(() -> Isolation.add(net.bridge()));
         }
-        plugins.find("loopback");
         Saved saved = new Saved(r, net.name(), conflist, null, List.of(), ns.toString());
         try {
             Files.createDirectories(dir);
-            List<PortMapping> ports = hostLock.with(() -> hostPorts.reserve(r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
+            List<PortMapping> ports = r.ports().isEmpty() ? List.of() : hostLock.with(() -> hostPorts.reserve(
+                    r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
             NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            long tReserved = System.nanoTime();
             boolean loUp = stateLock.with(() -> netns.create(ns));
             if (!loUp) { // no iproute2: the loopback plugin brings lo up
                 CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()),
                         ns.toString(), "lo", Map.of(), null);
-                plugins.add("{\"cniVersion\":\"1.0.0\",\"name\":\"berth-loopback\",\"plugins\":[{\"type\":\"loopback\"}]}",
-                        lo);
+                plugins.add(LOOPBACK_CONFLIST, lo);
             }
-            String result = plugins.add(conflist, invocation(saved));
-            saved = new Saved(r, net.name(), conflist, result, ports, ns.toString());
-            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
-            Attachment a = saved.attachment();
-            NameFiles.writeFor(dir, a.containerId());
-            refreshHosts(net.name());
-            return a;
+            long tNetns = System.nanoTime();
+            return new Attaching(saved, dir, t0, tReserved, tNetns);
         } catch (IOException e) {
-            Saved s = saved;
-            undo(s, dir);
+            undo(saved, dir);
             throw IoFailureException.of("cannot attach " + r.containerId(), e);
         } catch (RuntimeException e) {
             undo(saved, dir);
             throw e;
         }
+    }
+
+    /**
+     * An attachment whose namespace exists and whose CNI ADD has yet to run ({@link #begin}). Either
+     * {@link #finish()} or {@link #abort()} it, once.
+     */
+    public final class Attaching {
+        private final Path dir;
+        private final long t0;
+        private final long tReserved;
+        private final long tNetns;
+        private Saved saved;
+
+        private Attaching(Saved saved, Path dir, long t0, long tReserved, long tNetns) {
+            this.saved = saved;
+            this.dir = dir;
+            this.t0 = t0;
+            this.tReserved = tReserved;
+            this.tNetns = tNetns;
+        }
+
+        /** The namespace file the container's spec joins. */
+        public Path netns() {
+            return Path.of(saved.netns());
+        }
+
+        /**
+         * Runs the conflist's ADD and writes the name files; the attachment. May run on any thread. On
+         * failure the attachment is undone (namespace, reservations) before the exception is thrown.
+         *
+         * @throws FailedPreconditionException if a plugin fails
+         * @throws dev.berth.api.DeadlineExceededException if a plugin hangs
+         */
+        public Attachment finish() {
+            long tStart = System.nanoTime();
+            try {
+                String result = plugins.add(saved.conflist(), invocation(saved));
+                long tAdd = System.nanoTime();
+                saved = new Saved(saved.request(), saved.network(), saved.conflist(), result, saved.ports(),
+                        saved.netns());
+                NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+                Attachment a = saved.attachment();
+                NameFiles.writeFor(dir, a.containerId());
+                long tFiles = System.nanoTime();
+                refreshHosts(saved.network());
+                if (STEPS.isDebugEnabled()) {
+                    long tEnd = System.nanoTime();
+                    STEPS.debug(String.format("net-steps attach %s/%s prepare %.1f netns %.1f wait %.1f add %.1f"
+                            + " files %.1f hosts %.1f total %.1f ms", a.namespace(), a.containerId(),
+                            ms(t0, tReserved), ms(tReserved, tNetns), ms(tNetns, tStart), ms(tStart, tAdd),
+                            ms(tAdd, tFiles), ms(tFiles, tEnd), ms(t0, tEnd)));
+                }
+                return a;
+            } catch (IOException e) {
+                undo(saved, dir);
+                throw IoFailureException.of("cannot attach " + saved.request().containerId(), e);
+            } catch (RuntimeException e) {
+                undo(saved, dir);
+                throw e;
+            }
+        }
+
+        /** Undoes what {@link #begin} made (for a caller that will not call {@link #finish()}). */
+        public void abort() {
+            undo(saved, dir);
+        }
+    }
+
+    private static double ms(long from, long to) {
+        return (to - from) / 1e6;
     }
 
     private void undo(Saved s, Path dir) {
@@ -464,6 +552,7 @@ public final class Networks implements AutoCloseable {
     }
 
     private void detach(Saved s, Path dir) {
+        long t0 = System.nanoTime();
         RuntimeException failure = null;
         Path ns = Path.of(s.netns());
         try {
@@ -475,17 +564,28 @@ public final class Networks implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = e;
         }
+        long tDel = System.nanoTime();
         try {
             stateLock.run(() -> netns.remove(ns));
         } catch (RuntimeException e) {
             failure = failure == null ? e : failure;
         }
-        hostLock.run(() -> hostPorts.release(s.ports()));
+        long tNetns = System.nanoTime();
+        if (!s.ports().isEmpty()) {
+            hostLock.run(() -> hostPorts.release(s.ports()));
+        }
         deleteTree(dir);
+        long tFiles = System.nanoTime();
         try {
             refreshHosts(s.network());
         } catch (RuntimeException e) {
             LOG.warn("cannot rewrite the hosts files of network {}: {}", s.network(), e.toString());
+        }
+        if (STEPS.isDebugEnabled()) {
+            long tEnd = System.nanoTime();
+            STEPS.debug(String.format("net-steps detach %s/%s del %.1f netns %.1f files %.1f hosts %.1f total %.1f ms",
+                    s.request().namespace(), s.request().containerId(), ms(t0, tDel), ms(tDel, tNetns),
+                    ms(tNetns, tFiles), ms(tFiles, tEnd), ms(t0, tEnd)));
         }
         if (failure != null) {
             throw failure;
@@ -581,8 +681,7 @@ public final class Networks implements AutoCloseable {
                          List<PortMapping> ports, String netns, long ownerPid, String ownerStart) {
         Saved(AttachRequest request, String network, String conflist, String result, List<PortMapping> ports,
               String netns) {
-            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), startOf(
-                    ProcessHandle.current()));
+            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), SELF_START);
         }
 
         /** Whether the process that made the attachment still runs (it then owns it). */
@@ -606,6 +705,8 @@ public final class Networks implements AutoCloseable {
                     request.aliases());
         }
     }
+
+    private static final String SELF_START = startOf(ProcessHandle.current());
 
     private static String startOf(ProcessHandle p) {
         return p.info().startInstant().map(Object::toString).orElse("");

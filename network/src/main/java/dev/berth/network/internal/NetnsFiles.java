@@ -2,6 +2,7 @@ package dev.berth.network.internal;
 
 import dev.berth.api.IoFailureException;
 import dev.berth.api.FailedPreconditionException;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,12 +68,20 @@ public final class NetnsFiles {
         return IP != null;
     }
 
-    /** Unbinds and removes {@code file}; nothing happens if it is gone. */
+    /**
+     * Unbinds and removes {@code file}; nothing happens if it is gone. umount2(2) from this JVM (unmounting
+     * changes no namespace of the calling thread), so no {@code umount} process per container.
+     */
     public void remove(Path file) {
         if (isMountPoint(file)) {
-            Commands.Result r = Commands.run(List.of("umount", file.toString()));
-            if (r.exit() != 0 && isMountPoint(file)) {
-                Commands.check(List.of("umount", "--lazy", file.toString()));
+            Syscalls sys = Syscalls.get();
+            int err = sys.tryUmount2(file.toString(), 0);
+            if (err != 0 && isMountPoint(file)) {
+                err = sys.tryUmount2(file.toString(), Syscalls.MNT_DETACH);
+                if (err != 0 && isMountPoint(file)) {
+                    throw new FailedPreconditionException("cannot unmount network namespace " + file + ": errno "
+                            + (-err));
+                }
             }
         }
         try {
@@ -107,10 +116,38 @@ public final class NetnsFiles {
         } catch (IOException e) {
             throw IoFailureException.of("cannot create " + dir, e);
         }
-        if (!isMountPoint(dir)) {
+        String propagation = propagationOf(dir);
+        if (propagation == null) {
             Commands.check(List.of("mount", "--bind", dir.toString(), dir.toString()));
+            propagation = propagationOf(dir);
         }
-        Commands.check(List.of("mount", "--make-private", dir.toString()));
+        if (propagation == null || !propagation.isEmpty()) { // made private once, not per namespace
+            Commands.check(List.of("mount", "--make-private", dir.toString()));
+        }
+    }
+
+    /**
+     * The optional (propagation) fields of the mount at {@code p}, empty for a private mount; null if
+     * {@code p} is not a mount point.
+     */
+    static String propagationOf(Path p) {
+        String target = p.toAbsolutePath().normalize().toString();
+        String found = null;
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(" ");
+                if (f.length > 6 && unescape(f[4]).equals(target)) {
+                    StringBuilder optional = new StringBuilder();
+                    for (int i = 6; i < f.length && !f[i].equals("-"); i++) {
+                        optional.append(optional.length() == 0 ? "" : " ").append(f[i]);
+                    }
+                    found = optional.toString(); // the last mount on a point is the one seen there
+                }
+            }
+            return found;
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read /proc/self/mountinfo", e);
+        }
     }
 
     /** Whether {@code p} is a mount point in this process's mount namespace. */
