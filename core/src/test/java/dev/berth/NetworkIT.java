@@ -353,7 +353,7 @@ class NetworkIT {
     void theContainersOfAKilledJvmAreDetachedWhenTheRootIsNextOpened() throws Exception {
         TestRoots other = new TestRoots();
         String namespace = "killed-" + SUFFIX;
-        Set<String> before = hostNetworkState();
+        Set<String> before = stateOf(namespace, other.state);
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), NetworkedChild.class.getName(),
@@ -381,7 +381,7 @@ class NetworkIT {
                         || Files.list(other.state.resolve("tasks").resolve(namespace)).findAny().isEmpty());
         try (Berth next = other.open()) {
             assertThat(next.networks().attachments()).isEmpty();
-            assertThat(hostNetworkState()).isSubsetOf(before); // nothing of the killed JVM remains
+            assertThat(stateOf(namespace, other.state)).isEqualTo(before); // nothing of the killed JVM remains
             for (Container c : next.namespace(namespace).containers().list()) {
                 c.delete();
             }
@@ -389,28 +389,37 @@ class NetworkIT {
         other.close();
     }
 
-    /** The veths, CNI iptables rules, host-local leases and netns mounts of the host. */
-    static Set<String> hostNetworkState() throws IOException, InterruptedException {
+    /**
+     * What the containers of {@code namespace} under {@code stateDir} have on the host: the iptables rules
+     * whose CNI comments name them (the CNI container id is {@code <namespace>-<id>}), the default network's
+     * leases held for them (host-local writes the container id into the lease file) and the netns mounts
+     * under {@code stateDir}. A veth lives as long as its namespace, so the mounts stand for the veths.
+     * Other processes on the host run CNI at the same time: only these objects are compared.
+     */
+    private static Set<String> stateOf(String namespace, Path stateDir) throws IOException, InterruptedException {
         Set<String> out = new TreeSet<>();
-        for (String l : command("ip", "-o", "link", "show", "type", "veth").split("\n")) {
-            if (!l.isBlank()) {
-                out.add("veth " + l.split(":")[1].trim().split("@")[0]);
-            }
-        }
         for (String l : command("iptables-save").split("\n")) {
-            if (l.contains("CNI") && !l.startsWith("#")) {
+            if (!l.startsWith("#") && l.contains(namespace + "-")) {
                 out.add("rule " + l.replaceAll("\\[\\d+:\\d+\\]", ""));
             }
         }
-        Path leases = Path.of("/var/lib/cni/networks");
+        Path leases = Path.of("/var/lib/cni/networks").resolve("berth");
         if (Files.isDirectory(leases)) {
-            try (Stream<Path> s = Files.walk(leases)) {
-                s.filter(p -> p.getFileName().toString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+"))
-                        .forEach(p -> out.add("lease " + p));
+            try (Stream<Path> s = Files.list(leases)) {
+                for (Path p : s.filter(p -> p.getFileName().toString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+")).toList()) {
+                    try {
+                        if (Files.readString(p).contains(namespace + "-")) {
+                            out.add("lease " + p);
+                        }
+                    } catch (java.nio.file.NoSuchFileException released) {
+                        // released by another process meanwhile
+                    }
+                }
             }
         }
+        String prefix = stateDir.toAbsolutePath() + "/netns/";
         for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            if (l.contains("/netns/")) {
+            if (l.split(" ")[4].startsWith(prefix)) {
                 out.add("mount " + l.split(" ")[4]);
             }
         }
