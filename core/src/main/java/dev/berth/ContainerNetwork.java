@@ -13,6 +13,14 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A container's network request as it is kept in its labels, and what it means for the spec and the
@@ -117,8 +125,7 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
      * (its spec only names the namespace file). Null if there is nothing to attach; else the caller joins
      * the returned future before the task starts, and on failure waits for it and detaches.
      */
-    java.util.concurrent.CompletableFuture<Attachment> beginForTask(Namespace ns, String id) {
-        java.util.concurrent.Executor executor = CNI_THREADS;
+    CompletableFuture<Attachment> beginForTask(Namespace ns, String id) {
         Networks networks = ns.berth().networks();
         if (mode instanceof NetworkMode.Attached a) {
             if (networks.attachment(ns.name(), id).isPresent()) {
@@ -127,9 +134,9 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
             Networks.Attaching attaching = networks.begin(new Networks.AttachRequest(ns.name(), id, a.name(), ports,
                     aliases));
             if (Boolean.getBoolean(SERIAL_PROPERTY)) {
-                return java.util.concurrent.CompletableFuture.completedFuture(attaching.finish());
+                return CompletableFuture.completedFuture(attaching.finish());
             }
-            return java.util.concurrent.CompletableFuture.supplyAsync(attaching::finish, executor);
+            return CompletableFuture.supplyAsync(attaching::finish, CNI_THREADS);
         }
         if (mode instanceof NetworkMode.Joined j) {
             ContainerNetwork theirs;
@@ -158,10 +165,10 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
      * executor, which a caller may have bounded and be running on (the join would then wait for itself).
      * Daemon threads, ended after a minute unused.
      */
-    static final java.util.concurrent.Executor CNI_THREADS = new java.util.concurrent.ThreadPoolExecutor(0,
-            Integer.MAX_VALUE, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
-            new java.util.concurrent.ThreadFactory() {
-                private final java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    static final Executor CNI_THREADS = new ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+            new ThreadFactory() {
+                private final AtomicInteger n = new AtomicInteger();
 
                 @Override
                 public Thread newThread(Runnable r) {
@@ -172,10 +179,10 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
             });
 
     /** The future's value, its failure rethrown as it was thrown (not wrapped). */
-    static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+    static <T> T join(CompletableFuture<T> f) {
         try {
             return f.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
@@ -187,7 +194,7 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
     }
 
     /** Waits for {@code f} to settle, whatever its outcome. */
-    static void settle(java.util.concurrent.CompletableFuture<?> f) {
+    static void settle(CompletableFuture<?> f) {
         if (f != null) {
             f.handle((v, e) -> null).join();
         }
@@ -198,12 +205,12 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
      * thread of its own, so that CNI DEL runs while the task is deleted; null if it has no attachment to undo
      * (or the serial switch is on). The caller settles it before the container's records go.
      */
-    static java.util.concurrent.CompletableFuture<Void> detachEarly(Namespace ns, String id, Map<String, String> labels) {
+    static CompletableFuture<Void> detachEarly(Namespace ns, String id, Map<String, String> labels) {
         if (!labels.containsKey(MODE) || !fromLabels(labels).attached() || Boolean.getBoolean(SERIAL_PROPERTY)) {
             return null;
         }
         Networks networks = ns.berth().networks();
-        return java.util.concurrent.CompletableFuture.runAsync(() -> networks.detach(ns.name(), id), CNI_THREADS);
+        return CompletableFuture.runAsync(() -> networks.detach(ns.name(), id), CNI_THREADS);
     }
 
     /** Undoes the container's attachment, if it has one; may be repeated. */

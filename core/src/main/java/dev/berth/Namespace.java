@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -246,7 +247,7 @@ public final class Namespace {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         byte[] stdin = options.stdin();
         Task task = null;
-        java.util.concurrent.CompletableFuture<Void> detaching = null;
+        CompletableFuture<Void> detaching = null;
         try {
             List<TaskOption> taskOptions = new ArrayList<>(options.taskOptions());
             taskOptions.add(TaskOptions.stdio(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out,
