@@ -560,7 +560,8 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         WaitStrategy strategy = waitStrategy();
         long start = System.nanoTime();
         long deadline = start + startupTimeout.toNanos();
-        long pause = 20;
+        long maxPause = Math.max(1, strategy.pollInterval().toMillis());
+        long pause = Math.min(20, maxPause);
         Exception lastError = null;
         while (true) {
             boolean exited = !task.isAlive();
@@ -588,7 +589,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                         lastError);
             }
             sleep(pause);
-            pause = Math.min(100, pause * 2);
+            pause = Math.min(maxPause, pause * 2);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.junit.BerthEnvironment;
 import dev.berth.network.NetworkInfo;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,8 +57,33 @@ public final class SharedBerth {
         }
         SharedBerth s = new SharedBerth(berth, ns);
         Runtime.getRuntime().addShutdownHook(new Thread(berth::close, "berth-junit-close"));
-        s.removeOrphanedNetworks();
+        Thread warmUp = new Thread(s::warmUp, "berth-junit-warm-up");
+        warmUp.setDaemon(true);
+        warmUp.start();
         return s;
+    }
+
+    /** Classes a container's start loads, initialized ahead of it (their static setup is the slow part). */
+    private static final List<String> FIRST_CONTAINER_CLASSES = List.of(
+            "dev.berth.sys.LibC", "dev.berth.network.CniPlugins", "dev.berth.junit.internal.ListeningPorts");
+
+    /**
+     * What a JVM's first container would otherwise do in line, done while the test's thread resolves the
+     * image and creates the container: the task runtime starts (its socket, event loop and the shim client's
+     * classes), the classes of network setup and native calls are initialized, and networks left by dead test
+     * JVMs are removed. On a loaded machine a second runnable thread also gets the JVM a second share of the CPU.
+     */
+    private void warmUp() {
+        try {
+            namespace.tasks().list();
+            for (String c : FIRST_CONTAINER_CLASSES) {
+                Class.forName(c, true, SharedBerth.class.getClassLoader());
+            }
+            removeOrphanedNetworks();
+        } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
+            // only a head start: the first container does the same work itself and reports what fails
+            LOG.debug("warming up for the first container: {}", e.toString());
+        }
     }
 
     public Berth berth() {

@@ -5,6 +5,7 @@ import dev.berth.api.task.RunResult;
 import dev.berth.junit.BerthContainer;
 import dev.berth.junit.ContainerLaunchException;
 import dev.berth.junit.WaitStrategy;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -14,11 +15,16 @@ import java.util.stream.Collectors;
 
 /** The implementations behind {@link dev.berth.junit.Wait}'s factories. */
 public final class WaitStrategies {
+    /** Checks that read memory or a small /proc file (tens of microseconds): polled every 5 ms. */
+    static final Duration CHEAP = Duration.ofMillis(5);
+    /** Checks that start a process in the container: at most every 100 ms (WaitStrategy's default). */
+    static final Duration COSTLY = Duration.ofMillis(100);
+
     private WaitStrategies() {
     }
 
     public static WaitStrategy none() {
-        return new Simple("nothing (ready when started)", c -> true, false);
+        return new Simple("nothing (ready when started)", c -> true, false, CHEAP);
     }
 
     public static WaitStrategy logMessage(String regex, int times) {
@@ -27,7 +33,7 @@ public final class WaitStrategies {
             throw new InvalidArgumentException("log message count must be at least 1, not " + times);
         }
         return new Simple("log line matching '" + regex + "'" + (times > 1 ? " " + times + " times" : ""),
-                c -> c.logLines().stream().filter(l -> p.matcher(l).find()).limit(times).count() >= times, false);
+                c -> c.logLines().stream().filter(l -> p.matcher(l).find()).limit(times).count() >= times, false, CHEAP);
     }
 
     public static WaitStrategy listeningPorts(List<Integer> ports) {
@@ -39,7 +45,7 @@ public final class WaitStrategies {
             }
             Set<Integer> listening = ListeningPorts.of(c.pid());
             return listening.containsAll(wanted);
-        }, false);
+        }, false, CHEAP);
     }
 
     public static WaitStrategy exitCode(int code) {
@@ -52,7 +58,7 @@ public final class WaitStrategies {
                 throw new ContainerLaunchException(c.id() + " exited with code " + exit.getAsInt() + ", expected " + code);
             }
             return true;
-        }, true);
+        }, true, CHEAP);
     }
 
     public static WaitStrategy healthCommand(List<String> command) {
@@ -63,7 +69,7 @@ public final class WaitStrategies {
         return new Simple("health command " + args + " exiting with 0", c -> {
             RunResult r = c.exec(args.toArray(String[]::new));
             return r.exitCode() == 0;
-        }, false);
+        }, false, COSTLY);
     }
 
     public static WaitStrategy allOf(List<WaitStrategy> strategies) {
@@ -78,7 +84,8 @@ public final class WaitStrategies {
         boolean test(BerthContainer<?> container) throws Exception;
     }
 
-    private record Simple(String description, Check check, boolean allowsExit) implements WaitStrategy {
+    private record Simple(String description, Check check, boolean allowsExit, Duration pollInterval)
+            implements WaitStrategy {
         @Override
         public boolean isReady(BerthContainer<?> container) throws Exception {
             return check.test(container);
@@ -106,6 +113,12 @@ public final class WaitStrategies {
         @Override
         public boolean allowsExit() {
             return strategies.stream().anyMatch(WaitStrategy::allowsExit);
+        }
+
+        /** The slowest member's: a costly check is not run more often for being combined with a cheap one. */
+        @Override
+        public Duration pollInterval() {
+            return strategies.stream().map(WaitStrategy::pollInterval).max(Duration::compareTo).orElseThrow();
         }
 
         @Override
