@@ -62,6 +62,11 @@ final class EventRouter {
             if (task.isPresent()) {
                 // anyone with access to the socket could send an exit: the shim's own State confirms it
                 Optional<ExitStatus> confirmed = task.get().confirmedExit(init ? "" : e.id());
+                if (confirmed.isEmpty() && init) {
+                    // the shim may be gone already (the task was deleted right after Wait reported the exit,
+                    // before this event arrived): what Wait reported confirms it as well
+                    confirmed = task.get().reportedExit();
+                }
                 if (confirmed.isEmpty() && (init || task.get().execs.containsKey(e.id()))) {
                     return; // not announced either; the Wait RPC reports the real exit
                 }

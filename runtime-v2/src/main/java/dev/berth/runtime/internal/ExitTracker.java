@@ -42,6 +42,10 @@ final class ExitTracker {
         return reported.isDone();
     }
 
+    Optional<ExitStatus> reported() {
+        return Optional.ofNullable(reported.getNow(null));
+    }
+
     /** The reported exit, or {@code fallback} if none was. */
     ExitStatus reportedOr(ExitStatus fallback) {
         return reported.getNow(fallback);

@@ -250,6 +250,11 @@ abstract class TaskCalls implements Task {
         }
     }
 
+    /** The init process's exit as the Wait RPC (or an earlier event) reported it, if it has been. */
+    Optional<ExitStatus> reportedExit() {
+        return exit.reported();
+    }
+
     /** The init process's exit, from a /tasks/exit event. */
     void processExited(ExitStatus status) {
         exit.exited(status);
