@@ -332,6 +332,13 @@ class BerthIT {
         assertThatThrownBy(() -> berth.namespaces().delete("team-a"))
                 .isInstanceOf(FailedPreconditionException.class);
 
+        // the same archive into the second namespace: its blobs are on disk already (bench/run's CLI rows
+        // import one archive into a namespace per round; the second round failed with a digest mismatch)
+        assertThat(b.importImage(TestRoots.busyboxArchive())).extracting(Image::name)
+                .containsExactly(TestRoots.BUSYBOX);
+        assertThat(b.content().info(target.digest()).size()).isEqualTo(target.size());
+        b.images().delete(TestRoots.BUSYBOX);
+
         a.containers().delete("only-in-a");
         a.images().delete(TestRoots.BUSYBOX);
         berth.gc();

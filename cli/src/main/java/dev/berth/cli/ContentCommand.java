@@ -11,7 +11,7 @@ import dev.berth.api.content.ReaderAt;
 import dev.berth.api.content.Writer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -107,10 +107,9 @@ final class ContentCommand {
             boolean existed = false;
             Map<String, String> labels = Map.of(Labels.GC_ROOT, Instant.now().toString());
             try (Writer w = store().writer(ref, desc)) {
-                InputStream in = System.in;
-                OutputStream sink = w.asOutputStream();
-                in.transferTo(sink);
-                sink.flush();
+                // through the writer's channel path (read ahead, 256 KiB writes, hashing on a second thread):
+                // InputStream.transferTo's 8 KiB writes made a 1 GiB ingest four times slower than the floor
+                w.transferFrom(Channels.newChannel(System.in), Long.MAX_VALUE);
                 long size = w.status().offset();
                 if (expectedSize != null && size != expectedSize) {
                     throw new dev.berth.api.FailedPreconditionException("ingest " + ref + ": read " + size

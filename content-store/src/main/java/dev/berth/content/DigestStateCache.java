@@ -26,33 +26,52 @@ final class DigestStateCache {
     private record Entry(Object fileKey, long size, FileTime modified, String algorithm, MessageDigest state) {
     }
 
-    private final Cache<Path, Entry> cache = Caffeine.newBuilder()
-            .maximumSize(64)
-            .expireAfterAccess(Duration.ofMinutes(30))
-            .build();
+    /**
+     * Made on the first ingest closed without commit: a process that never does one (a CLI call listing
+     * images) then never loads or starts caffeine, which costs more than the rest of opening a store.
+     */
+    private volatile Cache<Path, Entry> cache;
     private final LongAdder hits = new LongAdder();
+
+    private Cache<Path, Entry> cache() {
+        Cache<Path, Entry> c = cache;
+        if (c == null) {
+            synchronized (this) {
+                c = cache;
+                if (c == null) {
+                    c = Caffeine.newBuilder()
+                            .maximumSize(64)
+                            .expireAfterAccess(Duration.ofMinutes(30))
+                            .build();
+                    cache = c;
+                }
+            }
+        }
+        return c;
+    }
 
     void remember(Path data, String algorithm, MessageDigest md, long offset) {
         if (offset < MIN_SIZE) {
-            cache.invalidate(data);
+            forget(data);
             return;
         }
         try {
             BasicFileAttributes attrs = Files.readAttributes(data, BasicFileAttributes.class);
             if (attrs.size() == offset && attrs.fileKey() != null) {
-                cache.put(data, new Entry(attrs.fileKey(), offset, attrs.lastModifiedTime(), algorithm,
+                cache().put(data, new Entry(attrs.fileKey(), offset, attrs.lastModifiedTime(), algorithm,
                         (MessageDigest) md.clone()));
                 return;
             }
         } catch (IOException | CloneNotSupportedException e) {
             // not cached: the next writer re-hashes
         }
-        cache.invalidate(data);
+        forget(data);
     }
 
     /** A copy of the remembered state if {@code attrs} still describe the same bytes, else null. */
     MessageDigest recall(Path data, BasicFileAttributes attrs, String algorithm) {
-        Entry e = cache.getIfPresent(data);
+        Cache<Path, Entry> c = cache;
+        Entry e = c == null ? null : c.getIfPresent(data);
         if (e == null || !e.algorithm().equals(algorithm) || e.size() != attrs.size()
                 || !e.modified().equals(attrs.lastModifiedTime()) || !e.fileKey().equals(attrs.fileKey())) {
             return null;
@@ -72,10 +91,16 @@ final class DigestStateCache {
     }
 
     void forget(Path data) {
-        cache.invalidate(data);
+        Cache<Path, Entry> c = cache;
+        if (c != null) {
+            c.invalidate(data);
+        }
     }
 
     void clear() {
-        cache.invalidateAll();
+        Cache<Path, Entry> c = cache;
+        if (c != null) {
+            c.invalidateAll();
+        }
     }
 }

@@ -37,7 +37,10 @@ public final class CniPlugins {
     public static final List<Path> DEFAULT_DIRS = List.of(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"));
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     private static final String PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** In a holder: Berth's builder reads the defaults above, and a CLI call listing images never runs a plugin. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
     /** Each plugin run's time at debug level (the benchmark's step breakdown). */
     private static final Logger STEPS = LoggerFactory.getLogger("dev.berth.timing");
     /** Conflists parsed and checked once: a root has a handful, each run hands over the same text. */
@@ -100,7 +103,7 @@ public final class CniPlugins {
 
     /** Runs {@code VERSION} on plugin {@code type}: its JSON answer (cniVersion, supportedVersions). */
     public String version(String type) {
-        ObjectNode conf = JSON.createObjectNode().put("cniVersion", "1.0.0");
+        ObjectNode conf = Json.MAPPER.createObjectNode().put("cniVersion", "1.0.0");
         return run(type, "VERSION", Map.of("CNI_COMMAND", "VERSION"), conf).toString();
     }
 
@@ -142,7 +145,7 @@ public final class CniPlugins {
         conf.put("name", list.path("name").asText());
         JsonNode caps = plugin.path("capabilities");
         JsonNode runtimeConfig = readTree(inv.runtimeConfigJson());
-        ObjectNode granted = JSON.createObjectNode();
+        ObjectNode granted = Json.MAPPER.createObjectNode();
         caps.fields().forEachRemaining(e -> {
             if (e.getValue().asBoolean() && runtimeConfig.has(e.getKey())) {
                 granted.set(e.getKey(), runtimeConfig.get(e.getKey()));
@@ -197,7 +200,7 @@ public final class CniPlugins {
                 p = pb.command(binary.toString()).start();
             }
             try (OutputStream in = p.getOutputStream()) {
-                in.write(JSON.writeValueAsBytes(conf));
+                in.write(Json.MAPPER.writeValueAsBytes(conf));
             } catch (IOException brokenPipe) {
                 // the plugin exited without reading its config; its exit status and output say why
             }
@@ -212,7 +215,7 @@ public final class CniPlugins {
             if (p.exitValue() != 0) {
                 throw failure(binary, command, p.exitValue(), out, tail(stderr));
             }
-            return out.isEmpty() ? JSON.createObjectNode() : readTree(out);
+            return out.isEmpty() ? Json.MAPPER.createObjectNode() : readTree(out);
         } catch (IOException e) {
             throw IoFailureException.of("cannot run CNI plugin " + binary + " " + command, e);
         } catch (InterruptedException e) {
@@ -228,7 +231,7 @@ public final class CniPlugins {
                                                        String err) {
         String detail = out;
         try {
-            JsonNode e = JSON.readTree(out);
+            JsonNode e = Json.MAPPER.readTree(out);
             if (e != null && e.has("code")) {
                 detail = "code " + e.path("code").asInt() + ": " + e.path("msg").asText()
                         + (e.path("details").asText().isEmpty() ? "" : " (" + e.path("details").asText() + ")");
@@ -280,7 +283,7 @@ public final class CniPlugins {
 
     private static JsonNode readTree(String json) {
         try {
-            return JSON.readTree(json);
+            return Json.MAPPER.readTree(json);
         } catch (IOException e) {
             throw new InvalidArgumentException("not valid JSON: " + e.getMessage() + ": " + json);
         }

@@ -68,7 +68,10 @@ public final class Networks implements AutoCloseable {
     public static final Path IPAM_DIR = Path.of("/var/lib/cni/networks");
     static final String DEFAULT_BRIDGE = "berth0";
     static final String DEFAULT_CNI_NAME = "berth";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** In a holder: opening a root whose networks are untouched (a CLI call listing images) needs no Jackson. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private final Path configDir;
     private final Path stateNet;
@@ -299,7 +302,7 @@ public final class Networks implements AutoCloseable {
     }
 
     private ObjectNode conflist(NetworkInfo n) {
-        ObjectNode list = JSON.createObjectNode().put("cniVersion", "1.0.0").put("name", n.cniName());
+        ObjectNode list = Json.MAPPER.createObjectNode().put("cniVersion", "1.0.0").put("name", n.cniName());
         ArrayNode ps = list.putArray("plugins");
         ObjectNode bridge = ps.addObject().put("type", "bridge").put("bridge", n.bridge()).put("isGateway", true)
                 .put("ipMasq", true).put("hairpinMode", true);
@@ -417,7 +420,7 @@ public final class Networks implements AutoCloseable {
             List<PortMapping> ports = r.ports().isEmpty() ? List.of() : hostLock.with(() -> hostPorts.reserve(
                     r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
-            NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+            NameFiles.write(dir.resolve("attachment.json"), Json.MAPPER.writeValueAsString(saved));
             long tReserved = System.nanoTime();
             boolean loUp = stateLock.with(() -> netns.create(ns));
             if (!loUp) { // no iproute2: the loopback plugin brings lo up
@@ -474,7 +477,7 @@ public final class Networks implements AutoCloseable {
                 long tAdd = System.nanoTime();
                 saved = new Saved(saved.request(), saved.network(), saved.conflist(), result, saved.ports(),
                         saved.netns());
-                NameFiles.write(dir.resolve("attachment.json"), JSON.writeValueAsString(saved));
+                NameFiles.write(dir.resolve("attachment.json"), Json.MAPPER.writeValueAsString(saved));
                 Attachment a = saved.attachment();
                 NameFiles.writeFor(dir, a.containerId());
                 long tFiles = System.nanoTime();
@@ -641,12 +644,12 @@ public final class Networks implements AutoCloseable {
     }
 
     private CniPlugins.Invocation invocation(Saved s, String netnsPath) {
-        ArrayNode mappings = JSON.createArrayNode();
+        ArrayNode mappings = Json.MAPPER.createArrayNode();
         for (PortMapping p : s.ports()) {
             mappings.addObject().put("hostPort", p.hostPort()).put("containerPort", p.containerPort())
                     .put("protocol", p.protocol()).put("hostIP", p.hostIp());
         }
-        ObjectNode rc = JSON.createObjectNode();
+        ObjectNode rc = Json.MAPPER.createObjectNode();
         rc.set("portMappings", mappings);
         return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), netnsPath, "eth0",
                 Map.of("IgnoreUnknown", "1"), rc.toString());
@@ -694,7 +697,7 @@ public final class Networks implements AutoCloseable {
             String ip = "";
             String gw = "";
             try {
-                var res = JSON.readTree(result);
+                var res = Json.MAPPER.readTree(result);
                 var first = res.path("ips").path(0);
                 ip = first.path("address").asText().replaceAll("/.*", "");
                 gw = first.path("gateway").asText();
@@ -714,7 +717,7 @@ public final class Networks implements AutoCloseable {
 
     private Saved readSaved(Path f) {
         try {
-            return JSON.readValue(Files.readString(f), Saved.class);
+            return Json.MAPPER.readValue(Files.readString(f), Saved.class);
         } catch (NoSuchFileException gone) {
             return null;
         } catch (IOException e) {
@@ -755,7 +758,7 @@ public final class Networks implements AutoCloseable {
         try {
             Files.createDirectories(configDir);
             Path tmp = configDir.resolve("." + info.name() + ".tmp");
-            Files.writeString(tmp, JSON.writeValueAsString(info));
+            Files.writeString(tmp, Json.MAPPER.writeValueAsString(info));
             Files.move(tmp, configFile(info.name()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
@@ -765,7 +768,7 @@ public final class Networks implements AutoCloseable {
 
     private static NetworkInfo read(Path f) {
         try {
-            return JSON.readValue(Files.readString(f), NetworkInfo.class);
+            return Json.MAPPER.readValue(Files.readString(f), NetworkInfo.class);
         } catch (IOException e) {
             throw IoFailureException.of("cannot read network " + f, e);
         }

@@ -4,6 +4,7 @@ import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.snapshot.internal.LocalSnapshotter;
 import dev.berth.snapshot.internal.OverlayProbe;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,6 +76,8 @@ public final class Snapshotters {
      * {@link #probeOverlay}, remembering a success in {@code <dir>/.overlay-probe} for this boot, kernel and
      * these default options, so that later opens of the same directory (a CLI call each) skip the test mount.
      * A failure is not remembered: it is probed again each time, so a fixed environment is noticed.
+     * A success is also remembered for the file system (a block device's, under {@code /run}, so for this
+     * boot): a new directory on it, as a new root is, is trusted without a test mount.
      */
     public static OverlaySupport probeOverlayRemembered(Path dir) {
         List<String> defaults = OverlayProbe.defaultOptions();
@@ -82,9 +85,14 @@ public final class Snapshotters {
         if (OverlayProbe.rememberedSuccess(absolute, defaults)) {
             return new OverlaySupport(true, "", defaults);
         }
+        if (Files.isDirectory(absolute) && OverlayProbe.rememberedOnFileSystem(absolute, defaults)) {
+            OverlayProbe.rememberSuccess(absolute, defaults);
+            return new OverlaySupport(true, "", defaults);
+        }
         OverlayProbe.Result r = OverlayProbe.probe(absolute, defaults);
         if (r.failure().isEmpty()) {
             OverlayProbe.rememberSuccess(absolute, defaults);
+            OverlayProbe.rememberOnFileSystem(absolute, defaults);
         }
         return new OverlaySupport(r.failure().isEmpty(), r.failure(), r.defaultOptions());
     }

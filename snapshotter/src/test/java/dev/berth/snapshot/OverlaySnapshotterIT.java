@@ -181,6 +181,27 @@ class OverlaySnapshotterIT extends SnapshotterContract {
         }
     }
 
+    @Test
+    void aSuccessIsRememberedForTheFileSystemSoANewDirectoryOnItIsNotProbed() throws Exception {
+        assertThat(Snapshotters.probeOverlayRemembered(tmp.resolve("first")).supported()).isTrue();
+        Path second = Files.createDirectory(tmp.resolve("second"));
+        // immutable: a test mount there cannot even make its scratch directory, so only the memo can say yes
+        run("chattr", "+i", second.toString());
+        try {
+            assertThat(Snapshotters.probeOverlay(second).supported()).as("probing there fails").isFalse();
+            OverlaySupport remembered = Snapshotters.probeOverlayRemembered(second);
+            assertThat(remembered.supported()).as(remembered.reason()).isTrue();
+        } finally {
+            run("chattr", "-i", second.toString());
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+    }
+
     static boolean isCharDevice(Path p) throws Exception {
         int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         return (mode & 0170000) == 0020000;

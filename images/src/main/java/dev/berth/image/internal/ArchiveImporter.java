@@ -287,7 +287,10 @@ public final class ArchiveImporter {
             }
             currentRef = ref;
             try (writer) {
-                long copied = copier.copyTo(writer);
+                // A blob another namespace already stored opens complete (offset = size, as containerd's
+                // writers do): bytes written to it would be appended, so the entry is skipped, not copied.
+                boolean complete = size > 0 && writer.status().offset() == size && writer.digest().equals(digest);
+                long copied = complete ? size : copier.copyTo(writer);
                 if (copied != size) {
                     throw new InvalidArgumentException("import: archive entry " + name + " ended after " + copied
                             + " of " + size + " bytes");

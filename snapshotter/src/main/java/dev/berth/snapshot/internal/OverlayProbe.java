@@ -73,6 +73,70 @@ public final class OverlayProbe {
         }
     }
 
+    /**
+     * Where successes are also remembered per file system, for this boot ({@code /run} is emptied at boot):
+     * a new root on a file system overlay was already mounted on is not probed again. Probing loads the
+     * native mount binding, which costs a short CLI call on a fresh root more than everything else it does.
+     */
+    static final Path PER_FILE_SYSTEM = Path.of("/run/berth-overlay-probe");
+
+    /**
+     * The per-file-system memo of {@code dir}: named by the device of a block-device file system. Null for
+     * anonymous devices (tmpfs, overlay, btrfs subvolumes: their numbers are reused by the next such mount),
+     * so those are always probed.
+     */
+    static Path perFileSystemMemo(Path dir) {
+        try {
+            long dev = ((Number) Files.getAttribute(dir, "unix:dev")).longValue();
+            long major = ((dev >>> 8) & 0xfffL) | ((dev >>> 32) & ~0xfffL);
+            long minor = (dev & 0xffL) | ((dev >>> 12) & ~0xffL);
+            return major == 0 ? null : PER_FILE_SYSTEM.resolve("dev-" + major + "-" + minor);
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Whether a probe on {@code dir}'s file system succeeded earlier in this boot with {@code options}. */
+    public static boolean rememberedOnFileSystem(Path dir, List<String> options) {
+        Path memo = perFileSystemMemo(dir);
+        String expected = fingerprint(options);
+        try {
+            return memo != null && expected != null
+                    && expected.equals(Files.readString(memo, StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Records a successful probe of {@code dir} for its file system (best effort: not as root, not at all). */
+    public static void rememberOnFileSystem(Path dir, List<String> options) {
+        Path memo = perFileSystemMemo(dir);
+        String fingerprint = fingerprint(options);
+        if (memo == null || fingerprint == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(PER_FILE_SYSTEM, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            writeByRename(PER_FILE_SYSTEM, memo, fingerprint);
+        } catch (IOException e) {
+            // not remembered: the next new root probes again
+        }
+    }
+
+    private static void writeByRename(Path dir, Path target, String text) throws IOException {
+        Path tmp = Files.createTempFile(dir, REMEMBERED, ".tmp",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try {
+            Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     /** Records a successful probe of {@code dir} (written under a temporary name, then renamed). */
     public static void rememberSuccess(Path dir, List<String> options) {
         String fingerprint = fingerprint(options);
@@ -80,16 +144,7 @@ public final class OverlayProbe {
             return;
         }
         try {
-            Path tmp = Files.createTempFile(dir, REMEMBERED, ".tmp",
-                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-            try {
-                Files.writeString(tmp, fingerprint, StandardCharsets.US_ASCII);
-                Files.move(tmp, dir.resolve(REMEMBERED), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            writeByRename(dir, dir.resolve(REMEMBERED), fingerprint);
         } catch (IOException e) {
             // not remembered: the next open probes again
         }
