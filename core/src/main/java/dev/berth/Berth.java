@@ -595,7 +595,7 @@ public final class Berth implements AutoCloseable {
         private GcPolicy gcPolicy = GcPolicy.defaults();
         private LayerApplier layerApplier = LayerApplier.create();
         private boolean sharedShims;
-        private boolean spareShim;
+        private boolean spareShim = true;
         private long eventJournalBytes = EventJournal.DEFAULT_MAX_BYTES;
         private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;

@@ -140,7 +140,9 @@ public final class TaskRuntimes {
          * {@link RuncOptions} and {@code privateCgroup2} takes the spare, and its creation launches the next
          * spare in the background. The task still has the shim to itself, and the shim stops with the task;
          * only its command line names the spare ({@code -id berth-shim-...}) instead of the task, and its
-         * home is under {@code <state>/shims}, as for shared shims. The spare is no task: it is stopped by
+         * home is under {@code <state>/shims}, as for shared shims; the home records the task it serves, and a
+         * later runtime reaches that task's shim through the task's bundle like any shim of a task's own (the
+         * home goes with the shim). The spare is no task and no other runtime's business: it is stopped by
          * {@link TaskRuntime#close()}, reaped by the session reaper if the JVM dies, and stopped by the next
          * runtime on the state directory if it finds it unused. Session-scoped tasks always start their own.
          * Off by default here; {@code dev.berth.Berth} turns it on.

@@ -3,10 +3,16 @@ package dev.berth.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.berth.api.event.Envelope;
+import dev.berth.api.event.TaskEvent;
+import dev.berth.api.task.ExecConfig;
+import dev.berth.api.task.ExecProcess;
+import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
 import dev.berth.api.task.TaskRuntime;
+import dev.berth.events.EventExchange;
 import dev.berth.runtime.testing.BusyboxRootfs;
 import dev.berth.runtime.testing.ChildRuntime;
 import dev.berth.runtime.testing.RuncSpec;
@@ -17,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +47,8 @@ class SpareShimIT {
     TaskRuntime runtime;
     final List<String> ids = new ArrayList<>();
     final List<ChildJvm> children = new ArrayList<>();
+    EventExchange events;
+    final List<Envelope> exits = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     static void buildRootfs() throws Exception {
@@ -49,6 +58,8 @@ class SpareShimIT {
     @BeforeEach
     void setUp() {
         ns = "spare-" + UUID.randomUUID().toString().substring(0, 8);
+        events = EventExchange.create();
+        events.subscribe(exits::add, "topic==\"/tasks/exit\",namespace==" + ns);
     }
 
     @AfterEach
@@ -63,6 +74,7 @@ class SpareShimIT {
             }
         } finally {
             runtime.close();
+            events.close();
         }
         for (String id : ids) {
             Leftovers.assertNone(state, ns, id);
@@ -78,7 +90,7 @@ class SpareShimIT {
     }
 
     TaskRuntime open() {
-        return TaskRuntimes.builder().stateDir(state).spareShim(true).build();
+        return TaskRuntimes.builder().stateDir(state).spareShim(true).events(events).build();
     }
 
     String newId() {
@@ -192,5 +204,138 @@ class SpareShimIT {
         c.kill();
 
         await("the session reaper stops the spare").atMost(AWAIT).until(() -> shimsOf(ns).isEmpty());
+    }
+
+    /** The home directories under {@code <state>/shims/<ns>} (spares, and shims spares became). */
+    List<Path> shimHomes() throws java.io.IOException {
+        Path homes = state.resolve("shims").resolve(ns);
+        if (!Files.exists(homes)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(homes)) {
+            return s.filter(p -> !p.getFileName().toString().startsWith(".")).toList();
+        }
+    }
+
+    /**
+     * A child JVM that ran a first task (so a spare was launched), then started {@code id} (which took the
+     * spare) and, with {@code spareLeft}, ran one more task, so an unused spare of its own is left too.
+     */
+    ChildJvm childWithATaskOnASpare(String id, boolean spareLeft) throws Exception {
+        String first = newId();
+        ids.add(id);
+        List<String> args = new ArrayList<>(List.of(state.toString(), rootfs.toString(),
+                ns + "/" + first + ":done", ns + "/" + id + ":long"));
+        if (spareLeft) {
+            args.add(ns + "/" + newId() + ":done");
+        }
+        ChildJvm c = ChildJvm.start(ChildRuntime.class, List.of("-Dberth.test.spareShim=true"),
+                args.toArray(String[]::new));
+        children.add(c);
+        c.awaitLine("READY", Duration.ofSeconds(90));
+        assertThat(state.resolve("tasks").resolve(ns).resolve(id).resolve("berth-spare-shim"))
+                .as("the task runs in the spare launched after the first one").exists();
+        await("the child's shims settled").atMost(AWAIT).until(() -> shimsOf(ns).size() == (spareLeft ? 2 : 1));
+        return c;
+    }
+
+    /** Exec, kill, exit event and delete of a task found again here; its shim and home go with it. */
+    void useAndDelete(Task found) throws Exception {
+        assertThat(found.isAlive()).isTrue();
+        ExecProcess exec = found.exec(ExecConfig.builder("x-" + UUID.randomUUID().toString().substring(0, 6))
+                .args("sh", "-c", "exit 3").build());
+        exec.start();
+        assertThat(exec.waitFor(AWAIT)).map(ExitStatus::code).contains(3);
+        exec.delete();
+        found.kill(9);
+        assertThat(found.waitFor(AWAIT)).map(ExitStatus::code).contains(137);
+        await("the task's exit event").atMost(AWAIT).untilAsserted(() -> assertThat(exits)
+                .anySatisfy(e -> assertThat(e.event()).isInstanceOfSatisfying(TaskEvent.Exit.class, x -> {
+                    assertThat(x.containerId()).isEqualTo(found.id());
+                    assertThat(x.id()).isEqualTo(found.id());
+                    assertThat(x.exitStatus()).isEqualTo(137);
+                })));
+        assertThat(found.delete().code()).isEqualTo(137);
+        assertThat(runtime.get(ns, found.id())).isEmpty();
+    }
+
+    @Test
+    void aTaskOnASpareOutlivesItsKilledJvmAndTheNextRuntimeUsesAndDeletesIt() throws Exception {
+        String id = "s-" + UUID.randomUUID().toString().substring(0, 8);
+        ChildJvm c = childWithATaskOnASpare(id, false);
+        long shim = shimsOf(ns).get(0);
+
+        c.kill();
+
+        runtime = open();
+        assertThat(runtime.tasks()).extracting(Task::id).containsExactly(id);
+        assertThat(Leftovers.isRunning(shim)).as("the task's shim, kept by the next runtime").isTrue();
+        useAndDelete(runtime.get(ns, id).orElseThrow());
+        await("the shim stops with its task").atMost(AWAIT).until(() -> !Leftovers.isRunning(shim));
+        assertThat(shimHomes()).as("the shim's home, removed with it").isEmpty();
+    }
+
+    @Test
+    void aTaskOnASpareLeftByAClosedRuntimeIsFoundByARuntimeOpenedBefore() throws Exception {
+        runtime = open();
+        long shim = spareAfterAFirstTask();
+        Task running = sleeper();
+        try (TaskRuntime other = open()) {
+            runtime.close(); // the creator goes; the other runtime, opened while it claimed the shim, takes over
+            runtime = other;
+
+            assertThat(other.tasks()).extracting(Task::id).containsExactly(running.id());
+            assertThat(Leftovers.isRunning(shim)).isTrue();
+            useAndDelete(other.get(ns, running.id()).orElseThrow());
+            await("the shim stops with its task").atMost(AWAIT).until(() -> !Leftovers.isRunning(shim));
+            assertThat(shimHomes()).isEmpty();
+        }
+        runtime = null;
+    }
+
+    @Test
+    void anotherProcesssSpareIsInvisibleButItsUsedSpareIsVisibleToAll() throws Exception {
+        String id = "s-" + UUID.randomUUID().toString().substring(0, 8);
+        ChildJvm c = childWithATaskOnASpare(id, true);
+        List<Long> childShims = shimsOf(ns);
+        runtime = open();
+
+        assertThat(runtime.tasks()).as("the child's task, not its spare").extracting(Task::id).containsExactly(id);
+        Task found = runtime.get(ns, id).orElseThrow();
+        assertThat(found.isAlive()).isTrue();
+        assertThat(shimsOf(ns)).as("the child's spare is left alone").containsExactlyInAnyOrderElementsOf(childShims);
+        assertThat(shimHomes()).hasSize(2);
+
+        c.kill(); // its session reaper stops its spare; the task lives on
+
+        await("the child's spare reaped").atMost(AWAIT).until(() -> shimsOf(ns).size() == 1 && shimHomes().size() == 1);
+        useAndDelete(found);
+        await().atMost(AWAIT).until(() -> shimsOf(ns).isEmpty());
+    }
+
+    @Test
+    void anUnusedSpareOfAProcessKilledWithItsReaperAndRegistrationIsStoppedByTheNextRuntime() throws Exception {
+        String id = "s-" + UUID.randomUUID().toString().substring(0, 8);
+        ChildJvm c = childWithATaskOnASpare(id, true);
+        List<Long> watchers = ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(state.resolve("reaper").toString()))
+                .map(ProcessHandle::pid).toList();
+        assertThat(watchers).as("the child's session reaper").isNotEmpty();
+        watchers.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
+        c.kill();
+        await().atMost(AWAIT).until(() -> watchers.stream().noneMatch(Leftovers::isRunning));
+        assertThat(shimsOf(ns)).as("the spare outlived its reaper").hasSize(2);
+        // its registration lost too: the shim's home is all that tells of it
+        try (Stream<Path> files = Files.walk(state.resolve("reaper"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+
+        runtime = open();
+
+        assertThat(runtime.tasks()).extracting(Task::id).containsExactly(id);
+        await("the dead process's spare stopped, its home removed").atMost(AWAIT)
+                .until(() -> shimsOf(ns).size() == 1 && shimHomes().size() == 1);
+        useAndDelete(runtime.get(ns, id).orElseThrow());
+        await().atMost(AWAIT).until(() -> shimsOf(ns).isEmpty());
     }
 }

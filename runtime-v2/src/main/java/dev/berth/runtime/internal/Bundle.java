@@ -27,6 +27,7 @@ public final class Bundle {
     private static final String PRIVATE_CGROUP2 = "berth-private-cgroup2";
     private static final String SHARED_SHIM = "berth-shared-shim";
     private static final String SPARE_SHIM = "berth-spare-shim";
+    private static final String SERVED_TASK = "berth-served-task";
     private static final java.util.concurrent.atomic.AtomicLong RETIRED = new java.util.concurrent.atomic.AtomicLong();
 
     private final Path dir;
@@ -150,6 +151,27 @@ public final class Bundle {
 
     public boolean spareShim() {
         return Files.exists(dir.resolve(SPARE_SHIM));
+    }
+
+    /**
+     * In a shim's home: records that the spare became the shim of the task whose bundle is {@code taskBundle}.
+     * From then on the shim belongs to that task, as a shim of its own: a later runtime reaches it through
+     * the task's bundle and leaves the home alone while the task is there.
+     */
+    public void writeServedTask(Path taskBundle) throws IOException {
+        writeAtomically(dir.resolve(SERVED_TASK), taskBundle.toString());
+    }
+
+    /** In a shim's home: the bundle of the task the spare became the shim of, if it did. */
+    public Optional<Path> servedTask() {
+        try {
+            String task = Files.readString(dir.resolve(SERVED_TASK), StandardCharsets.UTF_8).trim();
+            return task.isEmpty() ? Optional.empty() : Optional.of(Path.of(task));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read " + dir.resolve(SERVED_TASK), e);
+        }
     }
 
     /** The home of the shared shim serving the task, if it has no shim of its own. */

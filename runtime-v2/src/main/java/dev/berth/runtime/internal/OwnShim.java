@@ -74,11 +74,17 @@ final class OwnShim implements ShimConnection {
 
     /** Connects to the shim a previous runtime started for the task (its {@code address} in the bundle). */
     static OwnShim reconnect(RuntimeContext ctx, Bundle bundle, Path shimBinary, ShimLauncher.Context launch) {
+        return reconnect(ctx, bundle, bundle.log(), shimBinary, launch);
+    }
+
+    /** Like {@link #reconnect(RuntimeContext, Bundle, Path, ShimLauncher.Context)}, draining the shim's log FIFO {@code log}. */
+    static OwnShim reconnect(RuntimeContext ctx, Bundle bundle, Path logFifo, Path shimBinary,
+                             ShimLauncher.Context launch) {
         Path socket = bundle.socket().orElseThrow(() -> new NotFoundException("bundle " + bundle.dir()
                 + " has no shim address"));
         ShimLog shimLog = null;
         try {
-            shimLog = ShimLog.start(bundle.log(), loggerName(launch), ctx.ioThreads());
+            shimLog = ShimLog.start(logFifo, loggerName(launch), ctx.ioThreads());
         } catch (IOException e) {
             log.debug("no shim log for {}/{}: {}", launch.namespace(), launch.id(), e.toString());
         }

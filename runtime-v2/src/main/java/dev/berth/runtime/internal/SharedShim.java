@@ -206,6 +206,11 @@ final class SharedShim {
         singleUse = true;
     }
 
+    /** The spare became the shim of the task in {@code taskBundle}: recorded in its home for later runtimes. */
+    void serve(Path taskBundle) throws IOException {
+        home.writeServedTask(taskBundle);
+    }
+
     boolean isSingleUse() {
         return singleUse;
     }

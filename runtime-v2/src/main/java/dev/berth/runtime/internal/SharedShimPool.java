@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -248,6 +249,13 @@ final class SharedShimPool {
                         if (claim == null) {
                             continue;
                         }
+                        if (servesATask(Bundle.at(dir))) {
+                            // a spare that became a task's own shim: the task's recovery reaches it
+                            claim.close();
+                            continue;
+                        }
+                        // idle shared shims and unused spares of runtimes gone (stopped below if no task
+                        // comes back), and spares whose task is gone
                         SharedShim shim = SharedShim.reconnect(ctx, this, namespace, Bundle.at(dir));
                         if (shim != null) {
                             shim.claim(claim);
@@ -272,6 +280,19 @@ final class SharedShimPool {
                     shim.stop();
                 }
             }
+        }
+    }
+
+    /** Whether {@code home} is a spare's that became the shim of a task still there (its bundle names it). */
+    private static boolean servesATask(Bundle home) {
+        Optional<Path> task = home.servedTask();
+        if (task.isEmpty() || !Files.isDirectory(task.get())) {
+            return false;
+        }
+        try {
+            return Bundle.at(task.get()).sharedShim().filter(home.dir()::equals).isPresent();
+        } catch (RuntimeException e) {
+            return true; // unreadable: leave it to the task's recovery rather than stop a task's shim
         }
     }
 

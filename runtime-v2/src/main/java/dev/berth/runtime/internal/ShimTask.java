@@ -103,6 +103,10 @@ final class ShimTask extends TaskCalls {
                         ? sharedShims.acquire(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray())
                         : sharedShims.acquireOwn(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray());
                 shim = new SharedShimLease(creating, id);
+                if (choice == ShimChoice.SPARE) {
+                    // first in the home: a later runtime leaves a home whose task is there to that task
+                    creating.serve(bundle.dir());
+                }
                 bundle.writeSharedShim(creating.home(), creating.socket());
                 if (choice == ShimChoice.SPARE) {
                     bundle.markSpareShim();
@@ -141,7 +145,10 @@ final class ShimTask extends TaskCalls {
         }
     }
 
-    /** The task's one-task shim (a spare it took) belongs to another live runtime: reach it as an own shim. */
+    /**
+     * The task's shim is a spare it took, found again here: it is the task's own shim, reached through the
+     * bundle's address, whichever runtime started it and whether or not that runtime still lives.
+     */
     void reachShimDirectly() {
         shimOfAnotherRuntime = true;
     }
@@ -161,6 +168,8 @@ final class ShimTask extends TaskCalls {
                     throw new UnavailableException("shared shim " + home.get() + " is gone");
                 }
                 shim = new SharedShimLease(s, id);
+            } else if (shimOfAnotherRuntime) {
+                shim = SpareBornShim.reconnect(ctx, bundle, shimBinary, launch);
             } else {
                 shim = OwnShim.reconnect(ctx, bundle, shimBinary, launch);
             }
@@ -192,6 +201,8 @@ final class ShimTask extends TaskCalls {
             ShimConnection c = shim;
             if (c != null) {
                 c.abandon();
+            } else if (shimOfAnotherRuntime) {
+                SpareBornShim.removeLeftovers(ctx, bundle, shimBinary, namespace);
             } else if (bundle.sharedShim().isEmpty()) {
                 OwnShim.killLeftovers(ctx, shimBinary, launch);
                 bundle.socket().ifPresent(OwnShim::removeSocket);

@@ -158,15 +158,13 @@ final class TaskRecovery {
             }
         }
         Optional<Path> home = bundle.sharedShim();
-        boolean direct = false;
-        if (home.isPresent() && sharedShims.reconnected(home.get()) == null && Files.isDirectory(home.get())
-                && isClaimed(home.get())) {
-            if (!bundle.spareShim()) {
-                // its shared shim belongs to another live runtime, which handles the task
-                return;
-            }
-            // a shim serving this task alone, started by another live runtime: reached as a shim of its own
-            direct = true;
+        // A spare the task took is the task's own shim, whoever launched it and whether that runtime lives:
+        // reached at the bundle's address, never through the shim pool (which leaves such a home alone).
+        boolean direct = home.isPresent() && bundle.spareShim();
+        if (!direct && home.isPresent() && sharedShims.reconnected(home.get()) == null
+                && Files.isDirectory(home.get()) && isClaimed(home.get())) {
+            // its shared shim belongs to another live runtime, which handles the task
+            return;
         }
         ShimTask task = new ShimTask(ctx, sharedShims, namespace, id, Optional.empty(), bundle, shim,
                 ctx.shimContext(namespace, id, bundle.dir(), bundle.privateCgroup2()));
