@@ -680,11 +680,12 @@ public final class Berth implements AutoCloseable {
 
         /**
          * Whether a task that gets a shim of its own (shared shims off) takes one launched ahead of need
-         * instead of waiting for its start (default false): one spare shim is kept, launched in the background
+         * instead of waiting for its start (default true): one spare shim is kept, launched in the background
          * when a task lets go of its shim, stopped by {@link Berth#close()} and reaped if the JVM dies. It
-         * costs one idle shim process (about 3 MiB) while Berth is open. Off by default because a task on a
-         * spare-born shim is not yet found again by a runtime opened after its creator's JVM ended: opt in
-         * only when tasks do not outlive the JVM. See {@link TaskRuntimes.Builder#spareShim}.
+         * costs one idle shim process (about 3 MiB) while Berth is open. A spare a task took is that task's
+         * own shim: a task that outlives its JVM is found again, used and deleted by any later Berth on the
+         * state directory, and an unused spare is invisible to other processes. A short-lived process (a
+         * CLI call) turns it off. See {@link TaskRuntimes.Builder#spareShim}.
          */
         public Builder spareShim(boolean spare) {
             this.spareShim = spare;

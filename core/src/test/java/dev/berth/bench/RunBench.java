@@ -47,7 +47,8 @@ import java.util.stream.Stream;
  * <p>Usage: {@code RunBench <pairs> <busybox image archive> <image name> <containerd socket> <containerd pid>}
  * with system properties {@code bench.base} (work directory, default {@code /var/tmp}), {@code bench.state}
  * (Berth's state directory, default {@code <work directory>/state}),
- * {@code bench.spareShim} (default true: Berth keeps a spare shim, opt-in in Berth.Builder), {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
+ * {@code bench.spareShim} (default: Berth's default, a spare shim; with the Go client a third Berth
+ * without the spare is measured beside it, {@code run-echo-pertask-nospare}, for an A/B in one run), {@code bench.sharedShims} (default true: Berth's tasks share warm shims, {@link Berth.Builder#sharedShims};
  * false: one shim per task like ctr), {@code bench.ctrSpec} (default true: Berth runs the same spec as
  * {@code ctr run}, see {@link #options}) and {@code bench.syncSnapshotRemoval} (default false: the
  * directories of removed snapshots are left to garbage collection, as containerd's overlay snapshotter
@@ -71,6 +72,8 @@ public final class RunBench {
     private final boolean ctrSpec = Boolean.parseBoolean(System.getProperty("bench.ctrSpec", "true"));
     /** Berth with its defaults (a shim per task), beside the configured one; with the Go client only. */
     private Namespace defaultNs;
+    /** Like {@link #defaultNs} without the spare shim, when the defaults have it: the A/B of the spare. */
+    private Namespace noSpareNs;
     private GoClient go;
 
     private RunBench(String image, String socket, long containerdPid, boolean sharedShims) {
@@ -95,12 +98,19 @@ public final class RunBench {
         // bench/run keeps the state directory on tmpfs, as Berth's default /run/berth and containerd's state
         Path state = Path.of(System.getProperty("bench.state", base.resolve("state").toString()));
         String goClient = System.getProperty("bench.goClient", "");
-        // the spare shim (Berth.Builder#spareShim, opt-in); false measures Berth's defaults
-        boolean spareShim = Boolean.parseBoolean(System.getProperty("bench.spareShim", "true"));
+        // the spare shim (Berth.Builder#spareShim, on by default); false measures the path without it
+        String spareProperty = System.getProperty("bench.spareShim");
+        Berth.Builder defaultsBuilder = Berth.builder().root(base.resolve("root-default"))
+                .stateDir(Path.of(state + "-default")).syncSnapshotRemoval(syncRemoval);
+        if (spareProperty != null) {
+            defaultsBuilder.spareShim(Boolean.parseBoolean(spareProperty));
+        }
+        boolean spareShim = spareProperty == null || Boolean.parseBoolean(spareProperty);
         try (Berth berth = Berth.builder().root(base.resolve("root")).stateDir(state)
                 .sharedShims(shared).syncSnapshotRemoval(syncRemoval).build();
-             Berth defaults = Berth.builder().root(base.resolve("root-default")).stateDir(Path.of(state + "-default"))
-                .syncSnapshotRemoval(syncRemoval).spareShim(spareShim).build()) {
+             Berth defaults = defaultsBuilder.build();
+             Berth noSpare = Berth.builder().root(base.resolve("root-nospare")).stateDir(Path.of(state + "-nospare"))
+                .syncSnapshotRemoval(syncRemoval).spareShim(false).build()) {
             Namespace ns = berth.namespace(BERTH_NS);
             ns.importImage(archive);
             bench.ctr("-n", CTR_NS, "images", "import", archive.toString());
@@ -111,6 +121,11 @@ public final class RunBench {
                         + " Go client " + goClient);
                 bench.defaultNs = defaults.namespace(BERTH_NS);
                 bench.defaultNs.importImage(archive);
+                if (spareShim) {
+                    System.out.println("third Berth like the second without the spare shim (A/B in this run)");
+                    bench.noSpareNs = noSpare.namespace(BERTH_NS);
+                    bench.noSpareNs.importImage(archive);
+                }
                 bench.ctr("-n", GO_NS, "images", "import", archive.toString());
                 bench.go = GoClient.start(goClient, args[3], GO_NS, args[2]);
             }
@@ -133,6 +148,9 @@ public final class RunBench {
             if (go != null) {
                 System.out.printf("warm-up: Berth default %.4f, Go client per task %.4f, grouped %.4f%n",
                         berthEcho(defaultNs, "warm-" + i), go.run("warm-p-" + i, false), go.run("warm-g-" + i, true));
+                if (noSpareNs != null) {
+                    System.out.printf("warm-up: Berth without the spare %.4f%n", berthEcho(noSpareNs, "warm-" + i));
+                }
             }
         }
         for (int p = 0; p < pairs; p++) {
@@ -147,7 +165,13 @@ public final class RunBench {
                     settle();
                     System.out.printf("BENCH run-echo-pertask berth %.4f%n", berthEcho(defaultNs, id));
                     settle();
-                    System.out.printf("BENCH run-echo-pertask containerd %.4f%n", go.run(id + "-p", false));
+                    double goPerTask = go.run(id + "-p", false);
+                    System.out.printf("BENCH run-echo-pertask containerd %.4f%n", goPerTask);
+                    if (noSpareNs != null) {
+                        settle();
+                        System.out.printf("BENCH run-echo-pertask-nospare berth %.4f%n", berthEcho(noSpareNs, id));
+                        System.out.printf("BENCH run-echo-pertask-nospare containerd %.4f%n", goPerTask);
+                    }
                     System.out.printf("BENCH run-echo-grouped berth %.4f%n", shared);
                     settle();
                     System.out.printf("BENCH run-echo-grouped containerd %.4f%n", go.run(id + "-g", true));
