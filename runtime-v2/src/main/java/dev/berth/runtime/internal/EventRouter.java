@@ -6,7 +6,12 @@ import dev.berth.api.event.Events;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
+import com.google.protobuf.ByteString;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -23,6 +28,20 @@ final class EventRouter {
     private final Optional<Events> events;
     private final TaskTable tasks;
     private final ExitClaims exitClaims;
+    /**
+     * The last envelopes forwarded, byte for byte. A shim whose Forward call timed out (a loaded machine)
+     * sends the same envelope again, timestamp included, though the first one may have been handled: a
+     * copy is dropped rather than announced twice.
+     */
+    private final Set<ByteString> recentlyForwarded = Collections.newSetFromMap(Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<ByteString, Boolean> eldest) {
+                    return size() > RECENT_ENVELOPES;
+                }
+            }));
+    private static final int RECENT_ENVELOPES = 4096;
+
     /** Tasks being deleted, until their shim's {@code /tasks/delete} event has been published. */
     private final ConcurrentMap<String, CompletableFuture<Void>> deleteEvents = new ConcurrentHashMap<>();
 
@@ -55,6 +74,11 @@ final class EventRouter {
     }
 
     void forward(ForwardRequest request) {
+        if (!recentlyForwarded.add(request.getEnvelope().toByteString())) {
+            log.debug("a shim sent the same {} event twice (a retried publish); the copy was dropped",
+                    request.getEnvelope().getTopic());
+            return;
+        }
         Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
         if (envelope.event() instanceof TaskEvent.Exit e) {
             boolean init = e.id().equals(e.containerId());

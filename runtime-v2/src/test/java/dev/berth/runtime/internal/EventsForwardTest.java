@@ -60,4 +60,37 @@ class EventsForwardTest {
         }
         assertThat(state.resolve("events.sock")).doesNotExist();
     }
+
+    @Test
+    void anEnvelopeSentTwiceByARetryingShimIsAnnouncedOnce() throws Exception {
+        List<dev.berth.api.event.Envelope> received = new CopyOnWriteArrayList<>();
+        try (EventExchange events = EventExchange.create();
+             var subscription = events.subscribe(received::add);
+             TaskRuntime runtime = TaskRuntimes.builder().stateDir(state).events(events).build();
+             EpollLoop loop = EpollLoop.start("shim-side", 1);
+             TtrpcClient shim = TtrpcClient.connect(loop.group(), state.resolve("events.sock"), Map.of(),
+                     Duration.ofSeconds(5))) {
+            ForwardRequest first = start("c1", 99, 1_700_000_000);
+            ForwardRequest later = start("c1", 99, 1_700_000_001);
+
+            for (ForwardRequest r : List.of(first, first, later)) {
+                shim.call(ShimRuntime.EVENTS_SERVICE, "Forward", r, Empty.parser(), Duration.ofSeconds(5))
+                        .get(5, TimeUnit.SECONDS);
+            }
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> received.size() >= 2);
+            assertThat(received).extracting(e -> e.timestamp().getEpochSecond())
+                    .containsExactly(1_700_000_000L, 1_700_000_001L);
+        }
+    }
+
+    private static ForwardRequest start(String id, int pid, long seconds) {
+        return ForwardRequest.newBuilder().setEnvelope(Envelope.newBuilder()
+                        .setTimestamp(Timestamp.newBuilder().setSeconds(seconds))
+                        .setNamespace("default")
+                        .setTopic("/tasks/start")
+                        .setEvent(Any.newBuilder().setTypeUrl("containerd.events.TaskStart")
+                                .setValue(TaskStart.newBuilder().setContainerId(id).setPid(pid).build().toByteString())))
+                .build();
+    }
 }
