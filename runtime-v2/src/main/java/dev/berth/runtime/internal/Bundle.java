@@ -132,6 +132,23 @@ public final class Bundle {
         return Files.exists(dir.resolve(PRIVATE_CGROUP2));
     }
 
+    /** Records the shim group the task's spec puts it in ({@link ShimGroup}), before its shim starts. */
+    public void writeShimGroup(String group) throws IOException {
+        writeAtomically(dir.resolve(ShimGroup.FILE), group);
+    }
+
+    /** The shim group recorded by {@link #writeShimGroup}, if any. */
+    public Optional<String> shimGroup() {
+        try {
+            String group = Files.readString(dir.resolve(ShimGroup.FILE), StandardCharsets.UTF_8);
+            return group.isEmpty() ? Optional.empty() : Optional.of(group);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read " + dir.resolve(ShimGroup.FILE), e);
+        }
+    }
+
     /**
      * Records that the task is served by the shared shim living in {@code home} at {@code socket}: the
      * {@code address} file the shim would have written had it been started here, and where its home is.

@@ -11,7 +11,11 @@ import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A shim process serving one task: started for it, shut down with it. */
+/**
+ * A shim process serving one task: started for it, shut down with it. Or, for a task of a shim group
+ * ({@link ShimGroup}), the task's own connection to its group's shim, which the first task of the group
+ * started: deleting the task then stops the shim only when no other task of the group is left.
+ */
 final class OwnShim implements ShimConnection {
     private static final Logger log = LoggerFactory.getLogger(OwnShim.class);
 
@@ -22,10 +26,13 @@ final class OwnShim implements ShimConnection {
     private final ShimClient client;
     private final ConnectResponse connected;
     private final ShimLog shimLog;
+    /** The task's shim group, or null: the shim is the task's alone. */
+    private final String group;
 
     private OwnShim(RuntimeContext ctx, Path shimBinary, ShimLauncher.Context launch, Path socket, ShimClient client,
-                    ConnectResponse connected, ShimLog shimLog) {
+                    ConnectResponse connected, ShimLog shimLog, String group) {
         this.ctx = ctx;
+        this.group = group;
         this.shimBinary = shimBinary;
         this.launch = launch;
         this.socket = socket;
@@ -55,11 +62,13 @@ final class OwnShim implements ShimConnection {
             ConnectResponse connected = ShimClient.await(client.connect(
                     ConnectRequest.newBuilder().setId(launch.id()).build(), RuntimeContext.CONNECT_TIMEOUT));
             bundle.writeShimBinaryPath(shimBinary);
-            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog);
+            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog,
+                    bundle.shimGroup().orElse(null));
         } catch (RuntimeException | IOException e) {
             log.debug("shim of {}/{} started but cannot be used ({}); stopping it", launch.namespace(), launch.id(),
                     e.toString());
-            OwnShim failed = new OwnShim(ctx, shimBinary, launch, socket, client, null, shimLog);
+            OwnShim failed = new OwnShim(ctx, shimBinary, launch, socket, client, null, shimLog,
+                    bundle.shimGroup().orElse(null));
             failed.release(true);
             try {
                 ctx.launcher().delete(shimBinary, launch);
@@ -93,7 +102,8 @@ final class OwnShim implements ShimConnection {
             client = ShimClient.connect(ctx.loop(), socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
             ConnectResponse connected = ShimClient.await(client.connect(
                     ConnectRequest.newBuilder().setId(launch.id()).build(), RuntimeContext.CONNECT_TIMEOUT));
-            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog);
+            return new OwnShim(ctx, shimBinary, launch, socket, client, connected, shimLog,
+                    bundle.shimGroup().orElse(null));
         } catch (RuntimeException e) {
             if (client != null) {
                 client.close();
@@ -137,7 +147,25 @@ final class OwnShim implements ShimConnection {
         return connected;
     }
 
-    /** Asks the shim to exit ({@code Shutdown}), then makes sure it is gone and its socket removed. */
+    /**
+     * Whether the shim serves tasks of the group other than this one: a shim found with that, or without
+     * knowing, is left running (the runc shim exits by itself at the {@code Shutdown} after the delete of
+     * its last container).
+     */
+    private boolean sharedWithOthers() {
+        return group != null && ShimGroup.hasOtherTasks(ctx.tasksDir(), launch.namespace(), launch.id(), group);
+    }
+
+    /** Whether a shim of a task of {@code bundle}'s group other than the task itself may be running. */
+    static boolean sharedWithOthers(RuntimeContext ctx, Bundle bundle, ShimLauncher.Context launch) {
+        return bundle.shimGroup().map(g -> ShimGroup.hasOtherTasks(ctx.tasksDir(), launch.namespace(), launch.id(), g))
+                .orElse(false);
+    }
+
+    /**
+     * Asks the shim to exit ({@code Shutdown}), then makes sure it is gone and its socket removed. The
+     * shim of a group that still serves other tasks ignores the {@code Shutdown}; it is left alone.
+     */
     @Override
     public void release(boolean now) {
         if (client != null) {
@@ -151,6 +179,10 @@ final class OwnShim implements ShimConnection {
                 }
             }
             client.close();
+        }
+        if (sharedWithOthers()) {
+            closeLog();
+            return;
         }
         int pid = connected == null ? 0 : connected.getShimPid();
         if (pid > 0) {
@@ -178,6 +210,10 @@ final class OwnShim implements ShimConnection {
     @Override
     public void abandon() {
         client.close();
+        if (sharedWithOthers()) {
+            closeLog();
+            return;
+        }
         killLeftovers(ctx, shimBinary, launch);
         removeSocket(socket);
         closeLog();

@@ -153,8 +153,9 @@ public final class ShimRuntime implements TaskRuntime {
                 ctx.sessions().register(new SessionReaper.Target(namespace, id, bundle.dir(), shim,
                         ctx.grpcAddress(), ctx.fifoDir(namespace, id), launch.privateCgroup2()));
             }
-            // Session-scoped tasks keep their own shim: the reaper kills a task's shim with the task.
-            task.create(config.sessionScoped() ? ShimTask.ShimChoice.OWN
+            // Session-scoped tasks keep their own shim: the reaper kills a task's shim with the task. A task
+            // of a shim group is started by the shim's start, which finds the group's shim (ShimGroup).
+            task.create(config.sessionScoped() || ShimGroup.of(config.spec()).isPresent() ? ShimTask.ShimChoice.OWN
                     : settings.sharedShims() ? ShimTask.ShimChoice.SHARED
                     : settings.spareShim() ? ShimTask.ShimChoice.SPARE : ShimTask.ShimChoice.OWN);
         } catch (RuntimeException e) {

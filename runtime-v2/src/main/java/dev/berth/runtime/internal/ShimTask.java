@@ -113,6 +113,12 @@ final class ShimTask extends TaskCalls {
                 }
                 bundle.writeShimBinaryPath(shimBinary);
             } else {
+                // recorded before the shim starts: a runtime deleting another task of the group meanwhile
+                // sees that the shim is still wanted
+                Optional<String> group = ShimGroup.of(cfg.spec());
+                if (group.isPresent()) {
+                    bundle.writeShimGroup(group.get());
+                }
                 shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
@@ -203,7 +209,7 @@ final class ShimTask extends TaskCalls {
                 c.abandon();
             } else if (shimOfAnotherRuntime) {
                 SpareBornShim.removeLeftovers(ctx, bundle, shimBinary, namespace);
-            } else if (bundle.sharedShim().isEmpty()) {
+            } else if (bundle.sharedShim().isEmpty() && !OwnShim.sharedWithOthers(ctx, bundle, launch)) {
                 OwnShim.killLeftovers(ctx, shimBinary, launch);
                 bundle.socket().ifPresent(OwnShim::removeSocket);
             }

@@ -29,6 +29,7 @@ public final class RuncSpec {
     private boolean pidNamespace = true;
     private boolean terminal;
     private boolean resources = true;
+    private final java.util.Map<String, String> annotations = new java.util.TreeMap<>();
 
     private RuncSpec(List<String> args) {
         this.args = List.copyOf(args);
@@ -87,6 +88,11 @@ public final class RuncSpec {
         return this;
     }
 
+    public RuncSpec annotation(String key, String value) {
+        annotations.put(key, value);
+        return this;
+    }
+
     public byte[] toJson() {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("ociVersion", "1.0.2");
@@ -104,6 +110,10 @@ public final class RuncSpec {
         process.put("noNewPrivileges", true);
         spec.putObject("root").put("path", rootPath).put("readonly", readonly);
         spec.put("hostname", "berth");
+        if (!annotations.isEmpty()) {
+            ObjectNode a = spec.putObject("annotations");
+            annotations.forEach(a::put);
+        }
         ArrayNode mounts = spec.putArray("mounts");
         mount(mounts, "/proc", "proc", "proc");
         mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");

@@ -1,0 +1,170 @@
+package dev.berth.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.berth.api.task.Task;
+import dev.berth.api.task.TaskConfig;
+import dev.berth.api.task.TaskRuntime;
+import dev.berth.api.task.TaskStatus;
+import dev.berth.events.EventExchange;
+import dev.berth.runtime.testing.BusyboxRootfs;
+import dev.berth.runtime.testing.RuncSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tasks whose specs name one shim group (the runc shim's {@code io.containerd.runc.v2.group} or
+ * {@code io.kubernetes.cri.sandbox-id}) run in the shim the first of them started, as a CRI pod's tasks do
+ * in its sandbox's shim: real shim, real runc.
+ */
+class ShimGroupIT {
+    private static final Duration AWAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path sharedDir;
+    static Path rootfs;
+
+    @TempDir
+    Path state;
+
+    String ns;
+    String group;
+    EventExchange events;
+    TaskRuntime runtime;
+    final List<String> ids = new ArrayList<>();
+
+    @BeforeAll
+    static void buildRootfs() throws Exception {
+        rootfs = BusyboxRootfs.populate(Files.createDirectories(sharedDir.resolve("rootfs")));
+    }
+
+    @BeforeEach
+    void setUp() {
+        ns = "group-" + UUID.randomUUID().toString().substring(0, 8);
+        group = "pod-" + UUID.randomUUID().toString().substring(0, 8);
+        events = EventExchange.create();
+    }
+
+    @AfterEach
+    void noLeftovers() throws Exception {
+        try {
+            if (runtime == null) {
+                runtime = open();
+            }
+            for (Task t : runtime.tasks()) {
+                t.delete(true);
+            }
+        } finally {
+            runtime.close();
+            events.close();
+        }
+        for (String id : ids) {
+            Leftovers.assertNone(state, ns, id);
+        }
+        await().atMost(AWAIT).untilAsserted(() ->
+                assertThat(Leftovers.liveShims(" -namespace " + ns + " ")).as("shims of %s", ns).isEmpty());
+        assertThat(Leftovers.shimSocket(state, ns, group)).as("the group's shim socket").doesNotExist();
+    }
+
+    TaskRuntime open() {
+        return TaskRuntimes.builder().stateDir(state).events(events).build();
+    }
+
+    /** A task of the group, under {@code label}, whose id is {@code id}. */
+    Task start(String id, String label, String... args) {
+        ids.add(id);
+        Task task = runtime.create(TaskConfig.builder(id).namespace(ns)
+                .spec(RuncSpec.of(args).root(rootfs.toString()).annotation(label, group).toJson()).build());
+        task.start();
+        return task;
+    }
+
+    static long parent(int pid) {
+        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
+    }
+
+    @Test
+    void theGroupRunsInTheFirstTasksShimWhichExitsWithTheLastTask() throws Exception {
+        runtime = open();
+        // the first task is the group's namesake, as a pod's sandbox is
+        Task first = start(group, "io.kubernetes.cri.sandbox-id", "sleep", "600");
+        Task second = start("c-" + UUID.randomUUID().toString().substring(0, 8), "io.kubernetes.cri.sandbox-id",
+                "sh", "-c", "trap 'exit 3' TERM; while true; do sleep 1; done");
+        Task third = start("c-" + UUID.randomUUID().toString().substring(0, 8), "io.containerd.runc.v2.group",
+                "sh", "-c", "trap 'exit 4' TERM; while true; do sleep 1; done");
+
+        List<Long> shims = Leftovers.liveShims(" -namespace " + ns + " ");
+        assertThat(shims).as("one shim for the group").hasSize(1);
+        assertThat(Leftovers.shimProcesses(group)).isEqualTo(shims);
+        assertThat(List.of(parent(first.pid()), parent(second.pid()), parent(third.pid())))
+                .as("the shim is every task's parent").containsOnly(shims.get(0));
+
+        // the group's namesake goes first: its shim goes on serving the others
+        first.kill(9);
+        assertThat(first.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(137));
+        assertThat(first.delete().code()).isEqualTo(137);
+        assertThat(state.resolve("tasks").resolve(ns).resolve(first.id())).as("its bundle").doesNotExist();
+        assertThat(Leftovers.liveShims(" -namespace " + ns + " ")).isEqualTo(shims);
+        assertThat(Leftovers.shimSocket(state, ns, group)).exists();
+        assertThat(second.state().status()).isEqualTo(TaskStatus.RUNNING);
+
+        third.kill(15);
+        assertThat(third.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(4));
+        assertThat(third.delete().code()).isEqualTo(4);
+        assertThat(Leftovers.liveShims(" -namespace " + ns + " ")).isEqualTo(shims);
+
+        second.kill(15);
+        assertThat(second.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(3));
+        assertThat(second.delete().code()).isEqualTo(3);
+        assertThat(Leftovers.liveShims(" -namespace " + ns + " ")).as("the last task takes the shim with it")
+                .isEmpty();
+        assertThat(Leftovers.shimSocket(state, ns, group)).doesNotExist();
+    }
+
+    @Test
+    void aLaterRuntimeFindsTheGroupsTasksInTheirShimAndItsLastDeleteStopsIt() throws Exception {
+        runtime = open();
+        Task sandbox = start(group, "io.kubernetes.cri.sandbox-id", "sleep", "600");
+        String containerId = "c-" + UUID.randomUUID().toString().substring(0, 8);
+        start(containerId, "io.kubernetes.cri.sandbox-id", "sh", "-c", "trap 'exit 3' TERM; while true; do sleep 1; done");
+        List<Long> shims = Leftovers.shimProcesses(group);
+        assertThat(shims).hasSize(1);
+        int sandboxPid = sandbox.pid();
+        runtime.close();
+        assertThat(Leftovers.shimProcesses(group)).as("the shim outlives its runtime").isEqualTo(shims);
+
+        runtime = open();
+        Task container = runtime.get(ns, containerId).orElseThrow();
+        assertThat(container.state().status()).isEqualTo(TaskStatus.RUNNING);
+        assertThat(parent(container.pid())).isEqualTo(shims.get(0));
+        // a task added to the group now still joins the same shim
+        Task late = start("c-" + UUID.randomUUID().toString().substring(0, 8), "io.kubernetes.cri.sandbox-id",
+                "sleep", "600");
+        assertThat(parent(late.pid())).isEqualTo(shims.get(0));
+        late.kill(9);
+        late.waitFor(AWAIT);
+        late.delete();
+
+        container.kill(15);
+        assertThat(container.waitFor(AWAIT)).hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(3));
+        assertThat(container.delete().code()).isEqualTo(3);
+        assertThat(Leftovers.shimProcesses(group)).as("the sandbox is still in it").isEqualTo(shims);
+
+        Task found = runtime.get(ns, group).orElseThrow();
+        assertThat(found.pid()).isEqualTo(sandboxPid);
+        found.kill(9);
+        found.waitFor(AWAIT);
+        found.delete();
+        assertThat(Leftovers.shimProcesses(group)).as("the last task took the shim with it").isEmpty();
+    }
+}
