@@ -170,6 +170,30 @@ final class CriHarness implements AutoCloseable {
         rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
     }
 
+    /** The pid of a container's process, from the verbose status. */
+    long taskPid(String containerId) {
+        String info = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(containerId)
+                .setVerbose(true).build()).getInfoMap().get("info");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"pid\":(\\d+)").matcher(info);
+        assertThat(m.find()).as(info).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    /** The pids of this root's shims started for task {@code id} (named by {@code -id} on their command line). */
+    List<Long> shimsStartedFor(String id) {
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile("(^|\\s)-id " + java.util.regex.Pattern.quote(id)
+                + "(\\s|$)");
+        return ProcessHandle.allProcesses().filter(ph -> {
+            String cmd = ph.info().commandLine().orElse("");
+            return cmd.contains("containerd-shim") && cmd.contains(state.toString()) && named.matcher(cmd).find();
+        }).map(ProcessHandle::pid).toList();
+    }
+
+    /** The parent of process {@code pid} (a container's process: its shim). */
+    static long parentOf(long pid) {
+        return ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
+    }
+
     /** Live shims serving this root (their command line names its state directory). */
     long shimsOfRoot() {
         return ProcessHandle.allProcesses().filter(ph -> {

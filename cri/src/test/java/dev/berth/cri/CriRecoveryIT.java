@@ -62,6 +62,11 @@ class CriRecoveryIT {
                         assertThat(s.getNetwork().getIp()).isEqualTo(ip);
                     });
             assertThat(h.status(steady).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+            // the pod's one shim (its sandbox's) outlived the server and still serves the running container
+            List<Long> podShim = h.shimsStartedFor(podId);
+            assertThat(podShim).as("the sandbox's shim").hasSize(1);
+            assertThat(h.shimsStartedFor(steady)).isEmpty();
+            assertThat(CriHarness.parentOf(pid(h, steady))).isEqualTo(podShim.get(0));
             var exited = h.awaitExit(brief, Duration.ofSeconds(30));
             assertThat(exited.getExitCode()).isEqualTo(5);
             assertThat(exited.getReason()).isEqualTo("Error");
@@ -80,6 +85,8 @@ class CriRecoveryIT {
             h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(steady).setTimeout(5).build());
             assertThat(h.status(steady).getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
             h.removePod(podId);
+            Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(h.shimsOfRoot()).as("shims of this root after the pod's removal").isZero());
         }
     }
 }

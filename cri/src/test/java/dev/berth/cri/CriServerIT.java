@@ -157,7 +157,7 @@ class CriServerIT {
     void twoContainersOfAPodTalkOverLocalhostAndTheLogsAreInTheCriFormat() throws Exception {
         PodSandboxConfig pod = h.podWithLogs("pair").build();
         String podId = h.runPod(pod);
-        h.createAndStart(podId, pod, CriHarness.container("server", "sh", "-c",
+        String server = h.createAndStart(podId, pod, CriHarness.container("server", "sh", "-c",
                 "mkdir -p /www && echo hello-from-server > /www/index.html && exec httpd -f -p 8080 -h /www")
                 .setLogPath("server/0.log").build());
         String client = h.createAndStart(podId, pod, CriHarness.container("client", "sh", "-c",
@@ -172,11 +172,20 @@ class CriServerIT {
         assertThat(lines).hasSize(2);
         assertRecord(lines.get(0), "stdout", "F", "hello-from-server");
         assertRecord(lines.get(1), "stderr", "F", "to-stderr");
+
+        // one shim for the pod, as containerd's CRI has it: the sandbox's serves both containers
+        List<Long> podShim = h.shimsStartedFor(podId);
+        assertThat(podShim).as("the sandbox's shim").hasSize(1);
+        assertThat(h.shimsStartedFor(server)).as("a shim of the server container's own").isEmpty();
+        assertThat(h.shimsStartedFor(client)).as("a shim of the client container's own").isEmpty();
+        assertThat(CriHarness.parentOf(h.taskPid(server))).as("the server's shim").isEqualTo(podShim.get(0));
         assertThat(h.rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList())
                 .filteredOn(c -> c.getPodSandboxId().equals(podId)).hasSize(2);
         h.removePod(podId);
         assertThat(h.rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList())
                 .noneMatch(c -> c.getPodSandboxId().equals(podId));
+        Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(h.shimsStartedFor(podId)).as("the pod's shim after its removal").isEmpty());
     }
 
     private static void assertRecord(String line, String stream, String tag, String content) {
@@ -273,9 +282,44 @@ class CriServerIT {
     }
 
     @Test
+    void aHostDeviceAppearsAtItsContainerPathWithTheGivenCgroupAccess() {
+        // devices the default rules do not allow, so only the mapping's rule lets them be opened
+        PodSandboxConfig pod = CriHarness.pod("devices").build();
+        String podId = h.runPod(pod);
+        try {
+            String id = h.createAndStart(podId, pod, CriHarness.container("dev", "sleep", "600")
+                    .addDevices(dev.berth.cri.internal.proto.Device.newBuilder().setHostPath("/dev/loop0")
+                            .setContainerPath("/dev/berth-loop").setPermissions("r"))
+                    .addDevices(dev.berth.cri.internal.proto.Device.newBuilder().setHostPath("/dev/loop-control")
+                            .setContainerPath("/dev/berth-loop-control").setPermissions("rw"))
+                    .build());
+            ExecSyncResponse r = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addAllCmd(List.of(
+                    "sh", "-c", "[ -b /dev/berth-loop ] && stat -c %t:%T /dev/berth-loop;"
+                            + " (exec 3</dev/berth-loop) && echo read-ok;"
+                            + " (exec 3>/dev/berth-loop) 2>/dev/null && echo write-ok || echo write-denied;"
+                            + " (exec 3>/dev/berth-loop-control) && echo control-write-ok"))
+                    .setTimeout(20).build());
+            assertThat(r.getStdout().toStringUtf8().lines().toList()).as(r.getStderr().toStringUtf8())
+                    .containsExactly("7:0", "read-ok", "write-denied", "control-write-ok");
+
+            // a host path that holds no device node is refused with the reason
+            try {
+                h.create(podId, pod, CriHarness.container("nodev", "true").addDevices(dev.berth.cri.internal.proto
+                        .Device.newBuilder().setHostPath("/etc/hostname").setContainerPath("/dev/x")).build());
+                throw new AssertionError("a device from /etc/hostname must be refused");
+            } catch (StatusRuntimeException e) {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(e.getStatus().getDescription()).contains("/etc/hostname");
+            }
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
     void concurrentPodsLeaveNothingBehind() throws Exception {
-        int pods = 10;
-        ExecutorService pool = Executors.newFixedThreadPool(5);
+        int pods = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(pods);
         try {
             List<Future<?>> work = new ArrayList<>();
             for (int i = 0; i < pods; i++) {
@@ -284,7 +328,7 @@ class CriServerIT {
                     PodSandboxConfig pod = CriHarness.pod(name).build();
                     String podId = h.runPod(pod);
                     String c = h.createAndStart(podId, pod, CriHarness.container("c", "sh", "-c", "echo hi").build());
-                    assertThat(h.awaitExit(c, Duration.ofSeconds(60)).getExitCode()).isZero();
+                    assertThat(h.awaitExit(c, Duration.ofSeconds(120)).getExitCode()).isZero();
                     h.removePod(podId);
                     return null;
                 }));
@@ -308,7 +352,9 @@ class CriServerIT {
         String veths = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
         assertThat(veths.trim()).as("veths left on %s", h.bridge).isEmpty();
-        assertThat(h.shimsOfRoot()).as("shims of this root").isZero();
+        // a pod's shim exits at the Shutdown after its last task's delete, which need not wait for it
+        Awaitility.await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(h.shimsOfRoot()).as("shims of this root").isZero());
         try (var s = Files.list(h.state.resolve("cri/sandboxes"))) {
             assertThat(s.toList()).isEmpty();
         }

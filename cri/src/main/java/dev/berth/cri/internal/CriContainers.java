@@ -243,6 +243,9 @@ abstract class CriContainers extends PodSandboxes {
         }
         List<SpecOption> spec = new ArrayList<>();
         spec.add(SpecOptions.annotation(CriState.CONFIG, Base64.getEncoder().encodeToString(c.request.toByteArray())));
+        // the pod's containers run in its sandbox's shim, as containerd's CRI has them (one shim per pod)
+        spec.add(SpecOptions.annotation(CriState.CONTAINER_TYPE, "container"));
+        spec.add(SpecOptions.annotation(CriState.SANDBOX_ID, c.sandboxId));
         spec.add(SpecOptions.args(args));
         List<String> env = new ArrayList<>();
         for (KeyValue kv : config.getEnvsList()) {
@@ -295,6 +298,14 @@ abstract class CriContainers extends PodSandboxes {
         }
         for (var m : config.getMountsList()) {
             spec.add(SpecOptions.mount(mount(m)));
+        }
+        for (var d : config.getDevicesList()) {
+            // read when the spec is built; a privileged container gets every host device and these too
+            spec.add(SpecOptions.device(d.getHostPath(), d.getContainerPath(), d.getPermissions()));
+        }
+        if (config.getCDIDevicesCount() > 0) {
+            throw new InvalidArgumentException("container " + config.getMetadata().getName()
+                    + ": CDI devices are not supported (" + config.getCDIDevicesList().get(0).getName() + ")");
         }
         security(spec, sc);
         resources(spec, config.getLinux().getResources());

@@ -20,6 +20,10 @@ abstract class CriState {
     static final String CONFIG = "berth.dev/cri.config";
     static final String CNI_RESULT = "berth.dev/cri.cni-result";
     static final String NETNS = "berth.dev/cri.netns";
+    /** containerd CRI's spec annotations: {@code sandbox} or {@code container}, and the pod's sandbox id. */
+    static final String CONTAINER_TYPE = "io.kubernetes.cri.container-type";
+    /** Also the runc shim's grouping label: every task of a pod runs in the shim its sandbox started. */
+    static final String SANDBOX_ID = "io.kubernetes.cri.sandbox-id";
 
     final Berth berth;
     final CriRuntime.Settings settings;

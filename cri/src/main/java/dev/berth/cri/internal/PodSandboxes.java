@@ -189,6 +189,8 @@ abstract class PodSandboxes extends CriState {
         LinuxSandboxSecurityContext sc = config.getLinux().getSecurityContext();
         List<SpecOption> spec = new ArrayList<>();
         spec.add(SpecOptions.annotation(CriState.CONFIG, Base64.getEncoder().encodeToString(request.toByteArray())));
+        spec.add(SpecOptions.annotation(CriState.CONTAINER_TYPE, "sandbox"));
+        spec.add(SpecOptions.annotation(CriState.SANDBOX_ID, pod.id));
         if (!pod.cniResult.isEmpty()) {
             spec.add(SpecOptions.annotation(CriState.CNI_RESULT, pod.cniResult));
         }

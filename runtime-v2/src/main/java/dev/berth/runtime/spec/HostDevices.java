@@ -36,6 +36,29 @@ final class HostDevices {
         return out;
     }
 
+    /**
+     * The device node {@code host} (symlinks followed) as {@code containerPath}, or every node under the
+     * directory {@code host}, each at its path relative to {@code host} under {@code containerPath}
+     * (containerd's WithDevices). Empty when {@code host} is neither a device node nor a directory.
+     */
+    static List<LinuxDevice> mapped(Path host, String containerPath) {
+        try {
+            Path real = host.toRealPath();
+            List<LinuxDevice> out = new ArrayList<>();
+            if (Files.isDirectory(real)) {
+                collect(real, out);
+                return out.stream().map(d -> d.withPath(containerPath + "/" + real.relativize(Path.of(d.path()))))
+                        .toList();
+            }
+            node(real, out);
+            return out.stream().map(d -> d.withPath(containerPath)).toList();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw IoFailureException.of("reading device " + host, e);
+        }
+    }
+
     private static void collect(Path dir, List<LinuxDevice> out) throws IOException {
         List<Path> entries = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
@@ -53,26 +76,30 @@ final class HostDevices {
             if (name.equals("console")) {
                 continue; // runc sets up /dev/console itself
             }
-            Map<String, Object> attrs;
-            try {
-                attrs = Files.readAttributes(p, "unix:mode,rdev,uid,gid", LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                continue; // vanished while listing
-            }
-            int mode = (Integer) attrs.get("mode");
-            long rdev = (Long) attrs.get("rdev");
-            String type = switch (mode & S_IFMT) {
-                case S_IFBLK -> "b";
-                case S_IFCHR -> "c";
-                default -> null;
-            };
-            long major = ((rdev >>> 8) & 0xfffL) | ((rdev >>> 32) & 0xfffff000L);
-            long minor = (rdev & 0xffL) | ((rdev >>> 12) & 0xffffff00L);
-            if (type == null || major == 0) {
-                continue;
-            }
-            out.add(new LinuxDevice(p.toString(), type, major, minor, mode & 07777,
-                    ((Integer) attrs.get("uid")).longValue(), ((Integer) attrs.get("gid")).longValue()));
+            node(p, out);
         }
+    }
+
+    private static void node(Path p, List<LinuxDevice> out) throws IOException {
+        Map<String, Object> attrs;
+        try {
+            attrs = Files.readAttributes(p, "unix:mode,rdev,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return; // vanished while listing
+        }
+        int mode = (Integer) attrs.get("mode");
+        long rdev = (Long) attrs.get("rdev");
+        String type = switch (mode & S_IFMT) {
+            case S_IFBLK -> "b";
+            case S_IFCHR -> "c";
+            default -> null;
+        };
+        long major = ((rdev >>> 8) & 0xfffL) | ((rdev >>> 32) & 0xfffff000L);
+        long minor = (rdev & 0xffL) | ((rdev >>> 12) & 0xffffff00L);
+        if (type == null || major == 0) {
+            return;
+        }
+        out.add(new LinuxDevice(p.toString(), type, major, minor, mode & 07777,
+                ((Integer) attrs.get("uid")).longValue(), ((Integer) attrs.get("gid")).longValue()));
     }
 }

@@ -96,6 +96,7 @@ public final class SpecBuilder {
     private String cwd;
     private String user;
     private final List<String> additionalGroups = new ArrayList<>();
+    private final List<DeviceMapping> deviceMappings = new ArrayList<>();
     private boolean terminal;
     private boolean noNewPrivileges = true;
     private final Map<String, Rlimit> rlimits = new LinkedHashMap<>();
@@ -348,6 +349,34 @@ public final class SpecBuilder {
                 droppedCaps.add(capability("dropCapabilities", c));
             }
         }
+        return this;
+    }
+
+    /** A host device to create in the container, with the device cgroup access it gets. */
+    private record DeviceMapping(String hostPath, String containerPath, String permissions) {
+    }
+
+    /**
+     * Creates host device {@code hostPath} (a device node, symlinks followed, or a directory of them) in
+     * the container at {@code containerPath} (empty: the host path) and allows it in the device cgroup with
+     * {@code permissions}, a non-empty combination of {@code r}, {@code w} and {@code m} (empty:
+     * {@code rwm}), as CRI's {@code ContainerConfig.devices} with containerd. A directory's nodes keep their
+     * paths relative to it under {@code containerPath}. The host path is read when the spec is built; one
+     * that is not there, or holds no device node, fails it.
+     */
+    public SpecBuilder device(String hostPath, String containerPath, String permissions) {
+        if (hostPath == null || !hostPath.startsWith("/")) {
+            throw invalid("device", hostPath, "host path must be absolute");
+        }
+        String target = containerPath == null || containerPath.isEmpty() ? hostPath : containerPath;
+        if (!target.startsWith("/")) {
+            throw invalid("device", containerPath, "container path must be absolute");
+        }
+        String access = permissions == null || permissions.isEmpty() ? "rwm" : permissions;
+        if (!access.matches("[rwm]{1,3}") || access.chars().distinct().count() != access.length()) {
+            throw invalid("device", permissions, "permissions must be a combination of r, w and m");
+        }
+        deviceMappings.add(new DeviceMapping(hostPath, target, access));
         return this;
     }
 
@@ -844,7 +873,18 @@ public final class SpecBuilder {
             }
         }
 
-        List<LinuxDevice> devices = privileged ? HostDevices.list(Path.of("/dev")) : base.devices();
+        List<LinuxDevice> devices = new ArrayList<>(privileged ? HostDevices.list(Path.of("/dev"))
+                : base.devices() == null ? List.of() : base.devices());
+        for (DeviceMapping m : deviceMappings) {
+            List<LinuxDevice> nodes = HostDevices.mapped(Path.of(m.hostPath()), m.containerPath());
+            if (nodes.isEmpty()) {
+                throw invalid("device", m.hostPath(), "is not a device node (or a directory holding some) on this host");
+            }
+            for (LinuxDevice d : nodes) {
+                devices.removeIf(existing -> existing.path().equals(d.path()));
+                devices.add(d);
+            }
+        }
         return base.toBuilder()
                 .namespaces(namespaces)
                 .maskedPaths(privileged ? List.of() : base.maskedPaths())
@@ -884,7 +924,14 @@ public final class SpecBuilder {
                         .mems(cpusetMems).build();
         List<LinuxDeviceCgroup> deviceRules = privileged
                 ? List.of(new LinuxDeviceCgroup(true, null, null, null, "rwm"))
-                : base.devices();
+                : new ArrayList<>(base.devices() == null ? List.<LinuxDeviceCgroup>of() : base.devices());
+        if (!privileged) {
+            for (DeviceMapping m : deviceMappings) {
+                for (LinuxDevice d : HostDevices.mapped(Path.of(m.hostPath()), m.containerPath())) {
+                    deviceRules.add(new LinuxDeviceCgroup(true, d.type(), d.major(), d.minor(), m.permissions()));
+                }
+            }
+        }
         return base.toBuilder()
                 .devices(deviceRules)
                 .memory(memory)

@@ -264,6 +264,26 @@ public final class SpecOptions {
         return checked(s -> s.annotation(key, value));
     }
 
+    /** {@link SpecBuilder#device}: a host device node in the container, allowed with {@code permissions}. */
+    public static SpecOption device(String hostPath, String containerPath, String permissions) {
+        return checked(s -> s.device(hostPath, containerPath, permissions));
+    }
+
+    /**
+     * Runs the task in the shim of {@code group}: the first task of a namespace naming the group starts the
+     * shim, the others join it (the runc shim's {@code io.containerd.runc.v2.group} annotation; a CRI pod's
+     * tasks are grouped by {@code io.kubernetes.cri.sandbox-id} the same way). The shim outlives the runtime
+     * that started it and exits with the delete of the group's last task. Name the group after its first
+     * task (as a pod's sandbox) to have the shim's command line name that task.
+     */
+    public static SpecOption shimGroup(String group) {
+        if (group == null || group.isBlank() || group.contains("/") || group.contains("\0")) {
+            throw new InvalidArgumentException("shim group \"" + group
+                    + "\" must be a non-blank name without '/' or NUL");
+        }
+        return annotation("io.containerd.runc.v2.group", group);
+    }
+
     /** {@link SpecBuilder#annotations}. */
     public static SpecOption annotations(Map<String, String> annotations) {
         Map<String, String> copy = Collections.unmodifiableMap(new LinkedHashMap<>(annotations));

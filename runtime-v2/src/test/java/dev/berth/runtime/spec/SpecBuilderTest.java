@@ -837,6 +837,46 @@ class SpecBuilderTest {
     }
 
     @Nested
+    class Devices {
+        @Test
+        void aHostNodeIsCreatedAtTheContainerPathAndAllowedWithItsPermissions() {
+            Spec spec = written(builder().device("/dev/null", "/dev/other-null", "rw"));
+
+            LinuxDevice node = spec.linux().devices().stream().filter(d -> d.path().equals("/dev/other-null"))
+                    .findFirst().orElseThrow();
+            assertThat(node.type()).isEqualTo("c");
+            assertThat(node.major()).isEqualTo(1);
+            assertThat(node.minor()).isEqualTo(3);
+            assertThat(spec.linux().resources().devices()).last()
+                    .isEqualTo(new LinuxDeviceCgroup(true, "c", 1L, 3L, "rw"));
+            assertThat(spec.linux().resources().devices().get(0).allow()).as("deny all stays first").isFalse();
+        }
+
+        @Test
+        void anEmptyContainerPathIsTheHostPathAndEmptyPermissionsAreRwm() {
+            Spec spec = written(builder().device("/dev/zero", "", ""));
+
+            assertThat(spec.linux().devices()).filteredOn(d -> d.path().equals("/dev/zero")).hasSize(1);
+            assertThat(spec.linux().resources().devices()).last()
+                    .isEqualTo(new LinuxDeviceCgroup(true, "c", 1L, 5L, "rwm"));
+        }
+
+        @Test
+        void badPathsAndPermissionsAreRejected() {
+            assertThatThrownBy(() -> builder().device("dev/null", "/dev/x", "rw"))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("absolute");
+            assertThatThrownBy(() -> builder().device("/dev/null", "/dev/x", "rx"))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("r, w and m");
+            assertThatThrownBy(() -> builder().device("/dev/null", "/dev/x", "rr"))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("r, w and m");
+            assertThatThrownBy(() -> builder().device("/etc/hostname", "/dev/x", "r").build())
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("not a device node");
+            assertThatThrownBy(() -> builder().device("/no/such/device", "/dev/x", "r").build())
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("/no/such/device");
+        }
+    }
+
+    @Nested
     class ProcessOptions {
         @Test
         void terminalAddsTermUnlessSet() {

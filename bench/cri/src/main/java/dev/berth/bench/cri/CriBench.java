@@ -198,8 +198,9 @@ public final class CriBench {
         }
         Thread.sleep(2000); // let the runtime settle (async event handling, log copiers) before measuring
         long[] after = usage(s);
-        System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB%n",
-                s.name, n, after[2], before[0], after[0], after[1]);
+        System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB"
+                        + " (shims %d KiB, their children %d KiB)%n",
+                s.name, n, after[2], before[0], after[0], after[1], after[5], after[1] - after[5]);
         // as RunBench: a runtime that shrank while the pods started counts as no growth
         report("mem-cri-pod", s, (Math.max(0, after[0] - before[0]) + after[1] - before[1]) / (double) n);
         report("mem-cri-pod-rss", s, (Math.max(0, after[3] - before[3]) + after[4] - before[4]) / (double) n);
@@ -210,7 +211,8 @@ public final class CriBench {
     }
 
     /**
-     * {runtime PSS, shims and their non-sleep descendants PSS, shim count, runtime RSS, shims... RSS}, KiB.
+     * {runtime PSS, shims and their non-sleep descendants PSS, shim count, runtime RSS, shims... RSS,
+     * shims alone PSS}, KiB.
      */
     static long[] usage(Side s) {
         Map<Long, List<Long>> children = new HashMap<>();
@@ -222,7 +224,7 @@ public final class CriBench {
                 shims.add(ph.pid());
             }
         });
-        long[] out = new long[5];
+        long[] out = new long[6];
         long[] runtime = smaps(s.pid);
         out[0] = runtime[0];
         out[3] = runtime[1];
@@ -237,6 +239,9 @@ public final class CriBench {
             long[] m = smaps(pid);
             out[1] += m[0];
             out[4] += m[1];
+            if (shims.contains(pid)) {
+                out[5] += m[0];
+            }
         }
         return out;
     }
