@@ -52,7 +52,11 @@ abstract class SpdyStreams extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 lastStreamId = id;
-                ctx.writeAndFlush(new DefaultSpdySynReplyFrame(id));
+                // never an empty header set: netty encodes it as an empty block, which no peer can inflate
+                DefaultSpdySynReplyFrame reply = new DefaultSpdySynReplyFrame(id);
+                String type = syn.headers().getAsString(STREAM_TYPE);
+                reply.headers().set(STREAM_TYPE, type == null ? "unknown" : type);
+                ctx.writeAndFlush(reply);
                 stream(ctx, id, syn.headers(), syn.isLast());
             } else if (msg instanceof SpdyDataFrame d) {
                 int n = d.content().readableBytes();
