@@ -204,8 +204,13 @@ final class SpdyStreamClient implements AutoCloseable {
         return ids;
     }
 
+    /**
+     * Drops the connection at once, as a client that goes away (past netty's session handler, which would
+     * wait for every open stream to end first).
+     */
     @Override
     public void close() {
-        channel.close().syncUninterruptibly();
+        channel.pipeline().firstContext().close();
+        channel.closeFuture().awaitUninterruptibly(30, TimeUnit.SECONDS);
     }
 }

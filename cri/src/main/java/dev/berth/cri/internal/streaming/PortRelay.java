@@ -53,6 +53,7 @@ final class PortRelay {
                 Thread.currentThread().interrupt();
                 relay.destroyForcibly();
             }
+            in.close(); // the relay is gone: the pump feeding it stops, whatever the client still sends
             done.run();
         });
         return new PortRelay(in, relay);
