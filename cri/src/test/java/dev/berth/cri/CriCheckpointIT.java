@@ -47,7 +47,8 @@ class CriCheckpointIT {
 
     @Test
     void aCheckpointIsACriuArchiveWhereCriuWorksAndUnimplementedWhereNot() throws Exception {
-        Path location = Files.createTempDirectory("berth-cri-ckpt-").resolve("counter.tar");
+        Path location = h.root.resolve("checkpoints").resolve("counter.tar"); // removed with the harness
+        Files.createDirectories(location.getParent());
         CheckpointContainerRequest req = CheckpointContainerRequest.newBuilder().setContainerId(counter)
                 .setLocation(location.toString()).build();
         if (criuWorks()) {
