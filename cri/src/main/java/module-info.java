@@ -16,6 +16,7 @@ module dev.berth.cri {
     requires io.netty.handler;
     requires io.netty.transport;
     requires org.slf4j;
+    requires org.apache.commons.compress;
 
     exports dev.berth.cri;
 

@@ -19,7 +19,7 @@ import java.util.Objects;
  * unix socket: a kubelet started with {@code --container-runtime-endpoint unix:///run/berth/cri.sock}
  * runs its pods through it. Pods and containers are Berth containers in namespace {@value #NAMESPACE};
  * a new server over the same root takes over those an earlier one left running. Exec, Attach and
- * PortForward answer one-time URLs of a streaming HTTP server (WebSocket, Kubernetes channel protocols) on
+ * PortForward answer one-time URLs of a streaming HTTP server (WebSocket or SPDY/3.1, the Kubernetes stream protocols) on
  * {@link Builder#streamingAddress}. The server does not close the Berth. Thread-safe.
  */
 public final class CriServer implements AutoCloseable {
@@ -65,6 +65,14 @@ public final class CriServer implements AutoCloseable {
     /** Where the streaming server listens (its port resolved if 0 was asked for). */
     public InetSocketAddress streamingAddress() {
         return streamingAddress;
+    }
+
+    /**
+     * Bytes written to streaming clients (exec, attach, port-forward) and not yet handed to their sockets:
+     * stays bounded when clients read slower than processes write, since the processes are made to wait.
+     */
+    public long streamBytesInFlight() {
+        return runtime.streamBytesInFlight();
     }
 
     /** Stops serving and removes the socket; pods and containers keep running. Idempotent. */

@@ -64,7 +64,14 @@ final class CriHarness implements AutoCloseable {
     RuntimeServiceGrpc.RuntimeServiceBlockingStub rt;
     ImageServiceGrpc.ImageServiceBlockingStub img;
 
+    final Duration streamIdleTimeout;
+
     CriHarness() throws IOException {
+        this(CriServer.DEFAULT_STREAM_IDLE_TIMEOUT);
+    }
+
+    CriHarness(Duration streamIdleTimeout) throws IOException {
+        this.streamIdleTimeout = streamIdleTimeout;
         root = Files.createTempDirectory("berth-cri-root-");
         // short: sockets live here (108-byte limit)
         state = Files.createTempDirectory(Path.of("/tmp"), "bcri-");
@@ -96,7 +103,8 @@ final class CriHarness implements AutoCloseable {
     void open() {
         berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
         server = CriServer.builder(berth).socket(state.resolve("cri.sock")).cniConfDir(confDir)
-                .stateDir(state.resolve("cri")).streamTokenTtl(STREAM_TOKEN_TTL).build();
+                .stateDir(state.resolve("cri")).streamTokenTtl(STREAM_TOKEN_TTL)
+                .streamIdleTimeout(streamIdleTimeout).build();
         clientLoop = new EpollEventLoopGroup(1);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
                 .eventLoopGroup(clientLoop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();

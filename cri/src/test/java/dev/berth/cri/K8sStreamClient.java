@@ -28,6 +28,8 @@ final class K8sStreamClient implements WebSocket.Listener {
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     WebSocket ws;
+    private boolean paused;
+    private boolean owed;
 
     static K8sStreamClient open(String url, String... protocols) {
         K8sStreamClient c = new K8sStreamClient();
@@ -54,6 +56,12 @@ final class K8sStreamClient implements WebSocket.Listener {
                     channels.computeIfAbsent(ch, k -> new ByteArrayOutputStream()).writeBytes(payload);
                     messages.computeIfAbsent(ch, k -> new ArrayList<>()).add(payload);
                 }
+            }
+        }
+        synchronized (this) {
+            if (paused) {
+                owed = true; // asks for nothing more: the JDK stops reading the socket
+                return null;
             }
         }
         webSocket.request(1);
@@ -92,6 +100,19 @@ final class K8sStreamClient implements WebSocket.Listener {
 
     void send(int channel, String text) {
         send(channel, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Stops or resumes taking messages, as a client that stops consuming output. */
+    void reading(boolean on) {
+        boolean request;
+        synchronized (this) {
+            paused = !on;
+            request = on && owed;
+            owed = false;
+        }
+        if (request) {
+            ws.request(1);
+        }
     }
 
     /** Waits until the server closes the stream. */

@@ -20,6 +20,8 @@ import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskMetrics;
+import dev.berth.cri.internal.proto.CheckpointContainerRequest;
+import dev.berth.cri.internal.proto.CheckpointContainerResponse;
 import dev.berth.cri.internal.proto.ContainerAttributes;
 import dev.berth.cri.internal.proto.ContainerEventResponse;
 import dev.berth.cri.internal.proto.ContainerEventType;
@@ -783,6 +785,12 @@ abstract class CriContainers extends PodSandboxes {
     }
 
     // ----- running containers -----
+
+    public CheckpointContainerResponse checkpointContainer(CheckpointContainerRequest request) {
+        Ctr c = requireContainer(request.getContainerId());
+        CriCheckpoints.checkpoint(c.id, c.task, request.getLocation());
+        return CheckpointContainerResponse.getDefaultInstance();
+    }
 
     public UpdateContainerResourcesResponse updateContainerResources(UpdateContainerResourcesRequest request) {
         Ctr c = requireContainer(request.getContainerId());

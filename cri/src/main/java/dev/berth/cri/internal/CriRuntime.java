@@ -126,6 +126,12 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         return s.address();
     }
 
+    /** See {@link StreamingServer#bytesInFlight()}; 0 without a streaming server. */
+    public long streamBytesInFlight() {
+        StreamingServer s = streaming;
+        return s == null ? 0 : s.bytesInFlight();
+    }
+
     CriStreams streams() {
         return streams;
     }

@@ -87,6 +87,12 @@ final class RuntimeServiceImpl extends RuntimeServiceGrpc.RuntimeServiceImplBase
     }
 
     @Override
+    public void checkpointContainer(CheckpointContainerRequest request,
+                                    StreamObserver<CheckpointContainerResponse> observer) {
+        Calls.unary("CheckpointContainer", observer, () -> rt.checkpointContainer(request));
+    }
+
+    @Override
     public void containerStats(ContainerStatsRequest request, StreamObserver<ContainerStatsResponse> observer) {
         Calls.unary("ContainerStats", observer, () -> rt.containerStats(request));
     }

@@ -1,46 +1,39 @@
 package dev.berth.cri.internal.streaming;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Writes bytes as binary WebSocket frames prefixed by a channel number. A writer waits while the
- * connection is not writable (the client reads slower than the process writes), so the process blocks on
- * its pipe instead of this JVM buffering without bound; once the connection is gone, writes fail.
+ * Writes bytes as a transport's frames (a WebSocket channel, a SPDY stream). At most {@link #MAX_IN_FLIGHT}
+ * bytes of one output may be written and not yet handed to the socket: beyond that the writer waits, so a
+ * client that reads slower than the process writes (or a SPDY peer that grants no window) blocks the
+ * process on its pipe instead of this JVM buffering without bound. Once a write failed or the connection
+ * is gone, writes fail.
  */
 final class FrameOutput extends OutputStream {
     static final int MAX_FRAME = 32 << 10;
+    static final int MAX_IN_FLIGHT = 256 << 10;
 
-    private final Channel channel;
-    private final int number;
-    private final WritableSignal signal;
-
-    /** Woken by the connection's handler whenever writability changes or it closes. */
-    static final class WritableSignal {
-        synchronized void changed() {
-            notifyAll();
-        }
-
-        synchronized void await(Channel ch) throws InterruptedIOException {
-            try {
-                while (ch.isActive() && !ch.isWritable()) {
-                    wait(1000);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted waiting for the client to read");
-            }
-        }
+    /** Wraps {@code len} bytes of {@code b} into one message of the transport. */
+    interface Framer {
+        Object frame(Channel ch, byte[] b, int off, int len, boolean last);
     }
 
-    FrameOutput(Channel channel, int number, WritableSignal signal) {
+    private final Channel channel;
+    private final Framer framer;
+    private final AtomicLong serverInFlight;
+    private long inFlight;
+    private boolean failed;
+
+    FrameOutput(Channel channel, Framer framer, AtomicLong serverInFlight) {
         this.channel = channel;
-        this.number = number;
-        this.signal = signal;
+        this.framer = framer;
+        this.serverInFlight = serverInFlight;
     }
 
     @Override
@@ -51,23 +44,51 @@ final class FrameOutput extends OutputStream {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
         while (len > 0) {
-            signal.await(channel);
-            if (!channel.isActive()) {
-                throw new IOException("the streaming client is gone");
-            }
             int n = Math.min(len, MAX_FRAME);
-            ByteBuf buf = channel.alloc().buffer(n + 1);
-            buf.writeByte(number).writeBytes(b, off, n);
-            channel.writeAndFlush(new BinaryWebSocketFrame(buf));
+            synchronized (this) {
+                try {
+                    while (inFlight > 0 && inFlight + n > MAX_IN_FLIGHT && !failed && channel.isActive()) {
+                        wait(1000);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted waiting for the client to read");
+                }
+                if (failed || !channel.isActive()) {
+                    throw new IOException("the streaming client is gone");
+                }
+                inFlight += n;
+            }
+            send(framer.frame(channel, b, off, n, false), n);
             off += n;
             len -= n;
         }
     }
 
-    /** Writes one frame with exactly these bytes after the channel number (also when empty). */
-    void frame(byte[] payload) {
-        ByteBuf buf = channel.alloc().buffer(payload.length + 1);
-        buf.writeByte(number).writeBytes(payload);
-        channel.writeAndFlush(new BinaryWebSocketFrame(buf));
+    /** One message with exactly these bytes (also when empty), not waiting for room; {@code last} ends the stream. */
+    ChannelFuture frame(byte[] payload, boolean last) {
+        synchronized (this) {
+            inFlight += payload.length;
+        }
+        return send(framer.frame(channel, payload, 0, payload.length, last), payload.length);
+    }
+
+    private ChannelFuture send(Object message, int n) {
+        serverInFlight.addAndGet(n);
+        return channel.writeAndFlush(message).addListener((ChannelFutureListener) f -> {
+            serverInFlight.addAndGet(-n);
+            synchronized (this) {
+                inFlight -= n;
+                if (!f.isSuccess()) {
+                    failed = true;
+                }
+                notifyAll();
+            }
+        });
+    }
+
+    /** The connection closed: waiting writers fail now. */
+    synchronized void wake() {
+        notifyAll();
     }
 }

@@ -18,28 +18,38 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.spdy.SpdyFrameCodec;
+import io.netty.handler.codec.spdy.SpdyVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 
-/** Redeems the token in a request's path and upgrades it to the WebSocket stream the token stands for. */
+/**
+ * Redeems the token in a request's path and upgrades the connection to the stream the token stands for:
+ * WebSocket ({@code Upgrade: websocket}, subprotocol in {@code Sec-WebSocket-Protocol}) or SPDY/3.1
+ * ({@code Upgrade: SPDY/3.1}, subprotocol in {@code X-Stream-Protocol-Version}).
+ */
 final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String V5 = "v5.channel.k8s.io";
     static final String V4 = "v4.channel.k8s.io";
+    static final String V3 = "v3.channel.k8s.io";
+    static final String V2 = "v2.channel.k8s.io";
     static final String V1 = "channel.k8s.io";
+    static final String PORT_FORWARD = "portforward.k8s.io";
+    static final String SPDY = "SPDY/3.1";
+    static final String STREAM_PROTOCOL_HEADER = "X-Stream-Protocol-Version";
     static final int MAX_MESSAGE = 4 << 20;
 
     private final Tokens tokens;
-    private final StreamBackend backend;
-    private final ExecutorService pumps;
+    private final StreamContext context;
 
-    HttpRouter(Tokens tokens, StreamBackend backend, ExecutorService pumps) {
+    HttpRouter(Tokens tokens, StreamContext context) {
         this.tokens = tokens;
-        this.backend = backend;
-        this.pumps = pumps;
+        this.context = context;
     }
 
     @Override
@@ -54,9 +64,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             respond(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "streams are opened with GET");
             return;
         }
+        if (req.headers().containsValue(HttpHeaderNames.UPGRADE, SPDY, true)) {
+            upgradeToSpdy(ctx, req, uri, parts[1]);
+            return;
+        }
         if (!req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            respond(ctx, HttpResponseStatus.BAD_REQUEST, "this server streams over WebSocket only"
-                    + " (v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io); SPDY is not supported");
+            respond(ctx, HttpResponseStatus.BAD_REQUEST, "streams need an upgrade to WebSocket"
+                    + " (v5.channel.k8s.io, v4.channel.k8s.io, channel.k8s.io) or to SPDY/3.1");
             return;
         }
         Optional<StreamRequest> found = tokens.redeem(parts[2]);
@@ -85,15 +99,56 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
                 f.channel().close(); // the client insisted on protocols we do not speak
                 return;
             }
-            ctx.pipeline().addLast(new WebSocketFrameAggregator(MAX_MESSAGE));
+            ctx.pipeline().addLast(new WebSocketFrameAggregator(MAX_MESSAGE), new WebSocketControl(handshaker));
             if (request instanceof StreamRequest.PortForward pf) {
-                ctx.pipeline().addLast(new PortForwardHandler(handshaker, pf, ports(uri, pf), backend, pumps));
+                ctx.pipeline().addLast(new PortForwardHandler(pf, ports(uri, pf), context));
             } else {
-                ctx.pipeline().addLast(new ProcessStreamHandler(handshaker, protocol == null ? V1 : protocol,
-                        request, backend, pumps));
+                ctx.pipeline().addLast(new ProcessStreamHandler(protocol == null ? V1 : protocol, request, context));
             }
             ctx.pipeline().remove(HttpRouter.this);
         });
+    }
+
+    /**
+     * Answers 101 with the chosen subprotocol and turns the connection into a SPDY/3.1 session. The
+     * subprotocol is the most recent one the client offers; a client offering none gets the original
+     * {@code channel.k8s.io} (or port-forward) protocol, one offering only unknown ones a 403.
+     */
+    private void upgradeToSpdy(ChannelHandlerContext ctx, FullHttpRequest req, QueryStringDecoder uri, String kind) {
+        List<String> supported = kind.equals("portforward") ? List.of(PORT_FORWARD) : List.of(V4, V3, V2, V1);
+        List<String> offered = new ArrayList<>();
+        for (String v : req.headers().getAll(STREAM_PROTOCOL_HEADER)) {
+            for (String one : v.split(",")) {
+                if (!one.isBlank()) {
+                    offered.add(one.trim());
+                }
+            }
+        }
+        String protocol = offered.isEmpty() ? supported.get(supported.size() - 1)
+                : supported.stream().filter(offered::contains).findFirst().orElse(null);
+        if (protocol == null) {
+            respond(ctx, HttpResponseStatus.FORBIDDEN, "none of the offered stream protocols " + offered
+                    + " is supported; this server speaks " + supported);
+            return;
+        }
+        Optional<StreamRequest> found = tokens.redeem(uri.path().split("/")[2]);
+        if (found.isEmpty()) {
+            respond(ctx, HttpResponseStatus.NOT_FOUND, "unknown, used or expired streaming token");
+            return;
+        }
+        StreamRequest request = found.get();
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                .set(HttpHeaderNames.UPGRADE, SPDY)
+                .set(STREAM_PROTOCOL_HEADER, protocol);
+        // the response is encoded by the HTTP codec right here, on this event loop, so the codec can go next
+        ctx.writeAndFlush(res);
+        ChannelPipeline p = ctx.pipeline();
+        p.addLast(request instanceof StreamRequest.PortForward pf ? new SpdyPortForwardHandler(pf, context)
+                : new SpdyProcessHandler(protocol, request, context));
+        p.remove(HttpObjectAggregator.class);
+        p.remove(this);
+        p.replace(HttpServerCodec.class, "spdy", new SpdyFrameCodec(SpdyVersion.SPDY_3_1));
     }
 
     private static List<Integer> ports(QueryStringDecoder uri, StreamRequest.PortForward pf) {
@@ -116,15 +171,6 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
         }
         return out;
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof IdleStateEvent) {
-            ctx.close();
-        } else {
-            super.userEventTriggered(ctx, evt);
-        }
     }
 
     @Override

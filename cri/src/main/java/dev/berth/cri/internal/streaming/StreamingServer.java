@@ -12,7 +12,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.ChannelHandlerContext;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,14 +22,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP server behind the CRI's Exec, Attach and PortForward URLs: {@code http://<addr>/exec/<token>},
  * {@code /attach/<token>}, {@code /portforward/<token>}, each token usable once within {@link
- * Settings#tokenTtl()}. Speaks the Kubernetes WebSocket channel protocols ({@code v5.channel.k8s.io},
- * {@code v4.channel.k8s.io}, {@code channel.k8s.io}). Thread-safe.
+ * Settings#tokenTtl()}. Speaks the Kubernetes stream protocols over WebSocket ({@code v5.channel.k8s.io},
+ * {@code v4.channel.k8s.io}, {@code channel.k8s.io}) and over SPDY/3.1 ({@code v4.channel.k8s.io} down to
+ * {@code channel.k8s.io}, {@code portforward.k8s.io}). A connection that carries nothing either way for
+ * {@link Settings#idleTimeout()} is closed. Thread-safe.
  */
 public final class StreamingServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamingServer.class);
@@ -41,6 +46,7 @@ public final class StreamingServer implements AutoCloseable {
     private final Tokens tokens;
     private final InetSocketAddress bound;
     private final ExecutorService pumps;
+    private final AtomicLong inFlight = new AtomicLong();
     private volatile boolean closed;
 
     private StreamingServer(Settings settings, StreamBackend backend) {
@@ -53,15 +59,21 @@ public final class StreamingServer implements AutoCloseable {
         });
         this.group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         long idleMs = settings.idleTimeout().toMillis();
+        StreamContext context = new StreamContext(backend, pumps, inFlight);
         try {
             this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS),
-                                    new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
-                                    new HttpRouter(tokens, backend, pumps));
+                            ch.pipeline().addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS) {
+                                        @Override
+                                        protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent e) {
+                                            LOG.debug("closing idle stream connection {}", ctx.channel());
+                                            ctx.close();
+                                        }
+                                    }, new HttpServerCodec(), new HttpObjectAggregator(64 << 10),
+                                    new HttpRouter(tokens, context));
                         }
                     }).bind(settings.address()).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
@@ -81,6 +93,14 @@ public final class StreamingServer implements AutoCloseable {
     /** The address actually bound (the port resolved when 0 was asked for). */
     public InetSocketAddress address() {
         return bound;
+    }
+
+    /**
+     * Bytes written to streaming clients and not yet handed to their sockets, over all streams: bounded,
+     * since a writer waits while its stream has {@link FrameOutput#MAX_IN_FLIGHT} bytes out.
+     */
+    public long bytesInFlight() {
+        return inFlight.get();
     }
 
     /** A one-time URL for {@code request}. */

@@ -109,11 +109,11 @@ class StreamingPiecesTest {
 
     @Test
     void aFailureStatusCarriesTheExitCodeAsKubectlReadsIt() {
-        var s = ProcessStreamHandler.failure("command terminated with non-zero exit code", "NonZeroExitCode", 7);
+        var s = ProcessSession.failure("command terminated with non-zero exit code", "NonZeroExitCode", 7);
         assertThat(s.path("status").asText()).isEqualTo("Failure");
         assertThat(s.path("reason").asText()).isEqualTo("NonZeroExitCode");
         assertThat(s.path("details").path("causes").get(0).path("reason").asText()).isEqualTo("ExitCode");
         assertThat(s.path("details").path("causes").get(0).path("message").asText()).isEqualTo("7");
-        assertThat(ProcessStreamHandler.success().toString()).isEqualTo("{\"metadata\":{},\"status\":\"Success\"}");
+        assertThat(ProcessSession.success().toString()).isEqualTo("{\"metadata\":{},\"status\":\"Success\"}");
     }
 }

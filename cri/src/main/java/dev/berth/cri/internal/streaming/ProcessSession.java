@@ -1,0 +1,151 @@
+package dev.berth.cri.internal.streaming;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An exec or attach seen apart from its transport: starts the process with the streams a transport made,
+ * turns its end into a Kubernetes status, applies resizes and ends it when the client goes away. The
+ * WebSocket and the SPDY handlers differ only in how bytes and the status travel.
+ */
+final class ProcessSession {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessSession.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final StreamRequest request;
+    private final StreamBackend backend;
+    private final ExecutorService pumps;
+    private volatile StreamBackend.Session session;
+    private volatile boolean gone;
+
+    ProcessSession(StreamRequest request, StreamBackend backend, ExecutorService pumps) {
+        if (!(request instanceof StreamRequest.Exec) && !(request instanceof StreamRequest.Attach)) {
+            throw new IllegalArgumentException("not a process stream: " + request);
+        }
+        this.request = request;
+        this.backend = backend;
+        this.pumps = pumps;
+    }
+
+    boolean tty() {
+        return request instanceof StreamRequest.Exec e ? e.tty() : ((StreamRequest.Attach) request).tty();
+    }
+
+    boolean wantsStdin() {
+        return request instanceof StreamRequest.Exec e ? e.stdin() : ((StreamRequest.Attach) request).stdin();
+    }
+
+    boolean wantsStdout() {
+        return request instanceof StreamRequest.Exec e ? e.stdout() : ((StreamRequest.Attach) request).stdout();
+    }
+
+    /** A terminal merges stderr into stdout, so there is no stderr stream then. */
+    boolean wantsStderr() {
+        boolean err = request instanceof StreamRequest.Exec e ? e.stderr() : ((StreamRequest.Attach) request).stderr();
+        return err && !tty();
+    }
+
+    /**
+     * Starts the process off the event loop; {@code finish} gets the final status (a metav1.Status) once it
+     * ended and its output was written.
+     */
+    void start(StdinPipe stdin, OutputStream out, OutputStream err, Consumer<ObjectNode> finish) {
+        pumps.execute(() -> {
+            StreamBackend.Session s;
+            try {
+                s = request instanceof StreamRequest.Exec e ? backend.exec(e, stdin, out, err)
+                        : backend.attach((StreamRequest.Attach) request, stdin, out, err);
+            } catch (RuntimeException e) {
+                LOG.debug("stream {} failed to start: {}", request, e.toString());
+                finish.accept(failure(e.getMessage(), "InternalError", null));
+                return;
+            }
+            session = s;
+            if (gone) {
+                s.end();
+            }
+            s.exit().whenComplete((code, error) -> {
+                if (error != null) {
+                    finish.accept(failure(error.getMessage(), "InternalError", null));
+                } else if (code == 0) {
+                    finish.accept(success());
+                } else {
+                    finish.accept(failure("command terminated with non-zero exit code: exit status " + code,
+                            "NonZeroExitCode", code));
+                }
+            });
+        });
+    }
+
+    /** A resize message ({@code {"Width":..,"Height":..}}); malformed ones are ignored. */
+    void resize(JsonNode size) {
+        StreamBackend.Session s = session;
+        int w = size.path("Width").asInt(0);
+        int h = size.path("Height").asInt(0);
+        if (s != null && w > 0 && h > 0) {
+            pumps.execute(() -> s.resize(w, h)); // a call to the shim: never on the event loop
+        }
+    }
+
+    void resize(byte[] json) {
+        try {
+            resize(JSON.readTree(json));
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("ignored a resize: {}", e.toString());
+        }
+    }
+
+    /** The client went away: an exec'd process is killed, an attach detaches. Idempotent. */
+    void end() {
+        gone = true;
+        StreamBackend.Session s = session;
+        if (s != null) {
+            pumps.execute(s::end);
+        }
+    }
+
+    /**
+     * What the error stream carries: the status JSON from v4 on; before, only a failure's message and
+     * nothing at all on success (null).
+     */
+    static byte[] errorPayload(ObjectNode status, boolean json) {
+        if (json) {
+            return status.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        return "Success".equals(status.path("status").asText()) ? null
+                : status.path("message").asText().getBytes(StandardCharsets.UTF_8);
+    }
+
+    static ObjectNode success() {
+        ObjectNode s = JSON.createObjectNode();
+        s.putObject("metadata");
+        s.put("status", "Success");
+        return s;
+    }
+
+    static ObjectNode failure(String message, String reason, Integer exitCode) {
+        ObjectNode s = JSON.createObjectNode();
+        s.putObject("metadata");
+        s.put("status", "Failure");
+        s.put("message", message == null ? "stream failed" : message);
+        s.put("reason", reason);
+        if (exitCode != null) {
+            ObjectNode cause = s.putObject("details").putArray("causes").addObject();
+            cause.put("reason", "ExitCode");
+            cause.put("message", String.valueOf(exitCode));
+        }
+        return s;
+    }
+
+    @Override
+    public String toString() {
+        return request.toString();
+    }
+}
