@@ -342,6 +342,7 @@ class NetworkIT {
             Namespace n = b.namespace(namespace);
             n.importImage(TestRoots.busyboxArchive());
             Set<String> before = stateOf(namespace, other.state);
+            Set<String> forwardRulesBefore = forwardRules();
             String id = "refused-" + SUFFIX;
             assertThatThrownBy(() -> n.runAndWait(TestRoots.BUSYBOX, RunOptions.builder().id(id).rm(true)
                     .args("echo", "hi").container(ContainerOptions.network("default"), ContainerOptions.publish("80"))
@@ -350,6 +351,8 @@ class NetworkIT {
             assertThat(n.tasks().list()).isEmpty();
             assertThat(b.networks().attachments()).isEmpty();
             assertThat(stateOf(namespace, other.state)).isEqualTo(before);
+            // the firewall plugin's rules name only the address, which the undo learns from the partial ADD
+            assertThat(forwardRules()).isSubsetOf(forwardRulesBefore);
             try (Stream<Path> s = Files.walk(other.state.resolve("netns"))) {
                 assertThat(s.filter(Files::isRegularFile).toList()).isEmpty();
             }
@@ -465,6 +468,17 @@ class NetworkIT {
         for (String l : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             if (l.split(" ")[4].startsWith(prefix)) {
                 out.add("mount " + l.split(" ")[4]);
+            }
+        }
+        return out;
+    }
+
+    /** The firewall plugin's per-address rules (they carry no comment naming their container). */
+    static Set<String> forwardRules() throws IOException, InterruptedException {
+        Set<String> out = new TreeSet<>();
+        for (String l : command("iptables-save", "-t", "filter").split("\n")) {
+            if (l.startsWith("-A CNI-FORWARD -s ") || l.startsWith("-A CNI-FORWARD -d ")) {
+                out.add(l);
             }
         }
         return out;

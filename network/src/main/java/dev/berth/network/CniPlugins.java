@@ -107,12 +107,28 @@ public final class CniPlugins {
         return run(type, "VERSION", Map.of("CNI_COMMAND", "VERSION"), conf).toString();
     }
 
-    /** ADD over the conflist {@code conflistJson}; the last plugin's result. */
+    /**
+     * ADD over the conflist {@code conflistJson}; the last plugin's result. When a plugin fails, DEL runs over
+     * the list with the result the plugins before it made: a later DEL without any result cannot tell them
+     * which addresses to undo (the firewall plugin's per-address rules would stay).
+     */
     public String add(String conflistJson, Invocation inv) {
         ObjectNode list = parseConflist(conflistJson);
+        List<JsonNode> plugins = plugins(list);
         JsonNode prev = null;
-        for (JsonNode plugin : plugins(list)) {
-            prev = run(plugin, list, inv, "ADD", prev);
+        for (int i = 0; i < plugins.size(); i++) {
+            try {
+                prev = run(plugins.get(i), list, inv, "ADD", prev);
+            } catch (RuntimeException e) {
+                for (int j = i; j >= 0; j--) {
+                    try {
+                        run(plugins.get(j), list, inv, "DEL", prev);
+                    } catch (RuntimeException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
         }
         return prev == null ? "{}" : prev.toString();
     }
