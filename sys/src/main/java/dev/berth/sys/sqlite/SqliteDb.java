@@ -82,6 +82,7 @@ public final class SqliteDb implements AutoCloseable {
         SqliteDb db = new SqliteDb(file, name);
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
+            NativeLibraryCache.use(file.toAbsolutePath().getParent());
             createPrivate(file);
             db.writeConn = connect(file, busyTimeout);
             db.readConn = connect(file, busyTimeout);
