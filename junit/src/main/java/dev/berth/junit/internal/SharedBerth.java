@@ -45,6 +45,11 @@ public final class SharedBerth {
         Path root = Path.of(System.getProperty(BerthEnvironment.ROOT_PROPERTY, Berth.DEFAULT_ROOT.toString()));
         Path state = Path.of(System.getProperty(BerthEnvironment.STATE_PROPERTY, Berth.DEFAULT_STATE.toString()));
         String ns = System.getProperty(BerthEnvironment.NAMESPACE_PROPERTY, "junit");
+        if (!"false".equals(System.getProperty(PRELOAD_PROPERTY))) {
+            Thread preload = new Thread(SharedBerth::preload, "berth-junit-preload");
+            preload.setDaemon(true);
+            preload.start();
+        }
         Berth berth;
         try {
             // No shared shims: test containers are session-scoped, which the runtime never puts in a shared
@@ -66,6 +71,52 @@ public final class SharedBerth {
     /** Classes a container's start loads, initialized ahead of it (their static setup is the slow part). */
     private static final List<String> FIRST_CONTAINER_CLASSES = List.of(
             "dev.berth.sys.LibC", "dev.berth.network.CniPlugins", "dev.berth.junit.internal.ListeningPorts");
+
+    /** The system property that turns the preload thread off ({@code false}): for A/B benchmarks. */
+    static final String PRELOAD_PROPERTY = "berth.junit.preload";
+
+    /**
+     * Classes the opening of the root and the first container need, in the order they need them,
+     * initialized by {@link #preload} while the test's thread opens the root. Each has a costly static
+     * setup that does not depend on the root: the metadata codec's Jackson mapper (needed when the root is
+     * opened and its sessions are checked), jnr-ffi's generated libc binding (mounts and file copies), the
+     * runtime spec's and the network records' JSON mappers, the CNI plugin runner, the task API's protobuf
+     * messages, and the extension's own log and port readers.
+     */
+    private static final List<String> PRELOAD_CLASSES = List.of(
+            "dev.berth.metadata.internal.Codec",
+            "dev.berth.sys.Syscalls",
+            "dev.berth.api.oci.runtime.RuntimeSpecJson",
+            "dev.berth.network.Networks$Json",
+            "dev.berth.network.CniPlugins",
+            "dev.berth.runtime.internal.proto.task.CreateTaskRequest",
+            "dev.berth.runtime.internal.proto.task.StartRequest",
+            "dev.berth.junit.internal.ContainerLogs",
+            "dev.berth.junit.internal.ListeningPorts");
+
+    /**
+     * Returns the classes that could not be initialized (none, unless one was renamed).
+     *
+     * <p>Opening the root is mostly one thread's work (SQLite, the snapshotters, the event journal) and the
+     * classes it loads on the way; the first container then loads a second set. This initializes the
+     * second set, and the codec the opening needs last, on another thread meanwhile, so a machine with
+     * two cores spends the time once. A class initialized by both threads at once is initialized once
+     * (the other waits), so this never delays the test's thread by more than that class's own setup.
+     */
+    static List<String> preload() {
+        ClassLoader loader = SharedBerth.class.getClassLoader();
+        List<String> failed = new java.util.ArrayList<>();
+        for (String c : PRELOAD_CLASSES) {
+            try {
+                Class.forName(c, true, loader);
+            } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+                // only a head start: the test's thread loads what it needs itself and reports what fails
+                LOG.debug("preloading {}: {}", c, e.toString());
+                failed.add(c);
+            }
+        }
+        return failed;
+    }
 
     /**
      * What a JVM's first container would otherwise do in line, done while the test's thread resolves the
