@@ -2,6 +2,7 @@
 module dev.berth.cri {
     requires transitive dev.berth;
     requires dev.berth.network;
+    requires dev.berth.sys; // pidfd_getfd for port-forward sockets
     requires com.fasterxml.jackson.databind;
     requires com.google.protobuf;
     requires com.google.common; // the generated future stubs use ListenableFuture
@@ -15,6 +16,8 @@ module dev.berth.cri {
     requires io.netty.common;
     requires io.netty.handler;
     requires io.netty.transport;
+    requires io.netty.transport.classes.epoll; // the streaming server's loop, port-forward sockets
+    requires io.netty.transport.unix.common;
     requires org.slf4j;
     requires org.apache.commons.compress;
 

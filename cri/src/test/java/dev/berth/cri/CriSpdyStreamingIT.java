@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Exec, Attach and PortForward over SPDY/3.1 (what kubelet and crictl speak by default) against real
@@ -262,6 +265,77 @@ class CriSpdyStreamingIT {
         c.awaitFinished(error);
         assertThat(c.text(error)).contains("port 22");
         c.close();
+    }
+
+    /**
+     * Ten MiB each way through one forwarded connection to an echo server in the pod, byte-exact, the
+     * client's FIN reaching the server as EOF; with the socket taken over from the helper (the default) and
+     * with the relay process ({@code -Dberth.cri.portForwardRelay=process}). No helper stays behind, and a
+     * port nothing listens on is an error on the error stream.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"socket", "process"})
+    void portForwardCarriesTenMebibytesEachWayByteExact(String mode) throws Exception {
+        int port = "socket".equals(mode) ? 8082 : 8083;
+        h.createAndStart(podId, pod, CriHarness.container("echo-" + mode, "nc", "-ll", "-p", String.valueOf(port),
+                "-e", "cat").build());
+        String was = System.getProperty("berth.cri.portForwardRelay");
+        System.setProperty("berth.cri.portForwardRelay", mode);
+        try {
+            String url = h.rt().portForward(PortForwardRequest.newBuilder().setPodSandboxId(podId).build()).getUrl();
+            SpdyStreamClient c = SpdyStreamClient.open(url, "portforward.k8s.io");
+            Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> echo(c, "warmup-" + System.nanoTime(), port, "ping".getBytes(StandardCharsets.US_ASCII))
+                            .equals("ping"));
+            byte[] payload = new byte[10 << 20];
+            ThreadLocalRandom.current().nextBytes(payload);
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String sent = HexFormat.of().formatHex(sha.digest(payload));
+            int error = c.stream(Map.of("streamType", "error", "port", String.valueOf(port), "requestID", "big"), true);
+            int data = c.stream(Map.of("streamType", "data", "port", String.valueOf(port), "requestID", "big"), false);
+            for (int off = 0; off < payload.length; off += 32 << 10) {
+                c.send(data, Arrays.copyOfRange(payload, off, Math.min(payload.length, off + (32 << 10))));
+            }
+            c.finish(data);
+            c.awaitFinished(data);
+            assertThat(c.text(error)).isEmpty();
+            byte[] back = c.bytes(data);
+            assertThat(back.length).isEqualTo(payload.length);
+            assertThat(HexFormat.of().formatHex(sha.digest(back))).isEqualTo(sent);
+
+            int refusedError = c.stream(Map.of("streamType", "error", "port", "8099", "requestID", "none"), true);
+            c.stream(Map.of("streamType", "data", "port", "8099", "requestID", "none"), false);
+            c.awaitFinished(refusedError);
+            assertThat(c.text(refusedError)).contains("port 8099").containsIgnoringCase("refused");
+            c.close();
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> helpers(port) + helpers(8099) == 0);
+            awaitNoStreamThreadBusy();
+        } finally {
+            if (was == null) {
+                System.clearProperty("berth.cri.portForwardRelay");
+            } else {
+                System.setProperty("berth.cri.portForwardRelay", was);
+            }
+        }
+    }
+
+    /** Connection helpers or relay processes of this server for {@code port}. */
+    private static long helpers(int port) {
+        return processes("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\"$1\" && echo connected && read -r _",
+                "berth-port-forward", String.valueOf(port))
+                + processes("busybox", "nc", "127.0.0.1", String.valueOf(port));
+    }
+
+    private static String echo(SpdyStreamClient c, String requestId, int port, byte[] bytes) {
+        int data;
+        synchronized (c) {
+            c.stream(Map.of("streamType", "error", "port", String.valueOf(port), "requestID", requestId), true);
+            data = c.stream(Map.of("streamType", "data", "port", String.valueOf(port), "requestID", requestId), false);
+        }
+        c.send(data, bytes);
+        c.finish(data);
+        c.awaitFinished(data);
+        return new String(c.bytes(data), StandardCharsets.ISO_8859_1);
     }
 
     private static String fetch(SpdyStreamClient c, String requestId, int port) {

@@ -58,6 +58,10 @@ public interface LibC {
     @SaveError
     int close(int fd);
 
+    /** fcntl(2) with an int argument (F_GETFL, F_SETFL). */
+    @SaveError
+    int fcntl(int fd, int cmd, int arg);
+
     @SaveError
     long getdents64(int fd, @Out byte[] buf, long count);
 

@@ -61,6 +61,10 @@ public final class Syscalls {
     private static final long SYS_FSCONFIG = 431;
     private static final long SYS_FSMOUNT = 432;
     private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final long SYS_PIDFD_GETFD = 438;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
 
     private static final Syscalls INSTANCE = new Syscalls();
 
@@ -102,6 +106,35 @@ public final class Syscalls {
     public void umount2(String target, int flags) throws ErrnoException {
         if (libc.umount2(target, flags) != 0) {
             throw fail("umount2", target);
+        }
+    }
+
+    /**
+     * A copy of another process's file descriptor {@code targetFd} in this process (pidfd_open(2) then
+     * pidfd_getfd(2), Linux 5.6+; the caller needs ptrace rights over {@code pid}, as root has over its
+     * children). The new descriptor is close-on-exec; the caller closes it.
+     */
+    public int pidfdGetfd(long pid, int targetFd) throws ErrnoException {
+        long pidfd = libc.syscall(SYS_PIDFD_OPEN, pid, 0L, 0L);
+        if (pidfd < 0) {
+            throw fail("pidfd_open", "pid " + pid);
+        }
+        try {
+            long fd = libc.syscall(SYS_PIDFD_GETFD, pidfd, targetFd, 0L);
+            if (fd < 0) {
+                throw fail("pidfd_getfd", "pid " + pid + " fd " + targetFd);
+            }
+            return (int) fd;
+        } finally {
+            libc.close((int) pidfd);
+        }
+    }
+
+    /** Sets O_NONBLOCK on {@code fd} (fcntl F_SETFL). */
+    public void setNonBlocking(int fd) throws ErrnoException {
+        int flags = libc.fcntl(fd, F_GETFL, 0);
+        if (flags < 0 || libc.fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+            throw fail("fcntl", "fd " + fd);
         }
     }
 

@@ -209,6 +209,22 @@ final class CriStreams implements StreamBackend {
         };
     }
 
+    /** bash opens the connection ({@code /dev/tcp}), holds it as fd 3 and waits for its stdin to end. */
+    @Override
+    public List<String> portConnector(String sandboxId, int port) {
+        PodSandboxes.Pod pod = rt.requirePod(sandboxId);
+        if (!pod.ready()) {
+            throw new FailedPreconditionException("pod sandbox " + pod.id + " is not ready");
+        }
+        List<String> cmd = new ArrayList<>();
+        if (pod.netns != null) {
+            cmd.addAll(List.of("nsenter", "--net=" + pod.netns));
+        }
+        cmd.addAll(List.of("bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\"$1\" && echo connected && read -r _",
+                "berth-port-forward", String.valueOf(port)));
+        return cmd;
+    }
+
     @Override
     public List<String> portForwardRelay(String sandboxId, int port) {
         PodSandboxes.Pod pod = rt.requirePod(sandboxId);

@@ -47,7 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * Then per side (c) the memory a running pod costs: {@code memPods} pods with a {@code sleep} container,
  * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth (0 if it shrank) plus every shim it
  * started and the shims' children except the sleep processes themselves (pause processes, runc leftovers),
- * divided by the pod count.
+ * divided by the pod count. Before those, the streaming rows of {@link StreamBench} (exec and port-forward);
+ * {@code -Dbench.cri.parts=stream} or {@code =pods} runs only one of the two parts.
  *
  * <p>Usage: {@code CriBench <pairs> <inRow> <concurrent> <memPods> <logDir> <side>=<socket>,<pid>,<shimMarker> ...}
  * where shimMarker is a string on the command line of exactly that runtime's shims (its state directory
@@ -80,7 +81,16 @@ public final class CriBench {
         for (int i = 5; i < args.length; i++) {
             sides.add(side(args[i]));
         }
+        // bench.cri.parts: pods (the pod rows and memory) and/or stream (exec and port-forward, StreamBench)
+        List<String> parts = List.of(System.getProperty("bench.cri.parts", "pods,stream").split(","));
         try {
+            if (parts.contains("stream")) {
+                StreamBench.run(sides, logDir, pairs, Integer.getInteger("bench.cri.execs", 20),
+                        Integer.getInteger("bench.cri.portForwardMiB", 1024));
+            }
+            if (!parts.contains("pods")) {
+                return;
+            }
             for (Side s : sides) { // warm-up: Berth builds its pause image, both load their code paths
                 podCycle(s, logDir, "warmup");
                 runConcurrently(s, logDir, 2, "warmup");
@@ -98,6 +108,7 @@ public final class CriBench {
                 memory(s, logDir, memPods);
             }
         } finally {
+            SpdyClient.shutdown();
             for (Side s : sides) {
                 removeAllPods(s);
                 s.channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

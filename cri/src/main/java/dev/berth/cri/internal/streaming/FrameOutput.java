@@ -1,5 +1,7 @@
 package dev.berth.cri.internal.streaming;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -22,6 +24,16 @@ final class FrameOutput extends OutputStream {
     /** Wraps {@code len} bytes of {@code b} into one message of the transport. */
     interface Framer {
         Object frame(Channel ch, byte[] b, int off, int len, boolean last);
+
+        /** One message carrying {@code data}, whose ownership passes to the message (copied unless overridden). */
+        default Object frame(Channel ch, ByteBuf data, boolean last) {
+            try {
+                byte[] b = ByteBufUtil.getBytes(data);
+                return frame(ch, b, 0, b.length, last);
+            } finally {
+                data.release();
+            }
+        }
     }
 
     private final Channel channel;
@@ -29,6 +41,7 @@ final class FrameOutput extends OutputStream {
     private final AtomicLong serverInFlight;
     private long inFlight;
     private boolean failed;
+    private Runnable resume;
 
     FrameOutput(Channel channel, Framer framer, AtomicLong serverInFlight) {
         this.channel = channel;
@@ -73,16 +86,50 @@ final class FrameOutput extends OutputStream {
         return send(framer.frame(channel, payload, 0, payload.length, last), payload.length);
     }
 
+    /**
+     * For a producer on the channel's event loop, never waiting: writes {@code data} (its ownership passes)
+     * as one message, unflushed (the caller flushes the channel). False once this output has
+     * {@link #MAX_IN_FLIGHT} bytes out: the producer should stop, and {@code resume} runs once (on the event
+     * loop) when half of that reached the socket or the connection failed.
+     */
+    boolean offer(ByteBuf data, Runnable resume) {
+        int n = data.readableBytes();
+        synchronized (this) {
+            inFlight += n;
+        }
+        send(framer.frame(channel, data, false), n, false);
+        synchronized (this) {
+            if (inFlight < MAX_IN_FLIGHT || failed) {
+                return true;
+            }
+            this.resume = resume;
+            return false;
+        }
+    }
+
     private ChannelFuture send(Object message, int n) {
+        return send(message, n, true);
+    }
+
+    private ChannelFuture send(Object message, int n, boolean flush) {
         serverInFlight.addAndGet(n);
-        return channel.writeAndFlush(message).addListener((ChannelFutureListener) f -> {
+        ChannelFuture written = flush ? channel.writeAndFlush(message) : channel.write(message);
+        return written.addListener((ChannelFutureListener) f -> {
             serverInFlight.addAndGet(-n);
+            Runnable r = null;
             synchronized (this) {
                 inFlight -= n;
                 if (!f.isSuccess()) {
                     failed = true;
                 }
+                if (resume != null && (failed || inFlight <= MAX_IN_FLIGHT / 2)) {
+                    r = resume;
+                    resume = null;
+                }
                 notifyAll();
+            }
+            if (r != null) {
+                r.run();
             }
         });
     }

@@ -1,92 +1,51 @@
 package dev.berth.cri.internal.streaming;
 
 import io.netty.channel.Channel;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import io.netty.channel.epoll.EpollSocketChannel;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * One forwarded connection, apart from its transport: a relay process inside the pod's network namespace
- * whose stdin and stdout are a TCP connection to the port. Bytes from the client are {@link #offer}ed (the
- * connection stops reading while too many wait); the relay's output goes to {@code data}; a failure is
- * described to {@code error}; {@code done} runs once when the relay ended or could not start.
+ * One forwarded connection, apart from its transport. Bytes from the client are {@link #offer}ed (the
+ * connection stops reading while too many wait); the pod's bytes go to {@code data}; a failure is described
+ * to {@code error}; {@code done} runs once when the connection ended or could not be made.
+ *
+ * <p>Two ways into the pod's network namespace, neither entering it from this JVM: by default a helper
+ * process connects inside the namespace and this JVM takes the connected socket over ({@link SocketRelay}:
+ * the bytes then go straight between the socket and the stream connection on its event loop); where that
+ * cannot work (no epoll, no {@code pidfd_getfd}, a backend without a connector) or with
+ * {@code -Dberth.cri.portForwardRelay=process}, a relay process copies them ({@link ProcessRelay}).
  */
-final class PortRelay {
-    private final StdinPipe toPod;
-    private final Process process;
+interface PortRelay {
+    /** {@code process} forces the relay process (the A/B switch of the port-forward benchmark). */
+    String MODE_PROPERTY = "berth.cri.portForwardRelay";
 
-    private PortRelay(StdinPipe toPod, Process process) {
-        this.toPod = toPod;
-        this.process = process;
-    }
-
-    static PortRelay start(StreamContext context, String sandboxId, int port, Channel ch, OutputStream data,
+    static PortRelay start(StreamContext context, String sandboxId, int port, Channel ch, FrameOutput data,
                            Consumer<String> error, Runnable done) {
-        String what = "error forwarding port " + port + " to pod " + sandboxId + ": ";
-        StdinPipe in = new StdinPipe(paused -> ch.config().setAutoRead(!paused));
-        Process relay;
-        try {
-            relay = new ProcessBuilder(context.backend().portForwardRelay(sandboxId, port)).start();
-        } catch (IOException | RuntimeException e) {
-            error.accept(what + e.getMessage());
-            done.run();
-            return new PortRelay(in, null);
-        }
-        context.pumps().execute(() -> copyIn(in, relay));
-        context.pumps().execute(() -> {
-            byte[] buf = new byte[FrameOutput.MAX_FRAME];
-            try (InputStream out = relay.getInputStream()) {
-                int n;
-                while ((n = out.read(buf)) >= 0) {
-                    data.write(buf, 0, n);
-                }
-                int code = relay.waitFor();
-                String why = new String(relay.getErrorStream().readNBytes(4096), StandardCharsets.UTF_8).trim();
-                if (code != 0 && ch.isActive()) {
-                    error.accept(what + "exit status " + code + (why.isEmpty() ? "" : ": " + why));
-                }
-            } catch (IOException e) {
-                relay.destroyForcibly();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                relay.destroyForcibly();
+        // the taken-over socket joins the stream connection's event loop, which must be an epoll one
+        if (!"process".equals(System.getProperty(MODE_PROPERTY)) && ch instanceof EpollSocketChannel
+                && SocketRelay.usable()) {
+            List<String> connector;
+            try {
+                connector = context.backend().portConnector(sandboxId, port);
+            } catch (RuntimeException e) {
+                error.accept("error forwarding port " + port + " to pod " + sandboxId + ": " + e.getMessage());
+                done.run();
+                return SocketRelay.NONE;
             }
-            in.close(); // the relay is gone: the pump feeding it stops, whatever the client still sends
-            done.run();
-        });
-        return new PortRelay(in, relay);
-    }
-
-    private static void copyIn(StdinPipe in, Process relay) {
-        byte[] buf = new byte[FrameOutput.MAX_FRAME];
-        try (OutputStream out = relay.getOutputStream()) {
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                out.write(buf, 0, n);
-                out.flush(); // the process's stdin is buffered: a request must reach the pod now
+            if (connector != null) {
+                return SocketRelay.start(context, connector, sandboxId, port, ch, data, error, done);
             }
-        } catch (IOException e) {
-            // the relay or the client went away; the other side notices
         }
+        return ProcessRelay.start(context, sandboxId, port, ch, data, error, done);
     }
 
     /** Bytes for the pod, without blocking. */
-    void offer(byte[] b) {
-        toPod.offer(b);
-    }
+    void offer(byte[] b);
 
-    /** The client sends no more: the relay's stdin ends after what is queued. */
-    void closeWrite() {
-        toPod.closeWrite();
-    }
+    /** The client sends no more: the pod's side sees EOF after what is queued. */
+    void closeWrite();
 
-    /** The client went away: the relay dies. Idempotent. */
-    void kill() {
-        toPod.close();
-        if (process != null) {
-            process.destroyForcibly();
-        }
-    }
+    /** The client went away: the connection (or relay) goes. Idempotent. */
+    void kill();
 }

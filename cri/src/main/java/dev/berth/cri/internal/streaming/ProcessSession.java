@@ -57,8 +57,10 @@ final class ProcessSession {
      * ended and its output was written.
      */
     void start(StdinPipe stdin, OutputStream out, OutputStream err, Consumer<ObjectNode> finish) {
+        long t0 = System.nanoTime();
         pumps.execute(() -> {
             StreamBackend.Session s;
+            long t1 = System.nanoTime();
             try {
                 s = request instanceof StreamRequest.Exec e ? backend.exec(e, stdin, out, err)
                         : backend.attach((StreamRequest.Attach) request, stdin, out, err);
@@ -68,10 +70,15 @@ final class ProcessSession {
                 return;
             }
             session = s;
+            long t2 = System.nanoTime();
             if (gone) {
                 s.end();
             }
             s.exit().whenComplete((code, error) -> {
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("stream {}: pump after {} us, started after {} us, ended after {} us", request,
+                            (t1 - t0) / 1000, (t2 - t0) / 1000, (System.nanoTime() - t0) / 1000);
+                }
                 if (error != null) {
                     finish.accept(failure(error.getMessage(), "InternalError", null));
                 } else if (code == 0) {

@@ -1,5 +1,6 @@
 package dev.berth.cri.internal.streaming;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -77,10 +78,18 @@ abstract class SpdyStreams extends ChannelInboundHandlerAdapter {
 
     /** An output whose bytes are DATA frames on stream {@code id}. */
     static FrameOutput output(StreamContext context, Channel ch, int id) {
-        return new FrameOutput(ch, (c, b, off, len, last) -> {
-            SpdyDataFrame f = new DefaultSpdyDataFrame(id, c.alloc().buffer(len).writeBytes(b, off, len));
-            f.setLast(last);
-            return f;
+        return new FrameOutput(ch, new FrameOutput.Framer() {
+            @Override
+            public Object frame(Channel c, byte[] b, int off, int len, boolean last) {
+                return frame(c, c.alloc().buffer(len).writeBytes(b, off, len), last);
+            }
+
+            @Override
+            public Object frame(Channel c, ByteBuf data, boolean last) {
+                SpdyDataFrame f = new DefaultSpdyDataFrame(id, data);
+                f.setLast(last);
+                return f;
+            }
         }, context.inFlight());
     }
 

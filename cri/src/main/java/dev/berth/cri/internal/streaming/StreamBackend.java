@@ -23,6 +23,16 @@ public interface StreamBackend {
      */
     List<String> portForwardRelay(String sandboxId, int port);
 
+    /**
+     * The command line of a helper that connects to {@code port} on the pod's loopback (in the pod's
+     * network namespace), keeps the connected socket as its file descriptor 3, prints {@code connected} and a
+     * newline, and exits when its stdin ends; it exits non-zero with the reason on stderr when it cannot
+     * connect. Null where the backend has none (the relay process of {@link #portForwardRelay} is used).
+     */
+    default List<String> portConnector(String sandboxId, int port) {
+        return null;
+    }
+
     /** A running stream target. */
     interface Session {
         /** The exit code once the process ended and its output was delivered. */

@@ -10,10 +10,20 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 record StreamContext(StreamBackend backend, ExecutorService pumps, AtomicLong inFlight) {
     FrameOutput.Framer wsChannel(int number) {
-        return (ch, b, off, len, last) -> {
-            var buf = ch.alloc().buffer(len + 1);
-            buf.writeByte(number).writeBytes(b, off, len);
-            return new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(buf);
+        return new FrameOutput.Framer() {
+            @Override
+            public Object frame(io.netty.channel.Channel ch, byte[] b, int off, int len, boolean last) {
+                var buf = ch.alloc().buffer(len + 1);
+                buf.writeByte(number).writeBytes(b, off, len);
+                return new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(buf);
+            }
+
+            @Override
+            public Object frame(io.netty.channel.Channel ch, io.netty.buffer.ByteBuf data, boolean last) {
+                var channel = ch.alloc().buffer(1).writeByte(number);
+                return new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(
+                        io.netty.buffer.Unpooled.wrappedBuffer(channel, data));
+            }
         };
     }
 
