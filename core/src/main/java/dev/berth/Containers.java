@@ -7,6 +7,7 @@ import dev.berth.api.Identifiers;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.Mount;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.image.Image;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
@@ -108,9 +109,11 @@ public final class Containers {
                 if (image != null && !isUnpacked(sn, image.topChainId())) {
                     return null;
                 }
+                StepTimes.mark("ctr-image");
                 return createInTransaction(md, config, sn, image, network, joined);
             };
             Created created = ephemeral ? md.atomicallyEphemeral(work) : md.atomically(work);
+            StepTimes.mark("ctr-commit");
             if (created != null) {
                 return created;
             }
@@ -138,6 +141,7 @@ public final class Containers {
         if (image != null) {
             topChain = image.topChainId();
             mounts = sn.prepare(id, topChain == null ? null : topChain.toString());
+            StepTimes.mark("ctr-prepare");
             builder.imageConfig(image.config());
         }
         config.customize(builder);
@@ -146,12 +150,16 @@ public final class Containers {
             builder.userFiles(userFiles(sn.name(), topChain, mounts));
         }
         Spec spec = builder.build();
+        StepTimes.mark("ctr-spec");
+        byte[] specJson = RuntimeSpecJson.toJson(spec);
+        StepTimes.mark("ctr-spec-json");
         String runtime = config.runtime().orElse(ns.berth().defaultRuntime());
         java.util.Map<String, String> labels = new java.util.LinkedHashMap<>(config.labels());
         labels.putAll(network.labels());
         var record = md.containers().create(new ContainerRecord(id, labels,
                 image == null ? "" : image.name(), RuncOptionsCodec.encode(runtime, config.runcOptions()),
-                RuntimeSpecJson.toJson(spec), sn.name(), image == null ? "" : id, null, null, null));
+                specJson, sn.name(), image == null ? "" : id, null, null, null));
+        StepTimes.mark("ctr-record");
         boolean terminal = spec.process() != null && Boolean.TRUE.equals(spec.process().terminal());
         return new Created(new Container(ns, id), record, mounts, terminal);
     }

@@ -5,6 +5,7 @@ import dev.berth.api.ClosedException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.content.ContentStore;
 import dev.berth.api.event.Events;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.image.Image;
 import dev.berth.api.lease.Lease;
 import dev.berth.api.lease.Leases;
@@ -239,6 +240,17 @@ public final class Namespace {
      */
     public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
         Objects.requireNonNull(options, "options");
+        StepTimes steps = STEPS.isDebugEnabled() ? StepTimes.begin() : null;
+        try {
+            return runAndWait(image, options, steps);
+        } finally {
+            if (steps != null) {
+                StepTimes.end();
+            }
+        }
+    }
+
+    private RunResult runAndWait(String image, RunOptions options, StepTimes steps) throws InterruptedException {
         long t0 = System.nanoTime();
         Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
         long tContainer = System.nanoTime();
@@ -256,25 +268,31 @@ public final class Namespace {
             long tTask = System.nanoTime();
             task.start();
             long tStart = System.nanoTime();
+            StepTimes.mark("start");
             ExitStatus status = task.waitFor();
             long tWait = System.nanoTime();
+            StepTimes.mark("wait-returned");
             // the process is gone and so is the container soon: CNI DEL runs while the task is deleted
             detaching = options.rm() ? ContainerNetwork.detachEarly(this, container.id(), created.record().labels()) : null;
             task.delete();
             task = null;
             long tDelete = System.nanoTime();
+            StepTimes.mark("task-delete");
             if (detaching != null) {
                 ContainerNetwork.join(detaching);
             }
             if (options.rm()) {
                 container.removeRecords(created.record(), true);
             }
-            if (STEPS.isDebugEnabled()) {
+            if (steps != null) {
                 long tEnd = System.nanoTime();
                 STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
                         + " task-delete %.1f remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
                         container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6,
                         (tWait - tStart) / 1e6, (tDelete - tWait) / 1e6, (tEnd - tDelete) / 1e6, (tEnd - t0) / 1e6));
+                StepTimes.mark("remove");
+                STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id() + " "
+                        + steps.format());
             }
             return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
         } catch (RuntimeException | InterruptedException e) {

@@ -64,6 +64,12 @@ public final class RunBench {
     private static final String CTR_NS = "bench-run";
     private static final String CTR_TASKS_NS = "bench-run-20";
     private static final String GO_NS = "bench-go";
+    /**
+     * A system property that switches a change off ({@code -Dbench.abSwitch=berth.syncEphemeralBackends}):
+     * with the Go client, each echo round also runs the defaults and the shared Berth with it set to true
+     * ({@code run-echo-pertask-ab}, {@code run-echo-grouped-ab}, against the same Go runs).
+     */
+    private static final String AB_SWITCH = System.getProperty("bench.abSwitch", "");
 
     private final String image;
     private final String socket;
@@ -174,7 +180,22 @@ public final class RunBench {
                     }
                     System.out.printf("BENCH run-echo-grouped berth %.4f%n", shared);
                     settle();
-                    System.out.printf("BENCH run-echo-grouped containerd %.4f%n", go.run(id + "-g", true));
+                    double goGrouped = go.run(id + "-g", true);
+                    System.out.printf("BENCH run-echo-grouped containerd %.4f%n", goGrouped);
+                    if (!AB_SWITCH.isEmpty()) {
+                        // the same two Berths with the switch set: the change it turns off, A/B in this run
+                        System.setProperty(AB_SWITCH, "true");
+                        try {
+                            settle();
+                            System.out.printf("BENCH run-echo-pertask-ab berth %.4f%n", berthEcho(defaultNs, id + "-ab"));
+                            System.out.printf("BENCH run-echo-pertask-ab containerd %.4f%n", goPerTask);
+                            settle();
+                            System.out.printf("BENCH run-echo-grouped-ab berth %.4f%n", berthEcho(ns, id + "-ab"));
+                            System.out.printf("BENCH run-echo-grouped-ab containerd %.4f%n", goGrouped);
+                        } finally {
+                            System.clearProperty(AB_SWITCH);
+                        }
+                    }
                 }
             }
         }

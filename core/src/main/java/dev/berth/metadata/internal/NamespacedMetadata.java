@@ -144,6 +144,12 @@ public final class NamespacedMetadata {
     }
 
     /**
+     * Set to true, {@link #atomicallyEphemeral} leaves the writes of other databases inside it (the snapshot
+     * backend's) synced: the code path before they followed the container's durability (the benchmark's A/B).
+     */
+    public static final String SYNC_EPHEMERAL_BACKENDS = "berth.syncEphemeralBackends";
+
+    /**
      * Runs {@code work} as one metadata transaction: what it changes through the metadata services on
      * this thread commits together or not at all, its events are published after the commit, and a
      * snapshot it prepared is removed from the backend again if it rolls back. Other writers wait
@@ -158,11 +164,18 @@ public final class NamespacedMetadata {
      * As {@link #atomically}, for records meant to go away (a container run with rm): the commit does not
      * wait for the disk. A crash of this process keeps the change; a power loss before the next synced
      * commit may roll it back, which leaves the metadata consistent (a backend snapshot it orphans is
-     * collected). See {@link MetaDb#writeUnsynced}.
+     * collected). See {@link MetaDb#writeUnsynced}. The snapshot backend's writes inside it (its record
+     * of the container's snapshot) do not wait for the disk either: after a power loss the container's
+     * record may name a backend snapshot that is gone, which its removal (due: it was run with rm)
+     * tolerates, or the backend may keep one whose record is gone, which garbage collection removes.
      */
     public <T> T atomicallyEphemeral(Supplier<T> work) {
         Objects.requireNonNull(work, "work");
-        return md.db().writeUnsynced(tx -> work.get());
+        if (Boolean.getBoolean(SYNC_EPHEMERAL_BACKENDS)) {
+            return md.db().writeUnsynced(tx -> work.get());
+        }
+        // the snapshot backend's own record of an ephemeral container is as ephemeral as the container's
+        return SqliteDb.unsyncedWritesOnThisThread(() -> md.db().writeUnsynced(tx -> work.get()));
     }
 
     /** The lease in effect for this view on the calling thread: the bound one, else the thread's. */

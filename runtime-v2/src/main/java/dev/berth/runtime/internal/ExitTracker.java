@@ -3,6 +3,7 @@ package dev.berth.runtime.internal;
 import dev.berth.api.BerthException;
 import dev.berth.api.CanceledException;
 import dev.berth.api.task.ExitStatus;
+import dev.berth.api.internal.StepTimes;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +27,8 @@ final class ExitTracker {
     private static final int WAIT_RETRIES = 5;
 
     private final String name;
+    /** The caller's step log when the process was created under one (benchmarks), else null. */
+    private final StepTimes steps = StepTimes.current();
     private final CompletableFuture<ExitStatus> reported = new CompletableFuture<>();
     private final CompletableFuture<ExitStatus> delivered = new CompletableFuture<>();
 
@@ -35,6 +38,9 @@ final class ExitTracker {
 
     /** Records the exit; the first report wins. Returns whether this one did. */
     boolean exited(ExitStatus status) {
+        if (steps != null && !reported.isDone()) {
+            StepTimes.markOn(steps, "exit-reported"); // before completing: delivery may mark at once
+        }
         return reported.complete(status);
     }
 
@@ -97,6 +103,7 @@ final class ExitTracker {
                         .thenApply(v -> status));
         done.whenCompleteAsync((status, error) -> {
             if (status != null) {
+                StepTimes.markOn(steps, "exit-delivered");
                 delivered.complete(status);
             } else {
                 delivered.completeExceptionally(error);

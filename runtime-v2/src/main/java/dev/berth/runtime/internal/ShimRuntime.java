@@ -5,6 +5,7 @@ import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.ClosedException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.internal.FaultPoints;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Stdio;
@@ -128,6 +129,7 @@ public final class ShimRuntime implements TaskRuntime {
         }
         // Held until the shim has created the process: another runtime finds either no bundle or a whole task.
         try (TaskLocks.Held held = ctx.locks().lock(namespace, id)) {
+            StepTimes.mark("task-lock");
             return createLocked(config, shim, held);
         }
     }
@@ -136,6 +138,7 @@ public final class ShimRuntime implements TaskRuntime {
         String namespace = config.namespace();
         String id = config.id();
         Bundle bundle = Bundle.create(ctx.tasksDir(), namespace, id, config.spec());
+        StepTimes.mark("bundle");
         FaultPoints.reached("task.create.afterBundle");
         ShimLauncher.Context launch = ctx.shimContext(namespace, id, bundle.dir(), config.privateCgroup2());
         ShimTask task = new ShimTask(ctx, sharedShims, namespace, id, Optional.of(config), bundle, shim, launch);

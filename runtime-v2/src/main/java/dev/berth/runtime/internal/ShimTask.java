@@ -8,6 +8,7 @@ import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.internal.FaultPoints;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
@@ -94,6 +95,7 @@ final class ShimTask extends TaskCalls {
             outputLock = ctx.outputLocks().lock(namespace, id);
             io = TaskIO.create(ctx.fifoDir(namespace, id), cfg.stdio(), cfg.terminal(), this::closeStdinAfterInput);
             io.startReaders(ctx.ioThreads());
+            StepTimes.mark("fifos");
             if (launch.privateCgroup2()) {
                 bundle.markPrivateCgroup2();
             }
@@ -122,6 +124,7 @@ final class ShimTask extends TaskCalls {
                 shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
+            StepTimes.mark("shim");
             FaultPoints.reached("task.create.afterShimStart");
             CreateTaskRequest.Builder request = CreateTaskRequest.newBuilder()
                     .setBundle(bundle.dir().toString())
@@ -133,11 +136,14 @@ final class ShimTask extends TaskCalls {
             cfg.restoreFrom().ifPresent(dir -> request.setCheckpoint(dir.toString()));
             cfg.rootfs().forEach(m -> request.addRootfs(ShimEventDecoder.toProto(m)));
             createSent = true;
+            StepTimes.mark("create-request");
             pid = api.create(request, shimBinary);
+            StepTimes.mark("create-rpc");
             FaultPoints.reached("task.create.afterCreate");
             // Armed before start: a process that exits at once is still seen.
             watchExit();
             io.startWriter(ctx.ioThreads());
+            StepTimes.mark("watch");
         } catch (RuntimeException | IOException e) {
             abandon(createSent);
             if (e instanceof IOException ioe) {
@@ -399,6 +405,7 @@ final class ShimTask extends TaskCalls {
         try {
             if (!shimGone) {
                 r = a.delete("");
+                StepTimes.mark("del-rpc");
                 FaultPoints.reached("task.delete.afterShimDelete");
             }
         } catch (NotFoundException e) {
@@ -427,15 +434,19 @@ final class ShimTask extends TaskCalls {
         ExitStatus status = r != null ? TaskService.exitStatus(r) : exit.reportedOr(new ExitStatus(255, java.time.Instant.now()));
         exit.exited(status);
         exit.awaitDelivered();
+        StepTimes.mark("del-delivered");
         if (r != null) {
             // The shim announces the delete beside its reply: published before this returns, as containerd does.
             awaitQuietly(deleteEvent, ctx.events().seesDeletesFromAnyProcess() ? DELETE_EVENT_TIMEOUT_MS
                     : LOCAL_DELETE_EVENT_TIMEOUT_MS, "the /tasks/delete event");
         }
+        StepTimes.mark("del-event");
         ctx.events().deleteEventDone(namespace, id);
         releasing = true;
         c.release(false);
+        StepTimes.mark("del-shim-release");
         release(true);
+        StepTimes.mark("del-release");
         if (shimGone) {
             // The shim cannot announce a delete it never saw; containerd publishes it itself then.
             ctx.events().publish(namespace, new TaskEvent.Delete(id, "", pid, status.code(), status.exitedAt()));

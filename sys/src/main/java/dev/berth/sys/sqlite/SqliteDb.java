@@ -64,6 +64,8 @@ public final class SqliteDb implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     private final ThreadLocal<Tx> current = new ThreadLocal<>();
+    /** Set on a thread inside {@link #unsyncedWritesOnThisThread}: its writes to any database are unsynced. */
+    private static final ThreadLocal<Boolean> UNSYNCED_SCOPE = new ThreadLocal<>();
     private Connection writeConn;
     private Connection readConn;
 
@@ -173,7 +175,32 @@ public final class SqliteDb implements AutoCloseable {
         return write(work, false);
     }
 
+    /** Whether this thread runs inside {@link #unsyncedWritesOnThisThread}. */
+    public static boolean writesUnsyncedOnThisThread() {
+        return Boolean.TRUE.equals(UNSYNCED_SCOPE.get());
+    }
+
+    /**
+     * Runs {@code work} with every write transaction this thread opens, on any database, made as by
+     * {@link #writeUnsynced}: for work whose records are all ephemeral across several databases (a
+     * container run with rm: its metadata record and its snapshot's backend record). Nested scopes join.
+     */
+    public static <T> T unsyncedWritesOnThisThread(java.util.function.Supplier<T> work) {
+        if (Boolean.TRUE.equals(UNSYNCED_SCOPE.get())) {
+            return work.get();
+        }
+        UNSYNCED_SCOPE.set(Boolean.TRUE);
+        try {
+            return work.get();
+        } finally {
+            UNSYNCED_SCOPE.remove();
+        }
+    }
+
     private <T> T write(Work<T> work, boolean synced) {
+        if (synced && Boolean.TRUE.equals(UNSYNCED_SCOPE.get())) {
+            synced = false;
+        }
         Tx open = current.get();
         if (open != null) {
             if (!open.writable) {

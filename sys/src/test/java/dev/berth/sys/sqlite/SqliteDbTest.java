@@ -215,4 +215,44 @@ class SqliteDbTest {
             assertThat(stored).isEqualTo(1);
         }
     }
+
+    @Test
+    void writesOfEveryDatabaseInsideAnUnsyncedScopeAreUnsyncedOnThatThreadOnly() throws Exception {
+        try (SqliteDb first = open(tmp.resolve("first.db"), COUNTERS);
+             SqliteDb second = open(tmp.resolve("second.db"), COUNTERS)) {
+            SqliteDb.RowMapper<Integer> level = rs -> rs.getInt(1);
+            java.util.concurrent.atomic.AtomicInteger otherThread = new java.util.concurrent.atomic.AtomicInteger();
+            int[] inside = SqliteDb.unsyncedWritesOnThisThread(() -> {
+                int outer = first.write(tx -> {
+                    next(tx);
+                    // another database written while the first's transaction is open, as a snapshot backend is
+                    return second.write(inner -> {
+                        next(inner);
+                        return inner.one("PRAGMA synchronous", level).orElseThrow();
+                    });
+                });
+                int nestedScope = SqliteDb.unsyncedWritesOnThisThread(
+                        () -> first.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow()));
+                Thread t = new Thread(() -> otherThread.set(
+                        second.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow())));
+                t.start();
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                int stillInside = first.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow());
+                return new int[] {outer, nestedScope, stillInside};
+            });
+            int afterFirst = first.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow());
+            int afterSecond = second.write(tx -> tx.one("PRAGMA synchronous", level).orElseThrow());
+
+            assertThat(inside).as("NORMAL on both databases, also after a nested scope ended").containsExactly(1, 1, 1);
+            assertThat(otherThread.get()).as("another thread's write stays FULL").isEqualTo(2);
+            assertThat(afterFirst).as("FULL after the scope").isEqualTo(2);
+            assertThat(afterSecond).isEqualTo(2);
+            long stored = second.read(tx -> tx.count("SELECT value FROM counters WHERE name = 's'"));
+            assertThat(stored).isEqualTo(1);
+        }
+    }
 }
