@@ -31,6 +31,11 @@ public final class CriServer implements AutoCloseable {
     public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofHours(4);
     /** How long an Exec, Attach or PortForward URL stays usable (once). */
     public static final Duration STREAM_TOKEN_TTL = Duration.ofMinutes(1);
+    /**
+     * The system property that gives {@link Builder#podsPerShim} its default (so {@code berth cri serve}
+     * takes it from {@code BERTH_JAVA_OPTS="-Dberth.cri.podsPerShim=8"}); unset: 1.
+     */
+    public static final String PODS_PER_SHIM_PROPERTY = "berth.cri.podsPerShim";
 
     private final Path socket;
     private final CriRuntime runtime;
@@ -40,7 +45,8 @@ public final class CriServer implements AutoCloseable {
     private CriServer(Builder b) {
         this.socket = b.socket;
         CriRuntime.Settings settings = new CriRuntime.Settings(NAMESPACE, b.cniConfDir, b.cniPluginDirs,
-                b.cniTimeout, b.stateDir != null ? b.stateDir : b.berth.stateDir().resolve("cri"), b.registry);
+                b.cniTimeout, b.stateDir != null ? b.stateDir : b.berth.stateDir().resolve("cri"), b.registry,
+                b.podsPerShim != 0 ? b.podsPerShim : podsPerShimProperty());
         this.runtime = CriRuntime.start(b.berth, settings);
         try {
             this.streamingAddress = runtime.serveStreams(new StreamingServer.Settings(b.streamingAddress,
@@ -50,6 +56,25 @@ public final class CriServer implements AutoCloseable {
             runtime.close();
             throw e;
         }
+    }
+
+    private static int podsPerShimProperty() {
+        String v = System.getProperty(PODS_PER_SHIM_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return 1;
+        }
+        try {
+            return checkPodsPerShim(Integer.parseInt(v.trim()));
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("-D" + PODS_PER_SHIM_PROPERTY + " must be a number, got \"" + v + "\"");
+        }
+    }
+
+    private static int checkPodsPerShim(int n) {
+        if (n < 1) {
+            throw new InvalidArgumentException("pods per shim must be at least 1, got " + n);
+        }
+        return n;
     }
 
     /** A builder for a server over {@code berth} (which must stay open while the server runs). */
@@ -94,6 +119,7 @@ public final class CriServer implements AutoCloseable {
         private InetSocketAddress streamingAddress = DEFAULT_STREAMING_ADDRESS;
         private Duration streamIdleTimeout = DEFAULT_STREAM_IDLE_TIMEOUT;
         private Duration tokenTtl = STREAM_TOKEN_TTL;
+        private int podsPerShim;
 
         private Builder(Berth berth) {
             this.berth = Objects.requireNonNull(berth, "berth");
@@ -176,6 +202,18 @@ public final class CriServer implements AutoCloseable {
             if (d.isNegative() || d.isZero()) {
                 throw new InvalidArgumentException(what + " must be positive: " + d);
             }
+        }
+
+        /**
+         * How many pods (each its sandbox and containers) one {@code containerd-shim-runc-v2} serves
+         * (default 1, or the {@link CriServer#PODS_PER_SHIM_PROPERTY} property): a pod joins the oldest shim that has room, a
+         * new shim starts when all are full, and a shim exits with the last task of its last pod. More
+         * pods per shim cost less memory per pod, but a shim that dies takes all its pods' containers with
+         * it (they are reported exited), and the shim's own memory is not charged to any one pod's cgroup.
+         */
+        public Builder podsPerShim(int n) {
+            this.podsPerShim = checkPodsPerShim(n);
+            return this;
         }
 
         /** Starts the server. */

@@ -65,13 +65,24 @@ final class CriHarness implements AutoCloseable {
     ImageServiceGrpc.ImageServiceBlockingStub img;
 
     final Duration streamIdleTimeout;
+    final int podsPerShim;
 
     CriHarness() throws IOException {
         this(CriServer.DEFAULT_STREAM_IDLE_TIMEOUT);
     }
 
     CriHarness(Duration streamIdleTimeout) throws IOException {
+        this(streamIdleTimeout, 1);
+    }
+
+    /** A server whose shims serve up to {@code podsPerShim} pods each. */
+    CriHarness(int podsPerShim) throws IOException {
+        this(CriServer.DEFAULT_STREAM_IDLE_TIMEOUT, podsPerShim);
+    }
+
+    CriHarness(Duration streamIdleTimeout, int podsPerShim) throws IOException {
         this.streamIdleTimeout = streamIdleTimeout;
+        this.podsPerShim = podsPerShim;
         root = Files.createTempDirectory("berth-cri-root-");
         // short: sockets live here (108-byte limit)
         state = Files.createTempDirectory(Path.of("/tmp"), "bcri-");
@@ -104,7 +115,7 @@ final class CriHarness implements AutoCloseable {
         berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
         server = CriServer.builder(berth).socket(state.resolve("cri.sock")).cniConfDir(confDir)
                 .stateDir(state.resolve("cri")).streamTokenTtl(STREAM_TOKEN_TTL)
-                .streamIdleTimeout(streamIdleTimeout).build();
+                .streamIdleTimeout(streamIdleTimeout).podsPerShim(podsPerShim).build();
         clientLoop = new EpollEventLoopGroup(1);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
                 .eventLoopGroup(clientLoop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
@@ -204,10 +215,23 @@ final class CriHarness implements AutoCloseable {
 
     /** Live shims serving this root (their command line names its state directory). */
     long shimsOfRoot() {
+        return shimPidsOfRoot().size();
+    }
+
+    List<Long> shimPidsOfRoot() {
         return ProcessHandle.allProcesses().filter(ph -> {
             String cmd = ph.info().commandLine().orElse("");
             return cmd.contains("containerd-shim") && cmd.contains(state.toString());
-        }).count();
+        }).map(ProcessHandle::pid).toList();
+    }
+
+    /** The pid of a pod's pause process, from the verbose sandbox status. */
+    long pausePid(String podId) {
+        String info = rt().podSandboxStatus(dev.berth.cri.internal.proto.PodSandboxStatusRequest.newBuilder()
+                .setPodSandboxId(podId).setVerbose(true).build()).getInfoMap().get("info");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"pid\":(\\d+)").matcher(info);
+        assertThat(m.find()).as(info).isTrue();
+        return Long.parseLong(m.group(1));
     }
 
     @Override

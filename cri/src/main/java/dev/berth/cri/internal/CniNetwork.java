@@ -29,6 +29,7 @@ final class CniNetwork {
     private final Path confDir;
     private final CniPlugins plugins;
     private final NetnsFiles netns;
+    private volatile boolean dirMounted;
 
     CniNetwork(Path confDir, List<Path> pluginDirs, Duration timeout, Path netnsDir) {
         this.confDir = confDir;
@@ -78,16 +79,36 @@ final class CniNetwork {
         return confDir;
     }
 
-    /** A new network namespace file for a pod. */
-    synchronized Path createNamespace() {
-        Path file = netns.dir().resolve("cni-" + UUID.randomUUID());
-        netns.create(file);
-        return file;
+    /** Where a new pod's network namespace will be bound ({@link #createNamespace} makes it). */
+    Path newNamespaceFile() {
+        return netns.dir().resolve("cni-" + UUID.randomUUID());
     }
 
-    synchronized void removeNamespace(Path file) {
+    /**
+     * Creates the network namespace bound at {@code file}; whether its {@code lo} is up already (else the
+     * {@code loopback} plugin brings it up). Only the first creation is serialized (it bind-mounts the
+     * directory and makes it private); the directory stays mounted until {@link #close()}, so that a pod
+     * after the last one gone pays no {@code umount} + {@code mount --bind} + {@code mount --make-private}.
+     */
+    boolean createNamespace(Path file) {
+        if (!dirMounted) {
+            synchronized (this) {
+                boolean lo = netns.create(file);
+                dirMounted = true;
+                return lo;
+            }
+        }
+        return netns.create(file);
+    }
+
+    void removeNamespace(Path file) {
         netns.remove(file);
+    }
+
+    /** Unmounts the namespace directory unless pods still have namespaces there. */
+    synchronized void close() {
         netns.releaseIfEmpty();
+        dirMounted = false;
     }
 
     boolean namespaceExists(Path file) {

@@ -248,6 +248,9 @@ abstract class CriContainers extends PodSandboxes {
         // the pod's containers run in its sandbox's shim, as containerd's CRI has them (one shim per pod)
         spec.add(SpecOptions.annotation(CriState.CONTAINER_TYPE, "container"));
         spec.add(SpecOptions.annotation(CriState.SANDBOX_ID, c.sandboxId));
+        if (pod.shimGroup != null) {
+            spec.add(SpecOptions.shimGroup(pod.shimGroup)); // several pods share this shim
+        }
         spec.add(SpecOptions.args(args));
         List<String> env = new ArrayList<>();
         for (KeyValue kv : config.getEnvsList()) {

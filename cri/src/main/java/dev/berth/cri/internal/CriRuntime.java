@@ -46,9 +46,17 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CriRuntime.class);
     static final String VERSION = "0.1.0";
 
-    /** What the server was built with. */
+    /**
+     * What the server was built with; {@code podsPerShim} pods (their sandboxes and containers) share one
+     * runc shim (1: a shim per pod, as containerd's CRI).
+     */
     public record Settings(String namespace, Path cniConfDir, List<Path> cniPluginDirs, Duration cniTimeout,
-                           Path stateDir, RegistryAccess registry) {
+                           Path stateDir, RegistryAccess registry, int podsPerShim) {
+        public Settings {
+            if (podsPerShim < 1) {
+                throw new dev.berth.api.InvalidArgumentException("pods per shim must be at least 1: " + podsPerShim);
+            }
+        }
     }
 
     private volatile String podCidr = "";
@@ -155,6 +163,7 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
             s.close();
         }
         events.close();
+        cni.close();
         for (CriContainers.Ctr c : containers.values()) {
             c.closeLog();
         }
@@ -195,6 +204,30 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
                 }
             }
             return spec.withLinux(spec.linux().withNamespaces(kept));
+        };
+    }
+
+    /**
+     * Joins the {@code type} namespace at {@code path}, unchecked: unlike {@code SpecOptions.joinNamespace}
+     * the file need not exist yet (a pod's network namespace is made while its pause container is created;
+     * it exists before the task is).
+     */
+    static UnaryOperator<Spec> withNamespaceAt(String type, String path) {
+        return spec -> {
+            List<LinuxNamespace> out = new ArrayList<>();
+            boolean replaced = false;
+            for (LinuxNamespace n : spec.linux().namespaces()) {
+                if (n.type().equals(type)) {
+                    out.add(new LinuxNamespace(type, path));
+                    replaced = true;
+                } else {
+                    out.add(n);
+                }
+            }
+            if (!replaced) {
+                out.add(new LinuxNamespace(type, path));
+            }
+            return spec.withLinux(spec.linux().withNamespaces(out));
         };
     }
 

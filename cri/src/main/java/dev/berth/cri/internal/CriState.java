@@ -34,6 +34,8 @@ abstract class CriState {
     final CriEvents events = new CriEvents();
     final Map<String, PodSandboxes.Pod> pods = new ConcurrentHashMap<>();
     final Map<String, CriContainers.Ctr> containers = new ConcurrentHashMap<>();
+    /** Which shim serves which pods (when several share one). */
+    final PodShims shims;
     /** Reserved names (sandboxes' and containers') to the id holding them, until that object is removed. */
     final Map<String, String> names = new ConcurrentHashMap<>();
     volatile boolean closed;
@@ -43,6 +45,7 @@ abstract class CriState {
         this.settings = settings;
         this.ns = ns;
         this.exits = exits;
+        this.shims = new PodShims(settings.podsPerShim());
         this.cni = new CniNetwork(settings.cniConfDir(), settings.cniPluginDirs(), settings.cniTimeout(),
                 settings.stateDir().resolve("netns"));
         this.images = new CriImages(ns, settings.registry(), berth.root(), PauseImage.NAME);

@@ -20,8 +20,17 @@ final class PauseImage {
     private PauseImage() {
     }
 
-    /** Builds the image into {@code ns} unless it is there. */
-    static synchronized String ensure(Namespace ns) {
+    /** Builds the image into {@code ns} unless it is there; only a build is serialized, not the look-up. */
+    static String ensure(Namespace ns) {
+        try {
+            ns.images().get(NAME);
+            return NAME;
+        } catch (NotFoundException missing) {
+            return build(ns);
+        }
+    }
+
+    private static synchronized String build(Namespace ns) {
         try {
             ns.images().get(NAME);
             return NAME;

@@ -75,12 +75,15 @@ abstract class PodSandboxes extends CriState {
         final String cniResult;
         final String ip;
         final Path dir;
+        /** The shim group its tasks run in when pods share shims, else null (the sandbox id groups them). */
+        final String shimGroup;
         volatile Task pause;
         volatile boolean stopped;
 
         Pod(String id, PodSandboxConfig config, String runtimeHandler, Instant createdAt, Path netns,
-            String cniResult, Path dir) {
+            String cniResult, Path dir, String shimGroup) {
             this.id = id;
+            this.shimGroup = shimGroup;
             this.config = config;
             this.runtimeHandler = runtimeHandler;
             this.createdAt = createdAt;
@@ -131,37 +134,131 @@ abstract class PodSandboxes extends CriState {
         String id = CriRuntime.newId();
         String name = sandboxName(md);
         reserve(name, id, "sandbox");
+        String group = null;
         boolean hostNetwork = config.getLinux().getSecurityContext().getNamespaceOptions().getNetwork()
                 == NamespaceMode.NODE;
         Path dir = settings.stateDir().resolve("sandboxes").resolve(id);
         Path netns = null;
-        String cniResult = "";
+        PodNetwork network = null;
         String conflist = null;
         Container container = null;
+        Steps steps = new Steps("RunPodSandbox", id);
         try {
             String image = PauseImage.ensure(ns);
+            group = shims.assign(id, this::shimLost).orElse(null);
             writePodFiles(dir, config, hostNetwork);
+            steps.mark("image+files");
             if (!hostNetwork) {
                 conflist = cni.conflist().orElseThrow(() -> new FailedPreconditionException(
                         "network is not ready: no CNI network configuration in " + cni.confDir()));
-                netns = cni.createNamespace();
-                cni.loopback(id, netns);
-                cniResult = cni.add(conflist, id, netns, cniArgs(md, id), portMappings(config));
+                netns = cni.newNamespaceFile();
+                // The namespace is made, and CNI ADD (the longest step) run, while the pause container is
+                // created and started: its task only needs the namespace to exist, not its interfaces
+                network = new PodNetwork(id, conflist, netns, cniArgs(md, id), portMappings(config));
+                if (SERIAL_NETWORK) {
+                    network.awaitResult();
+                    steps.mark("network");
+                }
             }
-            Pod pod = new Pod(id, config, request.getRuntimeHandler(), Instant.now(), netns, cniResult, dir);
-            List<SpecOption> spec = sandboxSpec(pod, request);
+            List<SpecOption> spec = sandboxSpec(id, config, netns, dir, group, request);
             container = ns.containers().create(ContainerConfig.builder(id).image(image)
                     .label(CriState.KIND, "sandbox").label(CriState.NAME, name)
                     .spec(spec).build());
+            steps.mark("create");
+            if (network != null) {
+                network.awaitNamespace();
+                steps.mark("netns wait");
+            }
             Task task = container.newTask(TaskOptions.stdio(Stdio.nullIO()));
+            steps.mark("task");
             task.start();
+            steps.mark("start");
+            String cniResult = "";
+            if (network != null) {
+                cniResult = network.awaitResult();
+                steps.mark("network wait");
+                steps.add("network ran", network.nanos);
+                writeCniResult(dir, cniResult);
+            }
+            Pod pod = new Pod(id, config, request.getRuntimeHandler(), Instant.now(), netns, cniResult, dir, group);
             pod.pause = task;
             pods.put(id, pod);
+            steps.log();
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException e) {
+            String cniResult = network == null ? "" : network.resultAfterAll(e);
             undoRun(id, container, conflist, netns, cniResult, md, dir, e);
+            shims.leave(group, id);
             release(name, id);
             throw e;
+        }
+    }
+
+    /** Off: CNI ADD runs before the pause container is created (the A/B switch of the overlap). */
+    static final boolean SERIAL_NETWORK = Boolean.getBoolean("berth.cri.serialNetwork");
+    /** Where a sandbox's CNI result is kept for a later server (beside its resolv.conf). */
+    static final String CNI_RESULT_FILE = "cni-result.json";
+
+    /**
+     * A pod's network namespace and CNI ADD, made on the exits executor: the namespace (with {@code lo} up
+     * when iproute2 is there), then the {@code loopback} plugin if it is not, beside the conflist's ADD.
+     */
+    private final class PodNetwork {
+        private final java.util.concurrent.CompletableFuture<Boolean> namespace;
+        private final java.util.concurrent.CompletableFuture<String> result;
+        volatile long nanos;
+
+        PodNetwork(String id, String conflist, Path netns, Map<String, String> args, String runtimeConfig) {
+            long t0 = System.nanoTime();
+            namespace = java.util.concurrent.CompletableFuture.supplyAsync(() -> cni.createNamespace(netns), exits);
+            var lo = namespace.thenAcceptAsync(up -> {
+                if (!up) {
+                    cni.loopback(id, netns);
+                }
+            }, exits);
+            var eth0 = namespace.thenApplyAsync(up -> cni.add(conflist, id, netns, args, runtimeConfig), exits);
+            result = lo.thenCombine(eth0, (v, r) -> r).whenComplete((r, e) -> nanos = System.nanoTime() - t0);
+        }
+
+        /** Returns once the namespace exists; its creation's failure as it was thrown. */
+        void awaitNamespace() {
+            join(namespace);
+        }
+
+        /** The ADD's result; its failure as it was thrown. */
+        String awaitResult() {
+            return join(result);
+        }
+
+        private static <T> T join(java.util.concurrent.CompletableFuture<T> f) {
+            try {
+                return f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw e;
+            }
+        }
+
+        /** After {@code cause}: waits for the ADD to end (so DEL comes after it), its result or "" if it failed. */
+        String resultAfterAll(RuntimeException cause) {
+            try {
+                return awaitResult();
+            } catch (RuntimeException failed) {
+                if (failed != cause) {
+                    cause.addSuppressed(failed);
+                }
+                return "";
+            }
+        }
+    }
+
+    private static void writeCniResult(Path dir, String result) {
+        try {
+            Files.writeString(dir.resolve(CNI_RESULT_FILE), result);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot write the CNI result in " + dir, e);
         }
     }
 
@@ -173,7 +270,7 @@ abstract class PodSandboxes extends CriState {
                 container.delete();
             }
             if (netns != null) {
-                if (conflist != null) {
+                if (conflist != null && cni.namespaceExists(netns)) {
                     cni.del(conflist, id, netns, cniArgs(md, id), "{}", cniResult.isEmpty() ? null : cniResult);
                 }
                 cni.removeNamespace(netns);
@@ -184,19 +281,19 @@ abstract class PodSandboxes extends CriState {
         }
     }
 
-    private List<SpecOption> sandboxSpec(Pod pod, RunPodSandboxRequest request) {
-        PodSandboxConfig config = pod.config;
+    private List<SpecOption> sandboxSpec(String id, PodSandboxConfig config, Path netns, Path dir, String shimGroup,
+                                         RunPodSandboxRequest request) {
         LinuxSandboxSecurityContext sc = config.getLinux().getSecurityContext();
         List<SpecOption> spec = new ArrayList<>();
         spec.add(SpecOptions.annotation(CriState.CONFIG, Base64.getEncoder().encodeToString(request.toByteArray())));
         spec.add(SpecOptions.annotation(CriState.CONTAINER_TYPE, "sandbox"));
-        spec.add(SpecOptions.annotation(CriState.SANDBOX_ID, pod.id));
-        if (!pod.cniResult.isEmpty()) {
-            spec.add(SpecOptions.annotation(CriState.CNI_RESULT, pod.cniResult));
+        spec.add(SpecOptions.annotation(CriState.SANDBOX_ID, id));
+        if (shimGroup != null) {
+            spec.add(SpecOptions.shimGroup(shimGroup));
         }
-        if (pod.netns != null) {
-            spec.add(SpecOptions.annotation(CriState.NETNS, pod.netns.toString()));
-            spec.add(SpecOptions.joinNamespace("network", pod.netns.toString()));
+        if (netns != null) {
+            spec.add(SpecOptions.annotation(CriState.NETNS, netns.toString()));
+            spec.add(SpecOptions.customize(CriRuntime.withNamespaceAt("network", netns.toString())));
             if (!config.getHostname().isEmpty()) {
                 spec.add(SpecOptions.hostname(config.getHostname()));
             }
@@ -212,7 +309,7 @@ abstract class PodSandboxes extends CriState {
         }
         config.getLinux().getSysctlsMap().forEach((k, v) -> spec.add(SpecOptions.sysctl(k, v)));
         if (!config.getLinux().getCgroupParent().isEmpty()) {
-            spec.add(SpecOptions.cgroupsPath(cgroupPath(config.getLinux().getCgroupParent(), pod.id)));
+            spec.add(SpecOptions.cgroupsPath(cgroupPath(config.getLinux().getCgroupParent(), id)));
         }
         spec.add(SpecOptions.oomScoreAdj(CriRuntime.oomScoreAdj(-998)));
         if (sc.getReadonlyRootfs()) {
@@ -221,8 +318,15 @@ abstract class PodSandboxes extends CriState {
         if (sc.hasRunAsUser()) {
             spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
         }
-        spec.add(SpecOptions.bindMount(pod.dir.resolve("resolv.conf"), "/etc/resolv.conf", true));
+        spec.add(SpecOptions.bindMount(dir.resolve("resolv.conf"), "/etc/resolv.conf", true));
         return spec;
+    }
+
+    /** Whether pod {@code podId}'s shim is known to be gone: its pause process ended while it was not stopped. */
+    private boolean shimLost(String podId) {
+        Pod p = pods.get(podId);
+        Task t = p == null ? null : p.pause;
+        return t != null && !p.stopped && !t.isAlive();
     }
 
     static String cgroupPath(String parent, String id) {
@@ -305,8 +409,27 @@ abstract class PodSandboxes extends CriState {
     }
 
     void stopPod(Pod pod) {
+        shims.leave(pod.shimGroup, pod.id); // no new pod joins a shim whose pods are all stopping
         synchronized (pod) {
+            Steps steps = new Steps("StopPodSandbox", pod.id);
             stopContainersOf(pod.id);
+            steps.mark("containers");
+            // CNI DEL runs while the pause process is stopped and deleted: both only need the namespace
+            java.util.concurrent.CompletableFuture<Void> networkDown = null;
+            boolean withNetwork = pod.netns != null && cni.namespaceExists(pod.netns);
+            String conflist = withNetwork ? cni.conflist().orElse(null) : null;
+            if (conflist != null) {
+                Runnable del = () -> cni.del(conflist, pod.id, pod.netns, cniArgs(pod.config.getMetadata(), pod.id),
+                        portMappings(pod.config), pod.cniResult.isEmpty() ? null : pod.cniResult);
+                if (SERIAL_NETWORK) {
+                    del.run();
+                    steps.mark("network");
+                } else {
+                    long t0 = System.nanoTime();
+                    networkDown = java.util.concurrent.CompletableFuture.runAsync(del, exits)
+                            .whenComplete((v, e) -> steps.add("network ran", System.nanoTime() - t0));
+                }
+            }
             Task pause = pod.pause;
             if (pause != null) {
                 try {
@@ -325,14 +448,15 @@ abstract class PodSandboxes extends CriState {
                 }
                 pod.pause = null;
             }
-            if (pod.netns != null && cni.namespaceExists(pod.netns)) {
-                String conflist = cni.conflist().orElse(null);
-                if (conflist != null) {
-                    cni.del(conflist, pod.id, pod.netns, cniArgs(pod.config.getMetadata(), pod.id), portMappings(pod.config),
-                            pod.cniResult.isEmpty() ? null : pod.cniResult);
-                }
+            steps.mark("pause");
+            if (networkDown != null) {
+                awaitNetworkDown(networkDown, pod.id);
+                steps.mark("network wait");
+            }
+            if (withNetwork) {
                 cni.removeNamespace(pod.netns);
             }
+            steps.log();
             if (!pod.stopped) {
                 pod.stopped = true;
                 try {
@@ -341,6 +465,17 @@ abstract class PodSandboxes extends CriState {
                     // removed meanwhile
                 }
             }
+        }
+    }
+
+    private static void awaitNetworkDown(java.util.concurrent.CompletableFuture<Void> del, String podId) {
+        try {
+            del.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("CNI DEL of pod " + podId + " failed", e.getCause());
         }
     }
 
@@ -477,10 +612,13 @@ abstract class PodSandboxes extends CriState {
         }
         var info = c.info();
         String netns = ann.get(CriState.NETNS);
+        Path dir = settings.stateDir().resolve("sandboxes").resolve(c.id());
         Pod pod = new Pod(c.id(), request.getConfig(), request.getRuntimeHandler(), info.createdAt(),
-                netns == null ? null : Path.of(netns), ann.getOrDefault(CriState.CNI_RESULT, ""),
-                settings.stateDir().resolve("sandboxes").resolve(c.id()));
+                netns == null ? null : Path.of(netns), recoveredCniResult(ann, dir), dir, ann.get(PodShims.GROUP));
         pod.stopped = "true".equals(info.labels().get(CriState.STOPPED));
+        if (pod.shimGroup != null && !pod.stopped) {
+            shims.recovered(pod.shimGroup, pod.id);
+        }
         Optional<Task> task = c.task();
         if (task.isPresent() && task.get().isAlive()) {
             pod.pause = task.get();
@@ -489,6 +627,19 @@ abstract class PodSandboxes extends CriState {
         }
         names.put(pod.reservedName(), pod.id);
         pods.put(pod.id, pod);
+    }
+
+    /** The CNI result kept in the pod's dir (an earlier server kept it in a spec annotation). */
+    private static String recoveredCniResult(Map<String, String> annotations, Path dir) {
+        String kept = annotations.get(CriState.CNI_RESULT);
+        if (kept != null) {
+            return kept;
+        }
+        try {
+            return Files.readString(dir.resolve(CNI_RESULT_FILE));
+        } catch (IOException e) {
+            return ""; // host network, or the state dir went (a reboot: the network namespace went too)
+        }
     }
 
     static void deleteTree(Path dir) {

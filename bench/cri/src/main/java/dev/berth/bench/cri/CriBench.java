@@ -52,13 +52,28 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Usage: {@code CriBench <pairs> <inRow> <concurrent> <memPods> <logDir> <side>=<socket>,<pid>,<shimMarker> ...}
  * where shimMarker is a string on the command line of exactly that runtime's shims (its state directory
- * for Berth, its socket for containerd).
+ * for Berth, its socket for containerd). A side {@code <name>@<variant>} is another server of side
+ * {@code name} whose figures are reported as workload {@code <workload>-<variant>}: variants starting with
+ * {@code pps} (pods per shim) take part in the memory rows only, the others in the time rows only.
  */
 public final class CriBench {
     static final String BUSYBOX = "docker.io/library/busybox:latest";
     private static final AtomicInteger SEQ = new AtomicInteger();
 
-    record Side(String name, Path socket, long pid, String shimMarker, EventLoopGroup loop, ManagedChannel channel) {
+    record Side(String name, String variant, Path socket, long pid, String shimMarker, EventLoopGroup loop,
+                ManagedChannel channel) {
+        boolean timed() {
+            return !variant.startsWith("pps");
+        }
+
+        boolean measuresMemory() {
+            return variant.isEmpty() || variant.startsWith("pps");
+        }
+
+        String workload(String base) {
+            return variant.isEmpty() ? base : base + "-" + variant;
+        }
+
         RuntimeServiceGrpc.RuntimeServiceBlockingStub rt() {
             return RuntimeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(3, TimeUnit.MINUTES);
         }
@@ -95,17 +110,20 @@ public final class CriBench {
                 podCycle(s, logDir, "warmup");
                 runConcurrently(s, logDir, 2, "warmup");
             }
+            List<Side> timed = sides.stream().filter(Side::timed).toList();
             for (int p = 0; p < pairs; p++) {
-                for (int k = 0; k < sides.size(); k++) {
-                    Side s = sides.get((p + k) % sides.size());
+                for (int k = 0; k < timed.size(); k++) {
+                    Side s = timed.get((p + k) % timed.size());
                     for (int i = 0; i < inRow; i++) {
-                        report("cri-pod", s, podCycle(s, logDir, "row"));
+                        report(s.workload("cri-pod"), s, podCycle(s, logDir, "row"));
                     }
-                    report("cri-concurrent", s, runConcurrently(s, logDir, concurrent, "conc"));
+                    report(s.workload("cri-concurrent"), s, runConcurrently(s, logDir, concurrent, "conc"));
                 }
             }
             for (Side s : sides) {
-                memory(s, logDir, memPods);
+                if (s.measuresMemory()) {
+                    memory(s, logDir, memPods);
+                }
             }
         } finally {
             SpdyClient.shutdown();
@@ -126,7 +144,9 @@ public final class CriBench {
         EventLoopGroup loop = new EpollEventLoopGroup(1);
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(parts[0]))
                 .eventLoopGroup(loop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
-        return new Side(spec.substring(0, eq), Path.of(parts[0]), Long.parseLong(parts[1]), parts[2], loop, channel);
+        String[] name = spec.substring(0, eq).split("@", 2);
+        return new Side(name[0], name.length > 1 ? name[1] : "", Path.of(parts[0]), Long.parseLong(parts[1]), parts[2],
+                loop, channel);
     }
 
     static PodSandboxConfig pod(Side s, Path logDir, String kind) {
@@ -211,10 +231,10 @@ public final class CriBench {
         long[] after = usage(s);
         System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB"
                         + " (shims %d KiB, their children %d KiB)%n",
-                s.name, n, after[2], before[0], after[0], after[1], after[5], after[1] - after[5]);
+                s.workload(s.name), n, after[2], before[0], after[0], after[1], after[5], after[1] - after[5]);
         // as RunBench: a runtime that shrank while the pods started counts as no growth
-        report("mem-cri-pod", s, (Math.max(0, after[0] - before[0]) + after[1] - before[1]) / (double) n);
-        report("mem-cri-pod-rss", s, (Math.max(0, after[3] - before[3]) + after[4] - before[4]) / (double) n);
+        report(s.workload("mem-cri-pod"), s, (Math.max(0, after[0] - before[0]) + after[1] - before[1]) / (double) n);
+        report(s.workload("mem-cri-pod-rss"), s, (Math.max(0, after[3] - before[3]) + after[4] - before[4]) / (double) n);
         for (String id : pods) {
             s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
             s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());

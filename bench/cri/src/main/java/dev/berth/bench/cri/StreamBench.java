@@ -45,7 +45,8 @@ final class StreamBench {
     static void run(List<CriBench.Side> sides, Path logDir, int pairs, int execsPerPair, int mib) throws Exception {
         List<Target> targets = new ArrayList<>();
         try {
-            for (CriBench.Side s : sides) {
+            // the variant servers (berth@serialnet, berth@pps4, ...) are for the pod rows only
+            for (CriBench.Side s : sides.stream().filter(x -> x.variant().isEmpty()).toList()) {
                 PodSandboxConfig pod = CriBench.pod(s, logDir, "stream");
                 String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build())
                         .getPodSandboxId();

@@ -1,0 +1,87 @@
+package dev.berth.cri.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Which runc shim serves which pods when one shim may serve up to {@code podsPerShim} of them: each shim is
+ * a shim group (the runc shim's {@code io.containerd.runc.v2.group}) that a pod's sandbox and containers
+ * name. A new pod joins the oldest group that has room and whose shim is known to live; else it starts a
+ * group (and with it a shim) of its own, named after it. A pod leaves its group when it starts stopping; a
+ * group left by its last pod is never joined again, so a shim about to exit with its last task is never
+ * handed a new one, and a group's name (its shim's socket) is never reused. With {@code podsPerShim} 1
+ * there are no groups: each pod's tasks run in the shim of its sandbox id, as containerd's CRI has them.
+ * Thread-safe.
+ */
+final class PodShims {
+    /** The runc shim's grouping annotation (it looks for it before {@code io.kubernetes.cri.sandbox-id}). */
+    static final String GROUP = "io.containerd.runc.v2.group";
+    static final String PREFIX = "berth-pods-";
+
+    private final int podsPerShim;
+    /** Group to its pods that have not started stopping, in the order the groups were made. */
+    private final Map<String, Set<String>> groups = new LinkedHashMap<>();
+
+    PodShims(int podsPerShim) {
+        if (podsPerShim < 1) {
+            throw new IllegalArgumentException("pods per shim must be at least 1: " + podsPerShim);
+        }
+        this.podsPerShim = podsPerShim;
+    }
+
+    int podsPerShim() {
+        return podsPerShim;
+    }
+
+    /**
+     * The group pod {@code podId} runs in: one with room none of whose pods {@code shimLost} (its sandbox's
+     * pause process is gone while the pod was not stopped: the shim died), else a new one. Empty when every
+     * pod has its own shim.
+     */
+    synchronized Optional<String> assign(String podId, Predicate<String> shimLost) {
+        if (podsPerShim == 1) {
+            return Optional.empty();
+        }
+        for (Map.Entry<String, Set<String>> g : groups.entrySet()) {
+            Set<String> members = g.getValue();
+            if (members.size() < podsPerShim && members.stream().noneMatch(shimLost)) {
+                members.add(podId);
+                return Optional.of(g.getKey());
+            }
+        }
+        String group = PREFIX + podId;
+        Set<String> members = new LinkedHashSet<>();
+        members.add(podId);
+        groups.put(group, members);
+        return Optional.of(group);
+    }
+
+    /** A pod an earlier server put in {@code group}, still running. */
+    synchronized void recovered(String group, String podId) {
+        groups.computeIfAbsent(group, g -> new LinkedHashSet<>()).add(podId);
+    }
+
+    /** Pod {@code podId} leaves {@code group} (it is stopping, or failed to start); repeatable. */
+    synchronized void leave(String group, String podId) {
+        if (group == null) {
+            return;
+        }
+        Set<String> members = groups.get(group);
+        if (members != null && members.remove(podId) && members.isEmpty()) {
+            groups.remove(group);
+        }
+    }
+
+    /** The groups and their running pods, oldest first (for tests and status). */
+    synchronized Map<String, List<String>> snapshot() {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        groups.forEach((g, m) -> out.put(g, new ArrayList<>(m)));
+        return out;
+    }
+}
