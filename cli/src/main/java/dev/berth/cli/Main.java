@@ -4,6 +4,7 @@ import dev.berth.Berth;
 import dev.berth.GcPolicy;
 import dev.berth.Namespace;
 import dev.berth.api.BerthException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -91,7 +92,11 @@ public final class Main implements AutoCloseable {
         }
     }
 
+    /** {@code System.in} as the process started with it; set by {@link #main} only. */
+    static volatile InputStream processStdin;
+
     public static void main(String[] args) {
+        processStdin = System.in;
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

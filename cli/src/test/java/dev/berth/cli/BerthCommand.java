@@ -27,10 +27,34 @@ final class BerthCommand {
     }
 
     Result run(String... args) throws IOException, InterruptedException {
+        return run(null, args);
+    }
+
+    /** Runs with {@code stdin} as standard input: a file redirected, or (for a pipe) bytes written to it. */
+    Result withInput(Object stdin, String... args) throws IOException, InterruptedException {
+        return run(stdin, args);
+    }
+
+    private Result run(Object stdin, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(BIN.toString(), "--root", root.toString(),
                 "--state", state.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).start();
+        ProcessBuilder pb = new ProcessBuilder(command);
+        if (stdin instanceof Path file) {
+            pb.redirectInput(file.toFile());
+        }
+        Process p = pb.start();
+        if (stdin instanceof byte[] bytes) {
+            CompletableFuture.runAsync(() -> {
+                try (var in = p.getOutputStream()) {
+                    in.write(bytes);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } else {
+            p.getOutputStream().close();
+        }
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         String out = read(p.getInputStream());
         if (!p.waitFor(120, TimeUnit.SECONDS)) {

@@ -214,6 +214,39 @@ class CliIT {
     }
 
     @Test
+    @Order(10) // last: its namespace would show in namespacesAreSeparateAndListed
+    void contentIngestStoresStdinFromAFileAndFromAPipe() throws Exception {
+        // more than the writer's read-ahead threshold (8 MiB), so the channel path with its thread is taken
+        byte[] data = new byte[9 << 20];
+        new java.util.Random(21).nextBytes(data);
+        String digest = dev.berth.api.Digest.sha256(data).toString();
+        Path file = root.resolveSibling(root.getFileName() + "-ingest.bin");
+        Files.write(file, data);
+        try {
+            Result fromFile = new BerthCommand(root, state).withInput(file, "-n", "ingest", "content", "ingest",
+                    "--expected-size", String.valueOf(data.length), "from-file");
+            assertThat(fromFile.exitCode()).as(fromFile.stderr()).isZero();
+            assertThat(fromFile.stdout().trim()).isEqualTo(digest);
+            assertThat(berth("-n", "ingest", "content", "rm", digest).exitCode()).isZero();
+
+            Result fromPipe = new BerthCommand(root, state).withInput(data, "-n", "ingest", "content", "ingest",
+                    "from-pipe");
+            assertThat(fromPipe.exitCode()).as(fromPipe.stderr()).isZero();
+            assertThat(fromPipe.stdout().trim()).isEqualTo(digest);
+            Result verify = berth("-n", "ingest", "content", "verify", digest);
+            assertThat(verify.stdout()).contains(digest + ": ok (" + data.length + " bytes)");
+
+            Result shortInput = new BerthCommand(root, state).withInput(file, "-n", "ingest", "content", "ingest",
+                    "--expected-size", String.valueOf(data.length + 1), "too-short");
+            assertThat(shortInput.exitCode()).isEqualTo(1);
+            assertThat(shortInput.stderr()).contains("expected " + (data.length + 1));
+            assertThat(berth("-n", "ingest", "content", "rm", digest).exitCode()).isZero();
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    @Test
     @Order(7)
     void pushedImagePullsIntoAnotherNamespaceAndRuns() throws Exception {
         Path registryDir = Files.createTempDirectory("berth-cli-registry-");

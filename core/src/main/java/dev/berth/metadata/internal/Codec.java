@@ -20,27 +20,38 @@ import java.util.TreeMap;
 
 /** How values are stored in the metadata columns: label maps as JSON objects, times as epoch nanoseconds. */
 final class Codec {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Made on first use: building an ObjectMapper loads some hundreds of classes, which was a fifth of a
+     * short CLI call ({@code berth images ls}) that only reads times or empty label maps.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
+
     private static final TypeReference<TreeMap<String, String>> STRING_MAP = new TypeReference<>() {
     };
+    private static final String EMPTY = "{}";
 
     private Codec() {
     }
 
     static String labels(Map<String, String> labels) {
+        if (labels == null || labels.isEmpty()) {
+            return EMPTY;
+        }
         try {
-            return JSON.writeValueAsString(new TreeMap<>(labels == null ? Map.of() : labels));
+            return Json.MAPPER.writeValueAsString(new TreeMap<>(labels));
         } catch (JsonProcessingException e) {
             throw new BerthException("cannot encode labels: " + e.getMessage(), e);
         }
     }
 
     static Map<String, String> labels(String json) {
-        if (json == null || json.isEmpty()) {
+        if (json == null || json.isEmpty() || json.equals(EMPTY)) {
             return Map.of();
         }
         try {
-            return JSON.readValue(json, STRING_MAP);
+            return Json.MAPPER.readValue(json, STRING_MAP);
         } catch (JsonProcessingException e) {
             throw new BerthException("corrupt label column in the metadata database: " + e.getMessage(), e);
         }
@@ -63,7 +74,7 @@ final class Codec {
      * 1.1's artifactType and embedded data.
      */
     static String targetExtra(Descriptor d) {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         if (!d.urls().isEmpty()) {
             ArrayNode urls = o.putArray("urls");
             d.urls().forEach(urls::add);
@@ -99,7 +110,7 @@ final class Codec {
 
     static Descriptor target(String mediaType, String digest, long size, String extraJson) {
         try {
-            JsonNode o = JSON.readTree(extraJson == null || extraJson.isEmpty() ? "{}" : extraJson);
+            JsonNode o = Json.MAPPER.readTree(extraJson == null || extraJson.isEmpty() ? "{}" : extraJson);
             List<String> urls = new ArrayList<>();
             o.path("urls").forEach(n -> urls.add(n.asText()));
             Map<String, String> annotations = new TreeMap<>();

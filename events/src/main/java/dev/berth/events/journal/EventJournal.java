@@ -16,7 +16,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -56,7 +56,9 @@ public final class EventJournal implements AutoCloseable {
         this.file = dir.resolve(FILE);
         this.rotated = dir.resolve(FILE + ".1");
         this.maxBytes = maxBytes;
-        this.writerId = ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        // not UUID.randomUUID(): its SecureRandom loads and initialises the security providers on every open
+        this.writerId = ProcessHandle.current().pid() + "-"
+                + Long.toHexString((ThreadLocalRandom.current().nextInt() & 0xffffffffL) | (1L << 32)).substring(1);
         Files.createDirectories(dir);
         this.lock = JournalLock.of(dir.resolve(FILE + ".lock"));
     }
