@@ -206,6 +206,51 @@ class SpareShimIT {
         await("the session reaper stops the spare").atMost(AWAIT).until(() -> shimsOf(ns).isEmpty());
     }
 
+    @Test
+    void aSessionScopedTaskTakesTheSpareAndBothGoWithAKilledJvm() throws Exception {
+        String first = newId();
+        String scoped = newId();
+        ChildJvm c = ChildJvm.start(ChildRuntime.class, List.of("-Dberth.test.spareShim=true"),
+                state.toString(), rootfs.toString(), ns + "/" + first + ":done", ns + "/" + scoped + ":long:scoped");
+        children.add(c);
+        c.awaitLine("READY", Duration.ofSeconds(90));
+        Path bundle = state.resolve("tasks").resolve(ns).resolve(scoped);
+        assertThat(bundle.resolve("berth-spare-shim")).as("the session-scoped task runs in the spare").exists();
+        await("the child's shims settled: the scoped task's, no new spare yet").atMost(AWAIT)
+                .until(() -> shimsOf(ns).size() == 1);
+        long shim = shimsOf(ns).get(0);
+        assertThat(shimHomes()).as("the spare's home, now the task's shim").hasSize(1);
+
+        c.kill();
+
+        await("the session reaper removes the task and stops its shim").atMost(AWAIT)
+                .until(() -> !Leftovers.isRunning(shim) && !Files.exists(bundle) && shimHomes().isEmpty());
+        runtime = open();
+        assertThat(runtime.get(ns, scoped)).as("the scoped task after its JVM died").isEmpty();
+    }
+
+    @Test
+    void aSessionScopedTaskOnTheSpareIsDeletedNormallyAndItsShimStops() throws Exception {
+        runtime = open();
+        long spare = spareAfterAFirstTask();
+        Task scoped = runtime.create(TaskConfig.builder(newId()).namespace(ns).sessionScoped(true)
+                .spec(RuncSpec.of("sh", "-c", "exit 4").root(rootfs.toString()).toJson()).build());
+        assertThat(shimsOf(ns)).as("the scoped task took the spare").containsExactly(spare);
+        scoped.start();
+        assertThat(scoped.waitFor(AWAIT)).map(ExitStatus::code).contains(4);
+        assertThat(scoped.delete().code()).isEqualTo(4);
+        await("the used spare stops, the next one is launched").atMost(AWAIT)
+                .until(() -> !Leftovers.isRunning(spare) && shimsOf(ns).size() == 1);
+        assertThat(Files.list(state.resolve("reaper")).flatMap(s -> {
+            try {
+                return Files.list(s);
+            } catch (java.io.IOException e) {
+                return Stream.empty();
+            }
+        }).filter(f -> f.getFileName().toString().startsWith(ns + "@" + scoped.id())).toList())
+                .as("the scoped task's reaper registration").isEmpty();
+    }
+
     /** The home directories under {@code <state>/shims/<ns>} (spares, and shims spares became). */
     List<Path> shimHomes() throws java.io.IOException {
         Path homes = state.resolve("shims").resolve(ns);

@@ -54,7 +54,8 @@ final class SharedShim {
     private final java.util.concurrent.atomic.AtomicInteger creating = new java.util.concurrent.atomic.AtomicInteger();
     private boolean retired;
     private boolean stopping;
-    private boolean idleRegistered;
+    /** Registered with the session reaper: idle (spare or warm), or serving a session-scoped task. */
+    private boolean reaperRegistered;
     private ScheduledFuture<?> idleStop;
     /** This runtime's claim on the shim: another runtime on the state directory leaves it alone. */
     private volatile TaskLocks.Held homeLock;
@@ -128,7 +129,7 @@ final class SharedShim {
             if (spare) {
                 shim.singleUse = true;
                 shim.users = 0;
-                shim.idleRegistered = true;
+                shim.reaperRegistered = true;
             }
             return shim;
         } catch (RuntimeException | IOException e) {
@@ -270,6 +271,16 @@ final class SharedShim {
 
     /** Adds a user, unless the shim is stopping or gone. */
     synchronized boolean attach() {
+        return attach(false);
+    }
+
+    /**
+     * Adds a user, unless the shim is stopping or gone. {@code reapedWithTask}: the user is a session-scoped
+     * task, so the shim stays registered with the session reaper (or is registered now) and goes with the
+     * task when the JVM does; the task's own registration removes the container, this one the shim and its
+     * home. Otherwise a shim serving a task outlives the JVM, as the task does.
+     */
+    synchronized boolean attach(boolean reapedWithTask) {
         if (retired || !client.isOpen()) {
             return false;
         }
@@ -278,8 +289,12 @@ final class SharedShim {
             idleStop.cancel(false);
             idleStop = null;
         }
-        if (idleRegistered) {
-            idleRegistered = false;
+        if (reapedWithTask && !reaperRegistered) {
+            ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
+                    ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
+            reaperRegistered = true;
+        } else if (!reapedWithTask && reaperRegistered) {
+            reaperRegistered = false;
             ctx.sessions().unregister(namespace, id);
         }
         return true;
@@ -304,7 +319,7 @@ final class SharedShim {
                 // A JVM that dies now must not leave an idle shim behind: the session reaper stops it then.
                 ctx.sessions().registerQuietly(new SessionReaper.Target(namespace, id, home.dir(), shimBinary,
                         ctx.grpcAddress(), home.dir().resolve("fifo"), privateCgroup2));
-                idleRegistered = true;
+                reaperRegistered = true;
                 idleStop = ctx.scheduler().schedule(this::stopIfIdle, idle.toMillis(), TimeUnit.MILLISECONDS);
             }
         }

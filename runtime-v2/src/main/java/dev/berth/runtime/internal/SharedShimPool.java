@@ -1,6 +1,7 @@
 package dev.berth.runtime.internal;
 
 import dev.berth.api.ClosedException;
+import dev.berth.api.UnavailableException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,9 +96,11 @@ final class SharedShimPool {
      * A shim of the task's own, as without sharing: the spare if one for the same namespace, binary,
      * options and cgroup setting is ready (its start was paid ahead), else one started now. The caller is
      * its one user and a create in flight; the shim stops when that task lets go of it, and a spare for the
-     * next such task is launched then ({@link #launchSpareLike}).
+     * next such task is launched then ({@link #launchSpareLike}). {@code reapedWithTask}: for a
+     * session-scoped task, whose shim the session reaper must stop with it ({@link SharedShim#attach(boolean)}).
      */
-    SharedShim acquireOwn(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+    SharedShim acquireOwn(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options,
+                          boolean reapedWithTask) {
         String key = key(namespace, shimBinary, privateCgroup2, options);
         SharedShim taken = null;
         java.util.concurrent.CompletableFuture<Void> launching = null;
@@ -129,12 +132,21 @@ final class SharedShimPool {
                 spare = null;
             }
         }
-        if (taken != null && !taken.attach()) {
+        if (taken != null && !taken.attach(reapedWithTask)) {
             taken = null; // it died while waiting
         }
         if (taken == null) {
-            taken = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options);
-            taken.singleUse();
+            if (reapedWithTask) {
+                // registered with the reaper before its process exists, as a spare is
+                taken = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options, true);
+                if (!taken.attach(true)) {
+                    taken.stop();
+                    throw new UnavailableException("shim " + taken.home() + " exited right after its start");
+                }
+            } else {
+                taken = SharedShim.start(ctx, this, key, namespace, shimBinary, privateCgroup2, options);
+                taken.singleUse();
+            }
             shims.put(taken.home(), taken);
         }
         taken.createStarted();

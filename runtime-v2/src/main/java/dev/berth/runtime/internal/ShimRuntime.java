@@ -156,17 +156,28 @@ public final class ShimRuntime implements TaskRuntime {
                 ctx.sessions().register(new SessionReaper.Target(namespace, id, bundle.dir(), shim,
                         ctx.grpcAddress(), ctx.fifoDir(namespace, id), launch.privateCgroup2()));
             }
-            // Session-scoped tasks keep their own shim: the reaper kills a task's shim with the task. A task
-            // of a shim group is started by the shim's start, which finds the group's shim (ShimGroup).
-            task.create(config.sessionScoped() || ShimGroup.of(config.spec()).isPresent() ? ShimTask.ShimChoice.OWN
-                    : settings.sharedShims() ? ShimTask.ShimChoice.SHARED
-                    : settings.spareShim() ? ShimTask.ShimChoice.SPARE : ShimTask.ShimChoice.OWN);
+            task.create(shimChoice(config));
         } catch (RuntimeException e) {
             ctx.tasks().remove(task);
             held.taskGone();
             throw e;
         }
         return task;
+    }
+
+    /**
+     * A task of a shim group is started by the shim's start, which finds the group's shim (ShimGroup).
+     * Session-scoped tasks never share a shim (the reaper stops a task's shim with the task) but may take
+     * the spare, which then stays registered with the reaper beside the task.
+     */
+    private ShimTask.ShimChoice shimChoice(TaskConfig config) {
+        if (ShimGroup.of(config.spec()).isPresent()) {
+            return ShimTask.ShimChoice.OWN;
+        }
+        if (settings.sharedShims() && !config.sessionScoped()) {
+            return ShimTask.ShimChoice.SHARED;
+        }
+        return settings.spareShim() ? ShimTask.ShimChoice.SPARE : ShimTask.ShimChoice.OWN;
     }
 
     /**

@@ -103,7 +103,8 @@ final class ShimTask extends TaskCalls {
             if (choice != ShimChoice.OWN) {
                 creating = choice == ShimChoice.SHARED
                         ? sharedShims.acquire(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray())
-                        : sharedShims.acquireOwn(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray());
+                        : sharedShims.acquireOwn(namespace, shimBinary, launch.privateCgroup2(), options.toByteArray(),
+                                cfg.sessionScoped());
                 shim = new SharedShimLease(creating, id);
                 if (choice == ShimChoice.SPARE) {
                     // first in the home: a later runtime leaves a home whose task is there to that task
