@@ -2,6 +2,7 @@ package dev.berth.image;
 
 import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
@@ -15,6 +16,7 @@ import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.internal.ArchiveExporter;
 import dev.berth.image.internal.ArchiveImporter;
 import dev.berth.image.internal.ChainLocks;
+import dev.berth.image.internal.ImportUnpacker;
 import dev.berth.image.internal.Resolver;
 import dev.berth.image.internal.Unpacker;
 import dev.berth.snapshot.archive.LayerApplier;
@@ -24,10 +26,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -70,6 +74,9 @@ public final class ImageService implements AutoCloseable {
     private final ExecutorService ownedExecutor;
     private final Resolver resolver;
     private final Unpacker unpacker;
+    private final ChainLocks locks;
+    private final LayerApplier applier;
+    private final java.util.concurrent.Executor executor;
     private final ArchiveImporter importer;
     private final ArchiveExporter exporter;
     private volatile boolean closed;
@@ -87,7 +94,10 @@ public final class ImageService implements AutoCloseable {
             ownedExecutor = null;
         }
         this.resolver = new Resolver(contentStore);
-        this.unpacker = new Unpacker(contentStore, executor, new ChainLocks(b.lockDirectory), b.applier);
+        this.locks = new ChainLocks(b.lockDirectory);
+        this.applier = b.applier;
+        this.executor = executor;
+        this.unpacker = new Unpacker(contentStore, executor, locks, b.applier);
         this.importer = new ArchiveImporter(contentStore, imageStore);
         this.exporter = new ArchiveExporter(contentStore, imageStore);
         this.defaultSnapshotter = b.defaultSnapshotter;
@@ -229,10 +239,14 @@ public final class ImageService implements AutoCloseable {
         Objects.requireNonNull(archive, "archive");
         Objects.requireNonNull(options, "options");
         if (Files.isDirectory(archive)) {
-            return importer.importDirectory(archive, matcher(options.platforms()), options.baseName());
+            List<Image> imported = importer.importDirectory(archive, matcher(options.platforms()), options.baseName());
+            if (options.unpack()) {
+                unpackImported(imported, options, null);
+            }
+            return imported;
         }
         try (InputStream in = Files.newInputStream(archive)) {
-            return importer.importTar(in, matcher(options.platforms()), options.baseName());
+            return importTar(in, options);
         } catch (IOException e) {
             throw new IoFailureException("cannot read " + archive + ": " + e.getMessage(), e);
         }
@@ -271,7 +285,60 @@ public final class ImageService implements AutoCloseable {
         ensureOpen();
         Objects.requireNonNull(archive, "archive");
         Objects.requireNonNull(options, "options");
-        return importer.importTar(archive, matcher(options.platforms()), options.baseName());
+        return importTar(archive, options);
+    }
+
+    /**
+     * Set to false, an import with unpack stores the whole archive first and unpacks after it, instead
+     * of applying layers while they are stored (the A/B switch of the import benchmark).
+     */
+    static final String STREAM_UNPACK_PROPERTY = "berth.import.streamUnpack";
+
+    private List<Image> importTar(InputStream in, ImportOptions options) {
+        PlatformMatcher matcher = matcher(options.platforms());
+        if (!options.unpack()) {
+            return importer.importTar(in, matcher, options.baseName());
+        }
+        Snapshotter target = snapshotter(options.snapshotter());
+        ImportUnpacker streaming = Boolean.parseBoolean(System.getProperty(STREAM_UNPACK_PROPERTY, "true"))
+                ? new ImportUnpacker(target, applier, locks, executor) : null;
+        List<Image> imported;
+        try {
+            imported = importer.importTar(in, matcher, options.baseName(), streaming);
+        } catch (RuntimeException | Error e) {
+            if (streaming != null) {
+                streaming.abort();
+            }
+            throw e;
+        }
+        unpackImported(imported, options, streaming);
+        return imported;
+    }
+
+    /** Unpacks what an import named; drops the layers speculation applied that no image needs. */
+    private void unpackImported(List<Image> imported, ImportOptions options, ImportUnpacker streaming) {
+        Snapshotter target = snapshotter(options.snapshotter());
+        PlatformMatcher matcher = matcher(options.platforms());
+        Set<Digest> wanted = new HashSet<>();
+        try {
+            List<ResolvedImage> resolved = new ArrayList<>();
+            for (Image image : imported) {
+                ResolvedImage r = resolver.resolve(image.name(), image.target(), matcher);
+                resolved.add(r);
+                wanted.addAll(r.chainIds());
+            }
+            if (streaming != null) {
+                streaming.finish(wanted);
+                streaming = null;
+            }
+            for (ResolvedImage r : resolved) {
+                unpacker.unpack(r, target, LayerGate.OPEN);
+            }
+        } finally {
+            if (streaming != null) {
+                streaming.finish(wanted);
+            }
+        }
     }
 
     /** Exports {@code names} for the default platform, with a Docker manifest.json. */
