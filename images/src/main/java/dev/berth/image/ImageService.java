@@ -67,6 +67,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * close the stores or snapshotters, which belong to the caller.
  */
 public final class ImageService implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ImageService.class);
     private final ContentStore contentStore;
     private final ImageStore imageStore;
     private final Map<String, Snapshotter> snapshotters;
@@ -323,7 +324,14 @@ public final class ImageService implements AutoCloseable {
         try {
             List<ResolvedImage> resolved = new ArrayList<>();
             for (Image image : imported) {
-                ResolvedImage r = resolver.resolve(image.name(), image.target(), matcher);
+                ResolvedImage r;
+                try {
+                    r = resolver.resolve(image.name(), image.target(), matcher);
+                } catch (NotFoundException e) {
+                    // e.g. no manifest for these platforms: imported, but there is nothing to unpack
+                    LOG.info("image {} is not unpacked: {}", image.name(), e.getMessage());
+                    continue;
+                }
                 resolved.add(r);
                 wanted.addAll(r.chainIds());
             }
