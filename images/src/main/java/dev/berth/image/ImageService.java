@@ -276,6 +276,11 @@ public final class ImageService implements AutoCloseable {
      * content store. A descriptor's embedded {@code data} stands in for a blob the archive lacks, once it
      * matches the descriptor's size and digest.
      *
+     * <p>With {@link ImportOptions#withUnpack()} every imported image is also unpacked (an image with no
+     * manifest for the platforms is imported and left packed). Layers are then applied while the
+     * archive is stored, each blob copied to the applier as it is read; the snapshots are committed
+     * only for verified blobs, and a failed import removes them.
+     *
      * @return the images created or updated, in archive order
      * @throws BlobMismatchException naming the archive entry whose bytes do not match their name or
      *         descriptor
