@@ -15,7 +15,7 @@ import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.image.ImageService;
-import dev.berth.image.ResolvedImage;
+import dev.berth.image.ImportOptions;
 import dev.berth.metadata.internal.NamespacedMetadata;
 import dev.berth.registry.ProgressListener;
 import dev.berth.registry.PullOptions;
@@ -135,24 +135,9 @@ public final class Namespace {
     public List<Image> importImage(Path archive) {
         Objects.requireNonNull(archive, "archive");
         return withTemporaryLease(view -> {
-            ImageService svc = imageService(view);
-            List<Image> imported = svc.importArchive(archive);
-            for (Image image : imported) {
-                unpackIfRunnable(svc, image.name());
-            }
-            return imported;
+            // layers are applied while the archive is stored (see ImportOptions#withUnpack)
+            return imageService(view).importArchive(archive, ImportOptions.defaults().withUnpack());
         });
-    }
-
-    private void unpackIfRunnable(ImageService svc, String name) {
-        ResolvedImage resolved;
-        try {
-            resolved = svc.resolve(name);
-        } catch (NotFoundException e) {
-            LOG.info("image {} is not unpacked: {}", name, e.getMessage());
-            return;
-        }
-        svc.unpack(resolved, svc.snapshotter(null));
     }
 
     /** Pulls {@code reference} for the host platform, unpacks it and names it. */

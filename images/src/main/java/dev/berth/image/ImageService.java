@@ -2,6 +2,7 @@ package dev.berth.image;
 
 import dev.berth.api.ClosedException;
 import dev.berth.api.Descriptor;
+import dev.berth.api.Digest;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
@@ -15,6 +16,7 @@ import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.image.internal.ArchiveExporter;
 import dev.berth.image.internal.ArchiveImporter;
 import dev.berth.image.internal.ChainLocks;
+import dev.berth.image.internal.ImportUnpacker;
 import dev.berth.image.internal.Resolver;
 import dev.berth.image.internal.Unpacker;
 import dev.berth.snapshot.archive.LayerApplier;
@@ -24,10 +26,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -63,6 +67,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * close the stores or snapshotters, which belong to the caller.
  */
 public final class ImageService implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ImageService.class);
     private final ContentStore contentStore;
     private final ImageStore imageStore;
     private final Map<String, Snapshotter> snapshotters;
@@ -70,6 +75,9 @@ public final class ImageService implements AutoCloseable {
     private final ExecutorService ownedExecutor;
     private final Resolver resolver;
     private final Unpacker unpacker;
+    private final ChainLocks locks;
+    private final LayerApplier applier;
+    private final java.util.concurrent.Executor executor;
     private final ArchiveImporter importer;
     private final ArchiveExporter exporter;
     private volatile boolean closed;
@@ -87,7 +95,10 @@ public final class ImageService implements AutoCloseable {
             ownedExecutor = null;
         }
         this.resolver = new Resolver(contentStore);
-        this.unpacker = new Unpacker(contentStore, executor, new ChainLocks(b.lockDirectory), b.applier);
+        this.locks = new ChainLocks(b.lockDirectory);
+        this.applier = b.applier;
+        this.executor = executor;
+        this.unpacker = new Unpacker(contentStore, executor, locks, b.applier);
         this.importer = new ArchiveImporter(contentStore, imageStore);
         this.exporter = new ArchiveExporter(contentStore, imageStore);
         this.defaultSnapshotter = b.defaultSnapshotter;
@@ -229,10 +240,14 @@ public final class ImageService implements AutoCloseable {
         Objects.requireNonNull(archive, "archive");
         Objects.requireNonNull(options, "options");
         if (Files.isDirectory(archive)) {
-            return importer.importDirectory(archive, matcher(options.platforms()), options.baseName());
+            List<Image> imported = importer.importDirectory(archive, matcher(options.platforms()), options.baseName());
+            if (options.unpack()) {
+                unpackImported(imported, options, null);
+            }
+            return imported;
         }
         try (InputStream in = Files.newInputStream(archive)) {
-            return importer.importTar(in, matcher(options.platforms()), options.baseName());
+            return importTar(in, options);
         } catch (IOException e) {
             throw new IoFailureException("cannot read " + archive + ": " + e.getMessage(), e);
         }
@@ -261,6 +276,11 @@ public final class ImageService implements AutoCloseable {
      * content store. A descriptor's embedded {@code data} stands in for a blob the archive lacks, once it
      * matches the descriptor's size and digest.
      *
+     * <p>With {@link ImportOptions#withUnpack()} every imported image is also unpacked (an image with no
+     * manifest for the platforms is imported and left packed). Layers are then applied while the
+     * archive is stored, each blob copied to the applier as it is read; the snapshots are committed
+     * only for verified blobs, and a failed import removes them.
+     *
      * @return the images created or updated, in archive order
      * @throws BlobMismatchException naming the archive entry whose bytes do not match their name or
      *         descriptor
@@ -271,7 +291,67 @@ public final class ImageService implements AutoCloseable {
         ensureOpen();
         Objects.requireNonNull(archive, "archive");
         Objects.requireNonNull(options, "options");
-        return importer.importTar(archive, matcher(options.platforms()), options.baseName());
+        return importTar(archive, options);
+    }
+
+    /**
+     * Set to false, an import with unpack stores the whole archive first and unpacks after it, instead
+     * of applying layers while they are stored (the A/B switch of the import benchmark).
+     */
+    static final String STREAM_UNPACK_PROPERTY = "berth.import.streamUnpack";
+
+    private List<Image> importTar(InputStream in, ImportOptions options) {
+        PlatformMatcher matcher = matcher(options.platforms());
+        if (!options.unpack()) {
+            return importer.importTar(in, matcher, options.baseName());
+        }
+        Snapshotter target = snapshotter(options.snapshotter());
+        ImportUnpacker streaming = Boolean.parseBoolean(System.getProperty(STREAM_UNPACK_PROPERTY, "true"))
+                ? new ImportUnpacker(target, applier, locks, executor) : null;
+        List<Image> imported;
+        try {
+            imported = importer.importTar(in, matcher, options.baseName(), streaming);
+        } catch (RuntimeException | Error e) {
+            if (streaming != null) {
+                streaming.abort();
+            }
+            throw e;
+        }
+        unpackImported(imported, options, streaming);
+        return imported;
+    }
+
+    /** Unpacks what an import named; drops the layers speculation applied that no image needs. */
+    private void unpackImported(List<Image> imported, ImportOptions options, ImportUnpacker streaming) {
+        Snapshotter target = snapshotter(options.snapshotter());
+        PlatformMatcher matcher = matcher(options.platforms());
+        Set<Digest> wanted = new HashSet<>();
+        try {
+            List<ResolvedImage> resolved = new ArrayList<>();
+            for (Image image : imported) {
+                ResolvedImage r;
+                try {
+                    r = resolver.resolve(image.name(), image.target(), matcher);
+                } catch (NotFoundException e) {
+                    // e.g. no manifest for these platforms: imported, but there is nothing to unpack
+                    LOG.info("image {} is not unpacked: {}", image.name(), e.getMessage());
+                    continue;
+                }
+                resolved.add(r);
+                wanted.addAll(r.chainIds());
+            }
+            if (streaming != null) {
+                streaming.finish(wanted);
+                streaming = null;
+            }
+            for (ResolvedImage r : resolved) {
+                unpacker.unpack(r, target, LayerGate.OPEN);
+            }
+        } finally {
+            if (streaming != null) {
+                streaming.finish(wanted);
+            }
+        }
     }
 
     /** Exports {@code names} for the default platform, with a Docker manifest.json. */

@@ -21,6 +21,12 @@ import java.util.function.Consumer;
 public final class LabelledStore implements ContentStore {
     private final ContentStore delegate;
     private final Map<Digest, Map<String, String>> labels = new ConcurrentHashMap<>();
+    private final Map<Digest, Integer> reads = new ConcurrentHashMap<>();
+
+    /** How often a reader was opened on {@code digest} through this store. */
+    public int readsOf(Digest digest) {
+        return reads.getOrDefault(digest, 0);
+    }
 
     public LabelledStore(ContentStore delegate) {
         this.delegate = delegate;
@@ -78,6 +84,7 @@ public final class LabelledStore implements ContentStore {
 
     @Override
     public ReaderAt readerAt(Descriptor desc) {
+        reads.merge(desc.digest(), 1, Integer::sum);
         return delegate.readerAt(desc);
     }
 

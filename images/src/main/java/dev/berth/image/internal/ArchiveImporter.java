@@ -78,7 +78,16 @@ public final class ArchiveImporter {
 
     /** Imports a tar stream (plain, or gzip/zstd compressed as a whole); does not close {@code in}. */
     public List<Image> importTar(InputStream in, PlatformMatcher platforms, String baseName) {
+        return importTar(in, platforms, baseName, null);
+    }
+
+    /**
+     * {@link #importTar(InputStream, PlatformMatcher, String)}, handing every blob that starts like a
+     * layer to {@code unpacker} (null = none) while it is stored.
+     */
+    public List<Image> importTar(InputStream in, PlatformMatcher platforms, String baseName, ImportUnpacker unpacker) {
         Session session = new Session(platforms, baseName);
+        session.unpacker = unpacker;
         try {
             InputStream raw = decompressIfNeeded(new BufferedInputStream(in, 1 << 16));
             TarArchiveInputStream tar = new TarArchiveInputStream(raw);
@@ -96,7 +105,8 @@ public final class ArchiveImporter {
                 } else if (entry.isFile()) {
                     long size = entry.getSize();
                     TarArchiveInputStream source = tar;
-                    session.file(name, size, w -> copyStream(source, w, size, buffer), () -> readAll(source, size, name));
+                    session.file(name, size, w -> copyStream(source, w, size, buffer, session::tee),
+                            () -> readAll(source, size, name));
                 }
             }
         } catch (IOException e) {
@@ -153,13 +163,20 @@ public final class ArchiveImporter {
         };
     }
 
-    private static long copyStream(InputStream in, Writer w, long size, byte[] buffer) throws IOException {
+    private static long copyStream(InputStream in, Writer w, long size, byte[] buffer, Tees tees) throws IOException {
         long done = 0;
         ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+        ImportUnpacker.Tee tee = null;
         while (done < size) {
             int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done));
             if (n < 0) {
                 break;
+            }
+            if (done == 0) {
+                tee = tees.open(buffer, n);
+            }
+            if (tee != null) {
+                tee.write(buffer, 0, n);
             }
             wrapped.clear().limit(n);
             while (wrapped.hasRemaining()) {
@@ -167,7 +184,16 @@ public final class ArchiveImporter {
             }
             done += n;
         }
+        if (tee != null) {
+            tee.end();
+        }
         return done;
+    }
+
+    @FunctionalInterface
+    private interface Tees {
+        /** A tee for the blob starting with these bytes, or null. */
+        ImportUnpacker.Tee open(byte[] head, int n);
     }
 
     private static byte[] readAll(InputStream in, long size, String name) throws IOException {
@@ -230,6 +256,8 @@ public final class ArchiveImporter {
         private int counter;
         private long indexBytes;
         private String currentRef;
+        private ImportUnpacker unpacker;
+        private ImportUnpacker.Tee currentTee;
 
         Session(PlatformMatcher platforms, String baseName) {
             this.platforms = Objects.requireNonNull(platforms, "platforms");
@@ -271,6 +299,20 @@ public final class ArchiveImporter {
                     || name.equals("repositories");
         }
 
+        ImportUnpacker.Tee tee(byte[] head, int n) {
+            currentTee = unpacker == null ? null : unpacker.begin(head, n);
+            return currentTee;
+        }
+
+        /** The current blob is committed: its tee's apply may commit too. */
+        private void verifiedCurrent() {
+            ImportUnpacker.Tee tee = currentTee;
+            currentTee = null;
+            if (tee != null) {
+                tee.verified();
+            }
+        }
+
         private String nextRef(String name) {
             return "import-" + id + "-" + (counter++) + "-" + name;
         }
@@ -282,6 +324,7 @@ public final class ArchiveImporter {
             try {
                 writer = store.writer(ref, expected);
             } catch (AlreadyExistsException e) {
+                skippedBlob();
                 stored.put(name, new Stored(digest, size));
                 return;
             }
@@ -290,6 +333,9 @@ public final class ArchiveImporter {
                 // A blob another namespace already stored opens complete (offset = size, as containerd's
                 // writers do): bytes written to it would be appended, so the entry is skipped, not copied.
                 boolean complete = size > 0 && writer.status().offset() == size && writer.digest().equals(digest);
+                if (complete) {
+                    skippedBlob();
+                }
                 long copied = complete ? size : copier.copyTo(writer);
                 if (copied != size) {
                     throw new InvalidArgumentException("import: archive entry " + name + " ended after " + copied
@@ -308,6 +354,7 @@ public final class ArchiveImporter {
                 abortCurrent();
                 throw e;
             }
+            verifiedCurrent();
             currentRef = null;
             stored.put(name, new Stored(digest, size));
         }
@@ -333,11 +380,24 @@ public final class ArchiveImporter {
                 abortCurrent();
                 throw e;
             }
+            verifiedCurrent();
             currentRef = null;
             stored.put(name, new Stored(digest, size));
         }
 
+        /** A blob already stored was not read: the layer order is lost to the unpacker. */
+        private void skippedBlob() {
+            if (unpacker != null) {
+                unpacker.skipped();
+            }
+        }
+
         void abortCurrent() {
+            ImportUnpacker.Tee tee = currentTee;
+            currentTee = null;
+            if (tee != null) {
+                tee.abandon();
+            }
             String ref = currentRef;
             currentRef = null;
             if (ref != null) {

@@ -9,6 +9,7 @@ import dev.berth.api.image.Image;
 import dev.berth.api.snapshot.Snapshotter;
 import dev.berth.content.LocalContentStore;
 import dev.berth.image.ImageService;
+import dev.berth.image.ImportOptions;
 import dev.berth.image.UnpackResult;
 import dev.berth.snapshot.Snapshotters;
 import dev.berth.testing.PrivateContainerd;
@@ -39,9 +40,18 @@ public final class ImportBench {
         int pairs = Integer.parseInt(args[0]);
         List<Path> archives = Arrays.stream(args).skip(1).map(Path::of).toList();
         Path base = Files.createTempDirectory(Path.of(System.getProperty("bench.base", "/var/tmp")), "berth-bench-");
-        if (pairs == 0) { // profiling aid: Berth only, once per archive
+        if (pairs <= 0) { // profiling aid: Berth only, -pairs rounds per archive (at least 1), A and B alternating
+            com.sun.management.OperatingSystemMXBean os =
+                    (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             for (Path archive : archives) {
-                System.out.printf("%s: berth %.3f s%n", archive.getFileName(), berth(archive, base));
+                for (int i = 0; i < Math.max(1, -pairs); i++) {
+                    for (boolean stream : new boolean[] {i % 2 == 0, i % 2 != 0}) {
+                        long cpu0 = os.getProcessCpuTime();
+                        double wall = berth(archive, base, stream);
+                        System.out.printf("%s: %s %.3f s, process CPU %.3f s%n", archive.getFileName(),
+                                stream ? "streamed" : "serial  ", wall, (os.getProcessCpuTime() - cpu0) / 1e9);
+                    }
+                }
             }
             TestFiles.deleteTree(base);
             return;
@@ -51,15 +61,27 @@ public final class ImportBench {
             for (Path archive : archives) {
                 String workload = archive.getFileName().toString().contains("docker") ? "import-docker" : "import-oci";
                 System.out.printf("%n== %s (%d MB)%n", archive.getFileName(), Files.size(archive) >> 20);
-                System.out.printf("warm-up: berth %.2f s, containerd %.2f s%n", berth(archive, base), importOnce(ctd, archive));
+                System.out.printf("warm-up: berth %.2f s, serial %.2f s, containerd %.2f s%n", berth(archive, base, true),
+                        berth(archive, base, false), importOnce(ctd, archive));
                 List<Double> b = new ArrayList<>();
+                List<Double> s = new ArrayList<>();
                 List<Double> c = new ArrayList<>();
                 for (int i = 0; i < pairs; i++) {
-                    b.add(berth(archive, base));
+                    // the A/B: layers applied while the archive is stored (default) or after it; order alternates
+                    if (i % 2 == 0) {
+                        b.add(berth(archive, base, true));
+                        s.add(berth(archive, base, false));
+                    } else {
+                        s.add(berth(archive, base, false));
+                        b.add(berth(archive, base, true));
+                    }
                     c.add(importOnce(ctd, archive));
-                    System.out.printf("pair %d: berth %.3f s, containerd %.3f s%n", i + 1, b.get(i), c.get(i));
+                    System.out.printf("pair %d: berth %.3f s (serial %.3f s), containerd %.3f s%n", i + 1, b.get(i), s.get(i),
+                            c.get(i));
                     // machine-readable, collected by bench/run
                     System.out.printf("BENCH %s berth %.4f%nBENCH %s containerd %.4f%n", workload, b.get(i), workload, c.get(i));
+                    System.out.printf("BENCH %s-serial berth %.4f%nBENCH %s-serial containerd %.4f%n", workload, s.get(i),
+                            workload, c.get(i));
                 }
                 double mb = median(b);
                 double mc = median(c);
@@ -73,7 +95,12 @@ public final class ImportBench {
         }
     }
 
-    static double berth(Path archive, Path base) throws Exception {
+    /**
+     * One import with unpack into a fresh store; {@code stream} = layers applied while the archive is
+     * stored (the default), else the archive is stored first and unpacked after it.
+     */
+    static double berth(Path archive, Path base, boolean stream) throws Exception {
+        System.setProperty("berth.import.streamUnpack", Boolean.toString(stream));
         Path dir = Files.createTempDirectory(base, "berth-");
         sync();
         long t0 = System.nanoTime();
@@ -81,15 +108,13 @@ public final class ImportBench {
         try (LocalContentStore store = LocalContentStore.open(dir.resolve("content"));
              Snapshotter sn = Snapshotters.overlay(dir.resolve("snapshots"));
              ImageService images = ImageService.builder(store).snapshotter(sn).build()) {
-            List<Image> imported = images.importArchive(archive);
-            long t1 = System.nanoTime();
-            UnpackResult r = images.unpack(imported.get(0).name());
+            List<Image> imported = images.importArchive(archive, ImportOptions.defaults().withUnpack());
             seconds = (System.nanoTime() - t0) / 1e9;
-            if (Boolean.getBoolean("bench.verbose")) {
-                System.out.printf("  berth import %.3f s, unpack %.3f s%n", (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
-            }
-            if (r.applied() != r.chainIds().size()) {
-                throw new IllegalStateException("expected every layer applied: " + r);
+            // every layer must be there (nothing left to apply) and nothing else
+            UnpackResult r = images.unpack(imported.get(0).name());
+            if (r.skipped() != r.chainIds().size() || sn.list().size() != r.chainIds().size()) {
+                throw new IllegalStateException("expected exactly the image's layers committed: " + r + ", "
+                        + sn.list().size() + " snapshots");
             }
         }
         TestFiles.deleteTree(dir);
