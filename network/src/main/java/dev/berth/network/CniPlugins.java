@@ -68,6 +68,11 @@ public final class CniPlugins {
         return dirs;
     }
 
+    /** How long one plugin may run. */
+    public Duration timeout() {
+        return timeout;
+    }
+
     /** What the runtime passes about one container: its id, netns file, interface and CNI_ARGS. */
     public record Invocation(String containerId, String netns, String ifName, Map<String, String> args,
                              String runtimeConfigJson) {
@@ -113,10 +118,28 @@ public final class CniPlugins {
      * which addresses to undo (the firewall plugin's per-address rules would stay).
      */
     public String add(String conflistJson, Invocation inv) {
+        return add(conflistJson, inv, null);
+    }
+
+    /**
+     * ADD as {@link #add(String, Invocation)}; before each plugin after the first, {@code progress} (if not
+     * null) is handed the result so far whenever it changed, so the caller can record it durably: a process
+     * that dies during the chain leaves plugins that made per-address state (the firewall plugin's rules)
+     * whose DEL needs the result they were given, and a plugin still runs after its caller died.
+     */
+    public String add(String conflistJson, Invocation inv, java.util.function.Consumer<String> progress) {
         ObjectNode list = parseConflist(conflistJson);
         List<JsonNode> plugins = plugins(list);
         JsonNode prev = null;
+        String reported = null;
         for (int i = 0; i < plugins.size(); i++) {
+            if (progress != null && prev != null) {
+                String now = prev.toString();
+                if (!now.equals(reported)) {
+                    progress.accept(now);
+                    reported = now;
+                }
+            }
             try {
                 prev = run(plugins.get(i), list, inv, "ADD", prev);
             } catch (RuntimeException e) {

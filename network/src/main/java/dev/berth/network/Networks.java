@@ -420,7 +420,7 @@ public final class Networks implements AutoCloseable {
             List<PortMapping> ports = r.ports().isEmpty() ? List.of() : hostLock.with(() -> hostPorts.reserve(
                     r.ports(), owner + "\t" + r.namespace() + "/" + r.containerId()));
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
-            NameFiles.write(dir.resolve("attachment.json"), Json.MAPPER.writeValueAsString(saved));
+            writeSaved(dir, saved);
             long tReserved = System.nanoTime();
             boolean loUp = stateLock.with(() -> netns.create(ns));
             if (!loUp) { // no iproute2: the loopback plugin brings lo up
@@ -473,11 +473,18 @@ public final class Networks implements AutoCloseable {
         public Attachment finish() {
             long tStart = System.nanoTime();
             try {
-                String result = plugins.add(saved.conflist(), invocation(saved));
+                String result = plugins.add(saved.conflist(), invocation(saved), soFar -> {
+                    saved = saved.withPartial(soFar);
+                    try {
+                        writeSaved(dir, saved);
+                    } catch (IOException e) {
+                        throw IoFailureException.of("cannot record the CNI result of " + saved.request().containerId(), e);
+                    }
+                });
                 long tAdd = System.nanoTime();
                 saved = new Saved(saved.request(), saved.network(), saved.conflist(), result, saved.ports(),
                         saved.netns());
-                NameFiles.write(dir.resolve("attachment.json"), Json.MAPPER.writeValueAsString(saved));
+                writeSaved(dir, saved);
                 Attachment a = saved.attachment();
                 NameFiles.writeFor(dir, a.containerId());
                 long tFiles = System.nanoTime();
@@ -559,10 +566,19 @@ public final class Networks implements AutoCloseable {
         RuntimeException failure = null;
         Path ns = Path.of(s.netns());
         try {
-            if (netns.exists(ns) || s.result() != null) {
+            String prevResult = s.delResult();
+            if (s.result() == null) {
+                // the ADD did not finish (its process died, or it failed): a plugin it started may still run
+                awaitPluginsOf(cniId(s.request().namespace(), s.request().containerId()));
+            }
+            if (prevResult == null) {
+                // died before the first plugin answered (or the record was lost): the address is in the lease
+                prevResult = resultFromLease(s);
+            }
+            if (netns.exists(ns) || prevResult != null) {
                 // a namespace already gone (a reboot, a crash after its removal) is passed as none: the
                 // plugins then release what lives outside it (leases, rules) and skip the rest
-                plugins.del(s.conflist(), invocation(s, netns.exists(ns) ? s.netns() : ""), s.result());
+                plugins.del(s.conflist(), invocation(s, netns.exists(ns) ? s.netns() : ""), prevResult);
             }
         } catch (RuntimeException e) {
             failure = e;
@@ -593,6 +609,86 @@ public final class Networks implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /**
+     * A result naming the address {@code host-local} leased to the attachment {@code s} (a lease file holds
+     * the CNI container id and interface), enough for the firewall plugin's DEL to find its rules; null if
+     * there is no lease.
+     */
+    private String resultFromLease(Saved s) {
+        NetworkInfo net;
+        try {
+            net = read(configFile(s.network()));
+        } catch (RuntimeException gone) {
+            return null;
+        }
+        String id = cniId(s.request().namespace(), s.request().containerId());
+        int prefix = Cidr.parse(net.subnet()).prefix();
+        ArrayNode ips = Json.MAPPER.createArrayNode();
+        for (String ip : leases(net.cniName())) {
+            String[] lines = readString(IPAM_DIR.resolve(net.cniName()).resolve(ip)).split("\\r?\\n");
+            if (lines.length > 0 && lines[0].trim().equals(id) && (lines.length < 2 || lines[1].trim().equals("eth0"))) {
+                ips.addObject().put("address", ip + "/" + prefix).put("gateway", net.gateway());
+            }
+        }
+        if (ips.isEmpty()) {
+            return null;
+        }
+        ObjectNode result = Json.MAPPER.createObjectNode().put("cniVersion", "1.0.0");
+        result.set("ips", ips);
+        return result.toString();
+    }
+
+    /**
+     * Waits (within the plugin timeout) until no CNI plugin runs for {@code cniId}: a plugin outlives the
+     * process that started it, and a DEL that ran before its ADD finished would leave what the ADD made.
+     */
+    private void awaitPluginsOf(String cniId) {
+        byte[] marker = ("CNI_CONTAINERID=" + cniId + "\0").getBytes(StandardCharsets.UTF_8);
+        long deadline = System.nanoTime() + plugins.timeout().toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean running = false;
+            for (Path p : listDir(Path.of("/proc"))) {
+                if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    byte[] env = Files.readAllBytes(p.resolve("environ"));
+                    if (indexOf(env, marker) >= 0) {
+                        running = true;
+                        break;
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // exited meanwhile, or a kernel thread
+                }
+            }
+            if (!running) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (i > 0 && hay[i - 1] != 0) {
+                continue;
+            }
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /**
@@ -681,10 +777,20 @@ public final class Networks implements AutoCloseable {
 
     /** An attachment as stored: the request, the conflist used, the ADD result, the reserved ports. */
     private record Saved(AttachRequest request, String network, String conflist, String result,
-                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart) {
+                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart, String partial) {
         Saved(AttachRequest request, String network, String conflist, String result, List<PortMapping> ports,
               String netns) {
-            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), SELF_START);
+            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), SELF_START, null);
+        }
+
+        /** The same, with the result of the ADD so far (the chain is running). */
+        Saved withPartial(String soFar) {
+            return new Saved(request, network, conflist, result, ports, netns, ownerPid, ownerStart, soFar);
+        }
+
+        /** The result a DEL hands the plugins: the ADD's, else what the ADD had made when it stopped. */
+        String delResult() {
+            return result != null ? result : partial;
         }
 
         /** Whether the process that made the attachment still runs (it then owns it). */
@@ -713,6 +819,17 @@ public final class Networks implements AutoCloseable {
 
     private static String startOf(ProcessHandle p) {
         return p.info().startInstant().map(Object::toString).orElse("");
+    }
+
+    /**
+     * Records an attachment: a new file renamed over the old, so a crash never leaves a torn record (a
+     * record that cannot be read would be detached without its result, and the firewall rules would stay).
+     */
+    private static void writeSaved(Path dir, Saved saved) throws IOException {
+        Path tmp = dir.resolve(".attachment.json.tmp");
+        Files.writeString(tmp, Json.MAPPER.writeValueAsString(saved), StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve("attachment.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private Saved readSaved(Path f) {

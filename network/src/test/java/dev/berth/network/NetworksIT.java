@@ -18,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -207,13 +209,89 @@ class NetworksIT {
                 .replaceAll("\"ownerPid\":\\d+", "\"ownerPid\":" + exited.pid())
                 .replaceAll("\"result\":\"(?:[^\"\\\\]|\\\\.)*\"", "\"result\":null"));
         assertThat(networks.attachment("nt", id)).isEmpty();
+        assertThat(forwardRules(first.ip())).as("the firewall plugin's rules of the first ADD").hasSize(2);
 
         Attachment second = networks.attach(request);
 
         assertThat(second.ip()).isNotBlank();
         assertThat(Files.exists(Networks.IPAM_DIR.resolve("berth").resolve(first.ip())))
                 .as("the first lease is released").isEqualTo(first.ip().equals(second.ip()));
+        // the DEL of the lost ADD found the address in its lease: the rules went with it
+        assertThat(forwardRules(first.ip())).hasSize(first.ip().equals(second.ip()) ? 2 : 0);
         networks.detach("nt", id);
+        assertThat(forwardRules(first.ip())).isEmpty();
+        assertThat(forwardRules(second.ip())).isEmpty();
+    }
+
+    @Test
+    void aJvmKilledInTheMiddleOfTheChainLeavesNoFirewallRuleOrLeaseOnceCleanedUp() throws Exception {
+        // a "tuning" after the firewall plugin that tells when it runs and then blocks: the JVM is killed there
+        Path fake = Files.createTempDirectory("cni-slow");
+        Path started = fake.resolve("started");
+        Path tuning = fake.resolve("tuning");
+        Path pid = fake.resolve("pid");
+        Files.writeString(tuning, "#!/bin/sh\nif [ \"$CNI_COMMAND\" = ADD ]; then echo $$ > " + pid + "; cat > "
+                + started + "; exec sleep 600; fi\ncat > /dev/null; echo '{}'\n");
+        tuning.toFile().setExecutable(true);
+        String id = "killed-" + SUFFIX;
+        Set<String> rulesBefore = new HashSet<>(allForwardRules());
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), AttachingChild.class.getName(),
+                root.toString(), state.toString(), fake.toString(), "nt", id)
+                .redirectErrorStream(true).start();
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> (Files.exists(started) && Files.size(started) > 0) || !child.isAlive());
+            assertThat(child.isAlive()).as("the child is stuck in tuning's ADD").isTrue();
+            String ip = leasedIp("nt-" + id);
+            assertThat(forwardRules(ip)).as("the firewall plugin ran before the kill").hasSize(2);
+            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            // the blocked plugin outlives the JVM; as a plugin would, it ends
+            ProcessHandle plugin = ProcessHandle.of(Long.parseLong(Files.readString(pid).trim())).orElseThrow();
+            plugin.destroyForcibly();
+            plugin.onExit().get(30, TimeUnit.SECONDS);
+
+            assertThat(networks.cleanup((ns, c) -> !c.equals(id))).isEqualTo(1);
+
+            assertThat(forwardRules(ip)).isEmpty();
+            assertThat(new HashSet<>(allForwardRules())).isEqualTo(rulesBefore);
+            assertThat(leasedIp("nt-" + id)).isEmpty();
+            assertThat(networks.netnsPath("nt", id)).doesNotExist();
+            assertThat(networks.filesDir("nt", id)).doesNotExist();
+        } finally {
+            child.destroyForcibly();
+            try (var s = Files.walk(fake)) {
+                for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** The address host-local leased to CNI container id {@code cniId} on the default network; "" if none. */
+    private static String leasedIp(String cniId) throws IOException {
+        try (var leases = Files.list(Networks.IPAM_DIR.resolve("berth"))) {
+            return leases.filter(f -> f.getFileName().toString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+"))
+                    .filter(f -> {
+                        try {
+                            return Files.readString(f).split("\\r?\\n")[0].trim().equals(cniId);
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    }).map(f -> f.getFileName().toString()).findFirst().orElse("");
+        }
+    }
+
+    /** The firewall plugin's per-address rules on the host (the CNI-FORWARD chain). */
+    static List<String> allForwardRules() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("iptables-save", "-t", "filter").start();
+        String rules = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(10, TimeUnit.SECONDS);
+        return rules.lines().filter(l -> l.matches("-A CNI-FORWARD -[ds] .*")).toList();
+    }
+
+    /** The CNI-FORWARD rules naming {@code ip}. */
+    static List<String> forwardRules(String ip) throws IOException, InterruptedException {
+        return allForwardRules().stream().filter(l -> l.contains(" " + ip + "/32 ")).toList();
     }
 
     @Test
