@@ -189,7 +189,7 @@ public final class Berth implements AutoCloseable {
             sn.values().forEach(mb::snapshotter);
             metadata = mb.build();
             networks = dev.berth.network.Networks.builder(root, stateDir).pluginDirs(b.cniPluginDirs)
-                    .pluginTimeout(b.cniPluginTimeout).build();
+                    .pluginTimeout(b.cniPluginTimeout).spareNetns(b.networkSpares).build();
             opened.add(networks);
             removeOrphanedSessions();
             cleanUpNetworks();
@@ -604,6 +604,7 @@ public final class Berth implements AutoCloseable {
         private RegistryClient registryClient;
         private List<Path> cniPluginDirs = dev.berth.network.CniPlugins.DEFAULT_DIRS;
         private java.time.Duration cniPluginTimeout = dev.berth.network.CniPlugins.DEFAULT_TIMEOUT;
+        private boolean networkSpares = true;
 
         private Builder() {
         }
@@ -734,6 +735,16 @@ public final class Berth implements AutoCloseable {
         }
 
         /** How long one CNI plugin may run before it is killed and the attachment fails (default 30 s). */
+        /**
+         * Whether each network Berth manages keeps a spare network namespace, attached (CNI ADD) ahead of
+         * need, for the next container to take (default on; {@code -Dberth.network.spare=false} turns it
+         * off while it is set). See docs/network.md.
+         */
+        public Builder networkSpares(boolean on) {
+            this.networkSpares = on;
+            return this;
+        }
+
         public Builder cniPluginTimeout(java.time.Duration timeout) {
             if (timeout.isNegative() || timeout.isZero()) {
                 throw new InvalidArgumentException("cniPluginTimeout must be positive, not " + timeout);

@@ -427,7 +427,14 @@ public final class Container {
      * does not wait for the disk, as its creation did not.
      */
     void removeRecords(ContainerRecord record, boolean ephemeral) {
-        ContainerNetwork.detach(ns, id, record.labels());
+        removeRecords(record, ephemeral, true);
+    }
+
+    /** As {@link #removeRecords(ContainerRecord, boolean)}; {@code detach} false: its network is being detached. */
+    void removeRecords(ContainerRecord record, boolean ephemeral, boolean detach) {
+        if (detach) {
+            ContainerNetwork.detach(ns, id, record.labels());
+        }
         java.util.function.Supplier<Void> work = () -> {
             if (!record.snapshotKey().isEmpty()) {
                 try {

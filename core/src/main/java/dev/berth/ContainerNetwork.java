@@ -213,6 +213,28 @@ record ContainerNetwork(NetworkMode mode, List<PortMapping> ports, List<String> 
         return CompletableFuture.runAsync(() -> networks.detach(ns.name(), id), CNI_THREADS);
     }
 
+    /**
+     * Whether a run with rm leaves its CNI DEL to run after it returned ({@link Networks#detachInBackground}):
+     * on unless {@code -Dberth.network.syncDetach=true} (the benchmark's A/B row) or the serial switch is on.
+     */
+    static boolean detachAfterReturn() {
+        return !Boolean.getBoolean(SYNC_DETACH_PROPERTY) && !Boolean.getBoolean(SERIAL_PROPERTY);
+    }
+
+    static final String SYNC_DETACH_PROPERTY = "berth.network.syncDetach";
+
+    /**
+     * Starts the CNI DEL of an exited container run with rm, which its caller does not wait for; false if it
+     * has no attachment (nothing started).
+     */
+    static boolean detachAfterReturn(Namespace ns, String id, Map<String, String> labels) {
+        if (!labels.containsKey(MODE) || !fromLabels(labels).attached()) {
+            return false;
+        }
+        ns.berth().networks().detachInBackground(ns.name(), id);
+        return true;
+    }
+
     /** Undoes the container's attachment, if it has one; may be repeated. */
     static void detach(Namespace ns, String id, Map<String, String> labels) {
         if (labels.containsKey(MODE) && fromLabels(labels).attached()) {

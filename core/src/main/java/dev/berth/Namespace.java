@@ -258,7 +258,12 @@ public final class Namespace {
             long tWait = System.nanoTime();
             StepTimes.mark("wait-returned");
             // the process is gone and so is the container soon: CNI DEL runs while the task is deleted
-            detaching = options.rm() ? ContainerNetwork.detachEarly(this, container.id(), created.record().labels()) : null;
+            // with rm, DEL is left running when this returns (its record makes it crash-safe), or overlaps the
+            // task's deletion
+            boolean detachedLater = options.rm() && ContainerNetwork.detachAfterReturn()
+                    && ContainerNetwork.detachAfterReturn(this, container.id(), created.record().labels());
+            detaching = options.rm() && !detachedLater
+                    ? ContainerNetwork.detachEarly(this, container.id(), created.record().labels()) : null;
             task.delete();
             task = null;
             long tDelete = System.nanoTime();
@@ -267,7 +272,7 @@ public final class Namespace {
                 ContainerNetwork.join(detaching);
             }
             if (options.rm()) {
-                container.removeRecords(created.record(), true);
+                container.removeRecords(created.record(), true, !detachedLater);
             }
             if (steps != null) {
                 long tEnd = System.nanoTime();

@@ -125,6 +125,14 @@ public final class NetRunBench {
                     System.clearProperty(SERIAL);
                 }
                 settle();
+                // A/B inside the run: no spare network namespace taken (the full chain on the run's path)
+                System.setProperty(Networks.SPARE_PROPERTY, "false");
+                try {
+                    System.out.printf("BENCH run-echo-net-nospare berth %.4f%n", berthEcho(ns, id + "-nospare", true));
+                } finally {
+                    System.clearProperty(Networks.SPARE_PROPERTY);
+                }
+                settle();
                 System.out.printf("BENCH run-echo-nonet berth %.4f%n", berthEcho(ns, id + "-nonet", false));
                 settle();
                 System.out.printf("BENCH run-echo-nonet containerd %.4f%n", ctrEcho(id + "-nonet", false));
@@ -231,11 +239,17 @@ public final class NetRunBench {
         return s;
     }
 
+    /** Berth's attach + detach running the whole chain (no spare namespace), as the floor does. */
     private static double berthSetup(Networks networks, String id) {
-        long t0 = System.nanoTime();
-        networks.attach(new Networks.AttachRequest(BERTH_NS, id, "default", List.of(), List.of()));
-        networks.detach(BERTH_NS, id);
-        return (System.nanoTime() - t0) / 1e9;
+        System.setProperty(Networks.SPARE_PROPERTY, "false");
+        try {
+            long t0 = System.nanoTime();
+            networks.attach(new Networks.AttachRequest(BERTH_NS, id, "default", List.of(), List.of()));
+            networks.detach(BERTH_NS, id);
+            return (System.nanoTime() - t0) / 1e9;
+        } finally {
+            System.clearProperty(Networks.SPARE_PROPERTY);
+        }
     }
 
     /** The floor: what any runtime has to do for the same attachment, with nothing around it. */

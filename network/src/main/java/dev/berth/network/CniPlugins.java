@@ -128,10 +128,19 @@ public final class CniPlugins {
      * whose DEL needs the result they were given, and a plugin still runs after its caller died.
      */
     public String add(String conflistJson, Invocation inv, java.util.function.Consumer<String> progress) {
+        return add(conflistJson, inv, progress, null);
+    }
+
+    /**
+     * ADD as {@link #add(String, Invocation, java.util.function.Consumer)}, the first plugin getting
+     * {@code prevResultJson} (null: none) as prevResult: the rest of a chain whose first part ran earlier.
+     */
+    public String add(String conflistJson, Invocation inv, java.util.function.Consumer<String> progress,
+                      String prevResultJson) {
         ObjectNode list = parseConflist(conflistJson);
         List<JsonNode> plugins = plugins(list);
-        JsonNode prev = null;
-        String reported = null;
+        JsonNode prev = prevResultJson == null ? null : readTree(prevResultJson);
+        String reported = prevResultJson;
         for (int i = 0; i < plugins.size(); i++) {
             if (progress != null && prev != null) {
                 String now = prev.toString();

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiPredicate;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -84,6 +85,17 @@ public final class Networks implements AutoCloseable {
     private final HostPorts hostPorts;
     private final java.util.Set<String> isolated = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Map<NetworkInfo, String> conflists = new java.util.concurrent.ConcurrentHashMap<>();
+    private final boolean spares;
+    private final Path spareRecords;
+    /** This instance's spares ready to be taken, by network; only the instance that made a spare takes it. */
+    private final Map<String, java.util.Deque<SpareRecord>> ready = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Spares being made, by network (one at a time per network). */
+    private final Map<String, java.util.concurrent.CompletableFuture<Void>> making =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final String instance = java.util.UUID.randomUUID().toString();
+    private volatile boolean closed;
+    /** Background detaches running, by namespace/id. */
+    private final Map<String, CompletableFuture<Void>> detaching = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Networks(Builder b) {
         this.configDir = b.root.resolve("networks");
@@ -95,6 +107,8 @@ public final class Networks implements AutoCloseable {
         this.plugins = new CniPlugins(b.pluginDirs, b.pluginTimeout);
         this.owner = b.root.toString();
         this.hostPorts = new HostPorts(hostDir.resolve("ports"));
+        this.spares = b.spares;
+        this.spareRecords = stateNet.resolve(".spare");
     }
 
     /** Networks of the root {@code root} with state (namespaces, attachments) under {@code stateDir}. */
@@ -201,6 +215,12 @@ public final class Networks implements AutoCloseable {
      */
     public void remove(String name) {
         NetworkInfo info = get(name);
+        awaitAllDetaches();
+        var beingMade = making.get(name);
+        if (beingMade != null) {
+            beingMade.handle((v, e) -> null).join();
+        }
+        dropDeadSpares(name);
         hostLock.run(() -> {
             List<String> users = attachments().stream().filter(a -> a.network().equals(name))
                     .map(a -> a.namespace() + "/" + a.containerId()).toList();
@@ -395,6 +415,7 @@ public final class Networks implements AutoCloseable {
      */
     public Attaching begin(AttachRequest r) {
         long t0 = System.nanoTime();
+        awaitDetach(r.namespace(), r.containerId());
         NetworkInfo net = get(r.network());
         Path dir = filesDir(r.namespace(), r.containerId());
         Path ns = netnsPath(r.namespace(), r.containerId());
@@ -422,11 +443,17 @@ public final class Networks implements AutoCloseable {
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
             writeSaved(dir, saved);
             long tReserved = System.nanoTime();
-            boolean loUp = stateLock.with(() -> netns.create(ns));
-            if (!loUp) { // no iproute2: the loopback plugin brings lo up
-                CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()),
-                        ns.toString(), "lo", Map.of(), null);
-                plugins.add(LOOPBACK_CONFLIST, lo);
+            Saved onSpare = sparesOn() ? takeSpare(net, saved, dir, ns) : null;
+            if (onSpare != null) {
+                saved = onSpare;
+                ensureSpare(net.name());
+            } else {
+                boolean loUp = stateLock.with(() -> netns.create(ns));
+                if (!loUp) { // no iproute2: the loopback plugin brings lo up
+                    CniPlugins.Invocation lo = new CniPlugins.Invocation(cniId(r.namespace(), r.containerId()),
+                            ns.toString(), "lo", Map.of(), null);
+                    plugins.add(LOOPBACK_CONFLIST, lo);
+                }
             }
             long tNetns = System.nanoTime();
             return new Attaching(saved, dir, t0, tReserved, tNetns);
@@ -473,7 +500,10 @@ public final class Networks implements AutoCloseable {
         public Attachment finish() {
             long tStart = System.nanoTime();
             try {
-                String result = plugins.add(saved.conflist(), invocation(saved), soFar -> {
+                String result = saved.cniId() != null
+                        ? (saved.ports().isEmpty() ? saved.partial() : plugins.add(portsConflist(saved.conflist()),
+                                invocation(saved), null, saved.partial()))
+                        : plugins.add(saved.conflist(), invocation(saved), soFar -> {
                     saved = saved.withPartial(soFar);
                     try {
                         writeSaved(dir, saved);
@@ -482,13 +512,15 @@ public final class Networks implements AutoCloseable {
                     }
                 });
                 long tAdd = System.nanoTime();
-                saved = new Saved(saved.request(), saved.network(), saved.conflist(), result, saved.ports(),
-                        saved.netns());
+                saved = saved.withResult(result);
                 writeSaved(dir, saved);
                 Attachment a = saved.attachment();
                 NameFiles.writeFor(dir, a.containerId());
                 long tFiles = System.nanoTime();
                 refreshHosts(saved.network());
+                if (saved.cniId() == null) {
+                    ensureSpare(saved.network());
+                }
                 if (STEPS.isDebugEnabled()) {
                     long tEnd = System.nanoTime();
                     STEPS.debug(String.format("net-steps attach %s/%s prepare %.1f netns %.1f wait %.1f add %.1f"
@@ -526,6 +558,7 @@ public final class Networks implements AutoCloseable {
 
     /** The container's attachment, if it is attached. */
     public Optional<Attachment> attachment(String namespace, String id) {
+        awaitDetach(namespace, id);
         Path f = filesDir(namespace, id).resolve("attachment.json");
         if (!Files.exists(f)) {
             return Optional.empty();
@@ -550,6 +583,52 @@ public final class Networks implements AutoCloseable {
      * files removed, its peers' {@code hosts} rewritten. Does nothing if it is not attached.
      */
     public void detach(String namespace, String id) {
+        awaitDetach(namespace, id);
+        detachNow(namespace, id);
+    }
+
+    /**
+     * Starts detaching a container whose task is gone on a thread of its own and returns at once (a run
+     * with rm: its caller need not wait for the CNI DEL). The attachment's record stays until the DEL is
+     * done, so a JVM that dies meanwhile leaves it to the next cleanup; {@link #detach}, {@link #attachment},
+     * {@link #begin} of the same container and {@link #close} wait for it.
+     */
+    public CompletableFuture<Void> detachInBackground(String namespace, String id) {
+        String key = namespace + "/" + id;
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        CompletableFuture<Void> earlier = detaching.putIfAbsent(key, f);
+        if (earlier != null) {
+            return earlier;
+        }
+        SPARE_THREADS.execute(() -> {
+            try {
+                detachNow(namespace, id);
+                f.complete(null);
+            } catch (RuntimeException e) {
+                LOG.warn("cannot detach {}: {} (the next cleanup tries again)", key, e.toString());
+                f.completeExceptionally(e);
+            } finally {
+                detaching.remove(key, f);
+            }
+        });
+        return f;
+    }
+
+    /** Waits for a background detach of the container, if one runs; its failure is not rethrown. */
+    private void awaitDetach(String namespace, String id) {
+        CompletableFuture<Void> f = detaching.get(namespace + "/" + id);
+        if (f != null) {
+            f.handle((v, e) -> null).join();
+        }
+    }
+
+    private void awaitAllDetaches() {
+        for (var f : List.copyOf(detaching.values())) {
+            f.handle((v, e) -> null).join();
+        }
+    }
+
+    private void detachNow(String namespace, String id) {
         Path dir = filesDir(namespace, id);
         Path f = dir.resolve("attachment.json");
         Saved s = Files.exists(f) ? readSaved(f) : null;
@@ -569,7 +648,7 @@ public final class Networks implements AutoCloseable {
             String prevResult = s.delResult();
             if (s.result() == null) {
                 // the ADD did not finish (its process died, or it failed): a plugin it started may still run
-                awaitPluginsOf(cniId(s.request().namespace(), s.request().containerId()));
+                awaitPluginsOf(s.pluginId());
             }
             if (prevResult == null) {
                 // died before the first plugin answered (or the record was lost): the address is in the lease
@@ -617,13 +696,16 @@ public final class Networks implements AutoCloseable {
      * there is no lease.
      */
     private String resultFromLease(Saved s) {
+        return resultFromLease(s.network(), s.pluginId());
+    }
+
+    private String resultFromLease(String network, String id) {
         NetworkInfo net;
         try {
-            net = read(configFile(s.network()));
+            net = read(configFile(network));
         } catch (RuntimeException gone) {
             return null;
         }
-        String id = cniId(s.request().namespace(), s.request().containerId());
         int prefix = Cidr.parse(net.subnet()).prefix();
         ArrayNode ips = Json.MAPPER.createArrayNode();
         for (String ip : leases(net.cniName())) {
@@ -716,6 +798,7 @@ public final class Networks implements AutoCloseable {
                 }
             }
         }
+        n += dropDeadSpares(null);
         for (Path nsDir : listDir(netns.dir())) {
             for (Path c : listDir(nsDir)) {
                 String namespace = nsDir.getFileName().toString();
@@ -729,11 +812,282 @@ public final class Networks implements AutoCloseable {
         return n;
     }
 
-    /** Unmounts the namespace directory if no namespace is left in it. Idempotent. */
+    /**
+     * Waits for a spare being made, detaches this instance's unused spares, and unmounts the namespace
+     * directory if no namespace is left in it. Idempotent.
+     */
     @Override
     public void close() {
+        closed = true;
+        awaitAllDetaches();
+        releaseSpares();
         stateLock.run(netns::releaseIfEmpty);
     }
+
+    // ---- spare namespaces -------------------------------------------------------------------------
+
+    /**
+     * The system property that turns spare namespaces off ({@code false}) while it is set, read at each
+     * attachment: the benchmark's A/B rows.
+     */
+    public static final String SPARE_PROPERTY = "berth.network.spare";
+
+    private boolean sparesOn() {
+        return spares && !"false".equals(System.getProperty(SPARE_PROPERTY));
+    }
+
+    /**
+     * A namespace attached ahead of need ({@code <state>/net/.spare/<cniId>.json}): the conflist without
+     * its port-mapping plugins ran ADD on it as CNI container {@code cniId}; {@code result} null while that
+     * runs ({@code partial}: the result so far). {@code instance} made it and alone takes it.
+     */
+    private record SpareRecord(String network, String conflist, String cniId, String netns, String result,
+                               String partial, long ownerPid, String ownerStart, String instance) {
+        SpareRecord with(String added, String soFar) {
+            return new SpareRecord(network, conflist, cniId, netns, added, soFar, ownerPid, ownerStart, instance);
+        }
+
+        boolean ownerAlive() {
+            return ProcessHandle.of(ownerPid).filter(ProcessHandle::isAlive)
+                    .map(p -> startOf(p).equals(ownerStart)).orElse(false);
+        }
+
+        CniPlugins.Invocation invocation(String netnsPath) {
+            return new CniPlugins.Invocation(cniId, netnsPath, "eth0", Map.of("IgnoreUnknown", "1"), null);
+        }
+    }
+
+    /** The number of spares of this instance ready to be taken (for tests and the benchmark). */
+    public int readySpares(String network) {
+        var q = ready.get(network);
+        return q == null ? 0 : q.size();
+    }
+
+    /**
+     * Detaches this instance's unused spares now, after waiting for one being made (the next attachment
+     * makes one again): a quiet point to compare the host's objects at, or to give the addresses back.
+     */
+    public void releaseSpares() {
+        awaitSpares();
+        for (var q : ready.values()) {
+            for (SpareRecord sp; (sp = q.poll()) != null; ) {
+                dropSpare(sp);
+            }
+        }
+    }
+
+    /** Waits until no spare of this instance is being made (tests: a quiet point to compare the host at). */
+    public void awaitSpares() {
+        for (var f : List.copyOf(making.values())) {
+            f.handle((v, e) -> null).join();
+        }
+    }
+
+    /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */
+    private void ensureSpare(String network) {
+        if (!sparesOn() || closed || readySpares(network) > 0) {
+            return;
+        }
+        making.computeIfAbsent(network, n -> {
+            var f = new java.util.concurrent.CompletableFuture<Void>();
+            SPARE_THREADS.execute(() -> {
+                try {
+                    SpareRecord sp = makeSpare(get(n));
+                    if (closed) {
+                        dropSpare(sp);
+                    } else {
+                        ready.computeIfAbsent(n, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(sp);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
+                } finally {
+                    making.remove(n);
+                    f.complete(null);
+                }
+            });
+            return f;
+        });
+    }
+
+    private SpareRecord makeSpare(NetworkInfo net) {
+        long t0 = System.nanoTime();
+        String id = "berth-spare-" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        Path ns = netns.dir().resolve(".spare").resolve(id);
+        SpareRecord sp = new SpareRecord(net.name(), spareConflist(conflistText(net)), id, ns.toString(), null, null,
+                ProcessHandle.current().pid(), SELF_START, instance);
+        writeSpare(sp);
+        try {
+            boolean loUp = stateLock.with(() -> netns.create(ns));
+            if (!loUp) {
+                plugins.add(LOOPBACK_CONFLIST, new CniPlugins.Invocation(id, ns.toString(), "lo", Map.of(), null));
+            }
+            SpareRecord[] now = {sp};
+            String result = plugins.add(sp.conflist(), sp.invocation(ns.toString()), soFar -> {
+                now[0] = now[0].with(null, soFar);
+                writeSpare(now[0]);
+            });
+            sp = sp.with(result, null);
+            writeSpare(sp);
+            if (STEPS.isDebugEnabled()) {
+                STEPS.debug(String.format("net-steps spare %s %s %.1f ms", net.name(), id, ms(t0, System.nanoTime())));
+            }
+            return sp;
+        } catch (RuntimeException e) {
+            dropSpare(sp);
+            throw e;
+        }
+    }
+
+    /**
+     * Takes a ready spare of this instance for the attachment {@code saved}: the attachment is recorded on the
+     * spare's CNI id and result, the spare's namespace bound to the container's file, the spare's record and
+     * file removed, all under the state lock (a crash in between leaves two records of one CNI id, and
+     * both are detached); null if there is none.
+     */
+    private Saved takeSpare(NetworkInfo net, Saved saved, Path dir, Path ns) {
+        var q = ready.get(net.name());
+        if (q == null || q.isEmpty()) {
+            return null;
+        }
+        return stateLock.with(() -> {
+            for (SpareRecord sp; (sp = q.poll()) != null; ) {
+                Path spareNs = Path.of(sp.netns());
+                if (!netns.exists(spareNs) || !sp.conflist().equals(spareConflist(saved.conflist()))) {
+                    dropSpare(sp); // removed under us, or the network was made again
+                    continue;
+                }
+                Saved taken = saved.onSpare(sp);
+                try {
+                    writeSaved(dir, taken);
+                    netns.bind(spareNs, ns);
+                    Files.deleteIfExists(spareFile(sp.cniId()));
+                    netns.remove(spareNs);
+                } catch (IOException e) {
+                    throw IoFailureException.of("cannot take spare network namespace " + spareNs, e);
+                }
+                return taken;
+            }
+            return null;
+        });
+    }
+
+    /** DEL on a spare, its namespace and record removed; failures logged (the next cleanup tries again). */
+    private void dropSpare(SpareRecord sp) {
+        Path ns = Path.of(sp.netns());
+        try {
+            String prev = sp.result() != null ? sp.result() : sp.partial();
+            if (sp.result() == null) {
+                awaitPluginsOf(sp.cniId());
+            }
+            if (prev == null) {
+                prev = resultFromLease(sp.network(), sp.cniId());
+            }
+            if (netns.exists(ns) || prev != null) {
+                plugins.del(sp.conflist(), sp.invocation(netns.exists(ns) ? sp.netns() : ""), prev);
+            }
+            stateLock.run(() -> netns.remove(ns));
+            Files.deleteIfExists(spareFile(sp.cniId()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot remove spare network namespace {}: {}", sp.cniId(), e.toString());
+        }
+    }
+
+    /** Removes the spares whose process is gone (and {@code network}'s ready ones too, if not null). */
+    private int dropDeadSpares(String network) {
+        int n = 0;
+        for (Path f : listDir(spareRecords)) {
+            SpareRecord sp = readSpare(f);
+            if (sp == null) {
+                continue;
+            }
+            boolean mine = sp.instance().equals(instance);
+            boolean readyOfNetwork = network != null && sp.network().equals(network) && sp.result() != null
+                    && (!mine || ready.getOrDefault(network, new java.util.ArrayDeque<>()).remove(sp));
+            if (readyOfNetwork || !sp.ownerAlive()) {
+                dropSpare(sp);
+                n++;
+            }
+        }
+        Path spareNetns = netns.dir().resolve(".spare");
+        for (Path f : listDir(spareNetns)) {
+            if (!Files.exists(spareFile(f.getFileName().toString()))) { // a record is written before its namespace
+                stateLock.run(() -> netns.remove(f));
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private Path spareFile(String cniId) {
+        return spareRecords.resolve(cniId + ".json");
+    }
+
+    private void writeSpare(SpareRecord sp) {
+        try {
+            Files.createDirectories(spareRecords);
+            Path tmp = spareRecords.resolve("." + sp.cniId() + ".tmp");
+            Files.writeString(tmp, Json.MAPPER.writeValueAsString(sp), StandardCharsets.UTF_8);
+            Files.move(tmp, spareFile(sp.cniId()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot record spare network namespace " + sp.cniId(), e);
+        }
+    }
+
+    private SpareRecord readSpare(Path f) {
+        try {
+            return Json.MAPPER.readValue(Files.readString(f), SpareRecord.class);
+        } catch (NoSuchFileException gone) {
+            return null;
+        } catch (IOException e) {
+            LOG.warn("unreadable spare record {}: {}", f, e.toString());
+            return null;
+        }
+    }
+
+    /** The conflist without the plugins that map ports (they run when the spare is taken). */
+    private static String spareConflist(String conflist) {
+        return filtered(conflist, false);
+    }
+
+    /** Only the conflist's port-mapping plugins: the rest of a spare's chain for a container's ports. */
+    private static String portsConflist(String conflist) {
+        return filtered(conflist, true);
+    }
+
+    private static final Map<String, String> FILTERED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static String filtered(String conflist, boolean portMapping) {
+        if (FILTERED.size() > 256) {
+            FILTERED.clear();
+        }
+        return FILTERED.computeIfAbsent(portMapping + conflist, k -> filter(conflist, portMapping));
+    }
+
+    private static String filter(String conflist, boolean portMapping) {
+        try {
+            ObjectNode list = (ObjectNode) Json.MAPPER.readTree(conflist);
+            ArrayNode kept = Json.MAPPER.createArrayNode();
+            for (var p : list.path("plugins")) {
+                if (p.path("capabilities").path("portMappings").asBoolean() == portMapping) {
+                    kept.add(p);
+                }
+            }
+            list.set("plugins", kept);
+            return list.toString();
+        } catch (IOException e) {
+            throw new BerthException("unreadable conflist " + conflist, e);
+        }
+    }
+
+    /** Where spares are made: off every caller's thread; daemon threads ended after a minute unused. */
+    private static final java.util.concurrent.Executor SPARE_THREADS = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 60, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+            r -> {
+                Thread t = new Thread(r, "berth-cni-spare");
+                t.setDaemon(true);
+                return t;
+            });
 
     private CniPlugins.Invocation invocation(Saved s) {
         return invocation(s, s.netns());
@@ -747,8 +1101,7 @@ public final class Networks implements AutoCloseable {
         }
         ObjectNode rc = Json.MAPPER.createObjectNode();
         rc.set("portMappings", mappings);
-        return new CniPlugins.Invocation(cniId(s.request().namespace(), s.request().containerId()), netnsPath, "eth0",
-                Map.of("IgnoreUnknown", "1"), rc.toString());
+        return new CniPlugins.Invocation(s.pluginId(), netnsPath, "eth0", Map.of("IgnoreUnknown", "1"), rc.toString());
     }
 
     private static String cniId(String namespace, String id) {
@@ -777,15 +1130,32 @@ public final class Networks implements AutoCloseable {
 
     /** An attachment as stored: the request, the conflist used, the ADD result, the reserved ports. */
     private record Saved(AttachRequest request, String network, String conflist, String result,
-                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart, String partial) {
+                         List<PortMapping> ports, String netns, long ownerPid, String ownerStart, String partial,
+                         String cniId) {
         Saved(AttachRequest request, String network, String conflist, String result, List<PortMapping> ports,
               String netns) {
-            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), SELF_START, null);
+            this(request, network, conflist, result, ports, netns, ProcessHandle.current().pid(), SELF_START, null,
+                    null);
         }
 
         /** The same, with the result of the ADD so far (the chain is running). */
         Saved withPartial(String soFar) {
-            return new Saved(request, network, conflist, result, ports, netns, ownerPid, ownerStart, soFar);
+            return new Saved(request, network, conflist, result, ports, netns, ownerPid, ownerStart, soFar, cniId);
+        }
+
+        Saved withResult(String added) {
+            return new Saved(request, network, conflist, added, ports, netns, ownerPid, ownerStart, partial, cniId);
+        }
+
+        /** The same, on the spare namespace {@code spare} (its CNI id and ADD result). */
+        Saved onSpare(SpareRecord spare) {
+            return new Saved(request, network, conflist, null, ports, netns, ownerPid, ownerStart, spare.result(),
+                    spare.cniId());
+        }
+
+        /** The CNI container id the plugins know this attachment by (a spare's, if it was made as one). */
+        String pluginId() {
+            return cniId != null ? cniId : Networks.cniId(request.namespace(), request.containerId());
         }
 
         /** The result a DEL hands the plugins: the ADD's, else what the ADD had made when it stopped. */
@@ -949,6 +1319,7 @@ public final class Networks implements AutoCloseable {
         private List<Path> pluginDirs = CniPlugins.DEFAULT_DIRS;
         private Duration pluginTimeout = CniPlugins.DEFAULT_TIMEOUT;
         private Path hostDir = DEFAULT_HOST_DIR;
+        private boolean spares = true;
 
         private Builder(Path root, Path stateDir) {
             this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
@@ -976,6 +1347,15 @@ public final class Networks implements AutoCloseable {
         /** The host-wide directory of subnet and host-port reservations (default /var/lib/cni/berth). */
         public Builder hostDir(Path dir) {
             this.hostDir = Objects.requireNonNull(dir, "hostDir").toAbsolutePath().normalize();
+            return this;
+        }
+
+        /**
+         * Whether a spare network namespace, attached ahead of need, is kept per network for the next
+         * container to take (default on; {@code -Dberth.network.spare=false} turns the default off).
+         */
+        public Builder spareNetns(boolean on) {
+            this.spares = on;
             return this;
         }
 

@@ -91,6 +91,27 @@ public final class NetnsFiles {
         }
     }
 
+    /**
+     * Binds the namespace of {@code from} (a namespace file under {@link #dir()}) to {@code to} as well, a
+     * bind mount made from this JVM (mount(2) changes no namespace of the calling thread).
+     */
+    public void bind(Path from, Path to) {
+        try {
+            Files.createDirectories(to.getParent());
+            if (isMountPoint(to)) {
+                throw new FailedPreconditionException("network namespace " + to + " already exists");
+            }
+            if (!Files.exists(to)) {
+                Files.createFile(to);
+            }
+            Syscalls.get().mount(from.toString(), to.toString(), null, MS_BIND, null);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot bind network namespace " + from + " to " + to, e);
+        }
+    }
+
+    private static final long MS_BIND = 4096;
+
     public boolean exists(Path file) {
         return isMountPoint(file);
     }
