@@ -864,16 +864,23 @@ public final class Networks implements AutoCloseable {
     }
 
     /**
-     * Detaches this instance's unused spares now, after waiting for one being made (the next attachment
-     * makes one again): a quiet point to compare the host's objects at, or to give the addresses back.
+     * Detaches this instance's unused spares now, after waiting for the background work (detaches, a spare
+     * being made; the next attachment makes a spare again): a quiet point to compare the host's objects
+     * at, or to give the addresses back.
      */
     public void releaseSpares() {
-        awaitSpares();
+        awaitIdle();
         for (var q : ready.values()) {
             for (SpareRecord sp; (sp = q.poll()) != null; ) {
                 dropSpare(sp);
             }
         }
+    }
+
+    /** Waits until this instance runs nothing in the background: no detach, no spare being made. */
+    public void awaitIdle() {
+        awaitAllDetaches();
+        awaitSpares();
     }
 
     /** Waits until no spare of this instance is being made (tests: a quiet point to compare the host at). */
