@@ -66,6 +66,7 @@ public final class NetRunBench {
     private final Path pluginDir;
     /** The floor's steps, for the breakdown printed at the end: step -> milliseconds per measured run. */
     private final Map<String, List<Double>> floorSteps = new LinkedHashMap<>();
+    private Networks networks;
 
     private NetRunBench(String image, String socket, ObjectNode conflist, Path pluginDir) {
         this.image = image;
@@ -103,6 +104,7 @@ public final class NetRunBench {
     }
 
     private void run(Berth berth, Namespace ns, int pairs) throws Exception {
+        networks = berth.networks();
         for (int i = 0; i < WARMUP; i++) {
             System.out.printf("BENCH run-echo-net-warmup berth %.4f%n", berthEcho(ns, "warm-" + i, true));
             System.out.printf("BENCH run-echo-net-warmup containerd %.4f%n", ctrEcho("warm-" + i, true));
@@ -239,7 +241,7 @@ public final class NetRunBench {
         }
         // the work left running (the DEL, the next spare) ends before any other measured run starts, so
         // none of it lands in another row's time; how long it ran on is printed as a row of its own
-        ns.berth().networks().awaitIdle();
+        networks.awaitIdle();
         if (network && MEASURED_RUN.matcher(id).matches()) {
             System.out.printf("BENCH run-echo-net-background berth %.4f%n", (System.nanoTime() - t1) / 1e9);
         }
