@@ -48,6 +48,11 @@ final class CriCommand {
                 description = "Registry hosts directory (<host>/hosts.toml and certificates)")
         Path hostsDir;
 
+        @Option(names = "--pods-per-shim", paramLabel = "N",
+                description = "Pods one containerd-shim-runc-v2 serves (default 1, as containerd; more use less memory"
+                        + " per pod, but a shim that dies takes all its pods' containers with it)")
+        Integer podsPerShim;
+
         /** The server these options describe, over {@code berth}. */
         CriServer.Builder builder(Berth berth) {
             RegistryAccess access = RegistryAccess.defaults();
@@ -59,7 +64,18 @@ final class CriCommand {
             if (streamingAddress != null) {
                 b.streamingAddress(hostPort(streamingAddress));
             }
+            if (podsPerShim != null) {
+                b.podsPerShim(checkedPodsPerShim(podsPerShim));
+            }
             return b;
+        }
+
+        /** The count of {@code --pods-per-shim}, named in the error when it is not at least 1. */
+        static int checkedPodsPerShim(int n) {
+            if (n < 1) {
+                throw new InvalidArgumentException("--pods-per-shim must be at least 1, got " + n);
+            }
+            return n;
         }
 
         /** {@code HOST:PORT} or {@code [V6]:PORT} as a resolved address. */

@@ -23,6 +23,17 @@ class CriCommandTest {
         assertThat(serve.cniConfDir).isEqualTo(Path.of("/etc/cni/net.d"));
         assertThat(serve.cniBinDirs).containsExactly(Path.of("/opt/cni/bin"), Path.of("/usr/lib/cni"));
         assertThat(serve.hostsDir).isNull();
+        assertThat(serve.podsPerShim).as("unset: the server's default (1, or -Dberth.cri.podsPerShim)").isNull();
+    }
+
+    @Test
+    void podsPerShimIsParsedAndAnInvalidCountIsNamed() {
+        CriCommand.Serve serve = new CriCommand.Serve();
+        new CommandLine(serve).parseArgs("--pods-per-shim", "8");
+        assertThat(serve.podsPerShim).isEqualTo(8);
+        assertThat(CriCommand.Serve.checkedPodsPerShim(8)).isEqualTo(8);
+        assertThatThrownBy(() -> CriCommand.Serve.checkedPodsPerShim(0))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--pods-per-shim", "got 0");
     }
 
     @Test
@@ -54,6 +65,6 @@ class CriCommandTest {
         assertThat(out.toString()).contains("serve");
         String usage = new CommandLine(new CriCommand()).getSubcommands().get("serve")
                 .getUsageMessage();
-        assertThat(usage).contains("--socket", "--cni-conf-dir", "--cni-bin-dir", "SIGTERM");
+        assertThat(usage).contains("--socket", "--cni-conf-dir", "--cni-bin-dir", "--pods-per-shim", "SIGTERM");
     }
 }
