@@ -129,6 +129,28 @@ class TaskApiIT extends LiveRuntimeTest {
                     }));
             assertThat(task.pids()).extracting(TaskProcess::pid).doesNotContain(sleeper.pid());
         }
+    }
+
+    @Nested
+    class ExitEvents {
+        /** Sends the shim's /tasks/exit for {@code execId} by hand, told apart from the shim's own by its time. */
+        Instant sendExit(Task task, String execId, int pid, long seconds) throws Exception {
+            try (EpollLoop loop = EpollLoop.start("late-shim", 1);
+                 TtrpcClient shim = TtrpcClient.connect(loop.group(), state.resolve("events.sock"), Map.of(),
+                         Duration.ofSeconds(5))) {
+                TaskExit exit = TaskExit.newBuilder().setContainerId(task.id()).setId(execId).setPid(pid)
+                        .setExitStatus(0).setExitedAt(Timestamp.newBuilder().setSeconds(seconds)).build();
+                shim.call(ShimRuntime.EVENTS_SERVICE, "Forward", ForwardRequest.newBuilder()
+                        .setEnvelope(dev.berth.runtime.internal.proto.eventsvc.Envelope.newBuilder()
+                                .setTimestamp(Timestamp.newBuilder().setSeconds(seconds))
+                                .setNamespace(namespace).setTopic("/tasks/exit")
+                                .setEvent(Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
+                                        .setValue(exit.toByteString())))
+                        .build(), Empty.parser(), Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
+            }
+            return Instant.ofEpochSecond(seconds);
+        }
+
         @Test
         void exitEventOfAnExecDeletedBeforeTheEventArrivedIsStillAnnounced() throws Exception {
             Task task = started(RuncSpec.of("sleep", "600"));
@@ -140,22 +162,9 @@ class TaskApiIT extends LiveRuntimeTest {
             taskEvents.clear();
 
             // the shim's exit event, as it arrives when the caller deleted the exec first
-            try (EpollLoop loop = EpollLoop.start("late-shim", 1);
-                 TtrpcClient shim = TtrpcClient.connect(loop.group(), state.resolve("events.sock"), Map.of(),
-                         Duration.ofSeconds(5))) {
-                TaskExit exit = TaskExit.newBuilder().setContainerId(task.id()).setId("quick").setPid(pid)
-                        .setExitStatus(0).setExitedAt(Timestamp.newBuilder().setSeconds(1_700_000_000)).build();
-                shim.call(ShimRuntime.EVENTS_SERVICE, "Forward", ForwardRequest.newBuilder()
-                        .setEnvelope(dev.berth.runtime.internal.proto.eventsvc.Envelope.newBuilder()
-                                .setTimestamp(Timestamp.newBuilder().setSeconds(1_700_000_000))
-                                .setNamespace(namespace).setTopic("/tasks/exit")
-                                .setEvent(Any.newBuilder().setTypeUrl("containerd.events.TaskExit")
-                                        .setValue(exit.toByteString())))
-                        .build(), Empty.parser(), Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
-            }
+            Instant sent = sendExit(task, "quick", pid, 1_700_000_000);
 
             // the shim's own event may arrive too; the hand-sent one is told apart by its time
-            Instant sent = Instant.ofEpochSecond(1_700_000_000);
             await().atMost(AWAIT).until(() -> eventsOf(task.id()).stream()
                     .anyMatch(e -> e.event() instanceof TaskEvent.Exit x && x.exitedAt().equals(sent)));
             assertThat(eventsOf(task.id())).extracting(Envelope::event).allSatisfy(e ->
@@ -163,6 +172,35 @@ class TaskApiIT extends LiveRuntimeTest {
                         assertThat(x.id()).isEqualTo("quick");
                         assertThat(x.pid()).isEqualTo(pid);
                     }));
+        }
+
+        @Test
+        void exitEventArrivingWhileTheExecIsBeingDeletedIsStillAnnounced() throws Exception {
+            Task task = started(RuncSpec.of("sleep", "600"));
+            ExecProcess quick = task.exec(ExecConfig.builder("quick").args("true").build());
+            quick.start();
+            int pid = quick.pid();
+            quick.waitFor();
+            // the shim has dropped the exec (its Delete ran) but this runtime has not heard the reply yet
+            String address = Files.readString(state.resolve("tasks").resolve(namespace).resolve(task.id())
+                    .resolve("address")).trim().replaceFirst("^unix://", "");
+            try (EpollLoop loop = EpollLoop.start("deleter", 1);
+                 TtrpcClient shim = TtrpcClient.connect(loop.group(), Path.of(address),
+                         Map.of(dev.berth.runtime.internal.ShimClient.NAMESPACE_KEY, namespace),
+                         Duration.ofSeconds(5))) {
+                shim.call(dev.berth.runtime.internal.ShimClient.SERVICE, "Delete",
+                        dev.berth.runtime.internal.proto.task.DeleteRequest.newBuilder().setId(task.id())
+                                .setExecId("quick").build(),
+                        dev.berth.runtime.internal.proto.task.DeleteResponse.parser(), Duration.ofSeconds(5))
+                        .get(5, TimeUnit.SECONDS);
+            }
+            taskEvents.clear();
+
+            Instant sent = sendExit(task, "quick", pid, 1_700_000_100);
+
+            await().atMost(AWAIT).until(() -> eventsOf(task.id()).stream()
+                    .anyMatch(e -> e.event() instanceof TaskEvent.Exit x && x.exitedAt().equals(sent)));
+            assertThat(quick.delete().code()).isZero();
         }
     }
 

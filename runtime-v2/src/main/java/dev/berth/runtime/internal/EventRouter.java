@@ -74,11 +74,21 @@ final class EventRouter {
     }
 
     void forward(ForwardRequest request) {
-        if (!recentlyForwarded.add(request.getEnvelope().toByteString())) {
+        ByteString key = request.getEnvelope().toByteString();
+        if (!recentlyForwarded.add(key)) {
             log.debug("a shim sent the same {} event twice (a retried publish); the copy was dropped",
                     request.getEnvelope().getTopic());
             return;
         }
+        try {
+            route(request);
+        } catch (RuntimeException e) {
+            recentlyForwarded.remove(key); // the shim's retry gets its turn
+            throw e;
+        }
+    }
+
+    private void route(ForwardRequest request) {
         Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
         if (envelope.event() instanceof TaskEvent.Exit e) {
             boolean init = e.id().equals(e.containerId());
@@ -86,10 +96,10 @@ final class EventRouter {
             if (task.isPresent()) {
                 // anyone with access to the socket could send an exit: the shim's own State confirms it
                 Optional<ExitStatus> confirmed = task.get().confirmedExit(init ? "" : e.id());
-                if (confirmed.isEmpty() && init) {
-                    // the shim may be gone already (the task was deleted right after Wait reported the exit,
-                    // before this event arrived): what Wait reported confirms it as well
-                    confirmed = task.get().reportedExit();
+                if (confirmed.isEmpty()) {
+                    // the shim may have forgotten the process already (the task or exec was deleted right
+                    // after Wait reported the exit, before this event arrived): what Wait reported confirms it
+                    confirmed = init ? task.get().reportedExit() : task.get().reportedExit(e.id());
                 }
                 if (confirmed.isEmpty() && (init || task.get().execs.containsKey(e.id()))) {
                     return; // not announced either; the Wait RPC reports the real exit

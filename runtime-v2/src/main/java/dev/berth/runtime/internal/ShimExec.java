@@ -101,6 +101,11 @@ final class ShimExec implements ExecProcess {
         exit.exited(status);
     }
 
+    /** The exit as the Wait RPC (or an earlier event) reported it, if it has been. */
+    Optional<ExitStatus> reportedExit() {
+        return exit.reported();
+    }
+
     private void closeStdinAfterInput() {
         try {
             if (api.isOpen() && !released) {

@@ -255,6 +255,12 @@ abstract class TaskCalls implements Task {
         return exit.reported();
     }
 
+    /** An exec's exit as its Wait RPC reported it, if this runtime still has the exec and learned it. */
+    Optional<ExitStatus> reportedExit(String execId) {
+        ShimExec e = execs.get(execId);
+        return e == null ? Optional.empty() : e.reportedExit();
+    }
+
     /** The init process's exit, from a /tasks/exit event. */
     void processExited(ExitStatus status) {
         exit.exited(status);
