@@ -51,8 +51,11 @@ final class EventRouter {
      */
     private final Optional<dev.berth.api.event.Subscription> deletes;
 
-    EventRouter(Optional<Events> events, TaskTable tasks, ExitClaims exitClaims) {
+    private final OrderedDispatch inOrder;
+
+    EventRouter(Optional<Events> events, TaskTable tasks, ExitClaims exitClaims, java.util.concurrent.Executor executor) {
         this.events = events;
+        this.inOrder = new OrderedDispatch(executor);
         this.tasks = tasks;
         this.exitClaims = exitClaims;
         this.deletes = events.map(ev -> ev.subscribe(envelope -> {
@@ -73,23 +76,42 @@ final class EventRouter {
         deletes.ifPresent(dev.berth.api.event.Subscription::close);
     }
 
-    void forward(ForwardRequest request) {
+    /**
+     * Handles a shim's event in arrival order per container (other containers' events do not wait for it);
+     * completes once handled. A shim sends its next event only after the reply to this one, and it resends
+     * one whose reply took longer than its 5 s deadline, behind the events that followed it: the reply
+     * must not wait for slow handling (a journal lock held by a loaded peer), or the order is lost.
+     */
+    CompletableFuture<Void> forward(ForwardRequest request) {
         ByteString key = request.getEnvelope().toByteString();
         if (!recentlyForwarded.add(key)) {
             log.debug("a shim sent the same {} event twice (a retried publish); the copy was dropped",
                     request.getEnvelope().getTopic());
-            return;
+            return CompletableFuture.completedFuture(null);
         }
+        Envelope envelope;
         try {
-            route(request);
+            envelope = ShimEventDecoder.decode(request.getEnvelope());
         } catch (RuntimeException e) {
-            recentlyForwarded.remove(key); // the shim's retry gets its turn
+            recentlyForwarded.remove(key);
             throw e;
         }
+        CompletableFuture<Void> handled = inOrder.submit(orderKey(envelope), () -> route(envelope));
+        handled.whenComplete((v, e) -> {
+            if (e != null) {
+                recentlyForwarded.remove(key); // the shim's retry, if the reply carries the error, gets its turn
+                log.warn("cannot handle the {} event of a shim: {}", envelope.topic(), e.toString());
+            }
+        });
+        return handled;
     }
 
-    private void route(ForwardRequest request) {
-        Envelope envelope = ShimEventDecoder.decode(request.getEnvelope());
+    private static String orderKey(Envelope envelope) {
+        return envelope.event() instanceof TaskEvent t
+                ? TaskTable.key(envelope.namespace(), t.containerId()) : envelope.namespace();
+    }
+
+    private void route(Envelope envelope) {
         if (envelope.event() instanceof TaskEvent.Exit e) {
             boolean init = e.id().equals(e.containerId());
             var task = tasks.get(envelope.namespace(), e.containerId());

@@ -24,11 +24,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link TaskRuntime} over runtime-v2 shim binaries: owns the state directory, the threads and the events
@@ -37,7 +42,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ShimRuntime implements TaskRuntime {
     public static final String EVENTS_SERVICE = "containerd.services.events.ttrpc.v1.Events";
     /** How often a runtime that does not serve the events socket tries to take it over. */
+    private static final Logger log = LoggerFactory.getLogger(ShimRuntime.class);
     static final long EVENTS_TAKEOVER_MS = 200;
+    /** Well inside the 5 s a containerd 1.6 shim gives a Forward call before it resends the event. */
+    static final long FORWARD_REPLY_WAIT_MS = 2_000;
 
     private final RuntimeSettings settings;
     private final Path stateDir;
@@ -77,14 +85,23 @@ public final class ShimRuntime implements TaskRuntime {
         this.loop = EpollLoop.start("berth-ttrpc", 1);
         this.binaries = new ShimBinaries(settings.shimSearchPath());
         TaskTable tasks = new TaskTable();
-        EventRouter events = new EventRouter(settings.events(), tasks, new ExitClaims(stateDir.resolve("tasks")));
+        EventRouter events = new EventRouter(settings.events(), tasks, new ExitClaims(stateDir.resolve("tasks")),
+                ioThreads);
         this.ctx = new RuntimeContext(stateDir, loop.group(), ioThreads, settings.executor().orElse(ioThreads),
                 scheduler, settings.rpcTimeout(), new ShimLauncher(ioThreads), events, new Sessions(stateDir),
                 new Removals(ioThreads), tasks, RuntimeContext.taskLocks(stateDir), RuntimeContext.outputLocks(stateDir));
         this.sharedShims = new SharedShimPool(ctx, settings.sharedShimIdle());
         this.eventsSocket = new EventsSocketOwner(stateDir, ctx.eventsSocket(), () -> TtrpcServer.builder()
                 .register(EVENTS_SERVICE, "Forward", (call, payload) -> {
-                    events.forward(ForwardRequest.parseFrom(payload));
+                    CompletableFuture<Void> handled = events.forward(ForwardRequest.parseFrom(payload));
+                    try {
+                        // replied once handled, normally; a slow one stays queued in order (see EventRouter)
+                        handled.get(FORWARD_REPLY_WAIT_MS, TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException e) {
+                        log.debug("an event of a shim is still being handled; replied to keep its order");
+                    } catch (ExecutionException e) {
+                        throw e.getCause() instanceof Exception x ? x : new IllegalStateException(e.getCause());
+                    }
                     return Empty.getDefaultInstance().toByteArray();
                 })
                 .executor(ioThreads)
