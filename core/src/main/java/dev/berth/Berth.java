@@ -40,6 +40,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -154,8 +155,9 @@ public final class Berth implements AutoCloseable {
                 Files.createDirectories(overlayRoot, dirMode("rwx------"));
                 OverlaySupport support = Snapshotters.probeOverlayRemembered(overlayRoot);
                 if (support.supported()) {
-                    Snapshotter overlay = Snapshotters.overlayBuilder(overlayRoot).syncRemove(b.syncSnapshotRemoval)
-                            .build();
+                    Supplier<Snapshotter> open = () -> Snapshotters.overlayBuilder(overlayRoot)
+                            .syncRemove(b.syncSnapshotRemoval).build();
+                    Snapshotter overlay = b.snapshottersOnFirstUse ? new LazySnapshotter(OVERLAYFS, open) : open.get();
                     opened.add(overlay);
                     sn.put(OVERLAYFS, overlay);
                 } else if (chosen != null) {
@@ -170,8 +172,9 @@ public final class Berth implements AutoCloseable {
                         + " or one added with snapshotter(name, snapshotter))");
             }
             if (!b.snapshotters.containsKey(NATIVE)) {
-                Snapshotter nativeSn = Snapshotters.nativeBuilder(root.resolve("snapshots").resolve(NATIVE))
+                Supplier<Snapshotter> open = () -> Snapshotters.nativeBuilder(root.resolve("snapshots").resolve(NATIVE))
                         .syncRemove(b.syncSnapshotRemoval).build();
+                Snapshotter nativeSn = b.snapshottersOnFirstUse ? new LazySnapshotter(NATIVE, open) : open.get();
                 opened.add(nativeSn);
                 sn.put(NATIVE, nativeSn);
             }
@@ -599,6 +602,7 @@ public final class Berth implements AutoCloseable {
         private long eventJournalBytes = EventJournal.DEFAULT_MAX_BYTES;
         private java.time.Duration sharedShimIdle = TaskRuntimes.DEFAULT_SHARED_SHIM_IDLE;
         private boolean syncSnapshotRemoval = true;
+        private boolean snapshottersOnFirstUse;
         private TaskRuntime taskRuntime;
         private final Map<String, Snapshotter> snapshotters = new LinkedHashMap<>();
         private RegistryClient registryClient;
@@ -711,6 +715,17 @@ public final class Berth implements AutoCloseable {
          */
         public Builder syncSnapshotRemoval(boolean sync) {
             this.syncSnapshotRemoval = sync;
+            return this;
+        }
+
+        /**
+         * Whether the snapshotters this Berth opens (overlayfs, native) open their databases only when first
+         * used (default false: at {@link #build()}, which also finishes what an interrupted process left).
+         * For short-lived processes whose work may not touch snapshots, e.g. the CLI's {@code images ls}:
+         * overlayfs support is still probed at build; a snapshotter that cannot open fails at its first use.
+         */
+        public Builder snapshottersOnFirstUse(boolean onFirstUse) {
+            this.snapshottersOnFirstUse = onFirstUse;
             return this;
         }
 

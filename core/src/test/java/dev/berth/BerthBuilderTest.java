@@ -58,6 +58,46 @@ class BerthBuilderTest {
     }
 
     @Nested
+    class SnapshottersOnFirstUse {
+        @Test
+        void aCallThatNeedsNoSnapshotsNeverOpensTheSnapshotDatabase() {
+            try (Berth berth = builder().snapshottersOnFirstUse(true).build()) {
+                assertThat(berth.images().list()).isEmpty();
+                assertThat(berth.snapshotterNames()).containsExactly(Berth.NATIVE);
+            }
+
+            assertThat(root.resolve("snapshots/native/metadata.db")).doesNotExist();
+            assertThat(root.resolve("meta.db")).exists();
+        }
+
+        @Test
+        void theFirstUseOpensItAndWhatItStoresIsThereForAnEagerOpen() {
+            try (Berth berth = builder().snapshottersOnFirstUse(true).build()) {
+                berth.snapshots(Berth.NATIVE).prepare("first-use", null);
+                assertThat(root.resolve("snapshots/native/metadata.db")).exists();
+            }
+
+            try (Berth berth = builder().build()) {
+                assertThat(berth.snapshots(Berth.NATIVE).list()).extracting(SnapshotInfo::name)
+                        .containsExactly("first-use");
+            }
+        }
+
+        @Test
+        void aSnapshotterClosedBeforeItsFirstUseRefusesIt() {
+            LazySnapshotter lazy = new LazySnapshotter(Berth.NATIVE,
+                    () -> Snapshotters.nativeSnapshotter(elsewhere.resolve("native")));
+            lazy.close();
+            lazy.close();
+
+            assertThat(lazy.name()).isEqualTo(Berth.NATIVE);
+            assertThat(lazy.isOpen()).isFalse();
+            assertThatThrownBy(lazy::list).isInstanceOf(ClosedException.class).hasMessageContaining("native");
+            assertThat(elsewhere.resolve("native")).doesNotExist();
+        }
+    }
+
+    @Nested
     class SuppliedSnapshotter {
         @Test
         void storesTheNamespacesSnapshotsAndStaysOpenAfterClose() {
