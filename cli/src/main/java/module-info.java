@@ -2,6 +2,7 @@
 module dev.berth.cli {
     requires dev.berth;
     requires dev.berth.cri;
+    requires dev.berth.sys;
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
     requires org.objectweb.asm;

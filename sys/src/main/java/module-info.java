@@ -14,7 +14,7 @@ module dev.berth.sys {
     requires org.slf4j;
 
     exports dev.berth.sys to dev.berth, dev.berth.snapshot, dev.berth.runtime, dev.berth.network, dev.berth.testing,
-            dev.berth.cri;
+            dev.berth.cri, dev.berth.cli;
     exports dev.berth.sys.sqlite to dev.berth, dev.berth.snapshot;
 
     // jnr-ffi implements LibC in a class it defines at run time in a class loader of its own (an unnamed

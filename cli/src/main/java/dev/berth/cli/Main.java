@@ -4,6 +4,7 @@ import dev.berth.Berth;
 import dev.berth.GcPolicy;
 import dev.berth.Namespace;
 import dev.berth.api.BerthException;
+import dev.berth.sys.LibCryptoSha256;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -70,7 +71,10 @@ public final class Main implements AutoCloseable {
     Berth berth() {
         if (berth == null) {
             // no background collection in a short-lived process: commands that delete collect themselves
+            // snapshot databases are opened by the commands that use them (images ls never does);
+            // -Dberth.cli.snapshottersOnFirstUse=false opens them at once, as a library user's Berth does
             berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual())
+                    .snapshottersOnFirstUse(!"false".equals(System.getProperty("berth.cli.snapshottersOnFirstUse")))
                     .spareShim(false).build(); // one call per JVM: a spare would only be stopped again
         }
         return berth;
@@ -97,7 +101,43 @@ public final class Main implements AutoCloseable {
 
     public static void main(String[] args) {
         processStdin = System.in;
+        String sha256 = System.getProperty(SHA256_PROPERTY, "jdk");
+        if (!sha256.equals("jdk")) {
+            try {
+                useLibCrypto(sha256);
+            } catch (BerthException e) {
+                System.err.println("berth: " + describe(e));
+                System.exit(1);
+            }
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Where SHA-256 comes from: {@code jdk} (the default), {@code libcrypto} (OpenSSL's, or fail naming the
+     * library) or {@code auto} (OpenSSL's when it loads, else the JDK's). bin/berth asks for {@code auto} on
+     * the long commands, which it runs with C1 only: C1 has no SHA-256 intrinsic, libcrypto uses the CPU's
+     * SHA extensions from the first byte.
+     */
+    static final String SHA256_PROPERTY = "berth.cli.sha256";
+    /** The libcrypto {@code berth.cli.sha256} loads (default {@link LibCryptoSha256#DEFAULT_LIBRARY}). */
+    static final String LIBCRYPTO_PROPERTY = "berth.cli.libcrypto";
+
+    /** Puts libcrypto's SHA-256 first in this JVM as {@code mode} (see {@link #SHA256_PROPERTY}) says. */
+    static void useLibCrypto(String mode) {
+        if (!mode.equals("auto") && !mode.equals("libcrypto")) {
+            throw new dev.berth.api.InvalidArgumentException("-D" + SHA256_PROPERTY + " is jdk, libcrypto or auto, not \""
+                    + mode + "\"");
+        }
+        Path library = Path.of(System.getProperty(LIBCRYPTO_PROPERTY, LibCryptoSha256.DEFAULT_LIBRARY.toString()));
+        try {
+            LibCryptoSha256.load(library).install();
+        } catch (dev.berth.api.FailedPreconditionException e) {
+            if (mode.equals("libcrypto")) {
+                throw e;
+            }
+            // auto: the JDK's SHA-256 then (same digests, slower under C1)
+        }
     }
 
     /** Runs the command line and returns the exit code. */
