@@ -26,7 +26,7 @@ public final class LibCryptoSha256 {
     /** Debian's and Ubuntu's libcrypto of OpenSSL 3 on x86-64. */
     public static final Path DEFAULT_LIBRARY = Path.of("/usr/lib/x86_64-linux-gnu/libcrypto.so.3");
     private static final int DIGEST_LENGTH = 32;
-    /** Heap input is copied into a direct buffer of this size per call. */
+    /** Heap input is copied into a direct buffer of up to this size per call. */
     private static final int COPY_CHUNK = 64 * 1024;
     private static final Cleaner CLEANER = Cleaner.create(r -> {
         Thread t = new Thread(r, "berth-libcrypto-cleaner");
@@ -201,11 +201,15 @@ public final class LibCryptoSha256 {
         @Override
         protected void engineUpdate(byte[] input, int offset, int len) {
             java.util.Objects.checkFromIndexSize(offset, len, input.length);
-            if (copy == null) {
-                copy = ByteBuffer.allocateDirect(COPY_CHUNK);
+            if (len == 0) {
+                return;
+            }
+            if (copy == null || copy.capacity() < Math.min(len, COPY_CHUNK)) {
+                // sized to the input (TLS and HMAC feed a few bytes at a time), up to the chunk
+                copy = ByteBuffer.allocateDirect(Math.min(COPY_CHUNK, Math.max(len, 512)));
             }
             while (len > 0) {
-                int n = Math.min(len, COPY_CHUNK);
+                int n = Math.min(len, copy.capacity());
                 copy.clear();
                 copy.put(input, offset, n).flip();
                 check(lib.evp.EVP_DigestUpdate(context.ctx, copy, n), "EVP_DigestUpdate");
