@@ -22,13 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class TestcontainersBench {
     /**
-     * {@code -Dbench.abSwitch=<property>[=<value>]} (value {@code true} if not given): the Berth sides run each
-     * container twice, alternating, once as they are and once with that property set (rows of side
+     * {@code -Dbench.abSwitch=<property>[=<value>][,...]} (value {@code true} if not given): the Berth sides run
+     * each container twice, alternating, once as they are and once with those properties set (rows of side
      * {@code <side>-ab}), e.g. {@code berth.junit.portForward=false}.
      */
-    private static final String AB = System.getProperty("bench.abSwitch", "");
-    private static final String AB_PROPERTY = AB.contains("=") ? AB.substring(0, AB.indexOf('=')) : AB;
-    private static final String AB_VALUE = AB.contains("=") ? AB.substring(AB.indexOf('=') + 1) : "true";
+    static final java.util.Map<String, String> AB_SWITCHES = abSwitches(System.getProperty("bench.abSwitch", ""));
 
     private TestcontainersBench() {
     }
@@ -41,7 +39,7 @@ public final class TestcontainersBench {
         int listen = Integer.parseInt(args[1]);
         int postgres = Integer.parseInt(args[2]);
         try (Side side = Side.open(args[0])) {
-            boolean ab = !AB_PROPERTY.isEmpty() && !side.name().equals("testcontainers");
+            boolean ab = !AB_SWITCHES.isEmpty() && !side.name().equals("testcontainers");
             for (int i = 0; i < 2; i++) {
                 side.listening().close();
             }
@@ -94,15 +92,25 @@ public final class TestcontainersBench {
         throw new IllegalStateException("select 1 on " + url + " did not succeed within 120 s", last);
     }
 
+    static java.util.Map<String, String> abSwitches(String spec) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String s : spec.split(",")) {
+            if (!s.isBlank()) {
+                int eq = s.indexOf('=');
+                out.put(eq < 0 ? s.strip() : s.substring(0, eq).strip(), eq < 0 ? "true" : s.substring(eq + 1).strip());
+            }
+        }
+        return out;
+    }
+
     private static void switchOff(boolean off) {
-        if (AB_PROPERTY.isEmpty()) {
-            return;
-        }
-        if (off) {
-            System.setProperty(AB_PROPERTY, AB_VALUE);
-        } else {
-            System.clearProperty(AB_PROPERTY);
-        }
+        AB_SWITCHES.forEach((k, v) -> {
+            if (off) {
+                System.setProperty(k, v);
+            } else {
+                System.clearProperty(k);
+            }
+        });
     }
 
     static void report(String workload, Side side, long nanos) {
