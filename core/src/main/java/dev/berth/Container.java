@@ -178,11 +178,14 @@ public final class Container {
         // the namespace exists now; CNI ADD runs while the shim starts and runc creates the process, and
         // ends before this returns (so before the task can start)
         var attaching = network.beginForTask(ns, id);
+        dev.berth.api.internal.StepTimes.mark("net-begin");
         Task task = null;
         try {
             task = ns.berth().runtime().create(taskConfig(record, rootfs, terminal, options));
+            dev.berth.api.internal.StepTimes.mark("runtime-create");
             if (attaching != null) {
                 ContainerNetwork.join(attaching);
+                dev.berth.api.internal.StepTimes.mark("cni-join");
             }
             return task;
         } catch (RuntimeException e) {

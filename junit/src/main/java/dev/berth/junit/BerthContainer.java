@@ -8,12 +8,14 @@ import dev.berth.Namespace;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Stdio;
 import dev.berth.api.task.Task;
 import dev.berth.junit.internal.ContainerLogs;
 import dev.berth.junit.internal.ImageResolver;
+import dev.berth.junit.internal.PortForwarder;
 import dev.berth.junit.internal.ReuseKey;
 import dev.berth.junit.internal.SharedBerth;
 import dev.berth.network.PortMapping;
@@ -108,6 +110,8 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
     private volatile dev.berth.Container released;
     private volatile String imageName;
     private final Map<Integer, Integer> hostPorts = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The published ports of a session-scoped container, relayed by this JVM ({@link PortForwarder}). */
+    private final List<PortForwarder> forwarders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A container of {@code image}. */
     public BerthContainer(ImageSource image) {
@@ -361,7 +365,9 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         configure();
         SharedBerth shared = SharedBerth.get();
         Namespace ns = shared.namespace();
+        StepTimes.mark("junit-open");
         imageName = ImageResolver.resolve(ns, image);
+        StepTimes.mark("junit-image");
         if (network != null) {
             network.start();
         }
@@ -421,8 +427,13 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         options.add(ContainerOptions.spec(spec));
         options.add(ContainerOptions.labels(labels));
         options.add(ContainerOptions.network(network != null ? network.name() : "default"));
-        for (int p : exposedPorts) {
-            options.add(ContainerOptions.publish(PortMapping.tcp(fixedPorts.getOrDefault(p, 0), p)));
+        // A session-scoped container's ports are relayed by this JVM (it dies with it): its network attachment
+        // then needs no portmap ADD and takes a spare namespace as it is. A reused one outlives the JVM: portmap.
+        boolean forward = reuseHash == null && !exposedPorts.isEmpty() && PortForwarder.enabled();
+        if (!forward) {
+            for (int p : exposedPorts) {
+                options.add(ContainerOptions.publish(PortMapping.tcp(fixedPorts.getOrDefault(p, 0), p)));
+            }
         }
         aliases.forEach(a -> options.add(ContainerOptions.alias(a)));
         if (reuseHash != null) {
@@ -454,8 +465,14 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                 stdio = Stdio.of(null, newLogs.stdout(), newLogs.stderr());
             }
             Task t = c.newTask(TaskOptions.stdio(stdio));
+            StepTimes.mark("task-create");
             task = t;
+            if (forward) {
+                forwardPorts(c);
+                StepTimes.mark("forward");
+            }
             t.start();
+            StepTimes.mark("task-start");
         } catch (RuntimeException e) {
             ContainerLaunchException failure = new ContainerLaunchException("cannot start container " + id + " from "
                     + imageName + ": " + e.getMessage() + portHint(e) + lastLogLines(), e);
@@ -463,6 +480,29 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
             throw failure;
         }
         LOG.debug("started container {} ({}) as pid {}", id, imageName, task.pid());
+    }
+
+    private void forwardPorts(dev.berth.Container c) {
+        String ip = c.ip().orElseThrow(() -> new ContainerLaunchException("container " + c.id()
+                + " has no address on its network to forward its ports to"));
+        for (int p : exposedPorts) {
+            int fixed = fixedPorts.getOrDefault(p, 0);
+            try {
+                PortForwarder f = PortForwarder.open(fixed, ip, p);
+                forwarders.add(f);
+                hostPorts.put(p, f.hostPort());
+            } catch (IOException e) {
+                throw new ContainerLaunchException("cannot publish container port " + p + " on host port "
+                        + (fixed == 0 ? "(any free)" : fixed) + " of 127.0.0.1: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void closeForwarders() {
+        for (PortForwarder f : forwarders) {
+            f.close();
+        }
+        forwarders.clear();
     }
 
     private String portHint(RuntimeException e) {
@@ -567,6 +607,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
             boolean exited = !task.isAlive();
             try {
                 if (strategy.isReady(this)) {
+                    StepTimes.mark("wait-ready");
                     LOG.debug("container {} ready after {} ms ({})", id(), (System.nanoTime() - start) / 1_000_000,
                             strategy.description());
                     return;
@@ -671,6 +712,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
     }
 
     private void remove(Task t, dev.berth.Container c) {
+        closeForwarders();
         if (c != null && t == null) {
             t = c.task().orElse(null);
         }

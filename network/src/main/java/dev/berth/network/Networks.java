@@ -443,7 +443,13 @@ public final class Networks implements AutoCloseable {
             saved = new Saved(r, net.name(), conflist, null, ports, ns.toString());
             writeSaved(dir, saved);
             long tReserved = System.nanoTime();
-            Saved onSpare = sparesOn() ? takeSpare(net, saved, dir, ns) : null;
+            Saved onSpare = null;
+            if (sparesOn()) {
+                onSpare = takeSpare(net, saved, dir, ns);
+                if (onSpare == null && awaitSpareBeingMade(net.name())) {
+                    onSpare = takeSpare(net, saved, dir, ns);
+                }
+            }
             if (onSpare != null) {
                 saved = onSpare;
                 ensureSpare(net.name());
@@ -888,6 +894,45 @@ public final class Networks implements AutoCloseable {
         for (var f : List.copyOf(making.values())) {
             f.handle((v, e) -> null).join();
         }
+    }
+
+    /**
+     * The system property that turns off waiting for a spare being made ({@code false}): an attachment that
+     * finds no ready spare then runs the whole conflist itself at once, beside the spare's.
+     */
+    public static final String AWAIT_SPARE_PROPERTY = "berth.network.awaitSpare";
+
+    /**
+     * Waits for the spare of {@code network} being made, if one is: it started earlier, so it is ready no later
+     * than the whole conflist run now would be, and two chains at once would share the CPU. True if one was
+     * being made (it may still have failed or been taken by another attachment).
+     */
+    private boolean awaitSpareBeingMade(String network) {
+        var f = making.get(network);
+        if (f == null || "false".equals(System.getProperty(AWAIT_SPARE_PROPERTY))) {
+            return false;
+        }
+        f.handle((v, e) -> null).join();
+        return true;
+    }
+
+    /**
+     * Gets network {@code name} ready for its first attachment, off the caller's thread where it can: the
+     * default network is created if it is new, the isolation rules of its bridge are set, and a spare
+     * namespace is made (unless spares are off), so that an attachment that comes soon after takes it instead
+     * of running the plugins itself. For a test kit's warm-up; idempotent.
+     *
+     * @throws NotFoundException if the network does not exist
+     */
+    public void prepare(String name) {
+        NetworkInfo net = get(name);
+        for (String type : List.of("bridge", "host-local", "portmap", "firewall", "tuning")) {
+            plugins.find(type);
+        }
+        if (isolated.add(net.bridge())) {
+            hostLock.run(() -> Isolation.add(net.bridge()));
+        }
+        ensureSpare(net.name());
     }
 
     /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */

@@ -112,6 +112,21 @@ class SpareNetnsIT {
     }
 
     @Test
+    void aContainerRightAfterPrepareWaitsForTheSpareBeingMadeAndTakesIt() throws Exception {
+        networks.prepare(net.name());
+        Attachment first = networks.attach(request("prep-" + SUFFIX, List.of(), List.of()));
+
+        Path lease = Networks.IPAM_DIR.resolve(net.cniName()).resolve(first.ip());
+        assertThat(Files.readString(lease)).as("the address is the spare's: no chain of its own ran")
+                .startsWith("berth-spare-");
+        networks.awaitSpares();
+        assertThat(networks.readySpares(net.name())).as("a spare was made again").isEqualTo(1);
+        networks.prepare(net.name());
+        networks.awaitSpares();
+        assertThat(networks.readySpares(net.name())).as("prepare is idempotent").isEqualTo(1);
+    }
+
+    @Test
     void twoInstancesOnOneStateDirectoryNeverTakeTheSameSpare() throws Exception {
         try (Networks second = Networks.builder(root, state).spareNetns(true).build()) {
             List<Attachment> all = Collections.synchronizedList(new ArrayList<>());

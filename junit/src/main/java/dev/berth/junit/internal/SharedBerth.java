@@ -72,6 +72,12 @@ public final class SharedBerth {
     private static final List<String> FIRST_CONTAINER_CLASSES = List.of(
             "dev.berth.sys.LibC", "dev.berth.network.CniPlugins", "dev.berth.junit.internal.ListeningPorts");
 
+    /**
+     * The system property that keeps the warm-up from preparing the default network ({@code false}): for A/B
+     * benchmarks.
+     */
+    static final String PREPARE_NETWORK_PROPERTY = "berth.junit.prepareNetwork";
+
     /** The system property that turns the preload thread off ({@code false}): for A/B benchmarks. */
     static final String PRELOAD_PROPERTY = "berth.junit.preload";
 
@@ -126,6 +132,11 @@ public final class SharedBerth {
      */
     private void warmUp() {
         try {
+            if (!"false".equals(System.getProperty(PREPARE_NETWORK_PROPERTY))) {
+                // every container attaches to a network, the default one unless it names its own: its isolation
+                // rules and a spare namespace are made now, and the first container takes that spare
+                berth.networks().prepare("default");
+            }
             namespace.tasks().list();
             for (String c : FIRST_CONTAINER_CLASSES) {
                 Class.forName(c, true, SharedBerth.class.getClassLoader());

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
  * (JVM start, the side's setup, the container and its wait), alternating the sides, {@code rounds} pairs
  * after one warm-up pair. Each child is {@link FirstContainer} with this JVM's class path and its
  * {@code bench.*}, {@code api.version} and {@code org.slf4j.*} system properties. Usage: {@code
- * FreshJvmBench <rounds> <side>...}; prints {@code BENCH tc-first <side> <seconds>} lines.
+ * FreshJvmBench <rounds> <side>...}; prints {@code BENCH tc-first <side> <seconds>} lines. With {@code
+ * bench.abSwitch} (see {@link TestcontainersBench}) each Berth side is followed by a child with those properties
+ * set, side {@code <side>-ab}.
  */
 public final class FreshJvmBench {
     private FreshJvmBench() {
@@ -22,7 +24,13 @@ public final class FreshJvmBench {
 
     public static void main(String[] args) throws Exception {
         int rounds = Integer.parseInt(args[0]);
-        List<String> sides = List.of(args).subList(1, args.length);
+        List<String> sides = new ArrayList<>();
+        for (String side : List.of(args).subList(1, args.length)) {
+            sides.add(side);
+            if (!TestcontainersBench.AB_SWITCHES.isEmpty() && side.startsWith("berth")) {
+                sides.add(side + "-ab");   // the same child with bench.abSwitch's properties set
+            }
+        }
         for (int round = 0; round <= rounds; round++) {
             for (String side : sides) {
                 double seconds = firstContainer(side);
@@ -43,7 +51,12 @@ public final class FreshJvmBench {
                 cmd.add("-D" + key + "=" + p.getValue());
             }
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FirstContainer.class.getName(), side));
+        boolean ab = side.endsWith("-ab");
+        if (ab) {
+            TestcontainersBench.AB_SWITCHES.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FirstContainer.class.getName(),
+                ab ? side.substring(0, side.length() - 3) : side));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         p.getOutputStream().close();
