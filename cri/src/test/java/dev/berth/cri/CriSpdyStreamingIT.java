@@ -363,12 +363,16 @@ class CriSpdyStreamingIT {
         }
 
         @Test
-        void anExpiredTokenIsRefused() {
+        void anExpiredTokenIsRefusedAndTheExecPreparedForItIsDropped() {
             Instant issued = Instant.now();
             String url = execUrl(false, false, false, "true");
+            // Exec creates the exec in the shim at once (its FIFOs appear) while the client would connect
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> execFifoDirs() > 0);
             Awaitility.await().atMost(CriHarness.STREAM_TOKEN_TTL.plusSeconds(10)).pollInterval(Duration.ofMillis(200))
                     .until(() -> Instant.now().isAfter(issued.plus(CriHarness.STREAM_TOKEN_TTL).plusSeconds(1)));
             assertThat(SpdyStreamClient.open(url, EXEC_PROTOCOLS).status).isEqualTo(404);
+            // nobody came: the prepared exec is deleted from the shim and its FIFOs removed
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> execFifoDirs() == 0);
         }
 
         @Test
@@ -378,6 +382,17 @@ class CriSpdyStreamingIT {
             assertThat(refused.status).isEqualTo(403);
             assertThat(refused.body).contains("v9.channel.k8s.io");
             assertThat(SpdyStreamClient.open(url, EXEC_PROTOCOLS).status).isEqualTo(101);
+        }
+    }
+
+    /** The FIFO directories of the sleeper's stream execs (created with the exec, removed with it). */
+    static long execFifoDirs() throws IOException {
+        Path dir = h.state.resolve("fifo").resolve("k8s.io").resolve(sleeper);
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("exec-stream-")).count();
         }
     }
 

@@ -32,6 +32,20 @@ public final class StepTimes {
         return CURRENT.get();
     }
 
+    /** Opens {@code steps}, begun elsewhere, on this thread too (null: none); close it with {@link #end}. */
+    public static void adopt(StepTimes steps) {
+        if (steps == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(steps);
+        }
+    }
+
+    /** Opens a log not bound to any thread, marked with {@link #markOn} (or {@link #adopt}ed). */
+    public static StepTimes detached() {
+        return new StepTimes();
+    }
+
     /** Marks the end of step {@code name} in this thread's log, if one is open. */
     public static void mark(String name) {
         StepTimes s = CURRENT.get();

@@ -162,6 +162,7 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         if (s != null) {
             s.close();
         }
+        streams.dropPrepared();
         events.close();
         cni.close();
         for (CriContainers.Ctr c : containers.values()) {

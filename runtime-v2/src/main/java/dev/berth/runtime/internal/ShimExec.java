@@ -5,6 +5,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.UnavailableException;
 import dev.berth.api.oci.runtime.Process;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExecConfig;
 import dev.berth.api.task.ExecProcess;
 import dev.berth.api.task.ExitStatus;
@@ -57,8 +58,10 @@ final class ShimExec implements ExecProcess {
     void create(Process process) {
         try {
             io = TaskIO.create(fifoDir, config.stdio(), config.terminal(), this::closeStdinAfterInput);
+            StepTimes.mark("exec-fifos");
             io.startReaders(ctx.ioThreads());
             api.exec(config.execId(), config.terminal(), io, process);
+            StepTimes.mark("exec-rpc");
         } catch (RuntimeException | IOException e) {
             close();
             if (e instanceof IOException ioe) {
@@ -137,6 +140,7 @@ final class ShimExec implements ExecProcess {
         checkOpen();
         pid = api.start(config.execId());
         started = true;
+        StepTimes.mark("start-rpc");
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.berth.api.oci.runtime.Process;
 import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.api.task.CheckpointConfig;
 import dev.berth.api.task.ExecConfig;
+import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExecProcess;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
@@ -53,6 +54,8 @@ abstract class TaskCalls implements Task {
     volatile int pid;
     /** The task's stdio on this side; null for a task found again without output FIFOs. */
     volatile TaskIO io;
+    /** The process of the task's spec, which execs start from (read once). */
+    private volatile Process execBase;
 
     TaskCalls(RuntimeContext ctx, String namespace, String id, Bundle bundle) {
         this.ctx = ctx;
@@ -194,12 +197,16 @@ abstract class TaskCalls implements Task {
     @Override
     public ExecProcess exec(ExecConfig execConfig) {
         TaskService a = api();
-        Process base;
-        try {
-            base = RuntimeSpecJson.read(bundle.configJson()).process();
-        } catch (IOException e) {
-            throw new BerthException("cannot read the spec of task " + namespace + "/" + id + ": " + e.getMessage(), e);
+        Process base = execBase;
+        if (base == null) { // the bundle's spec is written once, before the task is created
+            try {
+                base = RuntimeSpecJson.read(bundle.configJson()).process();
+            } catch (IOException e) {
+                throw new BerthException("cannot read the spec of task " + namespace + "/" + id + ": " + e.getMessage(), e);
+            }
+            execBase = base;
         }
+        StepTimes.mark("exec-spec");
         ShimExec exec = new ShimExec(ctx, a, namespace, execConfig,
                 ctx.fifoDir(namespace, id).resolve("exec-" + execConfig.execId()), e -> execs.remove(e.execId(), e));
         if (execs.putIfAbsent(execConfig.execId(), exec) != null) {

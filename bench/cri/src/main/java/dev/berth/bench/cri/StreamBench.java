@@ -70,17 +70,19 @@ final class StreamBench {
                     }
                 }
                 for (int i = 0; i < 3; i++) {
-                    exec(t, new long[2]);
+                    exec(t, new long[4]);
                 }
             }
             for (int p = 0; p < pairs; p++) {
                 for (int i = 0; i < execsPerPair; i++) {
                     for (int k = 0; k < targets.size(); k++) {
                         Target t = targets.get((p + i + k) % targets.size());
-                        long[] phases = new long[2];
+                        long[] phases = new long[4];
                         CriBench.report("cri-exec", t.side(), exec(t, phases));
                         CriBench.report("cri-exec-rpc", t.side(), phases[0]);
                         CriBench.report("cri-exec-upgrade", t.side(), phases[1]);
+                        CriBench.report("cri-exec-firstbyte", t.side(), phases[2]);
+                        CriBench.report("cri-exec-status", t.side(), phases[3]);
                     }
                 }
                 for (int k = 0; k < targets.size(); k++) {
@@ -104,6 +106,8 @@ final class StreamBench {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final CompletableFuture<Void> ended = new CompletableFuture<>();
         final AtomicLong count = new AtomicLong();
+        /** System.nanoTime() of the first byte, 0 until one came. */
+        volatile long first;
         private final int keep;
 
         Collect(int keep) {
@@ -113,6 +117,9 @@ final class StreamBench {
         @Override
         public void data(ByteBuf b) {
             int n = b.readableBytes();
+            if (first == 0 && n > 0) {
+                first = System.nanoTime();
+            }
             long before = count.getAndAdd(n);
             if (before < keep) {
                 int take = (int) Math.min(n, keep - before);
@@ -146,7 +153,8 @@ final class StreamBench {
 
     /**
      * One {@code echo hi} through Exec and the streaming server; nanoseconds. {@code phases} gets the
-     * nanoseconds of the Exec RPC and of the upgrade (context rows: where the time goes).
+     * nanoseconds of the Exec RPC, of the upgrade, and from the exec's start to the first byte of stdout and
+     * to the status on the error stream (context rows: where the time goes, as seen by the client).
      */
     static long exec(Target t, long[] phases) {
         long t0 = System.nanoTime();
@@ -164,6 +172,8 @@ final class StreamBench {
             out.await(t.side().name() + ": exec stdout");
             error.await(t.side().name() + ": exec error stream");
             long nanos = System.nanoTime() - t0;
+            phases[2] = out.first - t0;
+            phases[3] = error.first - t0;
             if (!out.text().equals("hi\n") || !error.text().contains("\"Success\"")) {
                 throw new IllegalStateException(t.side().name() + ": exec answered stdout " + out.text().strip()
                         + ", status " + error.text() + ", stderr " + err.text());

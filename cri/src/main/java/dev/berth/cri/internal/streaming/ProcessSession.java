@@ -3,6 +3,7 @@ package dev.berth.cri.internal.streaming;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.berth.api.internal.StepTimes;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -18,12 +19,16 @@ import org.slf4j.LoggerFactory;
 final class ProcessSession {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessSession.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger TIMING = LoggerFactory.getLogger("dev.berth.timing");
 
     private final StreamRequest request;
     private final StreamBackend backend;
     private final ExecutorService pumps;
     private volatile StreamBackend.Session session;
     private volatile boolean gone;
+    /** The step log of this stream from the upgrade on (logger {@code dev.berth.timing} at debug), else null. */
+    private final StepTimes steps = TIMING.isDebugEnabled() ? StepTimes.detached() : null;
+    private final java.util.concurrent.atomic.AtomicInteger toLog = new java.util.concurrent.atomic.AtomicInteger(2);
 
     ProcessSession(StreamRequest request, StreamBackend backend, ExecutorService pumps) {
         if (!(request instanceof StreamRequest.Exec) && !(request instanceof StreamRequest.Attach)) {
@@ -56,25 +61,36 @@ final class ProcessSession {
      * Starts the process off the event loop; {@code finish} gets the final status (a metav1.Status) once it
      * ended and its output was written.
      */
-    void start(StdinPipe stdin, OutputStream out, OutputStream err, Consumer<ObjectNode> finish) {
+    void start(StdinPipe stdin, OutputStream stdout, OutputStream err, Consumer<ObjectNode> finish) {
         long t0 = System.nanoTime();
+        mark("streams-open");
+        OutputStream out = steps == null || stdout == null ? stdout : firstWriteMarked(stdout);
         pumps.execute(() -> {
             StreamBackend.Session s;
             long t1 = System.nanoTime();
+            StepTimes.adopt(steps);
             try {
+                mark("pump-handoff");
                 s = request instanceof StreamRequest.Exec e ? backend.exec(e, stdin, out, err)
                         : backend.attach((StreamRequest.Attach) request, stdin, out, err);
             } catch (RuntimeException e) {
                 LOG.debug("stream {} failed to start: {}", request, e.toString());
+                toLog.set(1);
                 finish.accept(failure(e.getMessage(), "InternalError", null));
                 return;
+            } finally {
+                StepTimes.end();
             }
             session = s;
             long t2 = System.nanoTime();
             if (gone) {
                 s.end();
             }
+            if (steps != null) {
+                s.released().whenComplete((v, e) -> logSteps());
+            }
             s.exit().whenComplete((code, error) -> {
+                mark("exit-to-stream");
                 if (LOG.isDebugEnabled()) {
                     LOG.debug("stream {}: pump after {} us, started after {} us, ended after {} us", request,
                             (t1 - t0) / 1000, (t2 - t0) / 1000, (System.nanoTime() - t0) / 1000);
@@ -89,6 +105,38 @@ final class ProcessSession {
                 }
             });
         });
+    }
+
+    /** Marks step {@code name} of this stream's step log, if one is kept. */
+    void mark(String name) {
+        StepTimes.markOn(steps, name);
+    }
+
+    /** The connection is closed: the step log is printed once the backend also released the process. */
+    void closed() {
+        mark("closed");
+        logSteps();
+    }
+
+    private void logSteps() {
+        if (steps != null && toLog.decrementAndGet() == 0) {
+            TIMING.debug("stream-steps {} {}", request instanceof StreamRequest.Exec ? "exec" : "attach", steps.format());
+        }
+    }
+
+    private OutputStream firstWriteMarked(OutputStream out) {
+        return new java.io.FilterOutputStream(out) {
+            private boolean marked;
+
+            @Override
+            public void write(byte[] b, int off, int len) throws java.io.IOException {
+                if (!marked) {
+                    marked = true;
+                    mark("first-output");
+                }
+                out.write(b, off, len);
+            }
+        };
     }
 
     /** A resize message ({@code {"Width":..,"Height":..}}); malformed ones are ignored. */

@@ -84,6 +84,7 @@ final class ProcessStreamHandler extends SimpleChannelInboundHandler<BinaryWebSo
             stdin.closeWrite();
         }
         session.end();
+        session.closed();
         super.channelInactive(ctx);
     }
 

@@ -123,9 +123,10 @@ final class SpdyProcessHandler extends SpdyStreams {
             if (!ch.isActive()) {
                 return;
             }
+            session.mark("status-handoff");
             byte[] payload = ProcessSession.errorPayload(status, protocol.equals(HttpRouter.V4));
             if (payload != null) {
-                error.frame(payload, false);
+                error.frame(payload, false).addListener(f -> session.mark("status-written"));
             }
             List<ChannelFuture> fins = new ArrayList<>();
             for (FrameOutput o : outputs) {
@@ -168,6 +169,7 @@ final class SpdyProcessHandler extends SpdyStreams {
             resizes.close();
         }
         session.end();
+        session.closed();
         super.channelInactive(ctx);
     }
 }

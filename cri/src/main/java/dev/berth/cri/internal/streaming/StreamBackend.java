@@ -43,5 +43,10 @@ public interface StreamBackend {
 
         /** The client went away: an exec'd process is killed, an attach detaches. Idempotent. */
         void end();
+
+        /** Completes once the backend let go of the process (an exec: deleted from the shim). */
+        default CompletableFuture<Void> released() {
+            return exit().handle((code, e) -> null);
+        }
     }
 }

@@ -46,6 +46,7 @@ public final class StreamingServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel server;
     private final Tokens tokens;
+    private final Duration tokenTtl;
     private final InetSocketAddress bound;
     private final ExecutorService pumps;
     private final AtomicLong inFlight = new AtomicLong();
@@ -53,6 +54,7 @@ public final class StreamingServer implements AutoCloseable {
 
     private StreamingServer(Settings settings, StreamBackend backend) {
         this.tokens = new Tokens(settings.tokenTtl(), Clock.systemUTC());
+        this.tokenTtl = settings.tokenTtl();
         AtomicInteger n = new AtomicInteger();
         this.pumps = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "berth-cri-stream-" + n.incrementAndGet());
@@ -106,6 +108,11 @@ public final class StreamingServer implements AutoCloseable {
      */
     public long bytesInFlight() {
         return inFlight.get();
+    }
+
+    /** How long an issued URL stays usable. */
+    public Duration tokenTtl() {
+        return tokenTtl;
     }
 
     /** A one-time URL for {@code request}. */
