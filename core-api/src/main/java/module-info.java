@@ -22,7 +22,7 @@ module dev.berth.api {
     exports dev.berth.api.task;
 
     // Shared helpers for Berth's own stores; not API.
-    exports dev.berth.api.internal to dev.berth.content, dev.berth.snapshot, dev.berth.runtime, dev.berth;
+    exports dev.berth.api.internal to dev.berth.content, dev.berth.snapshot, dev.berth.runtime, dev.berth, dev.berth.cri;
 
     // Jackson binds the runtime-spec records reflectively.
     opens dev.berth.api.oci.runtime to com.fasterxml.jackson.databind;
