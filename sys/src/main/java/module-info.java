@@ -15,7 +15,7 @@ module dev.berth.sys {
 
     exports dev.berth.sys to dev.berth, dev.berth.snapshot, dev.berth.runtime, dev.berth.network, dev.berth.testing,
             dev.berth.cri, dev.berth.cli;
-    exports dev.berth.sys.sqlite to dev.berth, dev.berth.snapshot;
+    exports dev.berth.sys.sqlite to dev.berth, dev.berth.snapshot, dev.berth.cri; // cri: unsynced CRI records
 
     // jnr-ffi implements LibC in a class it defines at run time in a class loader of its own (an unnamed
     // module, which a qualified export cannot name): open the package at run time, export it to no one.

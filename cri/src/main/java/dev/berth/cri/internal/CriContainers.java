@@ -187,6 +187,8 @@ abstract class CriContainers extends PodSandboxes {
                 .setSandboxConfig(request.hasSandboxConfig() ? request.getSandboxConfig() : pod.config).build();
         CriImages.Found image = images.require(config.getImage().getImage());
         String id = CriRuntime.newId();
+        Steps steps = new Steps("CreateContainer", id);
+        steps.mark("image");
         Path logPath = config.getLogPath().isEmpty() || pod.config.getLogDirectory().isEmpty() ? null
                 : Path.of(pod.config.getLogDirectory()).resolve(config.getLogPath());
         int stopSignal = stopSignal(config.getStopSignal(), image);
@@ -197,11 +199,16 @@ abstract class CriContainers extends PodSandboxes {
             labels.put(CriState.KIND, "container");
             labels.put(CriState.SANDBOX, pod.id);
             labels.put(CriState.NAME, c.reservedName());
-            ns.containers().create(ContainerConfig.builder(id).image(c.imageName).labels(labels)
-                    .spec(containerSpec(c, pod, image)).build());
+            ContainerConfig record = ContainerConfig.builder(id).image(c.imageName).labels(labels)
+                    .spec(containerSpec(c, pod, image)).build();
+            steps.mark("spec");
+            unsynced(() -> ns.containers().create(record));
+            steps.mark("create");
         } catch (RuntimeException e) {
             release(c.reservedName(), id);
             throw e;
+        } finally {
+            steps.log();
         }
         containers.put(id, c);
         publish(c, ContainerEventType.CONTAINER_CREATED_EVENT);
@@ -515,10 +522,14 @@ abstract class CriContainers extends PodSandboxes {
                     c.io.tee(c.log == null ? null : c.log.stream("stderr"), true));
             Container container = ns.containers().get(c.id);
             Task task;
+            Steps steps = new Steps("StartContainer", c.id);
             try {
+                steps.mark("log+record");
                 task = container.newTask(TaskOptions.stdio(stdio));
+                steps.mark("task");
                 task.onOom(() -> c.oomSeen.complete(null));
                 task.start();
+                steps.mark("start");
             } catch (RuntimeException e) {
                 container.task().ifPresent(t -> {
                     try {
@@ -529,11 +540,14 @@ abstract class CriContainers extends PodSandboxes {
                 });
                 c.closeLog();
                 c.log = null;
+                steps.log();
                 throw e;
             }
             c.task = task;
             c.startedAt = Instant.now();
-            container.setLabels(Map.of(CriState.STARTED, String.valueOf(CriRuntime.nanos(c.startedAt))));
+            unsyncedRun(() -> container.setLabels(Map.of(CriState.STARTED, String.valueOf(CriRuntime.nanos(c.startedAt)))));
+            steps.mark("labels");
+            steps.log();
             watch(c, task);
         }
         publish(c, ContainerEventType.CONTAINER_STARTED_EVENT);
@@ -551,7 +565,9 @@ abstract class CriContainers extends PodSandboxes {
                 if (c.finishedAt != null) {
                     return;
                 }
+                Steps steps = new Steps("ContainerExit", c.id);
                 boolean oom = oomKilled(c, task, status);
+                steps.mark("oom check");
                 try {
                     task.delete();
                 } catch (RuntimeException e) {
@@ -562,12 +578,16 @@ abstract class CriContainers extends PodSandboxes {
                 c.finishedAt = status == null ? Instant.now() : status.exitedAt();
                 c.reason = oom ? "OOMKilled" : c.exitCode == 0 ? "Completed" : "Error";
                 c.task = null;
+                steps.mark("task delete");
                 try {
-                    ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED, String.valueOf(CriRuntime.nanos(c.finishedAt)),
-                            CriState.EXIT, String.valueOf(c.exitCode), CriState.REASON, c.reason));
+                    unsyncedRun(() -> ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED,
+                            String.valueOf(CriRuntime.nanos(c.finishedAt)), CriState.EXIT, String.valueOf(c.exitCode),
+                            CriState.REASON, c.reason)));
                 } catch (NotFoundException gone) {
                     // removed meanwhile
                 }
+                steps.mark("labels");
+                steps.log();
             }
             publish(c, ContainerEventType.CONTAINER_STOPPED_EVENT);
         } catch (RuntimeException e) {
@@ -685,18 +705,26 @@ abstract class CriContainers extends PodSandboxes {
     }
 
     private void remove(Ctr c) {
-        stop(c, Duration.ZERO);
-        synchronized (c) {
-            try {
-                Container container = ns.containers().get(c.id);
-                container.task().ifPresent(t -> t.delete(true));
-                container.delete();
-            } catch (NotFoundException alreadyGone) {
-                // removed before
+        Steps steps = new Steps("RemoveContainer", c.id);
+        try {
+            stop(c, Duration.ZERO);
+            steps.mark("stop");
+            synchronized (c) {
+                try {
+                    Container container = ns.containers().get(c.id);
+                    container.task().ifPresent(t -> t.delete(true));
+                    steps.mark("task");
+                    unsyncedRun(container::delete);
+                    steps.mark("record+snapshot");
+                } catch (NotFoundException alreadyGone) {
+                    // removed before
+                }
+                c.closeLog();
+                containers.remove(c.id);
+                release(c.reservedName(), c.id);
             }
-            c.closeLog();
-            containers.remove(c.id);
-            release(c.reservedName(), c.id);
+        } finally {
+            steps.log();
         }
         publish(c, ContainerEventType.CONTAINER_DELETED_EVENT);
     }
@@ -1112,8 +1140,8 @@ abstract class CriContainers extends PodSandboxes {
         c.reason = "Error";
         c.exited.complete(null);
         try {
-            ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED, String.valueOf(CriRuntime.nanos(c.finishedAt)),
-                    CriState.EXIT, "255", CriState.REASON, c.reason));
+            unsyncedRun(() -> ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED,
+                    String.valueOf(CriRuntime.nanos(c.finishedAt)), CriState.EXIT, "255", CriState.REASON, c.reason)));
         } catch (NotFoundException gone) {
             // removed meanwhile
         }

@@ -63,4 +63,29 @@ abstract class CriState {
     void release(String name, String id) {
         names.remove(name, id);
     }
+
+    /** Off: every CRI record commits with an fsync, as before (the A/B switch of {@link #unsynced}). */
+    static final boolean SYNC_RECORDS = Boolean.getBoolean("berth.cri.syncRecords");
+
+    /**
+     * Runs a write of CRI records (a sandbox's or container's record with its snapshot, its labels, its
+     * removal) with every commit it makes, in Berth's metadata and the snapshot backend's, not waiting for
+     * the disk: a crash of the server keeps them, only a power loss (or kernel crash) before the next
+     * synced commit may roll them back. What a CRI record describes does not outlive that either: the
+     * pause and container processes, the pod's network namespace, its mounts and its shim are all gone
+     * after a reboot, and the kubelet makes its pods anew from the API server; a sandbox or container
+     * whose removal rolled back shows up stopped and is removed again; one whose creation rolled back is
+     * missing, and the snapshot it orphaned is collected.
+     */
+    static <T> T unsynced(java.util.function.Supplier<T> work) {
+        return SYNC_RECORDS ? work.get() : dev.berth.sys.sqlite.SqliteDb.unsyncedWritesOnThisThread(work);
+    }
+
+    /** {@link #unsynced(java.util.function.Supplier)} for work without a result. */
+    static void unsyncedRun(Runnable work) {
+        unsynced(() -> {
+            work.run();
+            return null;
+        });
+    }
 }

@@ -161,9 +161,10 @@ abstract class PodSandboxes extends CriState {
                 }
             }
             List<SpecOption> spec = sandboxSpec(id, config, netns, dir, group, request);
-            container = ns.containers().create(ContainerConfig.builder(id).image(image)
+            ContainerConfig pauseConfig = ContainerConfig.builder(id).image(image)
                     .label(CriState.KIND, "sandbox").label(CriState.NAME, name)
-                    .spec(spec).build());
+                    .spec(spec).build();
+            container = unsynced(() -> ns.containers().create(pauseConfig));
             steps.mark("create");
             if (network != null) {
                 network.awaitNamespace();
@@ -183,7 +184,6 @@ abstract class PodSandboxes extends CriState {
             Pod pod = new Pod(id, config, request.getRuntimeHandler(), Instant.now(), netns, cniResult, dir, group);
             pod.pause = task;
             pods.put(id, pod);
-            steps.log();
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException e) {
             String cniResult = network == null ? "" : network.resultAfterAll(e);
@@ -191,6 +191,8 @@ abstract class PodSandboxes extends CriState {
             shims.leave(group, id);
             release(name, id);
             throw e;
+        } finally {
+            steps.log();
         }
     }
 
@@ -267,7 +269,7 @@ abstract class PodSandboxes extends CriState {
         try {
             if (container != null) {
                 container.task().ifPresent(t -> t.delete(true));
-                container.delete();
+                unsyncedRun(container::delete);
             }
             if (netns != null) {
                 if (conflist != null && cni.namespaceExists(netns)) {
@@ -412,59 +414,69 @@ abstract class PodSandboxes extends CriState {
         shims.leave(pod.shimGroup, pod.id); // no new pod joins a shim whose pods are all stopping
         synchronized (pod) {
             Steps steps = new Steps("StopPodSandbox", pod.id);
-            stopContainersOf(pod.id);
-            steps.mark("containers");
-            // CNI DEL runs while the pause process is stopped and deleted: both only need the namespace
-            java.util.concurrent.CompletableFuture<Void> networkDown = null;
-            boolean withNetwork = pod.netns != null && cni.namespaceExists(pod.netns);
-            String conflist = withNetwork ? cni.conflist().orElse(null) : null;
-            if (conflist != null) {
-                Runnable del = () -> cni.del(conflist, pod.id, pod.netns, cniArgs(pod.config.getMetadata(), pod.id),
-                        portMappings(pod.config), pod.cniResult.isEmpty() ? null : pod.cniResult);
-                if (SERIAL_NETWORK) {
-                    del.run();
-                    steps.mark("network");
-                } else {
-                    long t0 = System.nanoTime();
-                    networkDown = java.util.concurrent.CompletableFuture.runAsync(del, exits)
-                            .whenComplete((v, e) -> steps.add("network ran", System.nanoTime() - t0));
-                }
+            try {
+                stopPod(pod, steps);
+            } finally {
+                steps.log();
             }
-            Task pause = pod.pause;
-            if (pause != null) {
-                try {
-                    if (pause.isAlive()) {
-                        pause.kill(15);
-                        if (pause.waitFor(PAUSE_STOP).isEmpty()) {
-                            pause.kill(9);
-                        }
+        }
+    }
+
+    private void stopPod(Pod pod, Steps steps) {
+        stopContainersOf(pod.id);
+        steps.mark("containers");
+        // CNI DEL runs while the pause process is stopped and deleted: both only need the namespace
+        java.util.concurrent.CompletableFuture<Void> networkDown = null;
+        boolean withNetwork = pod.netns != null && cni.namespaceExists(pod.netns);
+        String conflist = withNetwork ? cni.conflist().orElse(null) : null;
+        if (conflist != null) {
+            Runnable del = () -> cni.del(conflist, pod.id, pod.netns, cniArgs(pod.config.getMetadata(), pod.id),
+                    portMappings(pod.config), pod.cniResult.isEmpty() ? null : pod.cniResult);
+            if (SERIAL_NETWORK) {
+                del.run();
+                steps.mark("network");
+            } else {
+                long t0 = System.nanoTime();
+                networkDown = java.util.concurrent.CompletableFuture.runAsync(del, exits)
+                        .whenComplete((v, e) -> steps.add("network ran", System.nanoTime() - t0));
+            }
+        }
+        Task pause = pod.pause;
+        if (pause != null) {
+            try {
+                if (pause.isAlive()) {
+                    pause.kill(15);
+                    if (pause.waitFor(PAUSE_STOP).isEmpty()) {
+                        pause.kill(9);
                     }
-                    pause.delete(true);
-                } catch (NotFoundException alreadyGone) {
-                    // deleted before
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new dev.berth.api.CanceledException("interrupted while stopping sandbox " + pod.id);
                 }
-                pod.pause = null;
+                steps.mark("pause stop");
+                pause.delete(true);
+            } catch (NotFoundException alreadyGone) {
+                // deleted before
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new dev.berth.api.CanceledException("interrupted while stopping sandbox " + pod.id);
             }
-            steps.mark("pause");
-            if (networkDown != null) {
-                awaitNetworkDown(networkDown, pod.id);
-                steps.mark("network wait");
+            pod.pause = null;
+        }
+        steps.mark("pause delete");
+        if (networkDown != null) {
+            awaitNetworkDown(networkDown, pod.id);
+            steps.mark("network wait");
+        }
+        if (withNetwork) {
+            cni.removeNamespace(pod.netns);
+            steps.mark("netns");
+        }
+        if (!pod.stopped) {
+            pod.stopped = true;
+            try {
+                unsyncedRun(() -> ns.containers().get(pod.id).setLabels(Map.of(CriState.STOPPED, "true")));
+            } catch (NotFoundException gone) {
+                // removed meanwhile
             }
-            if (withNetwork) {
-                cni.removeNamespace(pod.netns);
-            }
-            steps.log();
-            if (!pod.stopped) {
-                pod.stopped = true;
-                try {
-                    ns.containers().get(pod.id).setLabels(Map.of(CriState.STOPPED, "true"));
-                } catch (NotFoundException gone) {
-                    // removed meanwhile
-                }
-            }
+            steps.mark("record");
         }
     }
 
@@ -492,17 +504,26 @@ abstract class PodSandboxes extends CriState {
             return RemovePodSandboxResponse.getDefaultInstance(); // removed already
         }
         Pod pod = found.get();
-        stopPod(pod);
-        removeContainersOf(pod.id);
-        synchronized (pod) {
-            try {
-                ns.containers().get(pod.id).delete();
-            } catch (NotFoundException alreadyGone) {
-                // removed before
+        Steps steps = new Steps("RemovePodSandbox", pod.id);
+        try {
+            stopPod(pod);
+            steps.mark("stop");
+            removeContainersOf(pod.id);
+            steps.mark("containers");
+            synchronized (pod) {
+                try {
+                    unsyncedRun(() -> ns.containers().get(pod.id).delete());
+                } catch (NotFoundException alreadyGone) {
+                    // removed before
+                }
+                steps.mark("record+snapshot");
+                deleteTree(pod.dir);
+                pods.remove(pod.id);
+                release(pod.reservedName(), pod.id);
+                steps.mark("files");
             }
-            deleteTree(pod.dir);
-            pods.remove(pod.id);
-            release(pod.reservedName(), pod.id);
+        } finally {
+            steps.log();
         }
         return RemovePodSandboxResponse.getDefaultInstance();
     }

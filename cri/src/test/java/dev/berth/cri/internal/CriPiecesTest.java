@@ -25,6 +25,33 @@ import org.junit.jupiter.api.io.TempDir;
 class CriPiecesTest {
 
     @Nested
+    class Records {
+        /** PRAGMA synchronous of the connection a write runs on: 2 FULL (fsync at commit), 1 NORMAL (none). */
+        private long synchronousOfAWrite(dev.berth.sys.sqlite.SqliteDb db) {
+            return db.write(tx -> {
+                tx.exec("INSERT INTO t(v) VALUES ('x')");
+                return tx.count("PRAGMA synchronous");
+            });
+        }
+
+        @Test
+        void criRecordsCommitWithoutWaitingForTheDiskAndOtherWritesStillSync(@TempDir Path dir) {
+            try (var db = dev.berth.sys.sqlite.SqliteDb.open(dir.resolve("meta.db"), "test", java.time.Duration.ofSeconds(5),
+                    List.of(tx -> tx.exec("CREATE TABLE t(v TEXT)")))) {
+                assertThat(CriState.SYNC_RECORDS).as("berth.cri.syncRecords is off by default").isFalse();
+                long inScope = CriState.unsynced(() -> synchronousOfAWrite(db));
+                assertThat(inScope).isEqualTo(1);
+                assertThat(synchronousOfAWrite(db)).as("a write outside the CRI's record scope").isEqualTo(2);
+                long[] inRun = new long[1];
+                CriState.unsyncedRun(() -> inRun[0] = synchronousOfAWrite(db));
+                assertThat(inRun[0]).isEqualTo(1);
+                long rows = db.read(tx -> tx.count("SELECT count(*) FROM t"));
+                assertThat(rows).isEqualTo(3);
+            }
+        }
+    }
+
+    @Nested
     class ProcessArgs {
         @Test
         void commandReplacesTheEntrypointAndArgsReplaceCmd() {

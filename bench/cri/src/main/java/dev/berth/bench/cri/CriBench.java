@@ -47,7 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * Then per side (c) the memory a running pod costs: {@code memPods} pods with a {@code sleep} container,
  * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth (0 if it shrank) plus every shim it
  * started and the shims' children except the sleep processes themselves (pause processes, runc leftovers),
- * divided by the pod count. Before those, the streaming rows of {@link StreamBench} (exec and port-forward);
+ * divided by the pod count; a first round of {@code memPods} such pods, started and removed unmeasured, warms
+ * every side alike ({@code -Dbench.cri.memWarm=false}: no warm round). Before those, the streaming rows of {@link StreamBench} (exec and port-forward);
  * {@code -Dbench.cri.parts=stream} or {@code =pods} runs only one of the two parts.
  *
  * <p>Usage: {@code CriBench <pairs> <inRow> <concurrent> <memPods> <logDir> <side>=<socket>,<pid>,<shimMarker> ...}
@@ -218,15 +219,14 @@ public final class CriBench {
     }
 
     static void memory(Side s, Path logDir, int n) throws InterruptedException {
-        List<String> pods = new ArrayList<>();
-        long[] before = usage(s);
-        for (int i = 0; i < n; i++) {
-            PodSandboxConfig pod = pod(s, logDir, "mem");
-            String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build())
-                    .getPodSandboxId();
-            pods.add(podId);
-            startContainer(s, podId, pod, "sleep", "3600");
+        if (MEM_WARM) {
+            // the same n running pods once, removed again before the measured round: a runtime process's
+            // first n-pod round grows its heap and code for that many pods once (a server that ran only the
+            // warm-up pods grew ~1 MiB a pod here), which is not what each further running pod costs
+            removePods(s, startSleepPods(s, logDir, n, "memwarm"));
         }
+        long[] before = usage(s);
+        List<String> pods = startSleepPods(s, logDir, n, "mem");
         Thread.sleep(2000); // let the runtime settle (async event handling, log copiers) before measuring
         long[] after = usage(s);
         System.err.printf("bench: %s: %d pods, %d shim(s), runtime PSS %d -> %d KiB, shims+children PSS %d KiB"
@@ -235,6 +235,25 @@ public final class CriBench {
         // as RunBench: a runtime that shrank while the pods started counts as no growth
         report(s.workload("mem-cri-pod"), s, (Math.max(0, after[0] - before[0]) + after[1] - before[1]) / (double) n);
         report(s.workload("mem-cri-pod-rss"), s, (Math.max(0, after[3] - before[3]) + after[4] - before[4]) / (double) n);
+        removePods(s, pods);
+    }
+
+    /** bench.cri.memWarm=false: the memory rows measure a side's first round of running pods (as before). */
+    static final boolean MEM_WARM = Boolean.parseBoolean(System.getProperty("bench.cri.memWarm", "true"));
+
+    static List<String> startSleepPods(Side s, Path logDir, int n, String kind) {
+        List<String> pods = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            PodSandboxConfig pod = pod(s, logDir, kind);
+            String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build())
+                    .getPodSandboxId();
+            pods.add(podId);
+            startContainer(s, podId, pod, "sleep", "3600");
+        }
+        return pods;
+    }
+
+    static void removePods(Side s, List<String> pods) {
         for (String id : pods) {
             s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
             s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
