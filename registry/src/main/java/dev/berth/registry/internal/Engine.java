@@ -581,6 +581,7 @@ public final class Engine {
         }
         String ingestRef = refKey(desc);
         boolean restarted = false;
+        boolean committedHere = false;
         for (int attempt = 1; ; attempt++) {
             Writer writer;
             try {
@@ -607,9 +608,7 @@ public final class Engine {
                     }
                 }
                 writer.commit(desc.size(), desc.digest());
-                if (tee != null) {
-                    tee.committed();
-                }
+                committedHere = true;
                 break;
             } catch (AlreadyExistsException e) {
                 if (tee != null) {
@@ -642,6 +641,9 @@ public final class Engine {
         }
         run.progress.blobVerified(desc);
         label(run, desc.digest(), Map.of());
+        if (tee != null && committedHere) {
+            tee.committed(); // after the labels: the unpack adds its own once the stream has ended
+        }
     }
 
     /**
