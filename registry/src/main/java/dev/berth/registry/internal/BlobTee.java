@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Hands a layer blob's bytes to an unpack while the download writes them into the content store
  * ({@link dev.berth.api.image.LayerGate#stream}). The download never depends on the reader: it copies
  * what it wrote into a bounded buffer. Before a reader has come, a full buffer (or a committed blob) makes
- * the tee give up buffering; once one reads, the download waits for room a short while, then gives up
- * too. From the byte where buffering stopped the reader continues in the committed blob, so it always
+ * the tee stop buffering (a committed blob nobody asked for yet is dropped); once one reads, the download
+ * waits for room a short while, then stops buffering too. From the byte where buffering stopped the reader continues in the committed blob, so it always
  * gets the blob from byte 0, and the end of the stream only once this download has committed the blob,
  * which the content store verified against its digest. If the download fails, or rewrites bytes the
  * reader may already have (a resume that starts over), the reader gets an {@link IOException} instead.
@@ -99,13 +99,9 @@ final class BlobTee {
         notifyAll();
     }
 
+    /** Stops buffering; what is buffered stays for the reader (dropped at the commit if none has come). */
     private void spill() {
         spilledAt = position;
-        if (!attached) {
-            chunks.clear();
-            buffered = 0;
-            spilledAt = 0;
-        }
         notifyAll();
     }
 

@@ -131,6 +131,23 @@ class BlobTeeTest {
     }
 
     @Test
+    void aReaderThatComesAfterTheBufferFilledGetsTheHeadFromItAndTheRestFromTheStore() throws Exception {
+        byte[] blob = noise((int) BlobTee.CAPACITY + (1 << 20));
+        Descriptor desc = describe(blob);
+        BlobTee tee = new BlobTee(store, desc);
+        feed(tee, blob, 0, blob.length); // nobody reads yet: buffering stops at the capacity, without waiting
+
+        InputStream in = tee.attach();
+        assertThat(in).isNotNull();
+        assertThat(in.readNBytes(1000)).isEqualTo(Arrays.copyOf(blob, 1000));
+        commit(blob);
+        tee.committed();
+        try (in) {
+            assertThat(Arrays.equals(in.readAllBytes(), Arrays.copyOfRange(blob, 1000, blob.length))).isTrue();
+        }
+    }
+
+    @Test
     void aBlobCommittedOrResumedBeforeAnyReaderIsLeftToTheStore() {
         byte[] blob = noise(200_000);
         BlobTee committed = new BlobTee(store, describe(blob));
