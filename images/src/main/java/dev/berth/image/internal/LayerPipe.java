@@ -1,5 +1,6 @@
 package dev.berth.image.internal;
 
+import dev.berth.api.CanceledException;
 import dev.berth.api.Descriptor;
 import dev.berth.api.MediaTypes.Compression;
 import dev.berth.api.content.ContentStore;
@@ -54,6 +55,7 @@ final class LayerPipe implements AutoCloseable {
 
     private final BlockingQueue<Chunk> queue = new ArrayBlockingQueue<>(DEPTH);
     private volatile boolean digestDeferred;
+    private volatile boolean live;
     private final BlockingQueue<byte[]> spare = new ArrayBlockingQueue<>(DEPTH + 2);
     private volatile boolean cancelled;
     private final Consumer consumer = new Consumer();
@@ -71,9 +73,27 @@ final class LayerPipe implements AutoCloseable {
      */
     static LayerPipe start(ContentStore store, Descriptor layer, String what, LayerGate gate, Executor executor,
                            LayerApplier limits) {
+        return start(store, layer, what, gate, true, executor, limits);
+    }
+
+    /**
+     * Like {@link #start(ContentStore, Descriptor, String, LayerGate, Executor, LayerApplier)}; with
+     * {@code streamed} true the blob is read as it downloads if the gate offers its stream ({@link #live()}).
+     */
+    static LayerPipe start(ContentStore store, Descriptor layer, String what, LayerGate gate, boolean streamed,
+                           Executor executor, LayerApplier limits) {
         LayerPipe pipe = new LayerPipe(limits);
-        executor.execute(() -> pipe.produce(store, layer, what, gate));
+        executor.execute(() -> pipe.produce(store, layer, what, gate, streamed));
         return pipe;
+    }
+
+    /**
+     * Whether the blob is read from the gate's stream while it downloads, not from the content store. Such
+     * a stream ends only once the blob is verified and stored; if it fails, what was applied from it must
+     * be discarded. Known once the first byte has been read from {@link #stream()}.
+     */
+    boolean live() {
+        return live;
     }
 
     /**
@@ -90,29 +110,43 @@ final class LayerPipe implements AutoCloseable {
         return consumer;
     }
 
-    private void produce(ContentStore store, Descriptor layer, String what, LayerGate gate) {
+    private void produce(ContentStore store, Descriptor layer, String what, LayerGate gate, boolean streamed) {
         IOException failure = null;
         InputStream blob = null;
         try {
-            Unpacker.await(gate, layer, what);
-            ReaderAt reader = Blobs.open(store, layer, what);
+            BufferedInputStream raw;
             Compression compression;
-            try {
-                byte[] head = new byte[4];
-                ByteBuffer peek = ByteBuffer.wrap(head);
-                while (peek.hasRemaining() && reader.read(peek, peek.position()) > 0) {
-                    // a short read continues at the new position
+            InputStream downloading = streamed ? downloading(gate, layer, what) : null;
+            if (downloading != null) {
+                // the gate's stream ends only once the content store has verified the blob: nothing to check here
+                live = true;
+                blob = downloading;
+                raw = new BufferedInputStream(blob, 1 << 16);
+                raw.mark(4);
+                byte[] head = raw.readNBytes(4);
+                raw.reset();
+                compression = LayerCompression.detect(head, head.length);
+            } else {
+                Unpacker.await(gate, layer, what);
+                ReaderAt reader = Blobs.open(store, layer, what);
+                try {
+                    byte[] head = new byte[4];
+                    ByteBuffer peek = ByteBuffer.wrap(head);
+                    while (peek.hasRemaining() && reader.read(peek, peek.position()) > 0) {
+                        // a short read continues at the new position
+                    }
+                    compression = LayerCompression.detect(head, peek.position());
+                } catch (RuntimeException | Error e) {
+                    reader.close();
+                    throw e;
                 }
-                compression = LayerCompression.detect(head, peek.position());
-            } catch (RuntimeException | Error e) {
-                reader.close();
-                throw e;
+                // An uncompressed blob is the tar itself: the applier's diffID is its digest, so hashing it here
+                // too would hash every byte twice. The size is still checked here, the digest by the consumer.
+                digestDeferred = compression == Compression.NONE
+                        && DIFF_ID_ALGORITHM.equals(layer.digest().algorithm());
+                blob = Blobs.verifyingStream(reader, layer, what, !digestDeferred);
+                raw = new BufferedInputStream(blob, 1 << 16);
             }
-            // An uncompressed blob is the tar itself: the applier's diffID is its digest, so hashing it here too
-            // would hash every byte twice. The size is still checked here, the digest by the consumer.
-            digestDeferred = compression == Compression.NONE && DIFF_ID_ALGORITHM.equals(layer.digest().algorithm());
-            blob = Blobs.verifyingStream(reader, layer, what, !digestDeferred);
-            BufferedInputStream raw = new BufferedInputStream(blob, 1 << 16);
             InputStream tar = switch (compression) {
                 // every member (eStargz layers are one gzip member per file); the JDK's GZIPInputStream reads
                 // a next member only when the source reports available() > 0, and would drop the rest
@@ -164,6 +198,15 @@ final class LayerPipe implements AutoCloseable {
             put(failure == null ? END : new Chunk(null, 0, failure));
         } catch (InterruptedIOException ignored) {
             // consumer gone
+        }
+    }
+
+    private static InputStream downloading(LayerGate gate, Descriptor layer, String what) {
+        try {
+            return gate.stream(layer);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CanceledException("interrupted while waiting for the blob of " + what, e);
         }
     }
 

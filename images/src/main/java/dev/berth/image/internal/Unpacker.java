@@ -114,7 +114,7 @@ public final class Unpacker {
                             prefetched = LayerPipe.start(store, layers.get(i + 1), "layer " + (i + 1) + " of " + label,
                                     gate, executor, applier);
                         }
-                        if (extract(snapshotter, layer, diffIds.get(i), chainId, parent, pipe, what)) {
+                        if (extractOrRetry(snapshotter, layer, diffIds.get(i), chainId, parent, pipe, what, gate)) {
                             applied++;
                         } else {
                             skipped++;
@@ -154,6 +154,33 @@ public final class Unpacker {
             return true;
         } catch (NotFoundException e) {
             return false;
+        }
+    }
+
+    /**
+     * {@link #extract}; if the layer was applied while its blob downloaded ({@link LayerPipe#live()}) and
+     * that failed, the download's own failure is the one reported (a blob that does not match its digest);
+     * a blob that did arrive is applied again from the content store, as without streaming, so that a
+     * download that started over, or a genuine apply failure, ends as it would have.
+     */
+    private boolean extractOrRetry(Snapshotter snapshotter, Descriptor layer, Digest diffId, String chainId,
+                                   String parent, LayerPipe pipe, String what, LayerGate gate) {
+        try {
+            return extract(snapshotter, layer, diffId, chainId, parent, pipe, what);
+        } catch (RuntimeException e) {
+            if (!pipe.live()) {
+                throw e;
+            }
+            try {
+                await(gate, layer, what);
+            } catch (RuntimeException download) {
+                download.addSuppressed(e);
+                throw download;
+            }
+            LOG.debug("{} failed while its blob downloaded ({}); applying it again from the content store", what,
+                    e.toString());
+            return extract(snapshotter, layer, diffId, chainId, parent,
+                    LayerPipe.start(store, layer, what, gate, false, executor, applier), what);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.berth.api.content.ContentStore;
 import dev.berth.api.content.Info;
 import dev.berth.api.content.ReaderAt;
 import dev.berth.api.content.Writer;
+import dev.berth.api.image.LayerGate;
 import dev.berth.api.oci.image.Index;
 import dev.berth.api.oci.image.Manifest;
 import dev.berth.api.oci.image.OciJson;
@@ -239,7 +240,8 @@ public final class Engine {
         Descriptor target = resolve(ref, hosts);
         String name = ref.toString();
         progress.resolved(name, target);
-        PullRun run = new PullRun(store, ref, hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress);
+        PullRun run = new PullRun(store, ref, hosts.stream().filter(h -> h.can(Capability.PULL)).toList(), progress,
+                options.unpacker() != null && Boolean.parseBoolean(System.getProperty(STREAM_UNPACK_PROPERTY, "true")));
         if (run.hosts.isEmpty()) {
             throw new FailedPreconditionException("no host configured for " + ref.domain() + " may pull");
         }
@@ -266,7 +268,7 @@ public final class Engine {
         for (Descriptor m : manifests) {
             try {
                 run.await(run.configs.get(m.digest()));
-                unpacker.unpack(name, m, run::await, run.progress::layerUnpacked);
+                unpacker.unpack(name, m, run.gate, run.progress::layerUnpacked);
             } catch (RuntimeException e) {
                 RuntimeException download = run.firstFailure();
                 if (download != null && download != e) {
@@ -286,6 +288,12 @@ public final class Engine {
         return store;
     }
 
+    /**
+     * Set to false, a pull with an unpacker applies a layer only once its blob is stored, reading it back
+     * from the content store, instead of while it downloads (the A/B switch of the pull benchmark).
+     */
+    static final String STREAM_UNPACK_PROPERTY = "berth.pull.streamUnpack";
+
     private final class PullRun {
         final ContentStore store;
         final Reference ref;
@@ -297,12 +305,30 @@ public final class Engine {
         final AtomicLong bytesFetched = new AtomicLong();
         /** False once the store turned out to keep no labels (the bare local store). */
         volatile boolean labelsSupported = true;
+        /** Layer digest → the tee of its download, when layers are applied while they download. */
+        final Map<Digest, BlobTee> tees = new ConcurrentHashMap<>();
+        final boolean streamLayers;
+        /** What the unpacker waits on: each blob's download, and each layer's bytes while it downloads. */
+        final LayerGate gate = new LayerGate() {
+            @Override
+            public void await(Descriptor layer) {
+                PullRun.this.await(layer);
+            }
 
-        PullRun(ContentStore store, Reference ref, List<RegistryHost> hosts, ProgressListener progress) {
+            @Override
+            public InputStream stream(Descriptor layer) {
+                BlobTee tee = tees.get(layer.digest());
+                return tee == null ? null : tee.attach();
+            }
+        };
+
+        PullRun(ContentStore store, Reference ref, List<RegistryHost> hosts, ProgressListener progress,
+                boolean streamLayers) {
             this.store = store;
             this.ref = ref;
             this.hosts = hosts;
             this.progress = progress;
+            this.streamLayers = streamLayers;
         }
 
         void handle(Descriptor desc, PullOptions options, List<Descriptor> manifests) {
@@ -333,10 +359,10 @@ public final class Engine {
                 }
                 label(this, desc.digest(), labels);
                 configs.put(desc.digest(), manifest.config());
-                submit(manifest.config());
+                submit(manifest.config(), false);
                 for (Descriptor layer : manifest.layers()) {
                     if (layer.urls().isEmpty() || !MediaTypes.isNonDistributable(layer.mediaType())) {
-                        submit(layer);
+                        submit(layer, streamLayers);
                     }
                 }
                 manifests.add(desc);
@@ -344,12 +370,31 @@ public final class Engine {
                 throw new NotImplementedException("image " + ref + " uses Docker schema 1 manifests, which Berth "
                         + "does not convert");
             } else {
-                submit(desc);
+                submit(desc, false);
             }
         }
 
-        private void submit(Descriptor blob) {
-            blobs.computeIfAbsent(blob.digest(), d -> downloads.submit(() -> fetchBlob(this, blob)));
+        private void submit(Descriptor blob, boolean teed) {
+            blobs.computeIfAbsent(blob.digest(), d -> {
+                BlobTee tee = teed ? new BlobTee(store, blob) : null;
+                if (tee != null) {
+                    tees.put(d, tee);
+                }
+                Future<?> download = downloads.submit(() -> {
+                    try {
+                        fetchBlob(this, blob, tee);
+                    } catch (RuntimeException | Error e) {
+                        if (tee != null) {
+                            tee.failed(e);
+                        }
+                        throw e;
+                    }
+                });
+                if (tee != null) {
+                    tee.download(download);
+                }
+                return download;
+            });
         }
 
         /** Returns once {@code blob} is stored (at once if this pull is not fetching it); throws its failure. */
@@ -520,10 +565,14 @@ public final class Engine {
         return kind + "-" + desc.digest();
     }
 
-    private void fetchBlob(PullRun run, Descriptor desc) {
+    /** Stores {@code desc}; {@code tee} (may be null) gets the bytes as they are written. */
+    private void fetchBlob(PullRun run, Descriptor desc, BlobTee tee) {
         ContentStore store = run.store;
         try {
             store.info(desc.digest());
+            if (tee != null) {
+                tee.storedByOthers();
+            }
             run.progress.blobSkipped(desc);
             label(run, desc.digest(), Map.of());
             return;
@@ -532,11 +581,15 @@ public final class Engine {
         }
         String ingestRef = refKey(desc);
         boolean restarted = false;
+        boolean committedHere = false;
         for (int attempt = 1; ; attempt++) {
             Writer writer;
             try {
                 writer = Content.openWriter(store, ingestRef, desc, Instant.MAX);
             } catch (AlreadyExistsException e) {
+                if (tee != null) {
+                    tee.storedByOthers();
+                }
                 break; // another pull committed it meanwhile
             }
             long offset = 0;
@@ -545,18 +598,28 @@ public final class Engine {
                 if (offset > desc.size()) {
                     writer.truncate(0);
                     offset = 0;
+                    if (tee != null) {
+                        tee.rewound(0);
+                    }
                 }
                 if (offset < desc.size()) {
                     try (InputStream in = openBlob(run, desc, offset)) {
-                        copy(in, writer, desc.size() - offset);
+                        copy(in, writer, offset, desc.size() - offset, tee);
                     }
                 }
                 writer.commit(desc.size(), desc.digest());
+                committedHere = true;
                 break;
             } catch (AlreadyExistsException e) {
+                if (tee != null) {
+                    tee.storedByOthers();
+                }
                 break;
             } catch (FailedPreconditionException e) {
                 abort(store, ingestRef);
+                if (tee != null) {
+                    tee.rewound(0);
+                }
                 if (offset > 0 && !restarted) {
                     // the bytes an earlier attempt left may not belong to this blob: start over once
                     restarted = true;
@@ -578,13 +641,17 @@ public final class Engine {
         }
         run.progress.blobVerified(desc);
         label(run, desc.digest(), Map.of());
+        if (tee != null && committedHere) {
+            tee.committed(); // after the labels: the unpack adds its own once the stream has ended
+        }
     }
 
     /**
      * Copies exactly {@code length} bytes into the ingest. Whatever arrived before a failure is written
      * first, so a resume loses nothing.
      */
-    private static void copy(InputStream in, Writer writer, long length) throws IOException {
+    private static void copy(InputStream in, Writer writer, long offset, long length, BlobTee tee)
+            throws IOException {
         byte[] buffer = new byte[COPY_BUFFER];
         ByteBuffer wrapped = ByteBuffer.wrap(buffer);
         long left = length;
@@ -608,6 +675,9 @@ public final class Engine {
             wrapped.clear().limit(filled);
             while (wrapped.hasRemaining()) {
                 writer.write(wrapped);
+            }
+            if (tee != null) {
+                tee.wrote(offset + length - left, buffer, 0, filled);
             }
             left -= filled;
             if (failure instanceof IOException io) {
