@@ -31,36 +31,30 @@ class FaultsIT {
     @TempDir
     Path tmp;
 
+    private ProxiedRegistry fixture;
     private TestRegistry registry;
     private FaultProxy proxy;
-    private final TestImage image = Fixtures.twoLayerImage();
+    private TestImage image;
     private Descriptor big;
 
     @BeforeEach
     void setUp() throws Exception {
-        assertThat(TestRegistry.available()).as("docker-registry unpacked by scripts/install-deps").isTrue();
-        registry = TestRegistry.create(tmp.resolve("registry")).start();
-        LocalContentStore source = Fixtures.store(tmp.resolve("source"));
-        Fixtures.load(source, image);
-        try (RegistryClient client = Fixtures.client(source).build()) {
-            client.push(registry.host() + "/berth/faults:v1", image.descriptor(), PushOptions.defaults());
-        }
-        proxy = new FaultProxy(registry.port());
-        big = Fixtures.bigLayer(image);
+        fixture = ProxiedRegistry.start(tmp, "berth/faults:v1");
+        registry = fixture.registry;
+        proxy = fixture.proxy;
+        image = fixture.image;
+        big = fixture.big;
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (fixture != null) {
+            fixture.close();
         }
     }
 
     private String viaProxy() {
-        return proxy.host() + "/berth/faults:v1";
+        return fixture.viaProxy();
     }
 
     @Test
