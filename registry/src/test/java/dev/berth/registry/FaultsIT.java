@@ -15,46 +15,18 @@ import dev.berth.api.oci.image.OciJson;
 import dev.berth.content.Content;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.TestImage;
-import dev.berth.testing.TestRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Broken connections, a registry that goes away, stalls: pulls fail clearly and resume. */
-class FaultsIT {
-    @TempDir
-    Path tmp;
-
-    private ProxiedRegistry fixture;
-    private TestRegistry registry;
-    private FaultProxy proxy;
-    private TestImage image;
-    private Descriptor big;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = ProxiedRegistry.start(tmp, "berth/faults:v1");
-        registry = fixture.registry;
-        proxy = fixture.proxy;
-        image = fixture.image;
-        big = fixture.big;
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (fixture != null) {
-            fixture.close();
-        }
-    }
-
-    private String viaProxy() {
-        return fixture.viaProxy();
+class FaultsIT extends ThroughFaultProxy {
+    @Override
+    String repository() {
+        return "berth/faults:v1";
     }
 
     @Test

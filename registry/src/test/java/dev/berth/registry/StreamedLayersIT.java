@@ -13,52 +13,23 @@ import dev.berth.api.oci.image.OciJson;
 import dev.berth.content.Content;
 import dev.berth.content.LocalContentStore;
 import dev.berth.testing.TestImage;
-import dev.berth.testing.TestRegistry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The layer streams a pull with an unpacker offers ({@link dev.berth.api.image.LayerGate#stream}): they
  * carry the blob's exact bytes across a connection cut and the resume that follows, and a pull that
  * breaks mid-layer hands the unpack a failure, not an end; the next pull resumes.
  */
-class StreamedLayersIT {
-    @TempDir
-    Path tmp;
-
-    private ProxiedRegistry fixture;
-    private TestRegistry registry;
-    private FaultProxy proxy;
-    private TestImage image;
-    private Descriptor big;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        fixture = ProxiedRegistry.start(tmp, "berth/streamed:v1");
-        registry = fixture.registry;
-        proxy = fixture.proxy;
-        image = fixture.image;
-        big = fixture.big;
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (fixture != null) {
-            fixture.close();
-        }
-    }
-
-    private String viaProxy() {
-        return fixture.viaProxy();
+class StreamedLayersIT extends ThroughFaultProxy {
+    @Override
+    String repository() {
+        return "berth/streamed:v1";
     }
 
     /** What an unpack read of each layer: the digest of the streamed bytes, or the stream's failure. */
