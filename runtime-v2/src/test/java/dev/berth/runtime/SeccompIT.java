@@ -1,15 +1,21 @@
 package dev.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.berth.api.task.RunResult;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskConfig;
 import dev.berth.runtime.spec.SpecBuilder;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The default seccomp profile as real runc applies it to busybox. */
 class SeccompIT extends LiveRuntimeTest {
@@ -51,6 +57,60 @@ class SeccompIT extends LiveRuntimeTest {
                         + "(sleep 0; echo child) & wait; date +%Y >/dev/null && id -u");
 
         assertThat(result).isEqualTo(new RunResult("hi\n1\nf\nchild\n0\n", "", 0));
+    }
+
+    /**
+     * The profile lists only the compat architectures the kernel runs; 32-bit x86 programs must keep working
+     * wherever the kernel runs them.
+     */
+    @Test
+    void a32BitX86ProgramRunsUnderTheFilterWhereTheKernelRunsIt(@TempDir Path dir) throws Exception {
+        Path program = dir.resolve("hi32");
+        Files.write(program, i386WriteHiAndExit());
+        Files.setPosixFilePermissions(program, PosixFilePermissions.fromString("r-xr-xr-x"));
+        assumeTrue(runsOnTheHost(program), "this machine does not run 32-bit x86 programs");
+
+        RunResult result = run(b -> b.bindMount(dir, "/opt/i386", true), "/opt/i386/hi32; echo \"exit $?\"");
+
+        assertThat(result.stdout()).isEqualTo("hi\nexit 0\n");
+    }
+
+    private static boolean runsOnTheHost(Path program) throws InterruptedException {
+        try {
+            Process process = new ProcessBuilder(program.toString()).redirectErrorStream(true).start();
+            byte[] output = process.getInputStream().readAllBytes();
+            return process.waitFor() == 0 && new String(output, StandardCharsets.US_ASCII).equals("hi\n");
+        } catch (java.io.IOException execFailed) {
+            return false;
+        }
+    }
+
+    /** A static i386 ELF executable that writes "hi\n" with int 0x80 and exits 0. */
+    private static byte[] i386WriteHiAndExit() {
+        int base = 0x08048000;
+        int codeOffset = 52 + 32;
+        byte[] code = {
+                (byte) 0xb8, 4, 0, 0, 0, // mov eax, 4 (write)
+                (byte) 0xbb, 1, 0, 0, 0, // mov ebx, 1
+                (byte) 0xb9, 0, 0, 0, 0, // mov ecx, message (patched below)
+                (byte) 0xba, 3, 0, 0, 0, // mov edx, 3
+                (byte) 0xcd, (byte) 0x80, // int 0x80
+                (byte) 0xb8, 1, 0, 0, 0, // mov eax, 1 (exit)
+                (byte) 0x31, (byte) 0xdb, // xor ebx, ebx
+                (byte) 0xcd, (byte) 0x80}; // int 0x80
+        byte[] message = "hi\n".getBytes(StandardCharsets.US_ASCII);
+        int size = codeOffset + code.length + message.length;
+        ByteBuffer elf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        elf.put(new byte[] {0x7f, 'E', 'L', 'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+        elf.putShort((short) 2).putShort((short) 3).putInt(1) // ET_EXEC, EM_386, EV_CURRENT
+                .putInt(base + codeOffset).putInt(52).putInt(0).putInt(0) // entry, phoff, shoff, flags
+                .putShort((short) 52).putShort((short) 32).putShort((short) 1) // ehsize, phentsize, phnum
+                .putShort((short) 0).putShort((short) 0).putShort((short) 0);
+        elf.putInt(1).putInt(0).putInt(base).putInt(base) // PT_LOAD of the whole file
+                .putInt(size).putInt(size).putInt(5).putInt(0x1000); // R+X
+        ByteBuffer.wrap(code, 11, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(base + codeOffset + code.length);
+        elf.put(code).put(message);
+        return elf.array();
     }
 
     @Test

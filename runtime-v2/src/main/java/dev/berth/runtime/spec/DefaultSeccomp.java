@@ -107,16 +107,26 @@ public final class DefaultSeccomp {
     private DefaultSeccomp() {
     }
 
-    /** The profile for a container holding {@code capabilities}, for this machine's architecture and kernel. */
+    /**
+     * The profile for a container holding {@code capabilities}, for this machine's architecture and kernel,
+     * listing only the compat architectures the kernel was built to run.
+     */
     public static LinuxSeccomp forCapabilities(Set<Capability> capabilities) {
-        return forCapabilities(capabilities, System.getProperty("os.arch"), System.getProperty("os.version"));
+        return forCapabilities(capabilities, System.getProperty("os.arch"), System.getProperty("os.version"),
+                CompatAbis.ofRunningKernel());
     }
 
     /**
      * The profile for a container holding {@code capabilities} on architecture {@code arch} (Java's
-     * {@code os.arch}: {@code amd64}, {@code aarch64} ...) and kernel release {@code kernel}.
+     * {@code os.arch}: {@code amd64}, {@code aarch64} ...) and kernel release {@code kernel}, for a kernel
+     * built with every compat ABI of that architecture.
      */
     public static LinuxSeccomp forCapabilities(Set<Capability> capabilities, String arch, String kernel) {
+        return forCapabilities(capabilities, arch, kernel, CompatAbis.ALL);
+    }
+
+    static LinuxSeccomp forCapabilities(Set<Capability> capabilities, String arch, String kernel,
+            CompatAbis compat) {
         String machine = arch.toLowerCase(Locale.ROOT);
         boolean x86 = machine.equals("amd64") || machine.equals("x86_64") || machine.equals("x86")
                 || machine.equals("i386");
@@ -153,15 +163,24 @@ public final class DefaultSeccomp {
         return LinuxSeccomp.builder()
                 .defaultAction("SCMP_ACT_ERRNO")
                 .defaultErrnoRet(EPERM)
-                .architectures(architectures(machine))
+                .architectures(architectures(machine, compat))
                 .syscalls(rules)
                 .build();
     }
 
     /** The native architecture and the ones it can also run (32-bit x86 and x32 on x86_64, arm on aarch64). */
-    static List<String> architectures(String machine) {
+    static List<String> architectures(String machine, CompatAbis compat) {
         return switch (machine) {
-            case "amd64", "x86_64" -> List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
+            case "amd64", "x86_64" -> {
+                List<String> arches = new ArrayList<>(List.of("SCMP_ARCH_X86_64"));
+                if (compat.ia32()) {
+                    arches.add("SCMP_ARCH_X86");
+                }
+                if (compat.x32()) {
+                    arches.add("SCMP_ARCH_X32");
+                }
+                yield List.copyOf(arches);
+            }
             case "aarch64", "arm64" -> List.of("SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM");
             case "x86", "i386" -> List.of("SCMP_ARCH_X86");
             case "arm" -> List.of("SCMP_ARCH_ARM");

@@ -120,6 +120,31 @@ class SpecBuilderTest {
         }
 
         @Test
+        void architecturesTheKernelCannotRunAreLeftOut() {
+            assertThat(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "6.1.0", new CompatAbis(false, true))
+                    .architectures()).containsExactly("SCMP_ARCH_X86_64", "SCMP_ARCH_X86");
+            assertThat(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "6.1.0", new CompatAbis(false, false))
+                    .architectures()).containsExactly("SCMP_ARCH_X86_64");
+        }
+
+        @Test
+        void compatAbisAreReadFromTheKernelConfigurationAndKeptWhenItIsSilent(@TempDir Path dir) throws Exception {
+            Path withoutX32 = dir.resolve("config.gz");
+            try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(withoutX32))) {
+                out.write("CONFIG_IA32_EMULATION=y\n# CONFIG_X86_X32_ABI is not set\n".getBytes());
+            }
+            Path withOldX32 = Files.writeString(dir.resolve("config-4.19"),
+                    "CONFIG_X86_X32=y\n# CONFIG_IA32_EMULATION is not set\n");
+            Path silent = Files.writeString(dir.resolve("config-other"), "CONFIG_SECCOMP=y\n");
+
+            assertThat(CompatAbis.read(withoutX32)).isEqualTo(new CompatAbis(false, true));
+            assertThat(CompatAbis.read(withOldX32)).isEqualTo(new CompatAbis(true, false));
+            assertThat(CompatAbis.read(silent)).isEqualTo(CompatAbis.ALL);
+            assertThat(CompatAbis.read(dir.resolve("missing"), withoutX32)).isEqualTo(new CompatAbis(false, true));
+            assertThat(CompatAbis.read(dir.resolve("missing"))).isEqualTo(CompatAbis.ALL);
+        }
+
+        @Test
         void ptraceNeedsKernel48OrSysPtrace() {
             assertThat(allowedUnconditionally(DefaultSeccomp.forCapabilities(Set.of(), "amd64", "4.4.0")))
                     .doesNotContain("ptrace");
