@@ -40,6 +40,17 @@ public final class Tasks {
     }
 
     /**
+     * Starts this process's task runtime if need be and has it launch a spare shim for this namespace now
+     * (unless one is ready or on its way), so the namespace's next task that gets a shim of its own, with the
+     * default runtime and runc options, takes it instead of starting one in line. Returns at once; the shim
+     * starts on a runtime thread. Without this, the first spare is launched when a first task lets go of its
+     * shim. Returns false when spare shims are off ({@link Berth.Builder#spareShim}).
+     */
+    public boolean prepareShim() {
+        return TaskRuntimes.prepareSpareShim(ns.berth().runtime(), ns.name());
+    }
+
+    /**
      * The tasks, by id, as their shims report them, without starting this process's task runtime: from
      * its handles if it is started, otherwise read-only from the state directory (see
      * {@link TaskInspector}), whichever process owns it. A task whose shim does not answer is

@@ -40,6 +40,16 @@ public final class TaskRuntimes {
     }
 
     /**
+     * Has {@code runtime} (one of these) launch its spare shim for {@code namespace} now, for the next task with
+     * the default runtime and runc options, unless one is ready or on its way (see {@link Builder#spareShim});
+     * returns at once. Returns false if spare shims are off or the runtime is not one built here.
+     */
+    public static boolean prepareSpareShim(TaskRuntime runtime, String namespace) {
+        Objects.requireNonNull(namespace, "namespace");
+        return runtime instanceof dev.berth.runtime.internal.ShimRuntime r && r.prepareSpareShim(namespace);
+    }
+
+    /**
      * A read-only view of the tasks in {@code stateDir}, also while another process's runtime owns it: see
      * {@link TaskInspector}. Takes no lock and writes nothing; each shim gets
      * {@link #DEFAULT_INSPECT_TIMEOUT} to answer.

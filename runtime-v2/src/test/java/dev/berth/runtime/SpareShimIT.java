@@ -160,6 +160,36 @@ class SpareShimIT {
     }
 
     @Test
+    void aSparePreparedBeforeTheFirstTaskIsTakenByIt() throws Exception {
+        runtime = open();
+
+        assertThat(TaskRuntimes.prepareSpareShim(runtime, ns)).as("spare shims are on").isTrue();
+        await("the prepared spare running").atMost(AWAIT).until(() -> shimsOf(ns).size() == 1);
+        List<Long> spare = shimsOf(ns);
+        assertThat(TaskRuntimes.prepareSpareShim(runtime, ns)).isTrue();
+        assertThat(runtime.tasks()).as("the spare is no task").isEmpty();
+
+        Task first = sleeper();
+
+        assertThat(shimsOf(ns)).as("a spare was ready: the second prepare launched none, the first task took it")
+                .isEqualTo(spare);
+        assertThat(first.isAlive()).isTrue();
+        assertThat(first.delete(true).code()).isEqualTo(137);
+        await("the used shim stops with its task").atMost(AWAIT).until(() -> !Leftovers.isRunning(spare.get(0)));
+    }
+
+    @Test
+    void preparingWithSpareShimsOffLaunchesNothing() throws Exception {
+        runtime = TaskRuntimes.builder().stateDir(state).spareShim(false).events(events).build();
+
+        assertThat(TaskRuntimes.prepareSpareShim(runtime, ns)).isFalse();
+
+        assertThat(echo("own")).isEqualTo(new RunResult("own\n", "", 0));
+        await("no spare: the task's own shim stops with it, none takes its place").atMost(AWAIT)
+                .until(() -> shimsOf(ns).isEmpty());
+    }
+
+    @Test
     void closingTheRuntimeStopsTheSpare() throws Exception {
         runtime = open();
         long spare = spareAfterAFirstTask();

@@ -3,8 +3,13 @@ package dev.berth.junit.internal;
 import dev.berth.Berth;
 import dev.berth.Namespace;
 import dev.berth.api.FailedPreconditionException;
+import dev.berth.api.oci.image.ImageConfig;
+import dev.berth.api.oci.image.OciJson;
+import dev.berth.api.oci.runtime.RuntimeSpecJson;
 import dev.berth.junit.BerthEnvironment;
 import dev.berth.network.NetworkInfo;
+import dev.berth.runtime.spec.SpecBuilder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,6 +83,18 @@ public final class SharedBerth {
      */
     static final String PREPARE_NETWORK_PROPERTY = "berth.junit.prepareNetwork";
 
+    /**
+     * The system property that keeps the warm-up from launching the first container's shim ahead
+     * ({@code false}): for A/B benchmarks.
+     */
+    static final String PREPARE_SHIM_PROPERTY = "berth.junit.prepareShim";
+
+    /**
+     * The system property that keeps the preload thread from building the JSON codecs of image documents
+     * and the runtime spec ({@code false}): for A/B benchmarks.
+     */
+    static final String PRELOAD_JSON_PROPERTY = "berth.junit.preloadJson";
+
     /** The system property that turns the preload thread off ({@code false}): for A/B benchmarks. */
     static final String PRELOAD_PROPERTY = "berth.junit.preload";
 
@@ -121,17 +138,49 @@ public final class SharedBerth {
                 failed.add(c);
             }
         }
+        if (!"false".equals(System.getProperty(PRELOAD_JSON_PROPERTY))) {
+            try {
+                warmJson();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.debug("preloading the JSON codecs: {}", e.toString());
+                failed.add("json");
+            }
+        }
         return failed;
+    }
+
+    /**
+     * Has Jackson build its (de)serializers for the documents the first container reads and writes: the image's
+     * manifest and config, and the runtime spec written to the bundle and read back by the task. Jackson
+     * builds them on first use by introspecting each record type of the model, which is most of a first
+     * container's image and spec steps in a fresh JVM; done here, on the preload thread, while the root opens.
+     */
+    static void warmJson() {
+        String digest = "sha256:" + "0".repeat(64);
+        OciJson.parseManifest(("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + digest
+                + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
+                + digest + "\",\"size\":2}]}").getBytes(StandardCharsets.UTF_8));
+        ImageConfig config = OciJson.parseImageConfig(("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],"
+                + "\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\",\"ExposedPorts\":{\"80/tcp\":{}}},\"rootfs\":{\"type\":\"layers\","
+                + "\"diff_ids\":[\"" + digest + "\"]}}").getBytes(StandardCharsets.UTF_8));
+        RuntimeSpecJson.parse(RuntimeSpecJson.toJson(
+                SpecBuilder.defaults("junit-preload", "preload").imageConfig(config).build()));
     }
 
     /**
      * What a JVM's first container would otherwise do in line, done while the test's thread resolves the
      * image and creates the container: the task runtime starts (its socket, event loop and the shim client's
-     * classes), the classes of network setup and native calls are initialized, and networks left by dead test
+     * classes) and launches the spare shim the first container takes, the classes of network setup and native calls are initialized, and networks left by dead test
      * JVMs are removed. On a loaded machine a second runnable thread also gets the JVM a second share of the CPU.
      */
     private void warmUp() {
         try {
+            if (!"false".equals(System.getProperty(PREPARE_SHIM_PROPERTY))) {
+                // the first container's shim is launched now, on a runtime thread, while the image is resolved
+                // and the network prepared; the container takes it instead of starting one in line
+                namespace.tasks().prepareShim();
+            }
             if (!"false".equals(System.getProperty(PREPARE_NETWORK_PROPERTY))) {
                 // every container attaches to a network, the default one unless it names its own: its isolation
                 // rules and a spare namespace are made now, and the first container takes that spare

@@ -133,6 +133,26 @@ public final class ShimRuntime implements TaskRuntime {
         return ctx.runcRoot();
     }
 
+    /**
+     * Launches the spare shim for {@code namespace} now, for a task with the default runtime and
+     * {@link dev.berth.api.task.RuncOptions#defaults() default runc options}, unless spare shims are off or
+     * one is ready or on its way; returns at once. Without it, a runtime's first spare is launched only when
+     * a first single-use task lets go of its shim, so the first task of a process starts a shim in line.
+     * Returns whether spare shims are on.
+     */
+    public boolean prepareSpareShim(String namespace) {
+        if (closed) {
+            throw new ClosedException("task runtime on " + stateDir);
+        }
+        if (!settings.spareShim()) {
+            return false;
+        }
+        Path shim = binaries.resolve(settings.defaultRuntime());
+        sharedShims.prepareSpare(namespace, shim, false,
+                TaskService.runcOptions(dev.berth.api.task.RuncOptions.defaults(), ctx.runcRoot()).toByteArray());
+        return true;
+    }
+
     @Override
     public Task create(TaskConfig config) {
         if (closed) {
