@@ -42,7 +42,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * verified against its descriptor while it is copied.
  */
 public final class ArchiveExporter {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Built at the first export, not with the image service. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
     private static final byte[] OCI_LAYOUT = "{\"imageLayoutVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8);
 
     private final ContentStore store;
@@ -187,7 +190,7 @@ public final class ArchiveExporter {
 
     private byte[] dockerManifest(List<Image> roots, PlatformMatcher platforms) {
         Map<Digest, ObjectNode> byManifest = new LinkedHashMap<>();
-        ArrayNode array = JSON.createArrayNode();
+        ArrayNode array = Json.MAPPER.createArrayNode();
         for (Image image : roots) {
             ResolvedImage resolved;
             try {
@@ -212,7 +215,7 @@ public final class ArchiveExporter {
                         }
                         try {
                             sources.set(resolved.diffIds().get(i).toString(),
-                                    JSON.readTree(OciJson.write(new Descriptor(l.mediaType(), l.digest(), l.size(),
+                                    Json.MAPPER.readTree(OciJson.write(new Descriptor(l.mediaType(), l.digest(), l.size(),
                                             l.urls(), l.annotations(), null))));
                         } catch (IOException e) {
                             throw IoFailureException.of("export: cannot encode the layer sources", e);
@@ -232,7 +235,7 @@ public final class ArchiveExporter {
             }
         }
         try {
-            return JSON.writeValueAsBytes(array);
+            return Json.MAPPER.writeValueAsBytes(array);
         } catch (IOException e) {
             throw IoFailureException.of("export: cannot encode manifest.json", e);
         }

@@ -64,7 +64,10 @@ public final class ArchiveImporter {
     static final long MAX_INDEX_DOCUMENTS_TOTAL = 32L << 20;
     private static final int BUFFER = 1 << 20;
     private static final Pattern BLOB_PATH = Pattern.compile("blobs/([a-z0-9]+)/([a-f0-9]+)");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Built at the first import, not with the image service: a process that only runs images never needs it. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+    }
 
     private final ContentStore store;
     private final ImageStore images;
@@ -435,7 +438,7 @@ public final class ArchiveImporter {
 
         private void checkLayoutVersion() {
             try {
-                JsonNode layout = JSON.readTree(jsonFiles.get("oci-layout"));
+                JsonNode layout = Json.MAPPER.readTree(jsonFiles.get("oci-layout"));
                 String version = layout.path("imageLayoutVersion").asText("");
                 if (!version.equals("1.0.0")) {
                     throw new InvalidArgumentException("import: unsupported OCI layout version \"" + version
@@ -567,7 +570,7 @@ public final class ArchiveImporter {
         private Map<String, Descriptor> finishDocker() {
             JsonNode manifest;
             try {
-                manifest = JSON.readTree(jsonFiles.get("manifest.json"));
+                manifest = Json.MAPPER.readTree(jsonFiles.get("manifest.json"));
             } catch (IOException e) {
                 throw new InvalidArgumentException("import: manifest.json is not valid JSON: " + e.getMessage());
             }
@@ -659,7 +662,7 @@ public final class ArchiveImporter {
             }
             Descriptor d;
             try {
-                d = OciJson.parseDescriptor(JSON.writeValueAsBytes(source));
+                d = OciJson.parseDescriptor(Json.MAPPER.writeValueAsBytes(source));
             } catch (IOException | InvalidArgumentException e) {
                 throw new InvalidArgumentException("import: " + label + ": LayerSources entry " + diffId
                         + " is not a valid descriptor: " + e.getMessage());
