@@ -161,8 +161,9 @@ public final class SharedBerth {
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + digest
                 + "\",\"size\":2},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\""
                 + digest + "\",\"size\":2}]}").getBytes(StandardCharsets.UTF_8));
-        ImageConfig config = OciJson.parseImageConfig(("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"PATH=/bin\"],"
-                + "\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\",\"ExposedPorts\":{\"80/tcp\":{}}},\"rootfs\":{\"type\":\"layers\","
+        ImageConfig config = OciJson.parseImageConfig(("{\"architecture\":\"amd64\",\"os\":\"linux\","
+                + "\"config\":{\"Env\":[\"PATH=/bin\"],\"Cmd\":[\"sh\"],\"WorkingDir\":\"/\","
+                + "\"ExposedPorts\":{\"80/tcp\":{}}},\"rootfs\":{\"type\":\"layers\","
                 + "\"diff_ids\":[\"" + digest + "\"]}}").getBytes(StandardCharsets.UTF_8));
         RuntimeSpecJson.parse(RuntimeSpecJson.toJson(
                 SpecBuilder.defaults("junit-preload", "preload").imageConfig(config).build()));
@@ -171,8 +172,9 @@ public final class SharedBerth {
     /**
      * What a JVM's first container would otherwise do in line, done while the test's thread resolves the
      * image and creates the container: the task runtime starts (its socket, event loop and the shim client's
-     * classes) and launches the spare shim the first container takes, the classes of network setup and native calls are initialized, and networks left by dead test
-     * JVMs are removed. On a loaded machine a second runnable thread also gets the JVM a second share of the CPU.
+     * classes) and launches the spare shim the first container takes, the classes of network setup and native
+     * calls are initialized, and networks left by dead test JVMs are removed. On a loaded machine a second
+     * runnable thread also gets the JVM a second share of the CPU.
      */
     private void warmUp() {
         try {

@@ -155,7 +155,8 @@ final class SharedShimPool {
 
     /** Launches a spare for tasks with these settings now, unless one is ready or on its way. */
     void prepareSpare(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
-        launchSpare(key(namespace, shimBinary, privateCgroup2, options), namespace, shimBinary, privateCgroup2, options);
+        launchSpare(key(namespace, shimBinary, privateCgroup2, options), namespace, shimBinary, privateCgroup2,
+                options);
     }
 
     /** Launches a spare like {@code used} (a single-use shim its task let go of), for the next task. */
