@@ -131,25 +131,32 @@ public final class Main implements AutoCloseable {
             }
             Path root = Berth.DEFAULT_ROOT;
             Path state = Berth.DEFAULT_STATE;
+            boolean afterCommand = false;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
-                if (a.equals("--")) {
-                    break;
-                }
                 if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
                     return null;
                 }
-                if ((a.equals("--root") || a.equals("--state")) && i + 1 < args.length) {
-                    Path p = Path.of(args[++i]);
-                    if (a.equals("--root")) {
-                        root = p;
-                    } else {
-                        state = p;
+                boolean names = a.equals("--root") || a.equals("--state");
+                if (names || a.startsWith("--root=") || a.startsWith("--state=")) {
+                    if (afterCommand) {
+                        // after the command word it may belong to a container's command line (run IMAGE CMD
+                        // --root x): only picocli knows, so the root opens at first use
+                        return null;
                     }
-                } else if (a.startsWith("--root=")) {
-                    root = Path.of(a.substring("--root=".length()));
-                } else if (a.startsWith("--state=")) {
-                    state = Path.of(a.substring("--state=".length()));
+                    if (names && i + 1 == args.length) {
+                        return null;
+                    }
+                    String value = names ? args[++i] : a.substring(a.indexOf('=') + 1);
+                    if (a.startsWith("--root")) {
+                        root = Path.of(value);
+                    } else {
+                        state = Path.of(value);
+                    }
+                } else if (OPTIONS_WITH_VALUES.contains(a)) {
+                    i++;
+                } else if (!a.startsWith("-")) {
+                    afterCommand = true;
                 }
             }
             // a call whose arguments turn out wrong must not create a root: only one that exists opens early
@@ -158,11 +165,10 @@ public final class Main implements AutoCloseable {
 
         /** The opened root if it is {@code root} and {@code state}, else null (and it is closed). */
         Berth take(Path root, Path state) {
-            Berth b = join();
             if (this.root.equals(root) && this.state.equals(state)) {
-                return b;
+                return join();
             }
-            b.close();
+            discard();
             return null;
         }
 
