@@ -18,7 +18,7 @@ import java.util.Map;
  * <p>Usage: {@code CliImportBench <rounds> <archive> <base dir> <bin/berth> <ctr socket>}; {@code
  * -Dbench.cliAbEnv="K=V;K=V"} is the environment of the A/B side (default: bin/berth's start-up before
  * session 9: {@code BERTH_CDS_TRAINING=ls BERTH_NATIVE_FROM_JAR=1} and {@code BERTH_JAVA_OPTS} switching the
- * early open and the early libcrypto binding off).
+ * early open and the early libcrypto binding off); {@code -Dbench.cliSides=berth,berth-inprocess} picks sides.
  */
 public final class CliImportBench {
     private static final String DEFAULT_AB = "BERTH_CDS_TRAINING=ls;BERTH_NATIVE_FROM_JAR=1;"
@@ -33,7 +33,7 @@ public final class CliImportBench {
         Path base = Files.createTempDirectory(Path.of(args[2]), "cli-import-");
         String berth = args[3];
         String sock = args[4];
-        String[] sides = {"berth", "berth-before", "containerd", "berth-inprocess"};
+        String[] sides = System.getProperty("bench.cliSides", "berth,berth-before,containerd,berth-inprocess").split(",");
         for (int round = 0; round <= rounds; round++) { // round 0 is the warm-up
             for (int k = 0; k < sides.length; k++) {
                 String side = sides[(k + round) % sides.length];
