@@ -4,6 +4,7 @@ import dev.berth.Berth;
 import dev.berth.GcPolicy;
 import dev.berth.Namespace;
 import dev.berth.api.BerthException;
+import dev.berth.cli.internal.CliSteps;
 import dev.berth.sys.LibCryptoSha256;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -66,19 +67,137 @@ public final class Main implements AutoCloseable {
     boolean json;
 
     private Berth berth;
+    /** The root being opened on another thread while picocli builds its model; null when not. */
+    private EarlyOpen early;
 
     /** Opens the root on first use; commands that only parse arguments never touch it. */
     Berth berth() {
         if (berth == null) {
-            // no background collection in a short-lived process: commands that delete collect themselves
-            // snapshot databases are opened by the commands that use them (images ls never does);
-            // -Dberth.cli.snapshottersOnFirstUse=false opens them at once, as a library user's Berth does
-            berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual())
-                    .snapshottersOnFirstUse(!"false".equals(System.getProperty("berth.cli.snapshottersOnFirstUse")))
-                    .spareShim(false).build(); // one call per JVM: a spare would only be stopped again
+            CliSteps.mark("to-open");
+            EarlyOpen e = early;
+            early = null;
+            berth = e == null ? null : e.take(root, state);
+            if (berth == null) {
+                berth = open(root, state);
+            }
+            CliSteps.mark("open");
         }
         return berth;
     }
+
+    static Berth open(Path root, Path state) {
+        // no background collection in a short-lived process: commands that delete collect themselves
+        // snapshot databases are opened by the commands that use them (images ls never does);
+        // -Dberth.cli.snapshottersOnFirstUse=false opens them at once, as a library user's Berth does
+        return Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual())
+                .snapshottersOnFirstUse(!"false".equals(System.getProperty("berth.cli.snapshottersOnFirstUse")))
+                .spareShim(false).build(); // one call per JVM: a spare would only be stopped again
+    }
+
+    /**
+     * The root opened on a thread of its own from the command line as written, started before picocli
+     * builds its model (each about a third of a short call, and a machine has a second core). Only a root
+     * that exists already (a call with wrong arguments creates none). Used only if the parsed {@code --root}
+     * and {@code --state} turn out the same, else closed; a failure to open surfaces where the command first
+     * uses the root, as it would have there. {@code -Dberth.cli.openEarly=false} opens at first use only.
+     */
+    static final class EarlyOpen {
+        private final Path root;
+        private final Path state;
+        private final java.util.concurrent.CompletableFuture<Berth> opened = new java.util.concurrent.CompletableFuture<>();
+
+        private EarlyOpen(Path root, Path state) {
+            this.root = root;
+            this.state = state;
+            Thread t = new Thread(() -> {
+                try {
+                    opened.complete(open(root, state));
+                } catch (Throwable e) {
+                    opened.completeExceptionally(e);
+                }
+            }, "berth-cli-open");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        /**
+         * Starts opening the root {@code args} name for {@code command}, unless the call will not use it
+         * (help, version, completion, {@code cri}, which opens its own).
+         */
+        static EarlyOpen start(String[] args, Class<?> command) {
+            if (command == null || command == CriCommand.class || command == CompletionCommand.class
+                    || !Boolean.parseBoolean(System.getProperty(OPEN_EARLY_PROPERTY, "true"))) {
+                return null;
+            }
+            Path root = Berth.DEFAULT_ROOT;
+            Path state = Berth.DEFAULT_STATE;
+            boolean afterCommand = false;
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
+                    return null;
+                }
+                boolean names = a.equals("--root") || a.equals("--state");
+                if (names || a.startsWith("--root=") || a.startsWith("--state=")) {
+                    if (afterCommand) {
+                        // after the command word it may belong to a container's command line (run IMAGE CMD
+                        // --root x): only picocli knows, so the root opens at first use
+                        return null;
+                    }
+                    if (names && i + 1 == args.length) {
+                        return null;
+                    }
+                    String value = names ? args[++i] : a.substring(a.indexOf('=') + 1);
+                    if (a.startsWith("--root")) {
+                        root = Path.of(value);
+                    } else {
+                        state = Path.of(value);
+                    }
+                } else if (OPTIONS_WITH_VALUES.contains(a)) {
+                    i++;
+                } else if (!a.startsWith("-")) {
+                    afterCommand = true;
+                }
+            }
+            // a call whose arguments turn out wrong must not create a root: only one that exists opens early
+            return java.nio.file.Files.isDirectory(root) ? new EarlyOpen(root, state) : null;
+        }
+
+        /** The opened root if it is {@code root} and {@code state}, else null (and it is closed). */
+        Berth take(Path root, Path state) {
+            if (this.root.equals(root) && this.state.equals(state)) {
+                return join();
+            }
+            discard();
+            return null;
+        }
+
+        private Berth join() {
+            try {
+                return opened.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (cause instanceof Error err) {
+                    throw err;
+                }
+                throw e;
+            }
+        }
+
+        /** Closes the root if it was opened and never taken. */
+        void discard() {
+            try {
+                join().close();
+            } catch (RuntimeException e) {
+                // the command never used the root: its failure to open is not this call's
+            }
+        }
+    }
+
+    static final String OPEN_EARLY_PROPERTY = "berth.cli.openEarly";
 
     Namespace ns() {
         return berth().namespace(namespace);
@@ -90,9 +209,15 @@ public final class Main implements AutoCloseable {
 
     @Override
     public void close() {
+        if (early != null) {
+            early.discard();
+            early = null;
+        }
         if (berth != null) {
+            CliSteps.mark("command");
             berth.close();
             berth = null;
+            CliSteps.mark("close");
         }
     }
 
@@ -100,17 +225,38 @@ public final class Main implements AutoCloseable {
     static volatile InputStream processStdin;
 
     public static void main(String[] args) {
+        CliSteps.mark("main");
         processStdin = System.in;
         String sha256 = System.getProperty(SHA256_PROPERTY, "jdk");
         if (!sha256.equals("jdk")) {
-            try {
-                useLibCrypto(sha256);
-            } catch (BerthException e) {
-                System.err.println("berth: " + describe(e));
-                System.exit(1);
+            if (Boolean.parseBoolean(System.getProperty(SHA256_ASYNC_PROPERTY, "true"))) {
+                // binding (jnr-ffi generates its stubs) costs a few hundred ms of CPU: on a thread of its own
+                // while picocli builds its model and the root opens; awaited before the command runs
+                var binding = new java.util.concurrent.CompletableFuture<Void>();
+                sha256Binding = binding;
+                Thread t = new Thread(() -> {
+                    try {
+                        useLibCrypto(sha256);
+                        binding.complete(null);
+                    } catch (Throwable e) {
+                        binding.completeExceptionally(e);
+                    }
+                }, "berth-cli-sha256");
+                t.setDaemon(true);
+                t.start();
+            } else {
+                try {
+                    useLibCrypto(sha256);
+                } catch (BerthException e) {
+                    System.err.println("berth: " + describe(e));
+                    System.exit(1);
+                }
             }
         }
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        CliSteps.mark("sha256");
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        CliSteps.mark("run-returned");
+        System.exit(code);
     }
 
     /**
@@ -120,6 +266,14 @@ public final class Main implements AutoCloseable {
      * SHA extensions from the first byte.
      */
     static final String SHA256_PROPERTY = "berth.cli.sha256";
+    /**
+     * {@code false}: libcrypto's SHA-256 is bound in {@link #main} before anything else, instead of on a
+     * thread of its own that the command awaits.
+     */
+    static final String SHA256_ASYNC_PROPERTY = "berth.cli.sha256Async";
+    /** {@link #main}'s libcrypto binding on its own thread; null when there is none. */
+    private static volatile java.util.concurrent.CompletableFuture<Void> sha256Binding;
+
     /** The libcrypto {@code berth.cli.sha256} loads (default {@link LibCryptoSha256#DEFAULT_LIBRARY}). */
     static final String LIBCRYPTO_PROPERTY = "berth.cli.libcrypto";
 
@@ -143,8 +297,9 @@ public final class Main implements AutoCloseable {
     /** Runs the command line and returns the exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
         try (Main main = new Main()) {
-            CommandLine cli = new CommandLine(main);
             Class<?> named = named(commandWord(args));
+            main.early = EarlyOpen.start(args, named);
+            CommandLine cli = new CommandLine(main);
             for (Class<?> command : COMMANDS) {
                 if (named == null || command == named) {
                     cli.addSubcommand(command);
@@ -164,6 +319,13 @@ public final class Main implements AutoCloseable {
             }
             cli.setOut(out);
             cli.setErr(err);
+            CliSteps.mark("model");
+            Throwable bindFailure = awaitSha256();
+            if (bindFailure != null) {
+                err.println("berth: " + describe(bindFailure));
+                return 1;
+            }
+            CliSteps.mark("sha256-bound");
             cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
                 commandLine.getErr().println("berth: " + describe(e));
                 commandLine.getErr().flush();
@@ -173,6 +335,20 @@ public final class Main implements AutoCloseable {
         } finally {
             out.flush();
             err.flush();
+        }
+    }
+
+    /** Waits for {@link #main}'s libcrypto binding; its failure, or null. */
+    private static Throwable awaitSha256() {
+        var binding = sha256Binding;
+        if (binding == null) {
+            return null;
+        }
+        try {
+            binding.join();
+            return null;
+        } catch (java.util.concurrent.CompletionException e) {
+            return e.getCause();
         }
     }
 
