@@ -101,6 +101,8 @@ public final class Berth implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     /** Removals of rm runs (run with rm), with their tasks, until they finish. */
     private final Map<java.util.concurrent.CompletableFuture<Void>, Task> pendingRemovals = new ConcurrentHashMap<>();
+    /** The same removals by namespace/id, for the views that wait for them. */
+    private final Map<String, PendingRemoval> removalsById = new ConcurrentHashMap<>();
 
     static FileAttribute<Set<PosixFilePermission>> dirMode(String mode) {
         return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode));
@@ -309,6 +311,7 @@ public final class Berth implements AutoCloseable {
      */
     public GcResult gc() {
         ensureOpen();
+        awaitRemovals();
         removeOrphanedSessions();
         cleanUpNetworks();
         return metadata.gc();
@@ -469,6 +472,74 @@ public final class Berth implements AutoCloseable {
     void trackRemoval(Task task, java.util.concurrent.CompletableFuture<Void> removal) {
         pendingRemovals.put(removal, task);
         removal.whenComplete((v, e) -> pendingRemovals.remove(removal));
+    }
+
+    /**
+     * As {@link #trackRemoval(Task, java.util.concurrent.CompletableFuture)}, and until it is done this
+     * JVM's views of namespace {@code ns} wait for it once the task has exited ({@link #awaitRemoval}): a
+     * container of the same id can be created again at once, and lists do not show it.
+     */
+    void trackRemoval(String ns, String id, Task task, java.util.concurrent.CompletableFuture<Void> removal) {
+        String key = ns + "/" + id;
+        removalsById.put(key, new PendingRemoval(task, removal));
+        trackRemoval(task, removal);
+        removal.whenComplete((v, e) -> removalsById.remove(key, new PendingRemoval(task, removal)));
+    }
+
+    private record PendingRemoval(Task task, java.util.concurrent.CompletableFuture<Void> removal) {
+    }
+
+    /** Waits (bounded) for the removal of rm run {@code ns/id} if its process has exited. */
+    void awaitRemoval(String ns, String id) {
+        if (!removalsById.isEmpty()) {
+            PendingRemoval pending = removalsById.get(ns + "/" + id);
+            if (pending != null) {
+                await(pending);
+            }
+        }
+    }
+
+    /** Waits (bounded) for the removals of the exited rm runs of namespace {@code ns}. */
+    void awaitRemovals(String ns) {
+        if (!removalsById.isEmpty()) {
+            String prefix = ns + "/";
+            for (var e : List.copyOf(removalsById.entrySet())) {
+                if (e.getKey().startsWith(prefix)) {
+                    await(e.getValue());
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits until the removals of exited rm runs are done. {@link Namespace#runAndWait} with
+     * {@link RunOptions#rm()} returns once the process has exited and its output is in; the task's deletion
+     * (runc delete, the rootfs unmount), the snapshot and the record go right after, off the caller's path.
+     * This JVM's container and task views, a new container of the same id and {@link #close()} wait for
+     * them; this waits for all of them (e.g. before measuring something else).
+     */
+    public void awaitRemovals() {
+        for (PendingRemoval pending : List.copyOf(removalsById.values())) {
+            await(pending);
+        }
+        for (var entry : List.copyOf(pendingRemovals.entrySet())) {
+            if (!entry.getValue().isAlive()) {
+                await(new PendingRemoval(entry.getValue(), entry.getKey()));
+            }
+        }
+    }
+
+    private static void await(PendingRemoval pending) {
+        if (pending.removal().isDone() || pending.task().isAlive()) {
+            return; // a run still running: its removal waits for its exit
+        }
+        try {
+            pending.removal().get(REMOVAL_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the caller sees the interrupt at its next wait
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("removing rm run {} did not finish: {}", pending.task().id(), e.toString());
+        }
     }
 
     boolean isClosed() {

@@ -95,6 +95,7 @@ public final class Containers {
         String snapshotterName = config.snapshotter().orElse(berth.defaultSnapshotter());
         berth.backendSnapshotter(snapshotterName);
         Snapshotter sn = md.snapshotter(snapshotterName);
+        berth.awaitRemoval(ns.name(), config.id()); // an rm run of the same id removed after it returned
         ContainerNetwork network = ContainerNetwork.of(config);
         ContainerNetwork joined = network.check(ns, config.id());
         for (int attempt = 1; ; attempt++) {
@@ -306,6 +307,7 @@ public final class Containers {
      */
     public Container get(String id) {
         Identifiers.validate("container id", id);
+        ns.berth().awaitRemoval(ns.name(), id);
         ns.metadata().containers().get(id);
         return new Container(ns, id);
     }
@@ -313,6 +315,7 @@ public final class Containers {
     /** The containers matching any of {@code filters} (all if none), by id. */
     public List<Container> list(String... filters) {
         List<Container> out = new ArrayList<>();
+        ns.berth().awaitRemovals(ns.name());
         for (var c : ns.metadata().containers().list(filters)) {
             out.add(new Container(ns, c.id()));
         }
@@ -321,6 +324,7 @@ public final class Containers {
 
     /** The records of the containers matching any of {@code filters}, by id. */
     public List<ContainerRecord> listInfo(String... filters) {
+        ns.berth().awaitRemovals(ns.name());
         return ns.metadata().containers().list(filters);
     }
 

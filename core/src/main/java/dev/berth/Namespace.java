@@ -100,6 +100,7 @@ public final class Namespace {
     public Snapshotter snapshots(String name) {
         Objects.requireNonNull(name, "snapshotter name (snapshots() gives the default one)");
         berth.ensureOpen();
+        berth.awaitRemovals(name()); // the snapshots of rm runs that returned are gone from this view
         berth.backendSnapshotter(name);
         return md.snapshotter(name);
     }
@@ -222,6 +223,14 @@ public final class Namespace {
      * Creates a container from {@code image}, runs its process to the end with stdout and stderr
      * captured (and {@link RunOptions#stdin()} fed to it), deletes the task and, with
      * {@link RunOptions#rm()}, the container.
+     *
+     * <p>With rm it returns once the process has exited and its output is in; the task's deletion (runc
+     * delete, the rootfs unmount) and the container's removal finish right after, off the caller's path.
+     * This JVM's views wait for them: a new container of the same id, the container, task and snapshot
+     * lists, {@link Berth#gc()} and {@link Berth#close()}; {@link #awaitRemovals()} waits explicitly. Other
+     * processes on the root may see the container for those milliseconds; if this JVM dies first, the next
+     * Berth on the root removes it (it is labelled rm). {@code -Dberth.run.removeBeforeReturn=true} keeps
+     * all of it before the return.
      */
     public RunResult runAndWait(String image, RunOptions options) throws InterruptedException {
         Objects.requireNonNull(options, "options");
@@ -235,6 +244,12 @@ public final class Namespace {
         }
     }
 
+    /**
+     * {@code true}: {@link #runAndWait} with rm deletes the task and removes the container before it returns
+     * (the order before session 9); by default that runs right after the return, off the caller's path.
+     */
+    static final String REMOVE_BEFORE_RETURN_PROPERTY = "berth.run.removeBeforeReturn";
+
     private RunResult runAndWait(String image, RunOptions options, StepTimes steps) throws InterruptedException {
         long t0 = System.nanoTime();
         Containers.Created created = containers.createForRun(options.containerConfig(image), options.rm());
@@ -244,7 +259,6 @@ public final class Namespace {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         byte[] stdin = options.stdin();
         Task task = null;
-        CompletableFuture<Void> detaching = null;
         try {
             List<TaskOption> taskOptions = new ArrayList<>(options.taskOptions());
             taskOptions.add(TaskOptions.stdio(Stdio.of(stdin == null ? null : new ByteArrayInputStream(stdin), out,
@@ -257,48 +271,130 @@ public final class Namespace {
             ExitStatus status = task.waitFor();
             long tWait = System.nanoTime();
             StepTimes.mark("wait-returned");
-            // the process is gone and so is the container soon: CNI DEL runs while the task is deleted
-            // with rm, DEL is left running when this returns (its record makes it crash-safe), or overlaps the
-            // task's deletion
-            boolean detachedLater = options.rm() && ContainerNetwork.detachAfterReturn()
-                    && ContainerNetwork.detachAfterReturn(this, container.id(), created.record().labels());
-            detaching = options.rm() && !detachedLater
-                    ? ContainerNetwork.detachEarly(this, container.id(), created.record().labels()) : null;
-            task.delete();
-            task = null;
-            long tDelete = System.nanoTime();
-            StepTimes.mark("task-delete");
-            if (detaching != null) {
-                ContainerNetwork.join(detaching);
+            RunResult result = new RunResult(out.toByteArray(), err.toByteArray(), status.code());
+            if (options.rm() && !Boolean.getBoolean(REMOVE_BEFORE_RETURN_PROPERTY)
+                    && ContainerNetwork.detachAfterReturn()) {
+                // The process has exited and its output is in: that is the caller's result. The task's
+                // deletion and the container's removal run on; until they are done this JVM's views (a
+                // container of the same id, lists, close()) wait for them, and a crash leaves a container
+                // labelled rm that the next Berth on the root removes.
+                Task exited = task;
+                task = null;
+                if (steps != null) {
+                    STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
+                            + " total %.1f ms (removal after return)", berth.stateDir().getFileName(), name(),
+                            container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6,
+                            (tStart - tTask) / 1e6, (tWait - tStart) / 1e6, (tWait - t0) / 1e6));
+                    STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id()
+                            + " " + steps.format());
+                }
+                CompletableFuture<Void> removal = new CompletableFuture<>();
+                berth.trackRemoval(name(), container.id(), exited, removal);
+                // the network's DEL starts now, as it would before the task's deletion on the caller's path
+                boolean detachStarted = ContainerNetwork.detachAfterReturn(this, container.id(),
+                        created.record().labels());
+                try {
+                    berth.executor().execute(() -> removeAfterReturn(created, exited, detachStarted, removal));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    removeAfterReturn(created, exited, detachStarted, removal);
+                }
+                return result;
             }
             if (options.rm()) {
-                container.removeRecords(created.record(), true, !detachedLater);
+                removeExited(created, task, ContainerNetwork.detachAfterReturn()
+                        && ContainerNetwork.detachAfterReturn(this, container.id(), created.record().labels()));
+            } else {
+                task.delete();
+                StepTimes.mark("task-delete");
             }
+            task = null;
             if (steps != null) {
                 long tEnd = System.nanoTime();
                 STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
-                        + " task-delete %.1f remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
+                        + " delete-remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
                         container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6,
-                        (tWait - tStart) / 1e6, (tDelete - tWait) / 1e6, (tEnd - tDelete) / 1e6, (tEnd - t0) / 1e6));
+                        (tWait - tStart) / 1e6, (tEnd - tWait) / 1e6, (tEnd - t0) / 1e6));
                 StepTimes.mark("remove");
                 STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id() + " "
                         + steps.format());
             }
-            return new RunResult(out.toByteArray(), err.toByteArray(), status.code());
+            return result;
         } catch (RuntimeException | InterruptedException e) {
             if (task != null) {
                 try {
                     task.delete(true);
+                } catch (NotFoundException | ClosedException alreadyDeleted) {
+                    // deleted before the container's removal failed
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }
             }
-            ContainerNetwork.settle(detaching); // a second detach must not run beside it
             if (options.rm()) {
                 discard(container, e);
             }
             throw e;
         }
+    }
+
+    /**
+     * Deletes the exited task of an rm run and removes its container. Its network is being detached in the
+     * background ({@code detachStarted}: its record makes that crash-safe), or is detached while the task is
+     * deleted.
+     */
+    private void removeExited(Containers.Created created, Task task, boolean detachStarted) {
+        Container container = created.container();
+        CompletableFuture<Void> detaching = detachStarted ? null
+                : ContainerNetwork.detachEarly(this, container.id(), created.record().labels());
+        try {
+            task.delete();
+            StepTimes.mark("task-delete");
+            if (detaching != null) {
+                ContainerNetwork.join(detaching);
+            }
+            container.removeRecords(created.record(), true, !detachStarted);
+        } catch (RuntimeException e) {
+            ContainerNetwork.settle(detaching); // a second detach must not run beside it
+            throw e;
+        }
+    }
+
+    /** {@link #removeExited} after {@link #runAndWait} returned, completing {@code removal}. */
+    private void removeAfterReturn(Containers.Created created, Task task, boolean detachStarted,
+                                   CompletableFuture<Void> removal) {
+        StepTimes steps = STEPS.isDebugEnabled() ? StepTimes.begin() : null;
+        try {
+            removeExited(created, task, detachStarted);
+            if (steps != null) {
+                STEPS.debug("run-after " + berth.stateDir().getFileName() + " " + name() + "/" + task.id() + " "
+                        + steps.format());
+            }
+            removal.complete(null);
+        } catch (RuntimeException e) {
+            // as a removal that failed before the return would have left it: the next open retries (rm label)
+            try {
+                task.delete(true);
+            } catch (NotFoundException | ClosedException alreadyDeleted) {
+                // deleted before the container's removal failed
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            discard(created.container(), e);
+            LOG.warn("cannot remove rm run {} in namespace {} after its exit: {}", task.id(), name(), e.toString());
+            removal.completeExceptionally(e);
+        } finally {
+            if (steps != null) {
+                StepTimes.end();
+            }
+        }
+    }
+
+    /**
+     * Waits until the removals of this namespace's exited rm runs are done (see {@link Berth#awaitRemovals()}):
+     * {@link #runAndWait} with {@link RunOptions#rm()} returns before its task is deleted and its container
+     * removed.
+     */
+    public void awaitRemovals() {
+        berth.awaitRemovals(name());
     }
 
     private static void discard(Container container, Exception cause) {

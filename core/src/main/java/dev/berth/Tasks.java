@@ -36,6 +36,7 @@ public final class Tasks {
      */
     public List<Task> list() {
         ns.berth().runtime();
+        ns.berth().awaitRemovals(ns.name());
         return ns.runtimeTasks().stream().sorted(Comparator.comparing(Task::id)).toList();
     }
 
@@ -60,6 +61,7 @@ public final class Tasks {
      */
     public List<TaskSnapshot> inspect() {
         ns.berth().ensureOpen();
+        ns.berth().awaitRemovals(ns.name());
         if (ns.berth().runtimeIfStarted() != null) {
             return ns.runtimeTasks().stream().map(this::snapshot).sorted(Comparator.comparing(TaskSnapshot::id))
                     .toList();
@@ -72,6 +74,7 @@ public final class Tasks {
     /** The task of container {@code id} as its shim reports it, read-only as {@link #inspect()}. */
     public Optional<TaskSnapshot> inspect(String id) {
         Objects.requireNonNull(id, "id");
+        ns.berth().awaitRemoval(ns.name(), id);
         ns.berth().ensureOpen();
         var rt = ns.berth().runtimeIfStarted();
         if (rt != null) {
@@ -112,6 +115,7 @@ public final class Tasks {
     /** The task of container {@code id}, if it has one (created here or by an earlier process). */
     public Optional<Task> get(String id) {
         Objects.requireNonNull(id, "id");
+        ns.berth().awaitRemoval(ns.name(), id);
         return ns.berth().runtime().get(ns.name(), id);
     }
 

@@ -127,6 +127,88 @@ class BerthIT {
     }
 
     @Test
+    void runWithRmReturnsItsResultAndTheSameIdRunsAgainAtOnceWithNothingLeft() throws Exception {
+        importBusybox();
+        String sn = berth.defaultSnapshotter();
+        java.nio.file.Path bundle = dirs.state.resolve("tasks").resolve("default").resolve("again");
+        for (int i = 0; i < 3; i++) {
+            // each run's removal goes on after the return: the next create of the id waits for it
+            RunResult r = berth.runAndWait("busybox", RunOptions.builder().id("again").rm(true)
+                    .args("sh", "-c", "echo run " + i + "; echo err >&2; exit " + i).build());
+
+            assertThat(r.stdout()).isEqualTo("run " + i + "\n");
+            assertThat(r.stderr()).isEqualTo("err\n");
+            assertThat(r.exitCode()).isEqualTo(i);
+        }
+        // the views of this JVM wait for the last removal
+        assertThatThrownBy(() -> berth.containers().get("again")).isInstanceOf(NotFoundException.class);
+        assertThat(berth.containers().list()).isEmpty();
+        assertThat(berth.tasks().list()).isEmpty();
+        assertThat(berth.snapshots(sn).list("name==again")).isEmpty();
+        assertThat(bundle).doesNotExist();
+        assertThat(Files.readString(java.nio.file.Path.of("/proc/self/mounts"))).doesNotContain(bundle.toString());
+    }
+
+    @Test
+    void runWithRmRemovesBeforeItReturnsWithTheSwitchSet() throws Exception {
+        importBusybox();
+        java.nio.file.Path bundle = dirs.state.resolve("tasks").resolve("default").resolve("before");
+        System.setProperty(Namespace.REMOVE_BEFORE_RETURN_PROPERTY, "true");
+        try {
+            RunResult r = berth.runAndWait("busybox", RunOptions.builder().id("before").rm(true)
+                    .args("echo", "hi").build());
+
+            assertThat(r.stdout()).isEqualTo("hi\n");
+            assertThat(bundle).as("task deleted before the return").doesNotExist();
+            assertThat(berth.metadata().namespace("default").containers().exists("before"))
+                    .as("record removed before the return (read past the views that wait)").isFalse();
+        } finally {
+            System.clearProperty(Namespace.REMOVE_BEFORE_RETURN_PROPERTY);
+        }
+    }
+
+    @Test
+    void closeRightAfterAnRmRunFinishesItsRemoval() throws Exception {
+        importBusybox();
+        String sn = berth.defaultSnapshotter();
+        java.nio.file.Path bundle = dirs.state.resolve("tasks").resolve("default").resolve("closing");
+
+        RunResult r = berth.runAndWait("busybox", RunOptions.builder().id("closing").rm(true)
+                .args("echo", "hi").build());
+        berth.close();
+
+        assertThat(r.stdout()).isEqualTo("hi\n");
+        assertThat(bundle).doesNotExist();
+        assertThat(Files.readString(java.nio.file.Path.of("/proc/self/mounts"))).doesNotContain(bundle.toString());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> shims().isEmpty());
+        berth = dirs.open();
+        assertThat(berth.metadata().namespace("default").containers().exists("closing")).isFalse();
+        assertThat(berth.snapshots(sn).list("name==closing")).isEmpty();
+    }
+
+    @Test
+    void rmRunOfAJvmThatDiedRightAfterTheReturnIsRemovedByTheNextBerth() throws Exception {
+        berth.close();
+        String id = "halted-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        try (var child = dev.berth.testing.ChildJvm.start(RunRmThenHaltChild.class, List.of("-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"), dirs.root.toString(),
+                dirs.state.toString(), TestRoots.busyboxArchive().toString(), id)) {
+            assertThat(child.awaitLine("RAN ", Duration.ofSeconds(120))).as("%s", child.output()).isEqualTo("RAN hi");
+            assertThat(child.waitForExit(Duration.ofSeconds(30))).isZero();
+        }
+
+        berth = dirs.open();
+
+        assertThat(berth.metadata().namespace("default").containers().exists(id)).isFalse();
+        assertThat(berth.snapshots(berth.defaultSnapshotter()).list("name==" + id)).isEmpty();
+        java.nio.file.Path bundle = dirs.state.resolve("tasks").resolve("default").resolve(id);
+        assertThat(bundle).doesNotExist();
+        assertThat(Files.readString(java.nio.file.Path.of("/proc/self/mounts"))).doesNotContain(bundle.toString());
+        // the dead JVM's spare shim is stopped by its session reaper; its task's shim went with the task
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> shims().isEmpty());
+    }
+
+    @Test
     void containerWithRunningTaskCannotBeDeleted() throws Exception {
         importBusybox();
         Container c = berth.containers().create("sleeper", "busybox", spec -> spec.args("sleep", "60"));

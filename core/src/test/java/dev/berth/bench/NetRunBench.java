@@ -241,6 +241,7 @@ public final class NetRunBench {
         }
         // the work left running (the DEL, the next spare) ends before any other measured run starts, so
         // none of it lands in another row's time; how long it ran on is printed as a row of its own
+        ns.awaitRemovals();
         networks.awaitIdle();
         if (network && MEASURED_RUN.matcher(id).matches()) {
             System.out.printf("BENCH run-echo-net-background berth %.4f%n", (System.nanoTime() - t1) / 1e9);

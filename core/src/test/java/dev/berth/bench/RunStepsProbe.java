@@ -51,8 +51,10 @@ public final class RunStepsProbe {
                     if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
                         throw new IllegalStateException("echo failed: " + r);
                     }
-                    System.out.printf("PROBE %s %s %d %.1f%n", ns == d ? "defaults" : "shared", b ? "B" : "A", i,
-                            (System.nanoTime() - t0) / 1e6);
+                    long t1 = System.nanoTime();
+                    ns.awaitRemovals();
+                    System.out.printf("PROBE %s %s %d %.1f background %.1f%n", ns == d ? "defaults" : "shared",
+                            b ? "B" : "A", i, (t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6);
                 }
             }
         }
