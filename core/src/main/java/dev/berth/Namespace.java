@@ -314,7 +314,6 @@ public final class Namespace {
                         + " delete-remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
                         container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6,
                         (tWait - tStart) / 1e6, (tEnd - tWait) / 1e6, (tEnd - t0) / 1e6));
-                StepTimes.mark("remove");
                 STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id() + " "
                         + steps.format());
             }
@@ -352,6 +351,7 @@ public final class Namespace {
                 ContainerNetwork.join(detaching);
             }
             container.removeRecords(created.record(), true, !detachStarted);
+            StepTimes.mark("remove");
         } catch (RuntimeException e) {
             ContainerNetwork.settle(detaching); // a second detach must not run beside it
             throw e;

@@ -67,7 +67,10 @@ public final class RunBench {
     /**
      * A system property that switches a change off ({@code -Dbench.abSwitch=berth.syncEphemeralBackends}):
      * with the Go client, each echo round also runs the defaults and the shared Berth with it set to true
-     * ({@code run-echo-pertask-ab}, {@code run-echo-grouped-ab}, against the same Go runs).
+     * ({@code run-echo-pertask-ab}, {@code run-echo-grouped-ab}, against the same Go runs). After every
+     * Berth run the bench waits for its removal, which goes on after {@code runAndWait} returned, and prints
+     * that wait as {@code run-echo-<row>-background} ({@code -Dbench.abSwitch=berth.run.removeBeforeReturn}
+     * is the A/B of that).
      */
     private static final String AB_SWITCH = System.getProperty("bench.abSwitch", "");
 
