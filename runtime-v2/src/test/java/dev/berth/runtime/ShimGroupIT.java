@@ -132,6 +132,37 @@ class ShimGroupIT {
     }
 
     @Test
+    void aTaskJoiningAGroupWhoseShimThisRuntimeKnowsRunsNoShimStart() throws Exception {
+        // a wrapper in front of the real shim binary logs each of its invocations (the shim's start, and its
+        // daemon, which `start` re-executes from the real binary's path, so only `start` passes through here)
+        Path dir = Files.createDirectories(state.resolve("wrapped-shim"));
+        Path calls = dir.resolve("calls.log");
+        Path real = Path.of("/usr/bin/containerd-shim-runc-v2");
+        Path wrapper = dir.resolve("containerd-shim-runc-v2");
+        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + real + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        runtime = TaskRuntimes.builder().stateDir(state).events(events).shimSearchPath(List.of(dir)).build();
+
+        Task first = start(group, "io.containerd.runc.v2.group", "sleep", "600");
+        Task second = start("c-" + UUID.randomUUID().toString().substring(0, 8), "io.containerd.runc.v2.group",
+                "sleep", "600");
+        List<String> starts = Files.readAllLines(calls).stream().filter(l -> l.endsWith(" start")).toList();
+        assertThat(starts).as("shim starts for the group's two tasks").hasSize(1)
+                .allSatisfy(l -> assertThat(l).contains("-id " + group + " "));
+        assertThat(parent(second.pid())).as("the second task's shim").isEqualTo(parent(first.pid()));
+        assertThat(state.resolve("tasks").resolve(ns).resolve(second.id()).resolve("address"))
+                .as("the joined task's address file, as the shim's start writes it")
+                .content().startsWith("unix://" + Leftovers.shimSocket(state, ns, group));
+
+        for (Task t : List.of(first, second)) {
+            t.kill(9);
+            t.waitFor(AWAIT);
+            t.delete();
+        }
+        assertThat(Leftovers.shimProcesses(group)).as("the last task took the shim with it").isEmpty();
+    }
+
+    @Test
     void aLaterRuntimeFindsTheGroupsTasksInTheirShimAndItsLastDeleteStopsIt() throws Exception {
         runtime = open();
         Task sandbox = start(group, "io.kubernetes.cri.sandbox-id", "sleep", "600");

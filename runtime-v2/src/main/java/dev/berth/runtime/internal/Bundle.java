@@ -158,6 +158,11 @@ public final class Bundle {
         writeAtomically(dir.resolve("address"), "unix://" + socket);
     }
 
+    /** Records the shim's socket as the shim's {@code start} would have (a task joining its group's shim). */
+    public void writeAddress(Path socket) throws IOException {
+        writeAtomically(dir.resolve("address"), "unix://" + socket);
+    }
+
     /**
      * Records that the shim in {@link #sharedShim()} serves this task alone (a spare it took): another
      * live runtime may reach it directly, as a shim of the task's own.

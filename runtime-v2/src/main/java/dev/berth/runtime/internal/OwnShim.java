@@ -81,6 +81,43 @@ final class OwnShim implements ShimConnection {
         }
     }
 
+    /**
+     * Joins {@code sibling}'s shim, the running shim of the task's group (a live task of the group in this
+     * runtime), without running the shim's {@code start}, which for a group whose socket answers only writes
+     * that address into the bundle and exits: one shim process launch less per grouped task. No
+     * {@code Connect} call either (it would only report the shim's pid, known from the sibling, and it
+     * waits in the runc shim behind another task's create). Empty when the shim's socket does not accept
+     * (the shim may be exiting with the group's last task): the caller then runs {@code start}, as before.
+     * The shim's log stays with the task it was started for (the shim writes only the log FIFO of that
+     * bundle).
+     */
+    static java.util.Optional<OwnShim> join(RuntimeContext ctx, Bundle bundle, Path shimBinary,
+                                            ShimLauncher.Context launch, OwnShim sibling) throws IOException {
+        ShimClient client;
+        try {
+            client = ShimClient.connect(ctx.loop(), sibling.socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
+        } catch (RuntimeException e) {
+            log.debug("shim of group at {} does not accept ({}); starting the task's shim", sibling.socket,
+                    e.toString());
+            return java.util.Optional.empty();
+        }
+        try {
+            bundle.writeAddress(sibling.socket);
+            bundle.writeShimBinaryPath(shimBinary);
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        ConnectResponse connected = ConnectResponse.newBuilder().setShimPid(sibling.connected.getShimPid()).build();
+        return java.util.Optional.of(new OwnShim(ctx, shimBinary, launch, sibling.socket, client, connected, null,
+                bundle.shimGroup().orElse(null)));
+    }
+
+    /** Whether this is a live connection to {@code group}'s shim, which another task may join. */
+    boolean servesGroup(String group) {
+        return group.equals(this.group) && connected != null && client != null && client.isOpen();
+    }
+
     /** Connects to the shim a previous runtime started for the task (its {@code address} in the bundle). */
     static OwnShim reconnect(RuntimeContext ctx, Bundle bundle, Path shimBinary, ShimLauncher.Context launch) {
         return reconnect(ctx, bundle, bundle.log(), shimBinary, launch);

@@ -86,6 +86,24 @@ final class ShimTask extends TaskCalls {
         SHARED
     }
 
+    /**
+     * Off ({@code -Dberth.runtime.joinGroupDirectly=false}): a task of a shim group always runs the shim's
+     * {@code start}, also when a live task of this runtime already knows the group's socket.
+     */
+    static final boolean JOIN_GROUP_DIRECTLY =
+            Boolean.parseBoolean(System.getProperty("berth.runtime.joinGroupDirectly", "true"));
+
+    /** The connection of a live task of this runtime to {@code group}'s shim. */
+    private Optional<OwnShim> groupShim(String group) {
+        for (ShimTask t : ctx.tasks().all()) {
+            if (t != this && t.namespace.equals(namespace) && !t.releasing && t.shim instanceof OwnShim o
+                    && o.servesGroup(group)) {
+                return Optional.of(o);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Starts (or takes, or shares) the shim and has it create the process. On failure everything is cleaned up. */
     void create(ShimChoice choice) {
         TaskConfig cfg = config.orElseThrow();
@@ -122,7 +140,15 @@ final class ShimTask extends TaskCalls {
                 if (group.isPresent()) {
                     bundle.writeShimGroup(group.get());
                 }
-                shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
+                Optional<OwnShim> joined = Optional.empty();
+                if (group.isPresent() && JOIN_GROUP_DIRECTLY) {
+                    Optional<OwnShim> sibling = groupShim(group.get());
+                    if (sibling.isPresent()) {
+                        joined = OwnShim.join(ctx, bundle, shimBinary, launch, sibling.get());
+                    }
+                }
+                shim = joined.isPresent() ? joined.get()
+                        : OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
             StepTimes.mark("shim");
