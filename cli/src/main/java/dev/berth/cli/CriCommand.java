@@ -49,8 +49,8 @@ final class CriCommand {
         Path hostsDir;
 
         @Option(names = "--pods-per-shim", paramLabel = "N",
-                description = "Pods one containerd-shim-runc-v2 serves (default 1, as containerd; more use less memory"
-                        + " per pod, but a shim that dies takes all its pods' containers with it)")
+                description = "Pods one containerd-shim-runc-v2 serves (default 8; 1 is containerd's one shim per pod;"
+                        + " more use less memory per pod, but a shim that dies takes all its pods' containers with it)")
         Integer podsPerShim;
 
         /** The server these options describe, over {@code berth}. */

@@ -33,9 +33,14 @@ public final class CriServer implements AutoCloseable {
     public static final Duration STREAM_TOKEN_TTL = Duration.ofMinutes(1);
     /**
      * The system property that gives {@link Builder#podsPerShim} its default (so {@code berth cri serve}
-     * takes it from {@code BERTH_JAVA_OPTS="-Dberth.cri.podsPerShim=8"}); unset: 1.
+     * takes it from {@code BERTH_JAVA_OPTS="-Dberth.cri.podsPerShim=1"}); unset: {@link #DEFAULT_PODS_PER_SHIM}.
      */
     public static final String PODS_PER_SHIM_PROPERTY = "berth.cri.podsPerShim";
+    /**
+     * Pods one runc shim serves by default: 8 (a shim is ~92 % of a running pod's memory with one per pod;
+     * docs/cri.md, "Pods per shim", weighs this against containerd's one shim per pod). 1 is containerd's.
+     */
+    public static final int DEFAULT_PODS_PER_SHIM = 8;
 
     private final Path socket;
     private final CriRuntime runtime;
@@ -61,7 +66,7 @@ public final class CriServer implements AutoCloseable {
     private static int podsPerShimProperty() {
         String v = System.getProperty(PODS_PER_SHIM_PROPERTY);
         if (v == null || v.isBlank()) {
-            return 1;
+            return DEFAULT_PODS_PER_SHIM;
         }
         try {
             return checkPodsPerShim(Integer.parseInt(v.trim()));
@@ -206,10 +211,12 @@ public final class CriServer implements AutoCloseable {
 
         /**
          * How many pods (each its sandbox and containers) one {@code containerd-shim-runc-v2} serves
-         * (default 1, or the {@link CriServer#PODS_PER_SHIM_PROPERTY} property): a pod joins the oldest shim that has room, a
-         * new shim starts when all are full, and a shim exits with the last task of its last pod. More
-         * pods per shim cost less memory per pod, but a shim that dies takes all its pods' containers with
-         * it (they are reported exited), and the shim's own memory is not charged to any one pod's cgroup.
+         * (default {@link CriServer#DEFAULT_PODS_PER_SHIM}, or the {@link CriServer#PODS_PER_SHIM_PROPERTY}
+         * property; 1 is containerd's one shim per pod): a pod joins the oldest shim that has room, a new
+         * shim starts when all are full, and a shim exits with the last task of its last pod. More pods per
+         * shim cost less memory per pod, but a shim that dies takes all its pods' containers with it (they
+         * are reported exited, the pods not ready), and the shim's own memory is not charged to any one
+         * pod's cgroup.
          */
         public Builder podsPerShim(int n) {
             this.podsPerShim = checkPodsPerShim(n);

@@ -75,7 +75,7 @@ final class CriHarness implements AutoCloseable {
         this(streamIdleTimeout, 1);
     }
 
-    /** A server whose shims serve up to {@code podsPerShim} pods each. */
+    /** A server whose shims serve up to {@code podsPerShim} pods each; 0: the server's default. */
     CriHarness(int podsPerShim) throws IOException {
         this(CriServer.DEFAULT_STREAM_IDLE_TIMEOUT, podsPerShim);
     }
@@ -113,9 +113,10 @@ final class CriHarness implements AutoCloseable {
     /** Opens the Berth root and a server on it (again after {@link #closeServer()}). */
     void open() {
         berth = Berth.builder().root(root).stateDir(state).gcPolicy(GcPolicy.manual()).build();
-        server = CriServer.builder(berth).socket(state.resolve("cri.sock")).cniConfDir(confDir)
+        CriServer.Builder builder = CriServer.builder(berth).socket(state.resolve("cri.sock")).cniConfDir(confDir)
                 .stateDir(state.resolve("cri")).streamTokenTtl(STREAM_TOKEN_TTL)
-                .streamIdleTimeout(streamIdleTimeout).podsPerShim(podsPerShim).build();
+                .streamIdleTimeout(streamIdleTimeout);
+        server = (podsPerShim > 0 ? builder.podsPerShim(podsPerShim) : builder).build();
         clientLoop = new EpollEventLoopGroup(1);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
                 .eventLoopGroup(clientLoop).channelType(EpollDomainSocketChannel.class).usePlaintext().build();

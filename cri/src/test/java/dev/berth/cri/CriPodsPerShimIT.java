@@ -84,7 +84,9 @@ class CriPodsPerShimIT {
             h.removePod(first.get(2).id);
             Awaitility.await().atMost(AWAIT).untilAsserted(() ->
                     assertThat(alive(shim)).as("the shim after its last pod's removal").isFalse());
-            assertThat(groupSocket(h, "berth-pods-" + first.get(0).id)).as("its socket").doesNotExist();
+            Path firstSocket = groupSocket(h, "berth-pods-" + first.get(0).id);
+            Awaitility.await().atMost(AWAIT).untilAsserted(() ->
+                    assertThat(firstSocket).as("its socket").doesNotExist());
             assertThat(alive(second)).isTrue();
 
             // a pod started now joins the shim that has room, not a new one
@@ -97,13 +99,23 @@ class CriPodsPerShimIT {
         }
     }
 
+    /** The lines of the host's firewall (filter and NAT) that name {@code id} (CNI rules carry the pod's id). */
+    private static List<String> firewallRulesNaming(String id) throws Exception {
+        Process p = new ProcessBuilder("iptables-save").redirectErrorStream(true).start();
+        String rules = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return rules.lines().filter(l -> l.contains(id)).toList();
+    }
+
     @Test
-    void aShimThatDiesEndsAllItsPodsContainersWhichAreReportedExitedAndNoNewPodJoinsIt() throws Exception {
-        try (CriHarness h = new CriHarness(2)) {
+    void atTheDefaultPodsShareAShimAndOneThatDiesEndsAllItsPodsWhichAreReportedAndRemovedWithoutLeftovers()
+            throws Exception {
+        try (CriHarness h = new CriHarness(0)) { // the server's default: several pods per shim
             RunningPod a = sleepingPod(h, "doomed");
             RunningPod b = sleepingPod(h, "doomed");
             long shim = shimOf(h, a);
-            assertThat(shimOf(h, b)).isEqualTo(shim);
+            assertThat(shimOf(h, b)).as("the default puts the second pod in the first one's shim").isEqualTo(shim);
+            assertThat(h.shimPidsOfRoot()).containsExactly(shim);
             List<Long> workloads = List.of(h.taskPid(a.container), h.taskPid(b.container));
 
             ProcessHandle.of(shim).orElseThrow().destroyForcibly();
@@ -130,9 +142,27 @@ class CriPodsPerShimIT {
 
             h.removePod(a.id);
             h.removePod(b.id);
-            assertThat(groupSocket(h, "berth-pods-" + a.id)).as("the dead shim's socket").doesNotExist();
+            Path deadSocket = groupSocket(h, "berth-pods-" + a.id);
+            Awaitility.await().atMost(AWAIT).untilAsserted(() ->
+                    assertThat(deadSocket).as("the dead shim's socket").doesNotExist());
+            for (RunningPod p : List.of(a, b)) {
+                assertThat(firewallRulesNaming(p.id)).as("firewall rules of pod %s", p.id).isEmpty();
+                // record, snapshot and files go in the background once the pod is gone for the kubelet
+                Awaitility.await().atMost(AWAIT).untilAsserted(() -> {
+                    assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list("id==" + p.id)).isEmpty();
+                    assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list("id==" + p.container))
+                            .isEmpty();
+                    assertThat(dev.berth.sys.MountInfo.mountPointsUnder(h.root)).as("mounts under the root")
+                            .noneMatch(m -> m.toString().contains(p.id) || m.toString().contains(p.container));
+                    assertThat(h.state.resolve("cri/sandboxes").resolve(p.id)).doesNotExist();
+                });
+            }
             assertThat(h.status(c.container).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
             h.removePod(c.id);
+            assertThat(firewallRulesNaming(c.id)).as("firewall rules of pod %s", c.id).isEmpty();
+            try (var s = java.nio.file.Files.list(h.state.resolve("cri/netns"))) {
+                assertThat(s.toList()).as("network namespaces left").isEmpty();
+            }
             Awaitility.await().atMost(AWAIT).untilAsserted(() ->
                     assertThat(h.shimPidsOfRoot()).as("shims of this root after every pod's removal").isEmpty());
         }

@@ -146,7 +146,9 @@ class CriServerIT {
         h.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
         assertThat(code(() -> h.rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(id).build())))
                 .isEqualTo(Status.Code.NOT_FOUND);
-        assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list("id==" + id)).isEmpty();
+        // the record, snapshot and files go in the background once the pod is gone for the kubelet
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list("id==" + id)).isEmpty());
 
         String again = h.runPod(config);
         assertThat(again).isNotEqualTo(id);
@@ -344,8 +346,11 @@ class CriServerIT {
         }
         assertThat(h.rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList())
                 .noneMatch(p -> p.getMetadata().getName().startsWith("many-"));
-        assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list()).isEmpty();
-        assertThat(h.berth.namespace(CriServer.NAMESPACE).tasks().list()).isEmpty();
+        // pause tasks, sandbox records and snapshots go in the background after the calls return
+        Awaitility.await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(h.berth.namespace(CriServer.NAMESPACE).containers().list()).isEmpty();
+            assertThat(h.berth.namespace(CriServer.NAMESPACE).tasks().list()).isEmpty();
+        });
         try (var s = Files.list(h.state.resolve("cri/netns"))) {
             assertThat(s.toList()).isEmpty();
         }

@@ -525,7 +525,9 @@ abstract class CriContainers extends PodSandboxes {
             Steps steps = new Steps("StartContainer", c.id);
             try {
                 steps.mark("log+record");
-                task = container.newTask(TaskOptions.stdio(stdio));
+                try (PodShims.Busy busy = shims.creating(pod.shimGroup)) {
+                    task = container.newTask(TaskOptions.stdio(stdio));
+                }
                 steps.mark("task");
                 task.onOom(() -> c.oomSeen.complete(null));
                 task.start();

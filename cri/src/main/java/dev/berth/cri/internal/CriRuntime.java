@@ -158,6 +158,7 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
             return;
         }
         closed = true;
+        awaitBackground(java.time.Duration.ofSeconds(60)); // removals the kubelet no longer sees finish first
         StreamingServer s = streaming;
         if (s != null) {
             s.close();

@@ -64,6 +64,66 @@ abstract class CriState {
         names.remove(name, id);
     }
 
+    /**
+     * Off ({@code -Dberth.cri.deferRemoval=false}): StopPodSandbox deletes the pause task (its {@code runc
+     * delete}, and the shim's exit with its last task) and RemovePodSandbox the sandbox's record, snapshot and
+     * files before they return, as before. On: both go to the background once the kubelet can no longer see
+     * them (see {@link #inBackground}).
+     */
+    static final boolean DEFER_REMOVAL = Boolean.parseBoolean(System.getProperty("berth.cri.deferRemoval", "true"));
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CriState.class);
+    /** Removals running in the background; {@link #awaitBackground} waits for them at close. */
+    private final java.util.Set<java.util.concurrent.CompletableFuture<Void>> background = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Runs {@code work} (a removal no CRI call can observe any more) on the exits executor, tracked so that
+     * closing the server waits for it. A failure is logged: what it left is an orphan the kubelet no longer
+     * knows of (a record the next server recovers as a stopped pod, which the kubelet removes again).
+     */
+    java.util.concurrent.CompletableFuture<Void> inBackground(String what, Runnable work) {
+        java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+        background.add(f);
+        f.whenComplete((v, e) -> background.remove(f));
+        try {
+            exits.execute(() -> {
+                try {
+                    work.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("{} failed: {}", what, e.toString());
+                } finally {
+                    f.complete(null);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            try {
+                work.run(); // the server is closing: do it now
+            } finally {
+                f.complete(null);
+            }
+        }
+        return f;
+    }
+
+    /** Waits up to {@code timeout} for the removals running in the background. */
+    void awaitBackground(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!background.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                java.util.concurrent.CompletableFuture.allOf(background.toArray(java.util.concurrent.CompletableFuture[]::new))
+                        .get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // checked again by the loop
+            }
+        }
+        if (!background.isEmpty()) {
+            LOG.warn("{} background removal(s) still running at close", background.size());
+        }
+    }
+
     /** Off: every CRI record commits with an fsync, as before (the A/B switch of {@link #unsynced}). */
     static final boolean SYNC_RECORDS = Boolean.getBoolean("berth.cri.syncRecords");
 

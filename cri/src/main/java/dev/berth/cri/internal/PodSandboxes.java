@@ -79,6 +79,8 @@ abstract class PodSandboxes extends CriState {
         final String shimGroup;
         volatile Task pause;
         volatile boolean stopped;
+        /** The pause task's delete running in the background after a stop (deferred removal), else null. */
+        volatile java.util.concurrent.CompletableFuture<Void> pauseDeleted;
 
         Pod(String id, PodSandboxConfig config, String runtimeHandler, Instant createdAt, Path netns,
             String cniResult, Path dir, String shimGroup) {
@@ -143,6 +145,7 @@ abstract class PodSandboxes extends CriState {
         String conflist = null;
         Container container = null;
         Steps steps = new Steps("RunPodSandbox", id);
+        boolean createCounted = true;
         try {
             String image = PauseImage.ensure(ns);
             group = shims.assign(id, this::shimLost).orElse(null);
@@ -170,7 +173,13 @@ abstract class PodSandboxes extends CriState {
                 network.awaitNamespace();
                 steps.mark("netns wait");
             }
-            Task task = container.newTask(TaskOptions.stdio(Stdio.nullIO()));
+            Task task;
+            try {
+                task = container.newTask(TaskOptions.stdio(Stdio.nullIO()));
+            } finally {
+                shims.created(group);
+                createCounted = false;
+            }
             steps.mark("task");
             task.start();
             steps.mark("start");
@@ -187,6 +196,9 @@ abstract class PodSandboxes extends CriState {
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException e) {
             String cniResult = network == null ? "" : network.resultAfterAll(e);
+            if (createCounted) {
+                shims.created(group);
+            }
             undoRun(id, container, conflist, netns, cniResult, md, dir, e);
             shims.leave(group, id);
             release(name, id);
@@ -451,7 +463,14 @@ abstract class PodSandboxes extends CriState {
                     }
                 }
                 steps.mark("pause stop");
-                pause.delete(true);
+                if (DEFER_REMOVAL) {
+                    // the pod is NOTREADY and its processes are gone: `runc delete` and the shim's exit need
+                    // not hold the call; RemovePodSandbox waits for them in the background too
+                    pod.pauseDeleted = inBackground("deleting the pause task of pod " + pod.id,
+                            () -> deleteTask(pause));
+                } else {
+                    pause.delete(true);
+                }
             } catch (NotFoundException alreadyGone) {
                 // deleted before
             } catch (InterruptedException e) {
@@ -477,6 +496,14 @@ abstract class PodSandboxes extends CriState {
                 // removed meanwhile
             }
             steps.mark("record");
+        }
+    }
+
+    private static void deleteTask(Task task) {
+        try {
+            task.delete(true);
+        } catch (NotFoundException alreadyGone) {
+            // deleted before
         }
     }
 
@@ -511,21 +538,42 @@ abstract class PodSandboxes extends CriState {
             removeContainersOf(pod.id);
             steps.mark("containers");
             synchronized (pod) {
-                try {
-                    unsyncedRun(() -> ns.containers().get(pod.id).delete());
-                } catch (NotFoundException alreadyGone) {
-                    // removed before
+                if (DEFER_REMOVAL) {
+                    // gone for the kubelet now (not listed, its name free); the record, snapshot and files
+                    // follow once the pause task's delete has ended
+                    pods.remove(pod.id);
+                    release(pod.reservedName(), pod.id);
+                    java.util.concurrent.CompletableFuture<Void> pauseDeleted = pod.pauseDeleted;
+                    inBackground("removing pod " + pod.id, () -> {
+                        if (pauseDeleted != null) {
+                            pauseDeleted.join();
+                        }
+                        removeRecordAndFiles(pod);
+                    });
+                    steps.mark("hidden");
+                } else {
+                    removeRecordAndFiles(pod);
+                    steps.mark("record+snapshot+files");
+                    pods.remove(pod.id);
+                    release(pod.reservedName(), pod.id);
                 }
-                steps.mark("record+snapshot");
-                deleteTree(pod.dir);
-                pods.remove(pod.id);
-                release(pod.reservedName(), pod.id);
-                steps.mark("files");
             }
         } finally {
             steps.log();
         }
         return RemovePodSandboxResponse.getDefaultInstance();
+    }
+
+    /** The sandbox's record and snapshot (a pause task still there is deleted first) and its files. */
+    private void removeRecordAndFiles(Pod pod) {
+        try {
+            Container c = ns.containers().get(pod.id);
+            c.task().ifPresent(PodSandboxes::deleteTask);
+            unsyncedRun(c::delete);
+        } catch (NotFoundException alreadyGone) {
+            // removed before
+        }
+        deleteTree(pod.dir);
     }
 
     public PodSandboxStatusResponse podSandboxStatus(PodSandboxStatusRequest request) {

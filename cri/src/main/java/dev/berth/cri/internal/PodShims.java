@@ -27,6 +27,13 @@ final class PodShims {
     private final int podsPerShim;
     /** Group to its pods that have not started stopping, in the order the groups were made. */
     private final Map<String, Set<String>> groups = new LinkedHashMap<>();
+    /** Group to the task creates running in its shim now (the runc shim makes one container at a time). */
+    private final Map<String, Integer> creating = new java.util.HashMap<>();
+    /**
+     * Off ({@code -Dberth.cri.joinBusyShims=true}): a pod joins the oldest shim with room even while that
+     * shim creates another task, and waits for it.
+     */
+    static final boolean JOIN_BUSY = Boolean.getBoolean("berth.cri.joinBusyShims");
 
     PodShims(int podsPerShim) {
         if (podsPerShim < 1) {
@@ -41,8 +48,11 @@ final class PodShims {
 
     /**
      * The group pod {@code podId} runs in: one with room none of whose pods {@code shimLost} (its sandbox's
-     * pause process is gone while the pod was not stopped: the shim died), else a new one. Empty when every
-     * pod has its own shim.
+     * pause process is gone while the pod was not stopped: the shim died) and whose shim is not creating a
+     * task now (the runc shim creates one container at a time: a pod joining a busy shim would wait for the
+     * other's create, a burst of pods would queue in one shim), else a new one. Empty when every pod has its
+     * own shim. The pod's sandbox counts as a create in the group's shim until {@link #created} (so pods
+     * arriving together go to different shims).
      */
     synchronized Optional<String> assign(String podId, Predicate<String> shimLost) {
         if (podsPerShim == 1) {
@@ -50,8 +60,10 @@ final class PodShims {
         }
         for (Map.Entry<String, Set<String>> g : groups.entrySet()) {
             Set<String> members = g.getValue();
-            if (members.size() < podsPerShim && members.stream().noneMatch(shimLost)) {
+            if (members.size() < podsPerShim && (JOIN_BUSY || !creating.containsKey(g.getKey()))
+                    && members.stream().noneMatch(shimLost)) {
                 members.add(podId);
+                creating.merge(g.getKey(), 1, Integer::sum);
                 return Optional.of(g.getKey());
             }
         }
@@ -59,7 +71,32 @@ final class PodShims {
         Set<String> members = new LinkedHashSet<>();
         members.add(podId);
         groups.put(group, members);
+        creating.merge(group, 1, Integer::sum);
         return Optional.of(group);
+    }
+
+    /** The create of a pod's sandbox that {@link #assign} counted has ended (also when it failed); null: nothing. */
+    synchronized void created(String group) {
+        if (group != null) {
+            creating.computeIfPresent(group, (g, n) -> n == 1 ? null : n - 1);
+        }
+    }
+
+    /** Marks a task create in {@code group}'s shim until the returned handle is closed; null group: nothing. */
+    Busy creating(String group) {
+        if (group == null) {
+            return () -> { };
+        }
+        synchronized (this) {
+            creating.merge(group, 1, Integer::sum);
+        }
+        return () -> created(group);
+    }
+
+    /** A create in a shim, until closed. */
+    interface Busy extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /** A pod an earlier server put in {@code group}, still running. */

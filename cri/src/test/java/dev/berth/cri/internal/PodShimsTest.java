@@ -9,47 +9,70 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PodShimsTest {
+    /** Assigns {@code pod} and ends its sandbox's create at once, as a pod placed while no other starts. */
+    private static java.util.Optional<String> placed(PodShims shims, String pod, java.util.function.Predicate<String> lost) {
+        java.util.Optional<String> group = shims.assign(pod, lost);
+        shims.created(group.orElse(null));
+        return group;
+    }
+
     @Test
     void withOnePodPerShimNoPodIsGrouped() {
         PodShims shims = new PodShims(1);
-        assertThat(shims.assign("a", p -> false)).isEmpty();
+        assertThat(placed(shims, "a", p -> false)).isEmpty();
         assertThat(shims.snapshot()).isEmpty();
     }
 
     @Test
     void podsFillTheOldestGroupWithRoomThenStartAGroupNamedAfterTheirFirstPod() {
         PodShims shims = new PodShims(2);
-        assertThat(shims.assign("a", p -> false)).hasValue("berth-pods-a");
-        assertThat(shims.assign("b", p -> false)).hasValue("berth-pods-a");
-        assertThat(shims.assign("c", p -> false)).hasValue("berth-pods-c");
+        assertThat(placed(shims, "a", p -> false)).hasValue("berth-pods-a");
+        assertThat(placed(shims, "b", p -> false)).hasValue("berth-pods-a");
+        assertThat(placed(shims, "c", p -> false)).hasValue("berth-pods-c");
         shims.leave("berth-pods-a", "a");
-        assertThat(shims.assign("d", p -> false)).as("the freed place").hasValue("berth-pods-a");
+        assertThat(placed(shims, "d", p -> false)).as("the freed place").hasValue("berth-pods-a");
         assertThat(shims.snapshot()).isEqualTo(Map.of("berth-pods-a", List.of("b", "d"), "berth-pods-c", List.of("c")));
     }
 
     @Test
     void aGroupItsLastPodLeftIsNeverJoinedAgain() {
         PodShims shims = new PodShims(3);
-        shims.assign("a", p -> false);
+        placed(shims, "a", p -> false);
         shims.leave("berth-pods-a", "a");
         shims.leave("berth-pods-a", "a");
-        assertThat(shims.assign("b", p -> false)).hasValue("berth-pods-b");
+        assertThat(placed(shims, "b", p -> false)).hasValue("berth-pods-b");
     }
 
     @Test
     void aGroupWithAPodWhoseShimIsLostTakesNoNewPod() {
         PodShims shims = new PodShims(3);
-        shims.assign("a", p -> false);
-        assertThat(shims.assign("b", Set.of("a")::contains)).hasValue("berth-pods-b");
-        assertThat(shims.assign("c", p -> false)).as("no pod is lost now").hasValue("berth-pods-a");
+        placed(shims, "a", p -> false);
+        assertThat(placed(shims, "b", Set.of("a")::contains)).hasValue("berth-pods-b");
+        assertThat(placed(shims, "c", p -> false)).as("no pod is lost now").hasValue("berth-pods-a");
     }
 
     @Test
     void recoveredPodsRefillTheirGroup() {
         PodShims shims = new PodShims(2);
         shims.recovered("berth-pods-x", "x");
-        assertThat(shims.assign("y", p -> false)).hasValue("berth-pods-x");
-        assertThat(shims.assign("z", p -> false)).hasValue("berth-pods-z");
+        assertThat(placed(shims, "y", p -> false)).hasValue("berth-pods-x");
+        assertThat(placed(shims, "z", p -> false)).hasValue("berth-pods-z");
+    }
+
+    @Test
+    void podsArrivingWhileAShimCreatesGoToAnotherShimAndJoinItOnceItIsIdle() {
+        PodShims shims = new PodShims(8);
+        assertThat(shims.assign("a", p -> false)).hasValue("berth-pods-a");
+        assertThat(shims.assign("b", p -> false)).as("a's sandbox is still being created").hasValue("berth-pods-b");
+        shims.created("berth-pods-a");
+        try (PodShims.Busy busy = shims.creating("berth-pods-a")) {
+            assertThat(shims.assign("c", p -> false)).as("a's shim creates a container").hasValue("berth-pods-c");
+        }
+        shims.created("berth-pods-b");
+        shims.created("berth-pods-c");
+        assertThat(placed(shims, "d", p -> false)).as("all idle: the oldest with room").hasValue("berth-pods-a");
+        assertThat(shims.snapshot()).isEqualTo(Map.of("berth-pods-a", List.of("a", "d"), "berth-pods-b", List.of("b"),
+                "berth-pods-c", List.of("c")));
     }
 
     @Test
