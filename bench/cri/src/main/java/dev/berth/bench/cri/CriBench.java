@@ -118,7 +118,17 @@ public final class CriBench {
                     for (int i = 0; i < inRow; i++) {
                         report(s.workload("cri-pod"), s, podCycle(s, logDir, "row"));
                     }
+                    long[] cpu0 = cpu(s);
                     report(s.workload("cri-concurrent"), s, runConcurrently(s, logDir, concurrent, "conc"));
+                    long[] cpu1 = cpu(s);
+                    // CPU per pod of the concurrent round: the server process with the children it waited for
+                    // (CNI plugins, `shim start`, runc run by it), and the whole machine (all sides, other load)
+                    report(s.workload("cpu-cri-server"), s, (cpu1[0] - cpu0[0]) * 1_000_000L / concurrent);
+                    System.err.printf("bench: %s: concurrent round: server+waited children %d ms CPU per pod, machine"
+                                    + " %d ms CPU per pod (busy %.0f %% of %d cores)%n", s.workload(s.name),
+                            (cpu1[0] - cpu0[0]) / concurrent, (cpu1[1] - cpu0[1]) / concurrent,
+                            100.0 * (cpu1[1] - cpu0[1]) / Math.max(1, (cpu1[2] - cpu0[2])),
+                            Runtime.getRuntime().availableProcessors());
                 }
             }
             for (Side s : sides) {
@@ -292,6 +302,35 @@ public final class CriBench {
             if (shims.contains(pid)) {
                 out[5] += m[0];
             }
+        }
+        return out;
+    }
+
+    private static final long TICK_MS = 10; // USER_HZ 100 on Linux
+
+    /**
+     * {CPU ms of the side's server with its waited-for children (utime+stime+cutime+cstime), busy CPU ms of
+     * the machine (all cores), elapsed CPU ms of the machine (all cores, busy or idle)}.
+     */
+    static long[] cpu(Side s) {
+        long[] out = new long[3];
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(s.pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            // fields 14-17 of stat (utime stime cutime cstime) are 11-14 after the state field
+            for (int i = 11; i <= 14; i++) {
+                out[0] += Long.parseLong(f[i]) * TICK_MS;
+            }
+            String[] all = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            long idle = Long.parseLong(all[4]) + Long.parseLong(all[5]);
+            for (int i = 1; i < all.length && i <= 8; i++) {
+                total += Long.parseLong(all[i]);
+            }
+            out[1] = (total - idle) * TICK_MS;
+            out[2] = total * TICK_MS;
+        } catch (IOException | RuntimeException e) {
+            // no figures: zeros
         }
         return out;
     }
