@@ -65,12 +65,12 @@ abstract class CriState {
     }
 
     /**
-     * Off ({@code -Dberth.cri.deferRemoval=false}): StopPodSandbox deletes the pause task (its {@code runc
+     * On ({@code -Dberth.cri.deferRemoval=true}): StopPodSandbox leaves the pause task's delete (its {@code runc
      * delete}, and the shim's exit with its last task) and RemovePodSandbox the sandbox's record, snapshot and
-     * files before they return, as before. On: both go to the background once the kubelet can no longer see
-     * them (see {@link #inBackground}).
+     * files to the background once the kubelet can no longer see them (see {@link #inBackground}). Off by
+     * default: at low load that work slowed the next pod by more than it saved (docs/cri.md).
      */
-    static final boolean DEFER_REMOVAL = Boolean.parseBoolean(System.getProperty("berth.cri.deferRemoval", "true"));
+    static final boolean DEFER_REMOVAL = Boolean.getBoolean("berth.cri.deferRemoval");
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CriState.class);
     /** Removals running in the background; {@link #awaitBackground} waits for them at close. */
