@@ -281,12 +281,7 @@ public final class Namespace {
                 Task exited = task;
                 task = null;
                 if (steps != null) {
-                    STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
-                            + " total %.1f ms (removal after return)", berth.stateDir().getFileName(), name(),
-                            container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6,
-                            (tStart - tTask) / 1e6, (tWait - tStart) / 1e6, (tWait - t0) / 1e6));
-                    STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id()
-                            + " " + steps.format());
+                    logRunSteps(steps, container.id(), t0, tContainer, tTask, tStart, tWait, false);
                 }
                 CompletableFuture<Void> removal = new CompletableFuture<>();
                 berth.trackRemoval(name(), container.id(), exited, removal);
@@ -309,13 +304,7 @@ public final class Namespace {
             }
             task = null;
             if (steps != null) {
-                long tEnd = System.nanoTime();
-                STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f"
-                        + " delete-remove %.1f total %.1f ms", berth.stateDir().getFileName(), name(),
-                        container.id(), (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6,
-                        (tWait - tStart) / 1e6, (tEnd - tWait) / 1e6, (tEnd - t0) / 1e6));
-                STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + container.id() + " "
-                        + steps.format());
+                logRunSteps(steps, container.id(), t0, tContainer, tTask, tStart, tWait, true);
             }
             return result;
         } catch (RuntimeException | InterruptedException e) {
@@ -333,6 +322,20 @@ public final class Namespace {
             }
             throw e;
         }
+    }
+
+    /** The bench's step lines of a run (`run-steps`, `run-fine`), from its start to now. */
+    private void logRunSteps(StepTimes steps, String containerId, long t0, long tContainer, long tTask, long tStart,
+            long tWait, boolean removedBeforeReturn) {
+        long tEnd = System.nanoTime();
+        String removal = removedBeforeReturn ? String.format(" delete-remove %.1f", (tEnd - tWait) / 1e6) : "";
+        STEPS.debug(String.format("run-steps %s %s/%s container %.1f task %.1f start %.1f wait %.1f%s"
+                        + " total %.1f ms%s", berth.stateDir().getFileName(), name(), containerId,
+                (tContainer - t0) / 1e6, (tTask - tContainer) / 1e6, (tStart - tTask) / 1e6, (tWait - tStart) / 1e6,
+                removal, (tEnd - t0) / 1e6,
+                removedBeforeReturn ? "" : " (removal after return)"));
+        STEPS.debug("run-fine " + berth.stateDir().getFileName() + " " + name() + "/" + containerId + " "
+                + steps.format());
     }
 
     /**
