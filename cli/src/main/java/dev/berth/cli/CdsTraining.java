@@ -17,7 +17,8 @@ import java.util.zip.GZIPOutputStream;
 
 /**
  * bin/berth's training run for its class-data-sharing archive: runs, in this one JVM, the commands whose
- * classes the archive should hold: {@code images ls}, {@code content ingest} of standard input (bin/berth
+ * classes the archive should hold: {@code images ls} (first of a root not made yet, {@link EmptyRootListing}),
+ * {@code content ingest} of standard input (bin/berth
  * redirects a small file there), {@code content rm}, {@code images import} of a one-layer OCI archive made
  * here, and {@code images ls} of the imported image. A long command otherwise loads some 1,300 classes
  * (Jackson, tar, layer apply, jnr-ffi) from jars, parsing and verifying each. Failures are ignored: what
@@ -42,6 +43,9 @@ public final class CdsTraining {
         Files.write(archive, ociArchive());
         PrintWriter out = new PrintWriter(Writer.nullWriter());
         PrintWriter err = new PrintWriter(Writer.nullWriter());
+        // images ls of a root with no metadata yet, as bin/berth answers it first (EmptyRootListing)
+        EmptyRootListing.answer(join(at, "images", "ls"), System.getenv(), out);
+        EmptyRootListing.answer(join(at, "--json", "images", "ls"), System.getenv(), out);
         Main.run(join(at, "images", "ls"), out, err);
         java.io.StringWriter digest = new java.io.StringWriter();
         Main.run(join(at, "content", "ingest", "cds-training"), new PrintWriter(digest, true), err);

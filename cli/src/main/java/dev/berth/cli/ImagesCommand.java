@@ -90,6 +90,8 @@ final class ImagesCommand {
 
     @Command(name = "ls", aliases = "list", description = "List images")
     static final class Ls extends Sub {
+        static final String[] COLUMNS = {"REF", "TYPE", "DIGEST", "SIZE", "PLATFORM", "LABELS"};
+
         @Option(names = {"-q", "--quiet"}, description = "Print only the names")
         boolean quiet;
 
@@ -103,7 +105,7 @@ final class ImagesCommand {
                 images.forEach(i -> out().line(i.name()));
                 return 0;
             }
-            Output.Table t = out().table("REF", "TYPE", "DIGEST", "SIZE", "PLATFORM", "LABELS");
+            Output.Table t = out().table(COLUMNS);
             for (Image i : images) {
                 String size = "-";
                 String platform = "-";

@@ -226,6 +226,11 @@ public final class Main implements AutoCloseable {
 
     public static void main(String[] args) {
         CliSteps.mark("main");
+        PrintWriter stdout = new PrintWriter(System.out, true);
+        if (EmptyRootListing.answer(args, System.getenv(), stdout)) {
+            CliSteps.mark("empty-root-listing");
+            System.exit(0);
+        }
         processStdin = System.in;
         String sha256 = System.getProperty(SHA256_PROPERTY, "jdk");
         if (!sha256.equals("jdk")) {
@@ -254,7 +259,7 @@ public final class Main implements AutoCloseable {
             }
         }
         CliSteps.mark("sha256");
-        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        int code = run(args, stdout, new PrintWriter(System.err, true));
         CliSteps.mark("run-returned");
         System.exit(code);
     }
