@@ -113,6 +113,7 @@ final class ContentCommand {
                 // through the writer's channel path (read ahead, 256 KiB writes, hashing on a second thread):
                 // InputStream.transferTo's 8 KiB writes made a 1 GiB ingest four times slower than the floor
                 w.transferFrom(stdin(), Long.MAX_VALUE);
+                dev.berth.cli.internal.CliSteps.mark("ingest-transfer");
                 long size = w.status().offset();
                 if (expectedSize != null && size != expectedSize) {
                     throw new dev.berth.api.FailedPreconditionException("ingest " + ref + ": read " + size
@@ -121,6 +122,7 @@ final class ContentCommand {
                 digest = w.digest(); // known before commit, which fails when the blob is already here
                 try {
                     digest = w.commit(size, expected, labels);
+                    dev.berth.cli.internal.CliSteps.mark("ingest-commit");
                 } catch (AlreadyExistsException e) {
                     existed = true;
                 }

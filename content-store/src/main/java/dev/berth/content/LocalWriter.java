@@ -126,7 +126,150 @@ final class LocalWriter implements Writer {
     @Override
     public synchronized long transferFrom(ReadableByteChannel src, long maxBytes) {
         requireOpen("write to");
+        if (maxBytes >= READ_AHEAD_THRESHOLD && src instanceof FileChannel file
+                && Boolean.parseBoolean(System.getProperty(FILE_COPY_PROPERTY, "true")) && seekable(file)) {
+            return transferCopying(file, maxBytes);
+        }
         return maxBytes >= READ_AHEAD_THRESHOLD ? transferReadingAhead(src, maxBytes) : transferInline(src, maxBytes);
+    }
+
+    /**
+     * {@code -Dberth.content.fileCopy=false}: a large transfer from a file reads it into the JVM and writes it
+     * out like any other source, instead of {@link #transferCopying} (A/B).
+     */
+    static final String FILE_COPY_PROPERTY = "berth.content.fileCopy";
+
+    /** Whether {@code file} has a position (a regular file, not a pipe or terminal behind a channel). */
+    private static boolean seekable(FileChannel file) {
+        try {
+            file.position();
+            return file.size() >= 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /*
+     * A large transfer from a file (bin/berth's `content ingest <file`): the kernel copies each chunk from the
+     * source's page cache into the data file (FileChannel.transferTo: sendfile, no copy through the JVM, whose
+     * writes from a user buffer took up to six times the system CPU of the kernel's copy on this machine's
+     * VM), and a hashing thread reads the chunk back from the data file and hashes it while this thread copies
+     * the next. What is hashed is what the data file holds, even if the source changes meanwhile. A chunk is
+     * hashed only once all of it was read back; after a failure the data file is cut back to what was hashed,
+     * so digest and offset still agree. The source's position advances by what was copied, as a read would.
+     */
+    private long transferCopying(FileChannel src, long maxBytes) {
+        FileChannel ch = requireOpen("write to");
+        long srcStart;
+        try {
+            srcStart = src.position();
+        } catch (IOException e) {
+            throw failure("reading the source's position", e);
+        }
+        FileChannel back; // the writer's channel is write-only
+        try {
+            back = FileChannel.open(ingest.data(), java.nio.file.StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw failure("opening its data file for reading", e);
+        }
+        ByteBuffer[] buffers = {TransferBuffers.take(), TransferBuffers.take()};
+        int next = 0;
+        long done = 0;
+        Future<?> hashing = null;
+        long hashingAt = offset;
+        try {
+            while (done < maxBytes) {
+                ByteBuffer buffer = buffers[next];
+                next ^= 1;
+                long want = Math.min(buffer.capacity(), maxBytes - done);
+                long at = offset;
+                long copied;
+                try {
+                    ch.position(at);
+                    copied = src.transferTo(srcStart + done, want, ch);
+                } catch (IOException e) {
+                    Future<?> h = hashing;
+                    hashing = null;
+                    awaitHashBack(h, hashingAt);
+                    throw failure("copying from the source", e); // cuts back what this copy wrote
+                } finally {
+                    updatedAt = Instant.now();
+                }
+                if (copied <= 0) {
+                    break; // the end of the source
+                }
+                Future<?> h = hashing;
+                hashing = null;
+                awaitHashBack(h, hashingAt);
+                hashingAt = at;
+                hashing = HASHER.submit(() -> hashBack(back, buffer, at, (int) copied));
+                offset = at + copied;
+                done += copied;
+            }
+            Future<?> h = hashing;
+            hashing = null;
+            awaitHashBack(h, hashingAt);
+            return done;
+        } finally {
+            awaitQuietly(hashing);
+            closeQuietly(back);
+            for (ByteBuffer b : buffers) {
+                TransferBuffers.give(b);
+            }
+            try {
+                src.position(srcStart + done);
+            } catch (IOException e) {
+                LOG.debug("ingest {}: cannot advance the source's position: {}", ref, e.toString());
+            }
+        }
+    }
+
+    /** Reads {@code length} bytes of the data file from {@code at} into {@code buffer}, then hashes them. */
+    private void hashBack(FileChannel ch, ByteBuffer buffer, long at, int length) {
+        buffer.clear().limit(length);
+        try {
+            while (buffer.hasRemaining()) {
+                if (ch.read(buffer, at + buffer.position()) < 0) {
+                    throw new IOException("the data file ends at " + (at + buffer.position()) + ", before "
+                            + (at + length));
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        buffer.flip();
+        md.update(buffer);
+    }
+
+    /**
+     * Waits for the hashing of the chunk at {@code chunkAt}; if it failed (then nothing of it was hashed), cuts
+     * the data file and offset back to {@code chunkAt} and throws.
+     */
+    private void awaitHashBack(Future<?> hashing, long chunkAt) {
+        if (hashing == null) {
+            return;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    hashing.get();
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the digest must be complete before anything else touches it
+                } catch (ExecutionException e) {
+                    offset = chunkAt;
+                    Throwable cause = e.getCause();
+                    IOException io = cause instanceof java.io.UncheckedIOException u ? u.getCause()
+                            : new IOException("hashing failed", cause);
+                    throw failure("reading back the data file", io);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /*

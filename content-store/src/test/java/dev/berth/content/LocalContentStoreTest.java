@@ -199,21 +199,72 @@ class LocalContentStoreTest {
             }
         }
 
-        @Test
-        void largeTransfersReadAheadButNeverPastMaxBytes() throws IOException {
+        /** From a file the kernel copies and the data file is hashed back; with the switch off it is read ahead. */
+        @ParameterizedTest(name = "file copy {0}")
+        @ValueSource(strings = {"true", "false"})
+        void largeTransfersFromAFileNeverGoPastMaxBytes(String fileCopy) throws IOException {
             Path source = tmp.resolve("source");
             PseudoRandomBlob blob = new PseudoRandomBlob(2, 30L << 20);
             try (InputStream in = blob.stream()) {
                 Files.copy(in, source);
             }
             long max = (20L << 20) + 5;
+            System.setProperty(LocalWriter.FILE_COPY_PROPERTY, fileCopy);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(source);
                  Writer w = store.writer("read-ahead", null)) {
                 assertThat(w.transferFrom(ch, max)).isEqualTo(max);
                 assertThat(ch.position()).isEqualTo(max);
+                assertThat(w.status().offset()).isEqualTo(max);
                 assertThat(w.transferFrom(ch, Long.MAX_VALUE)).isEqualTo(blob.size() - max);
+                assertThat(ch.position()).isEqualTo(blob.size());
+                assertThat(w.commit(blob.size(), blob.digest(Digest.SHA256))).isEqualTo(blob.digest(Digest.SHA256));
+            } finally {
+                System.clearProperty(LocalWriter.FILE_COPY_PROPERTY);
+            }
+            try (ReaderAt r = store.readerAt(new Descriptor("application/octet-stream", blob.digest(Digest.SHA256),
+                    blob.size()));
+                 InputStream stored = r.inputStream()) {
+                assertThat(Digest.sha256(stored.readAllBytes())).isEqualTo(blob.digest(Digest.SHA256));
+            }
+        }
+
+        @Test
+        void aFileCopiedFromTheMiddleAfterBytesWrittenOtherwiseAppendsAndHashesInOrder() throws IOException {
+            Path source = tmp.resolve("source");
+            PseudoRandomBlob blob = new PseudoRandomBlob(3, (9L << 20) + 3);
+            try (InputStream in = blob.stream()) {
+                Files.copy(in, source);
+            }
+            byte[] all = Files.readAllBytes(source);
+            byte[] head = java.util.Arrays.copyOf(all, 1000);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(source);
+                 Writer w = store.writer("middle", null)) {
+                w.write(java.nio.ByteBuffer.wrap(head));
+                ch.position(1000);
+                assertThat(w.transferFrom(ch, Long.MAX_VALUE)).isEqualTo(all.length - 1000);
+                assertThat(w.status().offset()).isEqualTo(all.length);
+                assertThat(w.digest()).isEqualTo(Digest.sha256(all));
+            }
+        }
+
+        @Test
+        void aFileChannelOverAPipeIsReadAheadLikeAnyStream() throws Exception {
+            Path fifo = tmp.resolve("fifo");
+            assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+            PseudoRandomBlob blob = new PseudoRandomBlob(5, 12L << 20);
+            var feeding = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try (OutputStream out = Files.newOutputStream(fifo); InputStream in = blob.stream()) {
+                    in.transferTo(out);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(fifo);
+                 Writer w = store.writer("piped", null)) {
+                assertThat(w.transferFrom(ch, Long.MAX_VALUE)).isEqualTo(blob.size());
                 assertThat(w.commit(blob.size(), blob.digest(Digest.SHA256))).isEqualTo(blob.digest(Digest.SHA256));
             }
+            feeding.join();
         }
 
         @ParameterizedTest(name = "failing at {0} bytes")
