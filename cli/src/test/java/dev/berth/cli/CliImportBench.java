@@ -16,13 +16,11 @@ import java.util.Map;
  * Prints {@code BENCH cli-import <side> <seconds>} lines for bench/run.
  *
  * <p>Usage: {@code CliImportBench <rounds> <archive> <base dir> <bin/berth> <ctr socket>}; {@code
- * -Dbench.cliAbEnv="K=V;K=V"} is the environment of the A/B side (default: bin/berth's start-up before
- * session 9: {@code BERTH_CDS_TRAINING=ls BERTH_NATIVE_FROM_JAR=1} and {@code BERTH_JAVA_OPTS} switching the
- * early open and the early libcrypto binding off); {@code -Dbench.cliSides=berth,berth-inprocess} picks sides.
+ * -Dbench.cliAbEnv="K=V;K=V"} is the environment of the A/B side (default: bin/berth before session 10:
+ * {@code BERTH_CLI_GC=serial BERTH_LAUNCHER_FORKS=1}, the serial collector and the launcher's forks); {@code -Dbench.cliSides=berth,berth-inprocess} picks sides.
  */
 public final class CliImportBench {
-    private static final String DEFAULT_AB = "BERTH_CDS_TRAINING=ls;BERTH_NATIVE_FROM_JAR=1;"
-            + "BERTH_JAVA_OPTS=-Dberth.cli.openEarly=false -Dberth.cli.sha256Async=false";
+    private static final String DEFAULT_AB = "BERTH_CLI_GC=serial;BERTH_LAUNCHER_FORKS=1";
 
     private CliImportBench() {
     }
