@@ -139,11 +139,13 @@ final class LocalWriter implements Writer {
      */
     static final String FILE_COPY_PROPERTY = "berth.content.fileCopy";
 
-    /** Whether {@code file} has a position (a regular file, not a pipe or terminal behind a channel). */
+    /**
+     * Whether {@code file} is a file with bytes left by its size: not a pipe or terminal (no position), and not
+     * a device or /proc file, which report size 0 however much they hold (transferTo copies only up to the size).
+     */
     private static boolean seekable(FileChannel file) {
         try {
-            file.position();
-            return file.size() >= 0;
+            return file.size() > file.position();
         } catch (IOException e) {
             return false;
         }

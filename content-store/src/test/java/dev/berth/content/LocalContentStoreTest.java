@@ -248,6 +248,20 @@ class LocalContentStoreTest {
         }
 
         @Test
+        void aFileThatReportsNoSizeIsReadToItsEnd() throws IOException {
+            // /proc files report size 0 whatever they hold; the kernel copy would stop at the size
+            Path cmdline = Path.of("/proc/self/cmdline");
+            byte[] expected = Files.readAllBytes(cmdline);
+            assertThat(expected).isNotEmpty();
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(cmdline);
+                 Writer w = store.writer("proc", null)) {
+                assertThat(ch.size()).isZero();
+                assertThat(w.transferFrom(ch, Long.MAX_VALUE)).isEqualTo(expected.length);
+                assertThat(w.digest()).isEqualTo(Digest.sha256(expected));
+            }
+        }
+
+        @Test
         void aFileChannelOverAPipeIsReadAheadLikeAnyStream() throws Exception {
             Path fifo = tmp.resolve("fifo");
             assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
