@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.berth.api.BerthException;
 import dev.berth.api.Descriptor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,6 +64,41 @@ class DiskFullIT {
             Content.copy(store, "too-big", blob.stream(), desc);
             assertThat(store.verify(desc.digest()).size()).isEqualTo(blob.size());
             assertThat(store.listStatuses()).isEmpty();
+        }
+        assertEveryBlobIsComplete(root);
+    }
+
+    @Test
+    void aFileCopiedByTheKernelOntoAFullDiskKeepsDataAndDigestInStepAndResumes() throws Exception {
+        Path root = mountPoint.resolve("content");
+        PseudoRandomBlob blob = new PseudoRandomBlob(32, 12L << 20);
+        Path source = tmp.resolve("source.bin"); // outside the small file system
+        try (InputStream in = blob.stream()) {
+            Files.copy(in, source);
+        }
+        Descriptor desc = blob.descriptor();
+        try (LocalContentStore store = LocalContentStore.open(root);
+             java.nio.channels.FileChannel src = java.nio.channels.FileChannel.open(source)) {
+            try (dev.berth.api.content.Writer w = store.writer("file-too-big", desc)) {
+                assertThatThrownBy(() -> w.transferFrom(src, Long.MAX_VALUE))
+                        .isInstanceOf(BerthException.class)
+                        .hasMessageContaining("ingest file-too-big")
+                        .hasMessageContaining("No space left on device")
+                        .hasMessageContaining("can be resumed");
+            }
+            long offset = store.status("file-too-big").offset();
+            assertThat(offset).isPositive().isLessThanOrEqualTo(8L << 20);
+            assertThat(Files.size(root.resolve("ingest").resolve(IngestDir.nameOf("file-too-big")).resolve("data")))
+                    .isEqualTo(offset);
+
+            run("mount", "-o", "remount,size=32m", mountPoint.toString());
+            try (dev.berth.api.content.Writer w = store.writer("file-too-big", desc)) {
+                assertThat(w.status().offset()).isEqualTo(offset);
+                src.position(offset);
+                w.transferFrom(src, Long.MAX_VALUE);
+                assertThat(w.commit(blob.size(), desc.digest())).isEqualTo(desc.digest());
+            }
+            assertThat(store.verify(desc.digest()).size()).isEqualTo(blob.size());
         }
         assertEveryBlobIsComplete(root);
     }
