@@ -16,11 +16,11 @@ import java.util.Map;
  * Prints {@code BENCH cli-import <side> <seconds>} lines for bench/run.
  *
  * <p>Usage: {@code CliImportBench <rounds> <archive> <base dir> <bin/berth> <ctr socket>}; {@code
- * -Dbench.cliAbEnv="K=V;K=V"} is the environment of the A/B side (default: bin/berth before session 10:
- * {@code BERTH_CLI_GC=serial BERTH_LAUNCHER_FORKS=1}, the serial collector and the launcher's forks); {@code -Dbench.cliSides=berth,berth-inprocess} picks sides.
+ * -Dbench.cliAbEnv="K=V;K=V"} is the environment of the A/B side (default: {@code BERTH_CLI_GC=g1}, the
+ * import under G1 as the short commands run, where it runs under the serial collector by default); {@code -Dbench.cliSides=berth,berth-inprocess} picks sides.
  */
 public final class CliImportBench {
-    private static final String DEFAULT_AB = "BERTH_CLI_GC=serial;BERTH_LAUNCHER_FORKS=1";
+    private static final String DEFAULT_AB = "BERTH_CLI_GC=g1";
 
     private CliImportBench() {
     }

@@ -151,14 +151,19 @@ final class LocalWriter implements Writer {
         }
     }
 
+    /** What {@link #transferCopying} copies per step: large, as each step hands over to the hashing thread. */
+    private static final int COPY_CHUNK = 4 << 20;
+    /** How far {@link #transferCopying}'s hashing thread has hashed the data file. */
+    private volatile long hashedTo;
+
     /*
-     * A large transfer from a file (bin/berth's `content ingest <file`): the kernel copies each chunk from the
-     * source's page cache into the data file (FileChannel.transferTo: sendfile, no copy through the JVM, whose
-     * writes from a user buffer took up to six times the system CPU of the kernel's copy on this machine's
-     * VM), and a hashing thread reads the chunk back from the data file and hashes it while this thread copies
-     * the next. What is hashed is what the data file holds, even if the source changes meanwhile. A chunk is
-     * hashed only once all of it was read back; after a failure the data file is cut back to what was hashed,
-     * so digest and offset still agree. The source's position advances by what was copied, as a read would.
+     * A large transfer from a file (bin/berth's `content ingest <file`): the kernel copies each 4 MiB chunk
+     * from the source's page cache into the data file (FileChannel.transferTo: sendfile, no copy through the
+     * JVM, whose writes from a user buffer took up to six times the system CPU of the kernel's copy on this
+     * machine's VM), and a hashing thread reads the chunk back from the data file and hashes it while this
+     * thread copies the next. What is hashed is what the data file holds, even if the source changes
+     * meanwhile; after a failure the data file is cut back to what was hashed, so digest and offset still
+     * agree. The source's position advances by what was copied, as a read would.
      */
     private long transferCopying(FileChannel src, long maxBytes) {
         FileChannel ch = requireOpen("write to");
@@ -174,16 +179,13 @@ final class LocalWriter implements Writer {
         } catch (IOException e) {
             throw failure("opening its data file for reading", e);
         }
-        ByteBuffer[] buffers = {TransferBuffers.take(), TransferBuffers.take()};
-        int next = 0;
+        ByteBuffer buffer = TransferBuffers.take(); // the hashing thread's only
         long done = 0;
         Future<?> hashing = null;
-        long hashingAt = offset;
+        hashedTo = offset;
         try {
             while (done < maxBytes) {
-                ByteBuffer buffer = buffers[next];
-                next ^= 1;
-                long want = Math.min(buffer.capacity(), maxBytes - done);
+                long want = Math.min(COPY_CHUNK, maxBytes - done);
                 long at = offset;
                 long copied;
                 try {
@@ -192,7 +194,7 @@ final class LocalWriter implements Writer {
                 } catch (IOException e) {
                     Future<?> h = hashing;
                     hashing = null;
-                    awaitHashBack(h, hashingAt);
+                    awaitHashBack(h);
                     throw failure("copying from the source", e); // cuts back what this copy wrote
                 } finally {
                     updatedAt = Instant.now();
@@ -202,22 +204,19 @@ final class LocalWriter implements Writer {
                 }
                 Future<?> h = hashing;
                 hashing = null;
-                awaitHashBack(h, hashingAt);
-                hashingAt = at;
-                hashing = HASHER.submit(() -> hashBack(back, buffer, at, (int) copied));
+                awaitHashBack(h);
+                hashing = HASHER.submit(() -> hashBack(back, buffer, at, copied));
                 offset = at + copied;
                 done += copied;
             }
             Future<?> h = hashing;
             hashing = null;
-            awaitHashBack(h, hashingAt);
+            awaitHashBack(h);
             return done;
         } finally {
             awaitQuietly(hashing);
             closeQuietly(back);
-            for (ByteBuffer b : buffers) {
-                TransferBuffers.give(b);
-            }
+            TransferBuffers.give(buffer);
             try {
                 src.position(srcStart + done);
             } catch (IOException e) {
@@ -226,28 +225,33 @@ final class LocalWriter implements Writer {
         }
     }
 
-    /** Reads {@code length} bytes of the data file from {@code at} into {@code buffer}, then hashes them. */
-    private void hashBack(FileChannel ch, ByteBuffer buffer, long at, int length) {
-        buffer.clear().limit(length);
+    /**
+     * Hashes {@code length} bytes of the data file from {@code at}, read through {@code buffer}; a piece is
+     * hashed only once all of it was read, and {@link #hashedTo} follows each piece.
+     */
+    private void hashBack(FileChannel ch, ByteBuffer buffer, long at, long length) {
+        long pos = at;
+        long end = at + length;
         try {
-            while (buffer.hasRemaining()) {
-                if (ch.read(buffer, at + buffer.position()) < 0) {
-                    throw new IOException("the data file ends at " + (at + buffer.position()) + ", before "
-                            + (at + length));
+            while (pos < end) {
+                buffer.clear().limit((int) Math.min(buffer.capacity(), end - pos));
+                while (buffer.hasRemaining()) {
+                    if (ch.read(buffer, pos + buffer.position()) < 0) {
+                        throw new IOException("the data file ends at " + (pos + buffer.position()) + ", before " + end);
+                    }
                 }
+                buffer.flip();
+                md.update(buffer);
+                pos += buffer.limit();
+                hashedTo = pos;
             }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        buffer.flip();
-        md.update(buffer);
     }
 
-    /**
-     * Waits for the hashing of the chunk at {@code chunkAt}; if it failed (then nothing of it was hashed), cuts
-     * the data file and offset back to {@code chunkAt} and throws.
-     */
-    private void awaitHashBack(Future<?> hashing, long chunkAt) {
+    /** Waits for the hashing thread; if it failed, cuts the data file and offset back to what it hashed and throws. */
+    private void awaitHashBack(Future<?> hashing) {
         if (hashing == null) {
             return;
         }
@@ -260,7 +264,7 @@ final class LocalWriter implements Writer {
                 } catch (InterruptedException e) {
                     interrupted = true; // the digest must be complete before anything else touches it
                 } catch (ExecutionException e) {
-                    offset = chunkAt;
+                    offset = hashedTo;
                     Throwable cause = e.getCause();
                     IOException io = cause instanceof java.io.UncheckedIOException u ? u.getCause()
                             : new IOException("hashing failed", cause);
