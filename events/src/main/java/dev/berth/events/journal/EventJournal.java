@@ -165,7 +165,7 @@ public final class EventJournal implements AutoCloseable {
      */
     public JournalFollower follow(java.util.Optional<Instant> since, String skipWriter, Consumer<Envelope> handler) {
         try {
-            JournalReader reader = new JournalReader(file, rotated, lock, since);
+            JournalReader reader = new JournalReader(file, rotated, lock, since, skipWriter);
             return JournalFollower.start(reader, skipWriter, handler);
         } catch (IOException e) {
             throw IoFailureException.of("cannot follow event journal " + file, e);
@@ -176,6 +176,15 @@ public final class EventJournal implements AutoCloseable {
     public JournalReader reader(java.util.Optional<Instant> since) {
         try {
             return new JournalReader(file, rotated, lock, since);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read event journal " + file, e);
+        }
+    }
+
+    /** Like {@link #reader(java.util.Optional)}, passing over {@code skipWriter}'s records without decoding them. */
+    JournalReader reader(java.util.Optional<Instant> since, String skipWriter) {
+        try {
+            return new JournalReader(file, rotated, lock, since, skipWriter);
         } catch (IOException e) {
             throw IoFailureException.of("cannot read event journal " + file, e);
         }

@@ -58,6 +58,18 @@ final class JournalCodec {
     record Entry(String writer, Envelope envelope) {
     }
 
+    /**
+     * How every payload {@link #encode} writes for {@code writer} begins ({@code {"w":"<writer>",}), so a
+     * reader can pass over one writer's records without parsing them.
+     */
+    static byte[] writerPrefix(String writer) {
+        try {
+            return ("{\"w\":" + JSON.writeValueAsString(writer) + ",").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot encode writer id " + writer, e);
+        }
+    }
+
     static byte[] encode(String writer, Envelope e) {
         ObjectNode node = JSON.createObjectNode();
         node.put("w", writer);

@@ -26,16 +26,28 @@ public final class JournalReader implements AutoCloseable {
     private final Path rotated;
     private final JournalLock lock;
     private final Optional<Instant> since;
+    /** The payload prefix of {@code skipWriter}'s records ({@link JournalCodec#writerPrefix}), or null. */
+    private final byte[] skipPrefix;
     private FileChannel in;
     private Object inKey;
     private long position;
     private long skipped;
 
     JournalReader(Path file, Path rotated, JournalLock lock, Optional<Instant> since) throws IOException {
+        this(file, rotated, lock, since, null);
+    }
+
+    /**
+     * A reader that passes over the records {@code skipWriter} appended (null: none) without decoding them:
+     * a process follows the journal for the other writers' events, and its own are most of what it reads.
+     */
+    JournalReader(Path file, Path rotated, JournalLock lock, Optional<Instant> since, String skipWriter)
+            throws IOException {
         this.file = file;
         this.rotated = rotated;
         this.lock = lock;
         this.since = since;
+        this.skipPrefix = skipWriter == null ? null : JournalCodec.writerPrefix(skipWriter);
         lock.locked(() -> {
             if (since.isPresent() && EventJournal.fileKey(rotated) != null) {
                 open(rotated, 0);
@@ -104,9 +116,14 @@ public final class JournalReader implements AutoCloseable {
         buf.flip();
         int p = 0;
         int end = buf.limit();
+        boolean skipOwn = skipPrefix != null && !Boolean.getBoolean(DECODE_OWN_PROPERTY);
         while (p < end) {
             int n = recordAt(buf, p, end);
             if (n > 0) {
+                if (skipOwn && startsWith(buf, p + EventJournal.HEADER, skipPrefix)) {
+                    p += n;
+                    continue;
+                }
                 byte[] payload = new byte[n - EventJournal.HEADER];
                 buf.get(p + EventJournal.HEADER, payload);
                 try {
@@ -138,6 +155,24 @@ public final class JournalReader implements AutoCloseable {
             p = next;
         }
         position += p;
+    }
+
+    /**
+     * {@code true} ({@code -Dberth.journal.decodeOwnRecords=true}): a follower decodes its own process's
+     * records too and drops them afterwards (the behaviour before session 10; the A/B of the skip).
+     */
+    static final String DECODE_OWN_PROPERTY = "berth.journal.decodeOwnRecords";
+
+    private static boolean startsWith(ByteBuffer b, int p, byte[] prefix) {
+        if (b.limit() - p < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b.get(p + i) != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean startsWithMagic(ByteBuffer b, int p) {

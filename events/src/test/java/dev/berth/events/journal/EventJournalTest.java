@@ -66,6 +66,34 @@ class EventJournalTest {
     }
 
     @Test
+    void aReaderSkippingAWriterPassesOverItsRecordsAndReturnsTheOthersInOrder() throws IOException {
+        try (EventJournal own = EventJournal.open(dir); EventJournal other = EventJournal.open(dir);
+             JournalReader r = own.reader(Optional.of(Instant.EPOCH), own.writerId())) {
+            own.append(env("n", new TaskEvent.Oom("own-1")));
+            other.append(env("n", new TaskEvent.Oom("other-1")));
+            own.append(env("n", new TaskEvent.Oom("own-2")));
+            other.append(env("n", new TaskEvent.Oom("other-2")));
+            assertThat(r.poll()).extracting(e -> ((TaskEvent.Oom) e.envelope().event()).containerId())
+                    .containsExactly("other-1", "other-2");
+            assertThat(r.skippedBytes()).isZero();
+        }
+    }
+
+    @Test
+    void withDecodeOwnRecordsSetAReaderSkippingAWriterStillDecodesItsRecords() throws IOException {
+        System.setProperty(JournalReader.DECODE_OWN_PROPERTY, "true");
+        try (EventJournal own = EventJournal.open(dir); EventJournal other = EventJournal.open(dir);
+             JournalReader r = own.reader(Optional.of(Instant.EPOCH), own.writerId())) {
+            own.append(env("n", new TaskEvent.Oom("own-1")));
+            other.append(env("n", new TaskEvent.Oom("other-1")));
+            assertThat(r.poll()).extracting(JournalCodec.Entry::writer)
+                    .containsExactly(own.writerId(), other.writerId());
+        } finally {
+            System.clearProperty(JournalReader.DECODE_OWN_PROPERTY);
+        }
+    }
+
+    @Test
     void aReaderWithoutSinceStartsAtTheEndAndOneWithSinceSkipsOlderRecords() throws IOException {
         try (EventJournal j = EventJournal.open(dir)) {
             j.append(new Envelope(Instant.parse("2026-01-01T00:00:00Z"), "n", "/tasks/oom", new TaskEvent.Oom("old")));
