@@ -81,6 +81,13 @@ public final class JournalReader implements AutoCloseable {
 
     /** The records appended since the last poll (none if there are none yet). */
     List<JournalCodec.Entry> poll() throws IOException {
+        boolean plain = Boolean.getBoolean(PLAIN_FOLLOW_PROPERTY);
+        // Nothing appended and no rotation: an append grows the file before its lock is released and a
+        // rotation renames it, so neither goes unseen without the lock (one fstat and one stat a poll).
+        if (!plain && in != null && inKey != null && in.size() <= position
+                && inKey.equals(EventJournal.fileKey(file))) {
+            return List.of();
+        }
         return lock.locked(() -> {
             List<JournalCodec.Entry> out = new ArrayList<>();
             for (int files = 0; files < 3; files++) {
@@ -116,7 +123,7 @@ public final class JournalReader implements AutoCloseable {
         buf.flip();
         int p = 0;
         int end = buf.limit();
-        boolean skipOwn = skipPrefix != null && !Boolean.getBoolean(DECODE_OWN_PROPERTY);
+        boolean skipOwn = skipPrefix != null && !Boolean.getBoolean(PLAIN_FOLLOW_PROPERTY);
         while (p < end) {
             int n = recordAt(buf, p, end);
             if (n > 0) {
@@ -158,10 +165,11 @@ public final class JournalReader implements AutoCloseable {
     }
 
     /**
-     * {@code true} ({@code -Dberth.journal.decodeOwnRecords=true}): a follower decodes its own process's
-     * records too and drops them afterwards (the behaviour before session 10; the A/B of the skip).
+     * {@code true} ({@code -Dberth.journal.plainFollow=true}): every poll takes the lock, and a reader that
+     * skips a writer decodes that writer's records too before they are dropped (the behaviour before
+     * session 10; the A/B of both).
      */
-    static final String DECODE_OWN_PROPERTY = "berth.journal.decodeOwnRecords";
+    static final String PLAIN_FOLLOW_PROPERTY = "berth.journal.plainFollow";
 
     private static boolean startsWith(ByteBuffer b, int p, byte[] prefix) {
         if (b.limit() - p < prefix.length) {

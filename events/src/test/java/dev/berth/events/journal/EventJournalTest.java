@@ -80,8 +80,8 @@ class EventJournalTest {
     }
 
     @Test
-    void withDecodeOwnRecordsSetAReaderSkippingAWriterStillDecodesItsRecords() throws IOException {
-        System.setProperty(JournalReader.DECODE_OWN_PROPERTY, "true");
+    void withPlainFollowSetAReaderSkippingAWriterStillDecodesItsRecords() throws IOException {
+        System.setProperty(JournalReader.PLAIN_FOLLOW_PROPERTY, "true");
         try (EventJournal own = EventJournal.open(dir); EventJournal other = EventJournal.open(dir);
              JournalReader r = own.reader(Optional.of(Instant.EPOCH), own.writerId())) {
             own.append(env("n", new TaskEvent.Oom("own-1")));
@@ -89,7 +89,7 @@ class EventJournalTest {
             assertThat(r.poll()).extracting(JournalCodec.Entry::writer)
                     .containsExactly(own.writerId(), other.writerId());
         } finally {
-            System.clearProperty(JournalReader.DECODE_OWN_PROPERTY);
+            System.clearProperty(JournalReader.PLAIN_FOLLOW_PROPERTY);
         }
     }
 
