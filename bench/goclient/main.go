@@ -4,7 +4,8 @@
 //
 //	run <id> pertask|grouped   create the container from the image with a new snapshot, start its task,
 //	                           wait, delete the task, delete the container with snapshot cleanup; answers
-//	                           "ok <seconds>" (the time of those steps, in this process) or "err <message>"
+//	                           "ok <seconds>" (the time of those steps, in this process) or "err <message>";
+//	                           the steps' times go to stderr (bench/run's log) as "go-steps <id> <grouped> ..."
 //	quit                       removes the group's keeper container and exits
 //
 // "grouped" sets the io.containerd.runc.v2.group annotation, so containerd's runc shim serves the task in
@@ -34,11 +35,11 @@ import (
 const groupAnnotation = "io.containerd.runc.v2.group"
 
 type bench struct {
-	client  *containerd.Client
-	image   containerd.Image
-	group   string
-	keeper  containerd.Container
-	ktask   containerd.Task
+	client *containerd.Client
+	image  containerd.Image
+	group  string
+	keeper containerd.Container
+	ktask  containerd.Task
 }
 
 func (b *bench) container(ctx context.Context, id string, grouped bool, args ...string) (containerd.Container, error) {
@@ -94,25 +95,35 @@ func (b *bench) run(ctx context.Context, id string, grouped bool) (time.Duration
 			c.Delete(ctx, containerd.WithSnapshotCleanup)
 		}
 	}()
+	t1 := time.Now()
 	task, err := c.NewTask(ctx, cio.NewCreator(cio.WithStreams(nil, &out, io.Discard)))
 	if err != nil {
 		return 0, err
 	}
+	t2 := time.Now()
 	exited, err := task.Wait(ctx)
 	if err != nil {
 		task.Delete(ctx, containerd.WithProcessKill)
 		return 0, err
 	}
+	t3 := time.Now()
 	if err := task.Start(ctx); err != nil {
 		task.Delete(ctx, containerd.WithProcessKill)
 		return 0, err
 	}
+	t4 := time.Now()
 	status := <-exited
+	t5 := time.Now()
 	if _, err := task.Delete(ctx); err != nil {
 		return 0, err
 	}
+	t6 := time.Now()
 	err = c.Delete(ctx, containerd.WithSnapshotCleanup)
 	c = nil
+	t7 := time.Now()
+	ms := func(a, b time.Time) float64 { return float64(b.Sub(a).Microseconds()) / 1000 }
+	fmt.Fprintf(os.Stderr, "go-steps %s %d newContainer %.1f newTask %.1f wait %.1f start %.1f exit %.1f taskDelete %.1f ctrDelete %.1f start-abs %.6f\n",
+		id, map[bool]int{true: 1, false: 0}[grouped], ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4), ms(t4, t5), ms(t5, t6), ms(t6, t7), float64(t0.UnixNano())/1e9)
 	if err != nil {
 		return 0, err
 	}

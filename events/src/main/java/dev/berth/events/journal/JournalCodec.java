@@ -64,7 +64,8 @@ final class JournalCodec {
      */
     static byte[] writerPrefix(String writer) {
         try {
-            return ("{\"w\":" + JSON.writeValueAsString(writer) + ",").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return ("{\"w\":" + JSON.writeValueAsString(writer) + ",")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot encode writer id " + writer, e);
         }
