@@ -70,7 +70,8 @@ public final class RunBench {
      * ({@code run-echo-pertask-ab}, {@code run-echo-grouped-ab}, against the same Go runs). After every
      * Berth run the bench waits for its removal, which goes on after {@code runAndWait} returned, and prints
      * that wait as {@code run-echo-<row>-background} ({@code -Dbench.abSwitch=berth.run.removeBeforeReturn}
-     * is the A/B of that).
+     * is the A/B of that), and the CPU time the JVM's threads spent during the run as
+     * {@code run-echo-<row>-jvmcpu}.
      */
     private static final String AB_SWITCH = System.getProperty("bench.abSwitch", "");
 
@@ -242,9 +243,11 @@ public final class RunBench {
     }
 
     private double berthEcho(Namespace ns, String id) throws InterruptedException {
+        long cpu0 = jvmCpuNanos();
         long t0 = System.nanoTime();
         RunResult r = ns.runAndWait(image, options(id).args("/bin/echo", "hi").rm(true).build());
         long t1 = System.nanoTime();
+        long cpu1 = jvmCpuNanos();
         double s = (t1 - t0) / 1e9;
         if (r.exitCode() != 0 || !r.stdout().equals("hi\n")) {
             throw new IllegalStateException("berth echo failed: " + r);
@@ -257,8 +260,29 @@ public final class RunBench {
             String row = ns == defaultNs ? "pertask" : ns == noSpareNs ? "pertask-nospare" : "grouped";
             System.out.printf("BENCH run-echo-%s%s-background berth %.4f%n", row, id.endsWith("-ab") ? "-ab" : "",
                     (System.nanoTime() - t1) / 1e9);
+            // what the JVM's threads (JIT, GC and Berth's own) spent on the CPU during the run, beside runc
+            System.out.printf("BENCH run-echo-%s%s-jvmcpu berth %.4f%n", row, id.endsWith("-ab") ? "-ab" : "",
+                    (cpu1 - cpu0) / 1e9);
         }
         return s;
+    }
+
+    /** The CPU time of all of this JVM's threads so far, in ns ({@code /proc/self/task/N/schedstat}). */
+    private static long jvmCpuNanos() {
+        long total = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    String stat = Files.readString(t.resolve("schedstat"));
+                    total += Long.parseLong(stat.substring(0, stat.indexOf(' ')));
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return total;
     }
 
     private double ctrEcho(String id) throws Exception {
