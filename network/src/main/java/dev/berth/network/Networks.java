@@ -10,6 +10,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.internal.Foreground;
 import dev.berth.network.internal.Cidr;
 import dev.berth.network.internal.Commands;
 import dev.berth.network.internal.HostLock;
@@ -90,6 +91,8 @@ public final class Networks implements AutoCloseable {
     /** This instance's spares ready to be taken, by network; only the instance that made a spare takes it. */
     private final Map<String, java.util.Deque<SpareRecord>> ready = new java.util.concurrent.ConcurrentHashMap<>();
     /** Spares being made, by network (one at a time per network). */
+    /** The spares of {@link #making} whose start is deferred ({@link Foreground}), by network. */
+    private final Map<String, Foreground.Deferred> deferredSpares = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> making =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final String instance = java.util.UUID.randomUUID().toString();
@@ -218,7 +221,7 @@ public final class Networks implements AutoCloseable {
         awaitAllDetaches();
         var beingMade = making.get(name);
         if (beingMade != null) {
-            beingMade.handle((v, e) -> null).join();
+            joinMaking(name, beingMade);
         }
         dropDeadSpares(name);
         hostLock.run(() -> {
@@ -870,6 +873,18 @@ public final class Networks implements AutoCloseable {
     }
 
     /**
+     * Whether a spare for {@code network} is being made, and if so whether its start is still deferred
+     * ({@link Foreground}): {@code none}, {@code deferred} or {@code running} (for tests and the benchmark).
+     */
+    public String spareProgress(String network) {
+        if (!making.containsKey(network)) {
+            return "none";
+        }
+        Foreground.Deferred d = deferredSpares.get(network);
+        return d != null && !d.released() ? "deferred" : "running";
+    }
+
+    /**
      * Detaches this instance's unused spares now, after waiting for the background work (detaches, a spare
      * being made; the next attachment makes a spare again): a quiet point to compare the host's objects
      * at, or to give the addresses back.
@@ -891,8 +906,8 @@ public final class Networks implements AutoCloseable {
 
     /** Waits until no spare of this instance is being made (tests: a quiet point to compare the host at). */
     public void awaitSpares() {
-        for (var f : List.copyOf(making.values())) {
-            f.handle((v, e) -> null).join();
+        for (var e : List.copyOf(making.entrySet())) {
+            joinMaking(e.getKey(), e.getValue());
         }
     }
 
@@ -912,7 +927,7 @@ public final class Networks implements AutoCloseable {
         if (f == null || "false".equals(System.getProperty(AWAIT_SPARE_PROPERTY))) {
             return false;
         }
-        f.handle((v, e) -> null).join();
+        joinMaking(network, f);
         return true;
     }
 
@@ -935,6 +950,15 @@ public final class Networks implements AutoCloseable {
         ensureSpare(net.name());
     }
 
+    /** Waits for the spare of {@code network} being made ({@code f}), first releasing it if it was deferred. */
+    private void joinMaking(String network, java.util.concurrent.CompletableFuture<Void> f) {
+        Foreground.Deferred d = deferredSpares.get(network);
+        if (d != null) {
+            d.expedite();
+        }
+        f.handle((v, e) -> null).join();
+    }
+
     /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */
     private void ensureSpare(String network) {
         if (!sparesOn() || closed || readySpares(network) > 0) {
@@ -942,7 +966,9 @@ public final class Networks implements AutoCloseable {
         }
         making.computeIfAbsent(network, n -> {
             var f = new java.util.concurrent.CompletableFuture<Void>();
-            SPARE_THREADS.execute(() -> {
+            // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
+            // the CPU from that start's runc; whoever needs the spare expedites it
+            deferredSpares.put(n, Foreground.defer(SPARE_THREADS, () -> {
                 try {
                     SpareRecord sp = makeSpare(get(n));
                     if (closed) {
@@ -953,10 +979,11 @@ public final class Networks implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
                 } finally {
+                    deferredSpares.remove(n);
                     making.remove(n);
                     f.complete(null);
                 }
-            });
+            }));
             return f;
         });
     }
