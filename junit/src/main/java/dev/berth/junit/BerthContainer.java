@@ -19,6 +19,7 @@ import dev.berth.junit.internal.ImageResolver;
 import dev.berth.junit.internal.PortForwarder;
 import dev.berth.junit.internal.ReuseKey;
 import dev.berth.junit.internal.SharedBerth;
+import dev.berth.junit.internal.WaitPauses;
 import dev.berth.network.PortMapping;
 import dev.berth.runtime.TaskOptions;
 import dev.berth.runtime.spec.SpecOption;
@@ -667,8 +668,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         WaitStrategy strategy = waitStrategy();
         long start = System.nanoTime();
         long deadline = start + startupTimeout.toNanos();
-        long maxPause = Math.max(1, strategy.pollInterval().toMillis());
-        long pause = Math.min(20, maxPause);
+        WaitPauses pauses = WaitPauses.forInterval(strategy.pollInterval());
         Exception lastError = null;
         while (true) {
             boolean exited = !task.isAlive();
@@ -696,8 +696,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                         + strategy.description() + (lastError == null ? "" : "; last check failed with " + lastError),
                         lastError);
             }
-            sleep(pause);
-            pause = Math.min(maxPause, pause * 2);
+            sleep(pauses.next(System.nanoTime() - start));
         }
     }
 
