@@ -952,11 +952,24 @@ public final class Networks implements AutoCloseable {
 
     /** Waits for the spare of {@code network} being made ({@code f}), first releasing it if it was deferred. */
     private void joinMaking(String network, java.util.concurrent.CompletableFuture<Void> f) {
-        Foreground.Deferred d = deferredSpares.get(network);
-        if (d != null) {
-            d.expedite();
+        boolean interrupted = false;
+        while (!f.isDone()) {
+            // looked up again until done: the deferral is recorded just after the spare counts as being made
+            Foreground.Deferred d = deferredSpares.get(network);
+            if (d != null) {
+                d.expedite();
+            }
+            try {
+                f.get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // not done yet, or done (the spare's failure is logged where it happened)
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
-        f.handle((v, e) -> null).join();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */
@@ -964,28 +977,32 @@ public final class Networks implements AutoCloseable {
         if (!sparesOn() || closed || readySpares(network) > 0) {
             return;
         }
-        making.computeIfAbsent(network, n -> {
-            var f = new java.util.concurrent.CompletableFuture<Void>();
-            // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
-            // the CPU from that start's runc; whoever needs the spare expedites it
-            deferredSpares.put(n, Foreground.defer(SPARE_THREADS, () -> {
-                try {
-                    SpareRecord sp = makeSpare(get(n));
-                    if (closed) {
-                        dropSpare(sp);
-                    } else {
-                        ready.computeIfAbsent(n, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(sp);
-                    }
-                } catch (RuntimeException e) {
-                    LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
-                } finally {
-                    deferredSpares.remove(n);
-                    making.remove(n);
-                    f.complete(null);
+        var f = new java.util.concurrent.CompletableFuture<Void>();
+        if (making.putIfAbsent(network, f) != null) {
+            return;
+        }
+        String n = network;
+        // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
+        // the CPU from that start's runc; whoever needs the spare expedites it
+        deferredSpares.put(n, Foreground.defer(SPARE_THREADS, () -> {
+            try {
+                if (closed) {
+                    return; // released by close after a deferral: nobody will take it
                 }
-            }));
-            return f;
-        });
+                SpareRecord sp = makeSpare(get(n));
+                if (closed) {
+                    dropSpare(sp);
+                } else {
+                    ready.computeIfAbsent(n, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(sp);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
+            } finally {
+                deferredSpares.remove(n);
+                making.remove(n);
+                f.complete(null);
+            }
+        }));
     }
 
     private SpareRecord makeSpare(NetworkInfo net) {
