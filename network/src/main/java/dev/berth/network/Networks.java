@@ -455,7 +455,7 @@ public final class Networks implements AutoCloseable {
             }
             if (onSpare != null) {
                 saved = onSpare;
-                ensureSpare(net.name());
+                ensureSpare(net.name(), true);
             } else {
                 boolean loUp = stateLock.with(() -> netns.create(ns));
                 if (!loUp) { // no iproute2: the loopback plugin brings lo up
@@ -528,7 +528,7 @@ public final class Networks implements AutoCloseable {
                 long tFiles = System.nanoTime();
                 refreshHosts(saved.network());
                 if (saved.cniId() == null) {
-                    ensureSpare(saved.network());
+                    ensureSpare(saved.network(), true);
                 }
                 if (STEPS.isDebugEnabled()) {
                     long tEnd = System.nanoTime();
@@ -947,7 +947,8 @@ public final class Networks implements AutoCloseable {
         if (isolated.add(net.bridge())) {
             hostLock.run(() -> Isolation.add(net.bridge()));
         }
-        ensureSpare(net.name());
+        // not deferred: the attachment it prepares for may be the start in flight itself
+        ensureSpare(net.name(), false);
     }
 
     /** Waits for the spare of {@code network} being made ({@code f}), first releasing it if it was deferred. */
@@ -972,8 +973,11 @@ public final class Networks implements AutoCloseable {
         }
     }
 
-    /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */
-    private void ensureSpare(String network) {
+    /**
+     * Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread;
+     * {@code refill}: it replaces a spare just taken, and waits while a start is in flight ({@link Foreground}).
+     */
+    private void ensureSpare(String network, boolean refill) {
         if (!sparesOn() || closed || readySpares(network) > 0) {
             return;
         }
@@ -982,9 +986,7 @@ public final class Networks implements AutoCloseable {
             return;
         }
         String n = network;
-        // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
-        // the CPU from that start's runc; whoever needs the spare expedites it
-        deferredSpares.put(n, Foreground.defer(SPARE_THREADS, () -> {
+        Runnable make = () -> {
             try {
                 if (closed) {
                     return; // released by close after a deferral: nobody will take it
@@ -1002,7 +1004,14 @@ public final class Networks implements AutoCloseable {
                 making.remove(n);
                 f.complete(null);
             }
-        }));
+        };
+        if (refill) {
+            // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
+            // the CPU from that start's runc; whoever needs the spare expedites it
+            deferredSpares.put(n, Foreground.defer(SPARE_THREADS, make));
+        } else {
+            SPARE_THREADS.execute(make);
+        }
     }
 
     private SpareRecord makeSpare(NetworkInfo net) {

@@ -128,12 +128,13 @@ class SpareNetnsIT {
 
     @Test
     void aSpareDeferredByAStartInFlightIsMadeWhenItEndsAndAtOnceForAnAttachmentThatNeedsIt() throws Exception {
-        networks.prepare(net.name());
-        networks.awaitSpares();
-        assertThat(networks.readySpares(net.name())).isEqualTo(1);
         Attachment first;
         Attachment second;
         try (dev.berth.api.internal.Foreground.Hold start = dev.berth.api.internal.Foreground.enter()) {
+            networks.prepare(net.name());
+            assertThat(networks.spareProgress(net.name())).as("a prepared spare is for this start: not deferred")
+                    .isNotEqualTo("deferred");
+            Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> networks.readySpares(net.name()) == 1);
             first = networks.attach(request("held-" + SUFFIX, List.of(), List.of()));
             assertThat(networks.spareProgress(net.name())).as("the refill waits for the start").isEqualTo("deferred");
             assertThat(networks.readySpares(net.name())).isZero();
