@@ -23,7 +23,7 @@ module dev.berth.api {
 
     // Shared helpers for Berth's own stores; not API.
     exports dev.berth.api.internal to dev.berth.content, dev.berth.snapshot, dev.berth.runtime, dev.berth,
-        dev.berth.junit, dev.berth.cri;
+        dev.berth.junit, dev.berth.cri, dev.berth.network;
 
     // Jackson binds the runtime-spec records reflectively.
     opens dev.berth.api.oci.runtime to com.fasterxml.jackson.databind;

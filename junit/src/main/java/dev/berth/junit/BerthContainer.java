@@ -8,6 +8,7 @@ import dev.berth.Namespace;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.internal.Foreground;
 import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.api.task.RunResult;
@@ -18,6 +19,7 @@ import dev.berth.junit.internal.ImageResolver;
 import dev.berth.junit.internal.PortForwarder;
 import dev.berth.junit.internal.ReuseKey;
 import dev.berth.junit.internal.SharedBerth;
+import dev.berth.junit.internal.WaitPauses;
 import dev.berth.network.PortMapping;
 import dev.berth.runtime.TaskOptions;
 import dev.berth.runtime.spec.SpecOption;
@@ -37,6 +39,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,6 +115,27 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
     private final Map<Integer, Integer> hostPorts = new java.util.concurrent.ConcurrentHashMap<>();
     /** The published ports of a session-scoped container, relayed by this JVM ({@link PortForwarder}). */
     private final List<PortForwarder> forwarders = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * The system property that turns off deferring the background refills a start causes (the next spare network
+     * namespace) until its wait has passed ({@code false}: they run beside the start, as before).
+     */
+    public static final String DEFER_REFILL_PROPERTY = "berth.junit.deferRefill";
+
+    /**
+     * The system property that turns off setting up the published ports' relays while the task starts
+     * ({@code false}: they are set up first, then the task is started, as before).
+     */
+    public static final String FORWARD_BESIDE_START_PROPERTY = "berth.junit.forwardBesideStart";
+
+    /** Where a start's port relays are set up beside its {@code runc start}: daemon threads, ended when unused. */
+    private static final java.util.concurrent.Executor FORWARD_SETUP = new java.util.concurrent.ThreadPoolExecutor(0,
+            Integer.MAX_VALUE, 30, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+            r -> {
+                Thread th = new Thread(r, "berth-junit-forward-setup");
+                th.setDaemon(true);
+                return th;
+            });
 
     /** A container of {@code image}. */
     public BerthContainer(ImageSource image) {
@@ -362,6 +386,15 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         if (task != null) {
             return;
         }
+        // the refills of this start (the next spare network namespace) wait until its wait has passed, so their
+        // plugin processes do not take the CPU from this container's runc create and start
+        try (Foreground.Hold hold = "false".equals(System.getProperty(DEFER_REFILL_PROPERTY)) ? null
+                : Foreground.enter()) {
+            startHeld();
+        }
+    }
+
+    private void startHeld() {
         configure();
         SharedBerth shared = SharedBerth.get();
         Namespace ns = shared.namespace();
@@ -467,11 +500,16 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
             Task t = c.newTask(TaskOptions.stdio(stdio));
             StepTimes.mark("task-create");
             task = t;
-            if (forward) {
+            if (forward && "false".equals(System.getProperty(FORWARD_BESIDE_START_PROPERTY))) {
                 forwardPorts(c);
                 StepTimes.mark("forward");
+                t.start();
+            } else if (forward) {
+                // the relays are set up while the shim runs `runc start` (this thread only waits for it)
+                startBesideForwarding(c, t);
+            } else {
+                t.start();
             }
-            t.start();
             StepTimes.mark("task-start");
         } catch (RuntimeException e) {
             ContainerLaunchException failure = new ContainerLaunchException("cannot start container " + id + " from "
@@ -480,6 +518,36 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
             throw failure;
         }
         LOG.debug("started container {} ({}) as pid {}", id, imageName, task.pid());
+    }
+
+    private void startBesideForwarding(dev.berth.Container c, Task t) {
+        CompletableFuture<Void> forwarding;
+        try {
+            forwarding = CompletableFuture.runAsync(() -> forwardPorts(c), FORWARD_SETUP);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            forwarding = CompletableFuture.completedFuture(null);
+            forwardPorts(c);
+        }
+        RuntimeException failure = null;
+        try {
+            t.start();
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            forwarding.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
+                    : new ContainerLaunchException("cannot publish the ports of " + c.id() + ": " + e.getCause(), e);
+            if (failure == null) {
+                failure = cause;
+            } else {
+                failure.addSuppressed(cause);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     private void forwardPorts(dev.berth.Container c) {
@@ -600,8 +668,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
         WaitStrategy strategy = waitStrategy();
         long start = System.nanoTime();
         long deadline = start + startupTimeout.toNanos();
-        long maxPause = Math.max(1, strategy.pollInterval().toMillis());
-        long pause = Math.min(20, maxPause);
+        WaitPauses pauses = WaitPauses.forInterval(strategy.pollInterval());
         Exception lastError = null;
         while (true) {
             boolean exited = !task.isAlive();
@@ -629,8 +696,7 @@ public class BerthContainer<SELF extends BerthContainer<SELF>> implements Starta
                         + strategy.description() + (lastError == null ? "" : "; last check failed with " + lastError),
                         lastError);
             }
-            sleep(pause);
-            pause = Math.min(maxPause, pause * 2);
+            sleep(pauses.next(System.nanoTime() - start));
         }
     }
 

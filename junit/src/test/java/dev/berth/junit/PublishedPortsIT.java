@@ -75,6 +75,43 @@ class PublishedPortsIT {
     }
 
     @Test
+    void withTheRelaySetUpBeforeTheStartInsteadOfBesideItThePortWorksTheSame() throws Exception {
+        BerthContainer<?> c = web();
+        System.setProperty(BerthContainer.FORWARD_BESIDE_START_PROPERTY, "false");
+        int hostPort;
+        try {
+            c.start();
+            hostPort = c.port(8080);
+            assertThat(fetch(c, "/blob.bin")).isEqualTo(BLOB);
+            assertThat(c.container().network()).hasValueSatisfying(a -> assertThat(a.ports()).isEmpty());
+        } finally {
+            System.clearProperty(BerthContainer.FORWARD_BESIDE_START_PROPERTY);
+            c.stop();
+        }
+        assertThatThrownBy(() -> new Socket().connect(new InetSocketAddress(c.host(), hostPort), 2000))
+                .isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void aContainerThatExitsAtOnceLeavesNoRelayListeningAfterItsFailedStart() {
+        // the relay is set up while runc starts a process that exits at once: the failed start closes it
+        long relaysBefore = relayThreads();
+        BerthContainer<?> c = new BerthContainer<>(TestImages.busybox()).withCommand("sh", "-c", "exit 3")
+                .withExposedPorts(8080);
+        assertThatThrownBy(c::start).isInstanceOf(ContainerLaunchException.class)
+                .hasMessageContaining("exited with code 3");
+        assertThat(c.id()).isNull();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> relayThreads() == relaysBefore);
+    }
+
+    /** The relays' accepting threads alive now ({@code berth-junit-forward-<port>}). */
+    private static long relayThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive()
+                && t.getName().matches("berth-junit-forward-\\d+")).count();
+    }
+
+    @Test
     void withForwardingOffThePortIsPublishedByPortmap() throws Exception {
         BerthContainer<?> c = web();
         System.setProperty(PortForwarder.PROPERTY, "false");

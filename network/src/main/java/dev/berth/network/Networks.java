@@ -10,6 +10,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.Identifiers;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.internal.Foreground;
 import dev.berth.network.internal.Cidr;
 import dev.berth.network.internal.Commands;
 import dev.berth.network.internal.HostLock;
@@ -90,6 +91,8 @@ public final class Networks implements AutoCloseable {
     /** This instance's spares ready to be taken, by network; only the instance that made a spare takes it. */
     private final Map<String, java.util.Deque<SpareRecord>> ready = new java.util.concurrent.ConcurrentHashMap<>();
     /** Spares being made, by network (one at a time per network). */
+    /** The spares of {@link #making} whose start is deferred ({@link Foreground}), by network. */
+    private final Map<String, Foreground.Deferred> deferredSpares = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> making =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final String instance = java.util.UUID.randomUUID().toString();
@@ -218,7 +221,7 @@ public final class Networks implements AutoCloseable {
         awaitAllDetaches();
         var beingMade = making.get(name);
         if (beingMade != null) {
-            beingMade.handle((v, e) -> null).join();
+            joinMaking(name, beingMade);
         }
         dropDeadSpares(name);
         hostLock.run(() -> {
@@ -452,7 +455,7 @@ public final class Networks implements AutoCloseable {
             }
             if (onSpare != null) {
                 saved = onSpare;
-                ensureSpare(net.name());
+                ensureSpare(net.name(), true);
             } else {
                 boolean loUp = stateLock.with(() -> netns.create(ns));
                 if (!loUp) { // no iproute2: the loopback plugin brings lo up
@@ -525,7 +528,7 @@ public final class Networks implements AutoCloseable {
                 long tFiles = System.nanoTime();
                 refreshHosts(saved.network());
                 if (saved.cniId() == null) {
-                    ensureSpare(saved.network());
+                    ensureSpare(saved.network(), true);
                 }
                 if (STEPS.isDebugEnabled()) {
                     long tEnd = System.nanoTime();
@@ -870,6 +873,18 @@ public final class Networks implements AutoCloseable {
     }
 
     /**
+     * Whether a spare for {@code network} is being made, and if so whether its start is still deferred
+     * ({@link Foreground}): {@code none}, {@code deferred} or {@code running} (for tests and the benchmark).
+     */
+    public String spareProgress(String network) {
+        if (!making.containsKey(network)) {
+            return "none";
+        }
+        Foreground.Deferred d = deferredSpares.get(network);
+        return d != null && !d.released() ? "deferred" : "running";
+    }
+
+    /**
      * Detaches this instance's unused spares now, after waiting for the background work (detaches, a spare
      * being made; the next attachment makes a spare again): a quiet point to compare the host's objects
      * at, or to give the addresses back.
@@ -891,8 +906,8 @@ public final class Networks implements AutoCloseable {
 
     /** Waits until no spare of this instance is being made (tests: a quiet point to compare the host at). */
     public void awaitSpares() {
-        for (var f : List.copyOf(making.values())) {
-            f.handle((v, e) -> null).join();
+        for (var e : List.copyOf(making.entrySet())) {
+            joinMaking(e.getKey(), e.getValue());
         }
     }
 
@@ -912,7 +927,7 @@ public final class Networks implements AutoCloseable {
         if (f == null || "false".equals(System.getProperty(AWAIT_SPARE_PROPERTY))) {
             return false;
         }
-        f.handle((v, e) -> null).join();
+        joinMaking(network, f);
         return true;
     }
 
@@ -932,33 +947,71 @@ public final class Networks implements AutoCloseable {
         if (isolated.add(net.bridge())) {
             hostLock.run(() -> Isolation.add(net.bridge()));
         }
-        ensureSpare(net.name());
+        // not deferred: the attachment it prepares for may be the start in flight itself
+        ensureSpare(net.name(), false);
     }
 
-    /** Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread. */
-    private void ensureSpare(String network) {
+    /** Waits for the spare of {@code network} being made ({@code f}), first releasing it if it was deferred. */
+    private void joinMaking(String network, java.util.concurrent.CompletableFuture<Void> f) {
+        boolean interrupted = false;
+        while (!f.isDone()) {
+            // looked up again until done: the deferral is recorded just after the spare counts as being made
+            Foreground.Deferred d = deferredSpares.get(network);
+            if (d != null) {
+                d.expedite();
+            }
+            try {
+                f.get(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // not done yet, or done (the spare's failure is logged where it happened)
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Starts making a spare for {@code network} unless one is ready or being made, off the caller's thread;
+     * {@code refill}: it replaces a spare just taken, and waits while a start is in flight ({@link Foreground}).
+     */
+    private void ensureSpare(String network, boolean refill) {
         if (!sparesOn() || closed || readySpares(network) > 0) {
             return;
         }
-        making.computeIfAbsent(network, n -> {
-            var f = new java.util.concurrent.CompletableFuture<Void>();
-            SPARE_THREADS.execute(() -> {
-                try {
-                    SpareRecord sp = makeSpare(get(n));
-                    if (closed) {
-                        dropSpare(sp);
-                    } else {
-                        ready.computeIfAbsent(n, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(sp);
-                    }
-                } catch (RuntimeException e) {
-                    LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
-                } finally {
-                    making.remove(n);
-                    f.complete(null);
+        var f = new java.util.concurrent.CompletableFuture<Void>();
+        if (making.putIfAbsent(network, f) != null) {
+            return;
+        }
+        String n = network;
+        Runnable make = () -> {
+            try {
+                if (closed) {
+                    return; // released by close after a deferral: nobody will take it
                 }
-            });
-            return f;
-        });
+                SpareRecord sp = makeSpare(get(n));
+                if (closed) {
+                    dropSpare(sp);
+                } else {
+                    ready.computeIfAbsent(n, k -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(sp);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("cannot make a spare network namespace for network {}: {}", n, e.toString());
+            } finally {
+                deferredSpares.remove(n);
+                making.remove(n);
+                f.complete(null);
+            }
+        };
+        if (refill) {
+            // deferred while a latency-critical start is in flight (Foreground): its plugin processes would take
+            // the CPU from that start's runc; whoever needs the spare expedites it
+            deferredSpares.put(n, Foreground.defer(SPARE_THREADS, make));
+        } else {
+            SPARE_THREADS.execute(make);
+        }
     }
 
     private SpareRecord makeSpare(NetworkInfo net) {

@@ -127,6 +127,30 @@ class SpareNetnsIT {
     }
 
     @Test
+    void aSpareDeferredByAStartInFlightIsMadeWhenItEndsAndAtOnceForAnAttachmentThatNeedsIt() throws Exception {
+        Attachment first;
+        Attachment second;
+        try (dev.berth.api.internal.Foreground.Hold start = dev.berth.api.internal.Foreground.enter()) {
+            networks.prepare(net.name());
+            assertThat(networks.spareProgress(net.name())).as("a prepared spare is for this start: not deferred")
+                    .isNotEqualTo("deferred");
+            Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> networks.readySpares(net.name()) == 1);
+            first = networks.attach(request("held-" + SUFFIX, List.of(), List.of()));
+            assertThat(networks.spareProgress(net.name())).as("the refill waits for the start").isEqualTo("deferred");
+            assertThat(networks.readySpares(net.name())).isZero();
+
+            second = networks.attach(request("needs-" + SUFFIX, List.of(), List.of()));
+            Path lease = Networks.IPAM_DIR.resolve(net.cniName()).resolve(second.ip());
+            assertThat(Files.readString(lease)).as("the deferred spare was made at once and taken")
+                    .startsWith("berth-spare-");
+            assertThat(networks.spareProgress(net.name())).as("the next refill waits again").isEqualTo("deferred");
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(120)).until(() -> networks.readySpares(net.name()) == 1);
+        networks.detach("sp", first.containerId());
+        networks.detach("sp", second.containerId());
+    }
+
+    @Test
     void twoInstancesOnOneStateDirectoryNeverTakeTheSameSpare() throws Exception {
         try (Networks second = Networks.builder(root, state).spareNetns(true).build()) {
             List<Attachment> all = Collections.synchronizedList(new ArrayList<>());

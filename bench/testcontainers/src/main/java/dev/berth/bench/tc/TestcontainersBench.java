@@ -103,7 +103,7 @@ public final class TestcontainersBench {
         return out;
     }
 
-    private static void switchOff(boolean off) {
+    static void switchOff(boolean off) {
         AB_SWITCHES.forEach((k, v) -> {
             if (off) {
                 System.setProperty(k, v);
