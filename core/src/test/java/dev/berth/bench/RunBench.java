@@ -27,8 +27,9 @@ import java.util.stream.Stream;
  * that bench/run started, alternating Berth, containerd, Berth, ... after a warm-up of each:
  * <ul>
  *   <li>{@code run-echo}: busybox {@code echo hi} to exit and removal ({@code runAndWait} with rm vs
- *       {@code ctr run --rm}), 6 per pair, after 5 warm-up runs per side ({@code bench.echoWarmup}), which
- *       are reported as {@code run-echo-warmup};</li>
+ *       {@code ctr run --rm}), 6 per pair, after 40 warm-up runs per side ({@code bench.echoWarmup}), which
+ *       are reported as {@code run-echo-warmup}: the baseline is a long-lived process (and compiled ahead
+ *       of time), and the JVM's compiler is still busy for about its first 50 runs;</li>
  *   <li>with {@code bench.goClient} (the path of bench/goclient, built by bench/run): the fair embedded
  *       baseline of issue 23, containerd's Go client in one long-lived process. {@code run-echo-pertask}:
  *       a second Berth with its defaults (a shim per task) vs the Go client with a shim per task;
@@ -57,7 +58,7 @@ import java.util.stream.Stream;
 public final class RunBench {
     private static final int CONCURRENT = 20;
     private static final int ECHO_PER_PAIR = 6; // 30 per side with bench/run's 5 pairs, as issue 8 asks
-    private static final int ECHO_WARMUP = Integer.getInteger("bench.echoWarmup", 5);
+    private static final int ECHO_WARMUP = Integer.getInteger("bench.echoWarmup", 40);
     private static final long SETTLE_MS = Long.getLong("bench.settleMillis", 200);
     private static final String SHIM = "containerd-shim-runc-v2";
     private static final String BERTH_NS = "bench-berth";
