@@ -12,6 +12,7 @@ module dev.berth.sys {
     requires org.objectweb.asm.commons;
     requires org.objectweb.asm.util;
     requires org.slf4j;
+    requires org.xerial.sqlitejdbc;
 
     exports dev.berth.sys to dev.berth, dev.berth.snapshot, dev.berth.runtime, dev.berth.network, dev.berth.testing,
             dev.berth.cri, dev.berth.cli;

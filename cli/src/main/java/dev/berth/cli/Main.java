@@ -198,6 +198,8 @@ public final class Main implements AutoCloseable {
     }
 
     static final String OPEN_EARLY_PROPERTY = "berth.cli.openEarly";
+    /** picocli's own switch; {@code -Dpicocli.disable.closures=false} restores its Groovy look-up (A/B). */
+    static final String PICOCLI_CLOSURES_PROPERTY = "picocli.disable.closures";
 
     Namespace ns() {
         return berth().namespace(namespace);
@@ -232,6 +234,11 @@ public final class Main implements AutoCloseable {
             System.exit(0);
         }
         processStdin = System.in;
+        // picocli's default factory looks for Groovy's Closure class when it is first used: the miss searches
+        // every jar of the class path (opening each), ~35 ms of a short call. Berth's commands have no closures.
+        if (System.getProperty(PICOCLI_CLOSURES_PROPERTY) == null) {
+            System.setProperty(PICOCLI_CLOSURES_PROPERTY, "true");
+        }
         String sha256 = System.getProperty(SHA256_PROPERTY, "jdk");
         if (!sha256.equals("jdk")) {
             if (Boolean.parseBoolean(System.getProperty(SHA256_ASYNC_PROPERTY, "true"))) {

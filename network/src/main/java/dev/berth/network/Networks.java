@@ -95,7 +95,11 @@ public final class Networks implements AutoCloseable {
     private final Map<String, Foreground.Deferred> deferredSpares = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.CompletableFuture<Void>> making =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final String instance = java.util.UUID.randomUUID().toString();
+    /**
+     * This instance's id in its spare records, made when first needed: seeding the random UUID's generator
+     * costs a short-lived process (a CLI listing) ~15 ms that it would spend for nothing.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<String> instance = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile boolean closed;
     /** Background detaches running, by namespace/id. */
     private final Map<String, CompletableFuture<Void>> detaching = new java.util.concurrent.ConcurrentHashMap<>();
@@ -1014,12 +1018,21 @@ public final class Networks implements AutoCloseable {
         }
     }
 
+    private String instance() {
+        String id = instance.get();
+        if (id == null) {
+            instance.compareAndSet(null, java.util.UUID.randomUUID().toString());
+            id = instance.get();
+        }
+        return id;
+    }
+
     private SpareRecord makeSpare(NetworkInfo net) {
         long t0 = System.nanoTime();
         String id = "berth-spare-" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         Path ns = netns.dir().resolve(".spare").resolve(id);
         SpareRecord sp = new SpareRecord(net.name(), spareConflist(conflistText(net)), id, ns.toString(), null, null,
-                ProcessHandle.current().pid(), SELF_START, instance);
+                ProcessHandle.current().pid(), SELF_START, instance());
         writeSpare(sp);
         try {
             boolean loUp = stateLock.with(() -> netns.create(ns));
@@ -1105,7 +1118,7 @@ public final class Networks implements AutoCloseable {
             if (sp == null) {
                 continue;
             }
-            boolean mine = sp.instance().equals(instance);
+            boolean mine = sp.instance().equals(instance());
             boolean readyOfNetwork = network != null && sp.network().equals(network) && sp.result() != null
                     && (!mine || ready.getOrDefault(network, new java.util.ArrayDeque<>()).remove(sp));
             if (readyOfNetwork || !sp.ownerAlive()) {

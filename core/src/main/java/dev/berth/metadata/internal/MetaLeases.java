@@ -34,7 +34,10 @@ import java.util.TreeMap;
  * and is deleted by the next garbage collection.
  */
 public final class MetaLeases implements Leases {
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Made at the first generated lease id: seeding it costs every open of a root ~10 ms otherwise. */
+    private static final class Random {
+        static final SecureRandom INSTANCE = new SecureRandom();
+    }
     private final NamespacedMetadata ns;
 
     MetaLeases(NamespacedMetadata ns) {
@@ -93,7 +96,7 @@ public final class MetaLeases implements Leases {
     /** containerd's random ids are time plus random bits; ours are too, and are identifiers. */
     private static String randomId() {
         byte[] r = new byte[6];
-        RANDOM.nextBytes(r);
+        Random.INSTANCE.nextBytes(r);
         return Long.toString(System.currentTimeMillis(), 36) + "-" + HexFormat.of().formatHex(r);
     }
 

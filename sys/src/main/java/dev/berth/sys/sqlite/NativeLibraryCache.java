@@ -34,6 +34,7 @@ final class NativeLibraryCache {
     static final String PROPERTY = "berth.sqlite.nativeCache";
     private static final String PATH_PROPERTY = "org.sqlite.lib.path";
     private static final String NAME_PROPERTY = "org.sqlite.lib.name";
+    private static final String TMPDIR_PROPERTY = "org.sqlite.tmpdir";
     private static final Logger LOG = LoggerFactory.getLogger(NativeLibraryCache.class);
     private static final AtomicBoolean DONE = new AtomicBoolean();
 
@@ -51,6 +52,11 @@ final class NativeLibraryCache {
             if (lib.isPresent()) {
                 System.setProperty(NAME_PROPERTY, lib.get().getFileName().toString());
                 System.setProperty(PATH_PROPERTY, lib.get().getParent().toString());
+                // sqlite-jdbc lists its temporary directory for stale extractions at every first load (the
+                // whole of /tmp by default); with the library cached it extracts nothing, so list this one
+                if (System.getProperty(TMPDIR_PROPERTY) == null) {
+                    System.setProperty(TMPDIR_PROPERTY, lib.get().getParent().toString());
+                }
             }
         } catch (IOException | RuntimeException e) {
             // sqlite-jdbc then extracts the library itself, as without the cache

@@ -116,7 +116,12 @@ public final class SqliteDb implements AutoCloseable {
     }
 
     private static Connection connect(Path file, Duration busyTimeout) throws SQLException {
-        Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        // The driver directly, not through DriverManager: its first use looks for java.sql.Driver services in
+        // every jar of the class path (opening each one), which cost a short CLI call ~30 ms and a test JVM
+        // with a long class path more. -Dberth.sqlite.driverManager=true connects through it (A/B).
+        Connection c = Boolean.getBoolean("berth.sqlite.driverManager")
+                ? DriverManager.getConnection("jdbc:sqlite:" + file)
+                : org.sqlite.JDBC.createConnection("jdbc:sqlite:" + file, new java.util.Properties());
         try (Statement st = c.createStatement()) {
             st.execute("PRAGMA busy_timeout = " + Math.max(0, Math.min(Integer.MAX_VALUE, busyTimeout.toMillis())));
             st.execute("PRAGMA journal_mode = WAL");
