@@ -99,6 +99,38 @@ class CriPodsPerShimIT {
         }
     }
 
+    @Test
+    void aBurstOfPodsStartedTogetherSharesShimsTwoCreatesAtATime() throws Exception {
+        try (CriHarness h = new CriHarness(8)) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<RunningPod> pods = new ArrayList<>();
+            try {
+                List<java.util.concurrent.Future<RunningPod>> started = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    started.add(pool.submit(() -> sleepingPod(h, "burst")));
+                }
+                for (var f : started) {
+                    pods.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            java.util.Set<Long> shims = new java.util.HashSet<>();
+            for (RunningPod p : pods) {
+                assertThat(h.status(p.container).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+                shims.add(shimOf(h, p));
+            }
+            // a new shim starts only when every shim has two creates running, so each has two pods or more
+            assertThat(shims).as("shims for a burst of four pods").hasSizeBetween(1, 2);
+            assertThat(h.shimPidsOfRoot()).containsExactlyInAnyOrderElementsOf(shims);
+            for (RunningPod p : pods) {
+                h.removePod(p.id);
+            }
+            Awaitility.await().atMost(AWAIT).untilAsserted(() ->
+                    assertThat(h.shimPidsOfRoot()).as("shims of this root after every pod's removal").isEmpty());
+        }
+    }
+
     /** The lines of the host's firewall (filter and NAT) that name {@code id} (CNI rules carry the pod's id). */
     private static List<String> firewallRulesNaming(String id) throws Exception {
         Process p = new ProcessBuilder("iptables-save").redirectErrorStream(true).start();

@@ -55,9 +55,41 @@ public final class MountInfo {
         return out;
     }
 
+    /**
+     * Off ({@code -Dberth.sys.mountinfoPrefilter=false}): every line of mountinfo is parsed when a caller asks
+     * about one directory, instead of only the lines that contain its path (a node's mount table has a few
+     * mounts per running container; a pod's removal asks several times).
+     */
+    public static final boolean PREFILTER = Boolean.parseBoolean(
+            System.getProperty("berth.sys.mountinfoPrefilter", "true"));
+
     /** Mount points at or below {@code dir} (made absolute and normalized), deepest first. */
     public static List<Path> mountPointsUnder(Path dir) {
-        return under(read(), dir);
+        String needle = dir.toAbsolutePath().normalize().toString();
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(SELF);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot read " + SELF, e);
+        }
+        if (PREFILTER && survivesEscaping(needle, " \t\n\\")) {
+            lines = lines.stream().filter(l -> l.contains(needle)).toList();
+        }
+        return under(parse(lines), dir);
+    }
+
+    /**
+     * Whether {@code path} contains none of the characters mountinfo escapes in a field ({@code escaped}):
+     * then a line naming a path that starts with it contains it as written, and a line that does not
+     * contain it cannot name such a path.
+     */
+    public static boolean survivesEscaping(String path, String escaped) {
+        for (int i = 0; i < path.length(); i++) {
+            if (escaped.indexOf(path.charAt(i)) >= 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static List<Path> under(List<Entry> entries, Path dir) {

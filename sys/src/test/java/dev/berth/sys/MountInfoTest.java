@@ -39,6 +39,46 @@ class MountInfoTest {
     }
 
     @Test
+    void onlyPathsWithoutEscapedCharactersCanBeLookedForInTheRawText() {
+        assertThat(MountInfo.survivesEscaping("/var/lib/berth/snapshots/12", " \t\n\\")).isTrue();
+        assertThat(MountInfo.survivesEscaping("/var/a dir", " \t\n\\")).isFalse();
+        assertThat(MountInfo.survivesEscaping("/var/a\\b", " \t\n\\")).isFalse();
+        assertThat(MountInfo.survivesEscaping("/var/a,b", ",=: \t\n\\")).isFalse();
+    }
+
+    @Test
+    void realMountsUnderADirectoryAreFoundWithThePrefilterAsWithoutIt() throws Exception {
+        assertThat(MountInfo.PREFILTER).as("on by default").isTrue();
+        Path base = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "bmi-");
+        Syscalls sys = Syscalls.get();
+        List<Path> plain = List.of(base.resolve("m"), base.resolve("m/inner"));
+        Path spaced = base.resolve("with space");
+        try {
+            java.nio.file.Files.createDirectories(plain.get(0));
+            java.nio.file.Files.createDirectories(spaced);
+            sys.mount("tmpfs", plain.get(0).toString(), "tmpfs", 0, "size=64k");
+            java.nio.file.Files.createDirectories(plain.get(1));
+            sys.mount("tmpfs", plain.get(1).toString(), "tmpfs", 0, "size=64k");
+            sys.mount("tmpfs", spaced.toString(), "tmpfs", 0, "size=64k");
+
+            assertThat(MountInfo.mountPointsUnder(base)).containsExactly(plain.get(1), plain.get(0), spaced)
+                    .containsExactlyElementsOf(MountInfo.under(MountInfo.read(), base));
+            assertThat(MountInfo.mountPointsUnder(spaced)).containsExactly(spaced);
+            assertThat(MountInfo.mountPointsUnder(base.resolve("m"))).containsExactly(plain.get(1), plain.get(0));
+            assertThat(MountInfo.mountPointsUnder(base.resolve("nothing"))).isEmpty();
+        } finally {
+            for (Path p : List.of(plain.get(1), plain.get(0), spaced)) {
+                sys.tryUmount2(p.toString(), 0);
+            }
+            try (var walk = java.nio.file.Files.walk(base)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @Test
     void readsThisProcessesTable() {
         assertThat(MountInfo.read()).anySatisfy(e -> assertThat(e.mountPoint()).isEqualTo(Path.of("/")));
     }

@@ -34,12 +34,29 @@ final class PodShims {
      * shim creates another task, and waits for it.
      */
     static final boolean JOIN_BUSY = Boolean.getBoolean("berth.cri.joinBusyShims");
+    /**
+     * How many creates a shim may have running (queued behind each other) when a new pod joins it
+     * ({@code -Dberth.cri.createsPerShim}, default 2): a burst of pods then starts half as many shims (each a
+     * shim {@code start} process, a Go runtime starting up and its own exit) while no pod waits behind more
+     * than one other create. 1 is the rule before it (a pod never joins a shim that is creating).
+     */
+    static final int CREATES_PER_SHIM = Integer.getInteger("berth.cri.createsPerShim", 2);
+
+    private final int createsPerShim;
 
     PodShims(int podsPerShim) {
+        this(podsPerShim, CREATES_PER_SHIM);
+    }
+
+    PodShims(int podsPerShim, int createsPerShim) {
         if (podsPerShim < 1) {
             throw new IllegalArgumentException("pods per shim must be at least 1: " + podsPerShim);
         }
+        if (createsPerShim < 1) {
+            throw new IllegalArgumentException("creates per shim must be at least 1: " + createsPerShim);
+        }
         this.podsPerShim = podsPerShim;
+        this.createsPerShim = createsPerShim;
     }
 
     int podsPerShim() {
@@ -48,9 +65,10 @@ final class PodShims {
 
     /**
      * The group pod {@code podId} runs in: one with room none of whose pods {@code shimLost} (its sandbox's
-     * pause process is gone while the pod was not stopped: the shim died) and whose shim is not creating a
-     * task now (the runc shim creates one container at a time: a pod joining a busy shim would wait for the
-     * other's create, a burst of pods would queue in one shim), else a new one. Empty when every pod has its
+     * pause process is gone while the pod was not stopped: the shim died) and whose shim has fewer than
+     * {@code createsPerShim} task creates running now (the runc shim creates one container at a time: a pod
+     * joining a busy shim waits for the others' creates, a burst of pods would queue in one shim), else a
+     * new one. Empty when every pod has its
      * own shim. The pod's sandbox counts as a create in the group's shim until {@link #created} (so pods
      * arriving together go to different shims).
      */
@@ -60,7 +78,7 @@ final class PodShims {
         }
         for (Map.Entry<String, Set<String>> g : groups.entrySet()) {
             Set<String> members = g.getValue();
-            if (members.size() < podsPerShim && (JOIN_BUSY || !creating.containsKey(g.getKey()))
+            if (members.size() < podsPerShim && (JOIN_BUSY || creating.getOrDefault(g.getKey(), 0) < createsPerShim)
                     && members.stream().noneMatch(shimLost)) {
                 members.add(podId);
                 creating.merge(g.getKey(), 1, Integer::sum);

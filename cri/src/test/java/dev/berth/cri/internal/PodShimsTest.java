@@ -61,7 +61,7 @@ class PodShimsTest {
 
     @Test
     void podsArrivingWhileAShimCreatesGoToAnotherShimAndJoinItOnceItIsIdle() {
-        PodShims shims = new PodShims(8);
+        PodShims shims = new PodShims(8, 1);
         assertThat(shims.assign("a", p -> false)).hasValue("berth-pods-a");
         assertThat(shims.assign("b", p -> false)).as("a's sandbox is still being created").hasValue("berth-pods-b");
         shims.created("berth-pods-a");
@@ -76,7 +76,34 @@ class PodShimsTest {
     }
 
     @Test
+    void byDefaultABurstOfPodsPutsTwoInEachShimSoNoneWaitsBehindMoreThanOneCreate() {
+        PodShims shims = new PodShims(8);
+        List<String> groups = new java.util.ArrayList<>();
+        for (String pod : List.of("a", "b", "c", "d", "e")) {
+            groups.add(shims.assign(pod, p -> false).orElseThrow());
+        }
+        assertThat(groups).containsExactly("berth-pods-a", "berth-pods-a", "berth-pods-c", "berth-pods-c",
+                "berth-pods-e");
+        try (PodShims.Busy container = shims.creating("berth-pods-e")) {
+            assertThat(shims.assign("f", p -> false)).as("e's shim now has two creates").hasValue("berth-pods-f");
+        }
+        shims.created("berth-pods-a");
+        assertThat(shims.assign("g", p -> false)).as("one create left in a's shim").hasValue("berth-pods-a");
+    }
+
+    @Test
+    void withThreeCreatesPerShimABurstFillsShimsByThrees() {
+        PodShims shims = new PodShims(8, 3);
+        List<String> groups = new java.util.ArrayList<>();
+        for (String pod : List.of("a", "b", "c", "d")) {
+            groups.add(shims.assign(pod, p -> false).orElseThrow());
+        }
+        assertThat(groups).containsExactly("berth-pods-a", "berth-pods-a", "berth-pods-a", "berth-pods-d");
+    }
+
+    @Test
     void atLeastOnePodPerShim() {
         assertThatThrownBy(() -> new PodShims(0)).hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> new PodShims(8, 0)).hasMessageContaining("creates per shim must be at least 1");
     }
 }

@@ -281,7 +281,13 @@ public final class LinuxMounter {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        // overlay options escape more than the mount point does (also ',', '=' and ':' in layer names)
+        boolean prefilter = dev.berth.sys.MountInfo.PREFILTER
+                && dev.berth.sys.MountInfo.survivesEscaping(base, ",=: \t\n\\");
         for (String line : lines) {
+            if (prefilter && !line.contains(base)) {
+                continue; // cannot name base or anything below it
+            }
             int sep = line.indexOf(" - ");
             String[] f = line.split(" ");
             if (sep < 0 || f.length <= 4) {

@@ -20,6 +20,38 @@ class LinuxMounterTest {
     }
 
     @Test
+    void overlaysUsingADirectoryAreFoundForPlainAndEscapedLayerNames() throws Exception {
+        Path base = java.nio.file.Files.createTempDirectory(Path.of("/tmp"), "blm-");
+        dev.berth.sys.Syscalls sys = dev.berth.sys.Syscalls.get();
+        Path lower1 = base.resolve("1/fs");
+        Path lower2 = base.resolve("2 odd name/fs");
+        Path upper = base.resolve("3/fs");
+        Path work = base.resolve("3/work");
+        Path target = base.resolve("rootfs");
+        try {
+            for (Path p : List.of(lower1, lower2, upper, work, target)) {
+                java.nio.file.Files.createDirectories(p);
+            }
+            sys.mount("overlay", target.toString(), "overlay", 0,
+                    "lowerdir=" + lower1 + ":" + lower2 + ",upperdir=" + upper + ",workdir=" + work);
+
+            assertThat(LinuxMounter.overlaysUsing(base.resolve("1"))).containsExactly(target);
+            assertThat(LinuxMounter.overlaysUsing(lower1)).containsExactly(target);
+            assertThat(LinuxMounter.overlaysUsing(base.resolve("3"))).as("upper and work").containsExactly(target, target);
+            assertThat(LinuxMounter.overlaysUsing(base.resolve("2 odd name"))).containsExactly(target);
+            assertThat(LinuxMounter.overlaysUsing(base.resolve("4"))).isEmpty();
+            assertThat(LinuxMounter.overlaysUsing(base.resolve("1/f"))).as("whole names only").isEmpty();
+        } finally {
+            sys.tryUmount2(target.toString(), 0);
+            try (var walk = java.nio.file.Files.walk(base)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @Test
     void mountTargetsAreConfinedToTheRoot() {
         Path root = Path.of("/run/x/rootfs");
 
