@@ -55,6 +55,11 @@ final class BerthCommand {
         } else {
             p.getOutputStream().close();
         }
+        return finish(p, args);
+    }
+
+    /** Reads a started call's output until it exits (at most 2 minutes); {@code args} name it in a failure. */
+    static Result finish(Process p, String... args) throws InterruptedException {
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         String out = read(p.getInputStream());
         if (!p.waitFor(120, TimeUnit.SECONDS)) {

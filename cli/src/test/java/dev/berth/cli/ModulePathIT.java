@@ -7,14 +7,11 @@ import dev.berth.testing.Busybox;
 import dev.berth.testing.OciLayout;
 import dev.berth.testing.TestFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleDescriptor.Exports;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -142,16 +137,16 @@ class ModulePathIT {
             try {
                 OciLayout.builder().image(image, Busybox.image()).writeTar(archive);
 
-                Result help = berth(root, state, "--help");
+                BerthCommand.Result help = berth(root, state, "--help");
                 assertThat(help.exitCode()).as(help.stderr()).isZero();
                 assertThat(help.stdout()).contains("Usage: berth");
 
-                Result imported = berth(root, state, "images", "import", archive.toString());
+                BerthCommand.Result imported = berth(root, state, "images", "import", archive.toString());
                 assertThat(imported.exitCode()).as(imported.stderr()).isZero();
                 assertThat(imported.stdout()).isEqualTo(image + "\n");
 
                 String id = "modpath-" + UUID.randomUUID().toString().substring(0, 8);
-                Result run = berth(root, state, "run", "--rm", image, id, "echo", "from the module path");
+                BerthCommand.Result run = berth(root, state, "run", "--rm", image, id, "echo", "from the module path");
                 assertThat(run.exitCode()).as(run.stderr()).isZero();
                 assertThat(run.stdout()).isEqualTo("from the module path\n");
             } finally {
@@ -162,10 +157,8 @@ class ModulePathIT {
             }
         }
 
-        private record Result(int exitCode, String stdout, String stderr) {
-        }
 
-        private Result berth(Path root, Path state, String... args) throws IOException, InterruptedException {
+        private BerthCommand.Result berth(Path root, Path state, String... args) throws IOException, InterruptedException {
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             String modulePath = modulePath().stream().map(Path::toString).collect(Collectors.joining(":"));
             List<String> command = new ArrayList<>(List.of(java.toString(), "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
@@ -173,21 +166,7 @@ class ModulePathIT {
                     "--root", root.toString(), "--state", state.toString()));
             command.addAll(List.of(args));
             Process p = new ProcessBuilder(command).start();
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-            String out = read(p.getInputStream());
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("berth " + String.join(" ", args) + " did not finish");
-            }
-            return new Result(p.exitValue(), out, err.join());
-        }
-
-        private static String read(InputStream in) {
-            try {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return BerthCommand.finish(p, args);
         }
     }
 }
