@@ -252,29 +252,12 @@ final class LocalWriter implements Writer {
 
     /** Waits for the hashing thread; if it failed, cuts the data file and offset back to what it hashed and throws. */
     private void awaitHashBack(Future<?> hashing) {
-        if (hashing == null) {
-            return;
-        }
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    hashing.get();
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true; // the digest must be complete before anything else touches it
-                } catch (ExecutionException e) {
-                    offset = hashedTo;
-                    Throwable cause = e.getCause();
-                    IOException io = cause instanceof java.io.UncheckedIOException u ? u.getCause()
-                            : new IOException("hashing failed", cause);
-                    throw failure("reading back the data file", io);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        Throwable cause = hashingFailure(hashing);
+        if (cause != null) {
+            offset = hashedTo;
+            IOException io = cause instanceof java.io.UncheckedIOException u ? u.getCause()
+                    : new IOException("hashing failed", cause);
+            throw failure("reading back the data file", io);
         }
     }
 
@@ -325,22 +308,36 @@ final class LocalWriter implements Writer {
     }
 
     private static void await(Future<?> hashing) {
+        Throwable cause = hashingFailure(hashing);
+        if (cause != null) {
+            throw new IllegalStateException("hashing failed", cause);
+        }
+    }
+
+    /**
+     * Waits for {@code hashing} (null: nothing to wait for) without giving up on an interrupt, which is kept
+     * for later: the digest must be complete before anything else touches it. Returns its failure, or null.
+     */
+    private static Throwable hashingFailure(Future<?> hashing) {
         if (hashing == null) {
-            return;
+            return null;
         }
         boolean interrupted = false;
-        while (true) {
-            try {
-                hashing.get();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // the digest must be complete before anything else touches it
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("hashing failed", e.getCause());
+        try {
+            while (true) {
+                try {
+                    hashing.get();
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return e.getCause();
+                }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
