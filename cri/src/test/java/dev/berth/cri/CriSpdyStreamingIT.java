@@ -27,6 +27,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -100,8 +101,11 @@ class CriSpdyStreamingIT {
             assertThat(v2.text(s2.get("error"))).isEqualTo("command terminated with non-zero exit code: exit status 4");
         }
 
-        @Test
-        void tenMebibytesOfStdinComeBackByteExact() throws Exception {
+        // Repeated: the connection's end raced the client's reading of the tail (the server's close with the
+        // client's window updates unread was an RST that dropped up to the last MiBs and the status), a few
+        // times in twenty under load; now the server half-closes (GracefulClose).
+        @RepeatedTest(3)
+        void tenMebibytesOfStdinComeBackByteExactAndTheStatusAfterThem() throws Exception {
             byte[] data = new byte[10 << 20];
             new Random(7).nextBytes(data);
             SpdyStreamClient c = SpdyStreamClient.open(execUrl(false, true, false, "cat"), EXEC_PROTOCOLS);

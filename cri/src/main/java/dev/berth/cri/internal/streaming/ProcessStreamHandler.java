@@ -3,7 +3,6 @@ package dev.berth.cri.internal.streaming;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -50,7 +49,7 @@ final class ProcessStreamHandler extends SimpleChannelInboundHandler<BinaryWebSo
             if (payload != null) {
                 context.wsOutput(ch, ERROR).frame(payload, true);
             }
-            ch.writeAndFlush(new CloseWebSocketFrame(1000, "")).addListener(ChannelFutureListener.CLOSE);
+            GracefulClose.after(ch.writeAndFlush(new CloseWebSocketFrame(1000, "")));
         });
     }
 

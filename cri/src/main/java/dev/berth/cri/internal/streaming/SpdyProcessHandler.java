@@ -132,8 +132,8 @@ final class SpdyProcessHandler extends SpdyStreams {
             for (FrameOutput o : outputs) {
                 fins.add(o.frame(new byte[0], true));
             }
-            // close once everything, queued output included, reached the socket
-            fins.get(fins.size() - 1).addListener(f -> ch.close());
+            // end the connection once everything, queued output included, reached the socket
+            GracefulClose.after(fins.get(fins.size() - 1));
         });
     }
 
