@@ -66,87 +66,86 @@ class GracefulCloseTest {
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
     }
 
-    /** Connects, has the server read one byte, then sends 32 KiB the server never reads. */
-    private static Socket clientWithUnreadBytes(Channel server, CompletableFuture<Channel> accepted) throws Exception {
-        Socket s = new Socket();
-        s.setReceiveBufferSize(16 << 10); // most of the reply still waits in the server's kernel at the end
-        s.connect(server.localAddress());
-        OutputStream out = s.getOutputStream();
-        out.write(1);
-        out.flush();
-        accepted.get(30, TimeUnit.SECONDS);
-        out.write(new byte[32 << 10]); // fits the socket buffers
-        out.flush();
-        return s;
+    /**
+     * A connection whose client had the server read one byte, then sent 32 KiB the server never reads, and
+     * whose server then sends the reply and ends the connection the way {@code end} says.
+     */
+    private record Connection(Channel server, Channel accepted, Socket client) implements AutoCloseable {
+        static Connection open(Consumer<Channel> end) throws Exception {
+            CompletableFuture<Channel> accepted = new CompletableFuture<>();
+            Channel server = GracefulCloseTest.server(accepted);
+            Socket s = new Socket();
+            try {
+                s.setReceiveBufferSize(16 << 10); // most of the reply still waits in the server's kernel at the end
+                s.connect(server.localAddress());
+                OutputStream out = s.getOutputStream();
+                out.write(1);
+                out.flush();
+                Channel ch = accepted.get(30, TimeUnit.SECONDS);
+                out.write(new byte[32 << 10]); // fits the socket buffers
+                out.flush();
+                ch.eventLoop().execute(() -> end.accept(ch));
+                return new Connection(server, ch, s);
+            } catch (Exception | Error e) {
+                s.close();
+                server.close().syncUninterruptibly();
+                throw e;
+            }
+        }
+
+        InputStream in() throws java.io.IOException {
+            return client.getInputStream();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            try {
+                client.close();
+            } finally {
+                server.close().syncUninterruptibly();
+            }
+        }
     }
 
-    private static void end(Channel ch, Consumer<Channel> how) {
-        ch.eventLoop().execute(() -> how.accept(ch));
+    private static Object reply() {
+        return Unpooled.wrappedBuffer(REPLY);
     }
 
     @Test
     void aPlainCloseWithUnreadClientBytesResetsTheConnectionAndLosesTheReply() throws Exception {
-        CompletableFuture<Channel> accepted = new CompletableFuture<>();
-        Channel server = server(accepted);
-        try (Socket client = clientWithUnreadBytes(server, accepted)) {
-            Channel ch = accepted.join();
-            end(ch, c -> c.writeAndFlush(Unpooled.wrappedBuffer(REPLY)).addListener(f -> c.close()));
-            ch.closeFuture().syncUninterruptibly();
-            InputStream in = client.getInputStream();
-            // the reason GracefulClose exists: the reply was in the client's buffer, and is gone
-            assertThatThrownBy(in::readAllBytes).isInstanceOf(SocketException.class).hasMessageContaining("reset");
-        } finally {
-            server.close().syncUninterruptibly();
+        try (Connection c = Connection.open(ch -> ch.writeAndFlush(reply()).addListener(f -> ch.close()))) {
+            c.accepted().closeFuture().syncUninterruptibly();
+            // the reason GracefulClose exists: the reply was sent, and is gone
+            assertThatThrownBy(c.in()::readAllBytes).isInstanceOf(SocketException.class).hasMessageContaining("reset");
         }
     }
 
     @Test
     void theClientReadsTheWholeReplyThenTheEndAndTheServerClosesAfterTheClientDid() throws Exception {
-        CompletableFuture<Channel> accepted = new CompletableFuture<>();
-        Channel server = server(accepted);
-        try (Socket client = clientWithUnreadBytes(server, accepted)) {
-            Channel ch = accepted.join();
-            end(ch, c -> GracefulClose.after(c.writeAndFlush(Unpooled.wrappedBuffer(REPLY))));
-            byte[] got = client.getInputStream().readAllBytes(); // ends at the server's FIN, not a reset
+        try (Connection c = Connection.open(ch -> GracefulClose.after(ch.writeAndFlush(reply())))) {
+            byte[] got = c.in().readAllBytes(); // ends at the server's FIN, not a reset
             assertThat(Arrays.equals(got, REPLY)).as("the reply byte for byte").isTrue();
-            assertThat(ch.isOpen()).as("open until the client closes its side").isTrue();
-            client.close();
-            assertThat(ch.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            server.close().syncUninterruptibly();
+            assertThat(c.accepted().isOpen()).as("open until the client closes its side").isTrue();
+            c.client().close();
+            assertThat(c.accepted().closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 
     @Test
     void aClientThatNeverClosesIsClosedAfterTheLinger() throws Exception {
-        CompletableFuture<Channel> accepted = new CompletableFuture<>();
-        Channel server = server(accepted);
-        try (Socket client = clientWithUnreadBytes(server, accepted)) {
-            Channel ch = accepted.join();
-            end(ch, c -> GracefulClose.after(c.writeAndFlush(Unpooled.wrappedBuffer(REPLY)), 300));
-            assertThat(client.getInputStream().readAllBytes()).hasSize(REPLY.length);
-            assertThat(ch.closeFuture().await(30, TimeUnit.SECONDS)).as("closed by the linger").isTrue();
-        } finally {
-            server.close().syncUninterruptibly();
+        try (Connection c = Connection.open(ch -> GracefulClose.after(ch.writeAndFlush(reply()), 300))) {
+            assertThat(c.in().readAllBytes()).hasSize(REPLY.length);
+            assertThat(c.accepted().closeFuture().await(30, TimeUnit.SECONDS)).as("closed by the linger").isTrue();
         }
     }
 
     @Test
     void aFailedLastWriteClosesAtOnce() throws Exception {
-        CompletableFuture<Channel> accepted = new CompletableFuture<>();
-        Channel server = server(accepted);
-        try (Socket client = clientWithUnreadBytes(server, accepted)) {
-            Channel ch = accepted.join();
-            end(ch, c -> {
-                c.close();
-                GracefulClose.after(c.writeAndFlush(Unpooled.wrappedBuffer(REPLY)), 60_000);
-            });
-            assertThat(ch.closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
-            assertThat(client.getInputStream().read(new byte[1])).isLessThanOrEqualTo(0);
-        } catch (SocketException reset) {
-            // the client may see the close as a reset: either way nothing is left open on the server
-        } finally {
-            server.close().syncUninterruptibly();
+        try (Connection c = Connection.open(ch -> {
+            ch.close();
+            GracefulClose.after(ch.writeAndFlush(reply()), 60_000);
+        })) {
+            assertThat(c.accepted().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
         }
     }
 }
