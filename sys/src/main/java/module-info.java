@@ -14,7 +14,7 @@ module dev.berth.sys {
     requires org.slf4j;
     requires org.xerial.sqlitejdbc;
 
-    exports dev.berth.sys to dev.berth, dev.berth.snapshot, dev.berth.runtime, dev.berth.network, dev.berth.testing,
+    exports dev.berth.sys to dev.berth, dev.berth.content, dev.berth.snapshot, dev.berth.runtime, dev.berth.network, dev.berth.testing,
             dev.berth.cri, dev.berth.cli;
     exports dev.berth.sys.sqlite to dev.berth, dev.berth.snapshot, dev.berth.cri; // cri: unsynced CRI records
 

@@ -10,7 +10,9 @@ import java.util.Map;
 /**
  * {@code images import} of one archive as a user runs it ({@code bin/berth}, a new JVM per call), with bin/berth's
  * earlier start-up (A/B), through {@code ctr images import}, and as the same command in this long-lived JVM
- * ({@link Main#run}, after one warm-up round: the in-process figure). Every side imports into a root of its own
+ * ({@link Main#run}, after one warm-up round: the warm in-process figure), and through the library from a fresh JVM
+ * with the JDK's default flags ({@link LibraryImportOnce}, side {@code library-fresh}: what a JVM user calling the
+ * library once pays). Every side imports into a root of its own
  * made for the round (ctr: a namespace of its own), page cache as it is (the archive stays cached for all), the
  * dirty pages of the previous side flushed ({@code sync}) before each. Sides rotate their order per round.
  * Prints {@code BENCH cli-import <side> <seconds>} lines for bench/run.
@@ -31,7 +33,9 @@ public final class CliImportBench {
         Path base = Files.createTempDirectory(Path.of(args[2]), "cli-import-");
         String berth = args[3];
         String sock = args[4];
-        String[] sides = System.getProperty("bench.cliSides", "berth,berth-before,containerd,berth-inprocess").split(",");
+        String[] sides = System.getProperty("bench.cliSides", "berth,berth-before,containerd,berth-inprocess,library-fresh").split(",");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
         for (int round = 0; round <= rounds; round++) { // round 0 is the warm-up
             for (int k = 0; k < sides.length; k++) {
                 String side = sides[(k + round) % sides.length];
@@ -45,6 +49,9 @@ public final class CliImportBench {
                             "cli", "images", "import", "--quiet", archive.toString());
                     case "containerd" -> exec(Map.of(), "ctr", "-a", sock, "-n", "bench-cli-import-" + round, "images",
                             "import", archive.toString());
+                    // the library called once from a JVM of its own, the JDK's default flags (LibraryImportOnce)
+                    case "library-fresh" -> exec(Map.of(), javaBin, "-Dbench.steps=true", "-cp", classPath,
+                            LibraryImportOnce.class.getName(), archive.toString(), dir + "/root", dir + "/state", "cli");
                     default -> {
                         int rc = Main.run(new String[] {"--root", dir + "/root", "--state", dir + "/state", "-n", "cli",
                             "images", "import", "--quiet", archive.toString()}, new PrintWriter(Writer.nullWriter()),

@@ -10,6 +10,7 @@ import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.Status;
 import dev.berth.api.content.Writer;
 import dev.berth.api.internal.FaultPoints;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -180,6 +181,7 @@ final class LocalWriter implements Writer {
             throw failure("opening its data file for reading", e);
         }
         ByteBuffer buffer = TransferBuffers.take(); // the hashing thread's only
+        int writeBack = writeBackFd(ingest.data());
         long done = 0;
         Future<?> hashing = null;
         hashedTo = offset;
@@ -202,6 +204,9 @@ final class LocalWriter implements Writer {
                 if (copied <= 0) {
                     break; // the end of the source
                 }
+                if (writeBack >= 0) {
+                    startWriteBack(writeBack, at, copied);
+                }
                 Future<?> h = hashing;
                 hashing = null;
                 awaitHashBack(h);
@@ -216,12 +221,57 @@ final class LocalWriter implements Writer {
         } finally {
             awaitQuietly(hashing);
             closeQuietly(back);
+            if (writeBack >= 0) {
+                Syscalls.get().close(writeBack);
+            }
             TransferBuffers.give(buffer);
             try {
                 src.position(srcStart + done);
             } catch (IOException e) {
                 LOG.debug("ingest {}: cannot advance the source's position: {}", ref, e.toString());
             }
+        }
+    }
+
+    /**
+     * {@code -Dberth.content.earlyWriteBack=false}: {@link #transferCopying} leaves the write-back of what it
+     * copied to the kernel's own schedule (in practice: all of it to the commit's fsync) (A/B).
+     */
+    static final String EARLY_WRITE_BACK_PROPERTY = "berth.content.earlyWriteBack";
+    /** Chunks whose write-back {@link #transferCopying} started (for tests). */
+    final java.util.concurrent.atomic.AtomicInteger writeBacksStarted = new java.util.concurrent.atomic.AtomicInteger();
+
+    /*
+     * Early write-back: on a machine with RAM to spare the kernel starts writing dirty pages back only after
+     * dirty_expire_centisecs (30 s) or past dirty_background_ratio, so a 1 GiB copy stayed wholly in the page
+     * cache and the commit's fsync paid all of its write-back alone, after the copy and hash were over. Starting
+     * each chunk's write-back as soon as it is copied (sync_file_range(SYNC_FILE_RANGE_WRITE), which does not
+     * wait) lets the device write while the next chunks are copied and hashed; the fsync then waits for what is
+     * still in flight and flushes the device's cache. Durability is unchanged: the fsync still decides. Through a
+     * descriptor of its own (read-only is enough for sync_file_range): the writer's FileChannel hides its.
+     */
+    private static int writeBackFd(Path data) {
+        if (!Boolean.parseBoolean(System.getProperty(EARLY_WRITE_BACK_PROPERTY, "true"))) {
+            return -1;
+        }
+        try {
+            int fd = Syscalls.get().tryOpenat(Syscalls.AT_FDCWD, data.toString(), Syscalls.O_RDONLY, 0);
+            if (fd < 0) {
+                LOG.debug("cannot open {} for early write-back: errno {}", data, -fd);
+            }
+            return fd;
+        } catch (LinkageError | RuntimeException e) { // no libc binding: the fsync alone writes back
+            LOG.debug("no early write-back for {}: {}", data, e.toString());
+            return -1;
+        }
+    }
+
+    private void startWriteBack(int fd, long at, long length) {
+        int rc = Syscalls.get().syncFileRange(fd, at, length, Syscalls.SYNC_FILE_RANGE_WRITE);
+        if (rc < 0) { // an I/O error shows again at the commit's fsync, which decides
+            LOG.debug("ingest {}: sync_file_range at {}: errno {}", ref, at, -rc);
+        } else {
+            writeBacksStarted.incrementAndGet();
         }
     }
 

@@ -199,10 +199,13 @@ class LocalContentStoreTest {
             }
         }
 
-        /** From a file the kernel copies and the data file is hashed back; with the switch off it is read ahead. */
-        @ParameterizedTest(name = "file copy {0}")
-        @ValueSource(strings = {"true", "false"})
-        void largeTransfersFromAFileNeverGoPastMaxBytes(String fileCopy) throws IOException {
+        /**
+         * From a file the kernel copies, starting each chunk's write-back at once (or not, with that switch off), and
+         * the data file is hashed back; with the file copy off it is read ahead. Byte-exact on every way.
+         */
+        @ParameterizedTest(name = "file copy {0}, early write-back {1}")
+        @org.junit.jupiter.params.provider.CsvSource({"true,true", "true,false", "false,true"})
+        void largeTransfersFromAFileNeverGoPastMaxBytes(String fileCopy, String earlyWriteBack) throws IOException {
             Path source = tmp.resolve("source");
             PseudoRandomBlob blob = new PseudoRandomBlob(2, 30L << 20);
             try (InputStream in = blob.stream()) {
@@ -210,6 +213,7 @@ class LocalContentStoreTest {
             }
             long max = (20L << 20) + 5;
             System.setProperty(LocalWriter.FILE_COPY_PROPERTY, fileCopy);
+            System.setProperty(LocalWriter.EARLY_WRITE_BACK_PROPERTY, earlyWriteBack);
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(source);
                  Writer w = store.writer("read-ahead", null)) {
                 assertThat(w.transferFrom(ch, max)).isEqualTo(max);
@@ -217,9 +221,14 @@ class LocalContentStoreTest {
                 assertThat(w.status().offset()).isEqualTo(max);
                 assertThat(w.transferFrom(ch, Long.MAX_VALUE)).isEqualTo(blob.size() - max);
                 assertThat(ch.position()).isEqualTo(blob.size());
+                // 20 MiB + 5 in 4 MiB chunks, then the rest (10 MiB - 5): 6 + 3 chunks, each handed to write-back
+                int started = ((LocalWriter) w).writeBacksStarted.get();
+                assertThat(started).isEqualTo(Boolean.parseBoolean(fileCopy) && Boolean.parseBoolean(earlyWriteBack)
+                        ? 9 : 0);
                 assertThat(w.commit(blob.size(), blob.digest(Digest.SHA256))).isEqualTo(blob.digest(Digest.SHA256));
             } finally {
                 System.clearProperty(LocalWriter.FILE_COPY_PROPERTY);
+                System.clearProperty(LocalWriter.EARLY_WRITE_BACK_PROPERTY);
             }
             try (ReaderAt r = store.readerAt(new Descriptor("application/octet-stream", blob.digest(Digest.SHA256),
                     blob.size()));

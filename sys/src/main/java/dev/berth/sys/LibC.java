@@ -129,6 +129,9 @@ public interface LibC {
     int ftruncate(int fd, long length);
 
     @SaveError
+    int sync_file_range(int fd, long offset, long nbytes, int flags);
+
+    @SaveError
     long copy_file_range(int fdIn, Pointer offIn, int fdOut, Pointer offOut, long len, int flags);
 
     @SaveError

@@ -52,6 +52,11 @@ public final class Syscalls {
 
     public static final long RESOLVE_NO_XDEV = 0x01;
 
+    /** sync_file_range(2) flags: wait for write-back already under way, start it, wait for it. */
+    public static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+    public static final int SYNC_FILE_RANGE_WRITE = 2;
+    public static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
     /** umount2 flag: detach now, finish when no longer busy. */
     public static final int MNT_DETACH = 2;
 
@@ -500,6 +505,15 @@ public final class Syscalls {
         if (libc.ftruncate(fd, length) != 0) {
             throw fail("ftruncate", path);
         }
+    }
+
+    /**
+     * sync_file_range(2): with {@link #SYNC_FILE_RANGE_WRITE} alone, starts the write-back of the range's dirty
+     * pages without waiting for it (it makes nothing durable: no metadata, no device cache flush; an fsync still
+     * must follow). Returns 0 or -errno.
+     */
+    public int syncFileRange(int fd, long offset, long length, int flags) {
+        return libc.sync_file_range(fd, offset, length, flags) == 0 ? 0 : -errno();
     }
 
     /**
