@@ -182,6 +182,8 @@ final class LocalWriter implements Writer {
         }
         ByteBuffer buffer = TransferBuffers.take(); // the hashing thread's only
         int writeBack = writeBackFd(ingest.data());
+        boolean inlineWriteBack = "inline".equals(System.getProperty(EARLY_WRITE_BACK_PROPERTY));
+        java.util.concurrent.CompletableFuture<Void> writeBacks = java.util.concurrent.CompletableFuture.completedFuture(null);
         long done = 0;
         Future<?> hashing = null;
         hashedTo = offset;
@@ -205,7 +207,12 @@ final class LocalWriter implements Writer {
                     break; // the end of the source
                 }
                 if (writeBack >= 0) {
-                    startWriteBack(writeBack, at, copied);
+                    int fd = writeBack;
+                    writeBacks = inlineWriteBack ? writeBacks : writeBacks.thenRunAsync(
+                            () -> startWriteBack(fd, at, copied), HASHER);
+                    if (inlineWriteBack) {
+                        startWriteBack(fd, at, copied);
+                    }
                 }
                 Future<?> h = hashing;
                 hashing = null;
@@ -222,6 +229,7 @@ final class LocalWriter implements Writer {
             awaitQuietly(hashing);
             closeQuietly(back);
             if (writeBack >= 0) {
+                writeBacks.exceptionally(e -> null).join(); // only starts write-back: returns once it is queued
                 Syscalls.get().close(writeBack);
             }
             TransferBuffers.give(buffer);
@@ -235,7 +243,8 @@ final class LocalWriter implements Writer {
 
     /**
      * {@code -Dberth.content.earlyWriteBack=false}: {@link #transferCopying} leaves the write-back of what it
-     * copied to the kernel's own schedule (in practice: all of it to the commit's fsync) (A/B).
+     * copied to the kernel's own schedule (in practice: all of it to the commit's fsync); {@code =inline}: starts
+     * it from the copying thread (A/B).
      */
     static final String EARLY_WRITE_BACK_PROPERTY = "berth.content.earlyWriteBack";
     /** Chunks whose write-back {@link #transferCopying} started (for tests). */
@@ -245,13 +254,15 @@ final class LocalWriter implements Writer {
      * Early write-back: on a machine with RAM to spare the kernel starts writing dirty pages back only after
      * dirty_expire_centisecs (30 s) or past dirty_background_ratio, so a 1 GiB copy stayed wholly in the page
      * cache and the commit's fsync paid all of its write-back alone, after the copy and hash were over. Starting
-     * each chunk's write-back as soon as it is copied (sync_file_range(SYNC_FILE_RANGE_WRITE), which does not
-     * wait) lets the device write while the next chunks are copied and hashed; the fsync then waits for what is
-     * still in flight and flushes the device's cache. Durability is unchanged: the fsync still decides. Through a
+     * each chunk's write-back as soon as it is copied (sync_file_range(SYNC_FILE_RANGE_WRITE)) lets the device
+     * write while the next chunks are copied and hashed; the fsync then waits for what is still in flight and
+     * flushes the device's cache. sync_file_range does not wait for the write but does wait for room in the
+     * device's request queue (seconds on a loop device at load), so a third thread (mostly asleep) calls it, in
+     * chunk order, and the copying thread never waits on it; "inline" calls it on the copying thread (A/B). Durability is unchanged: the fsync still decides. Through a
      * descriptor of its own (read-only is enough for sync_file_range): the writer's FileChannel hides its.
      */
     private static int writeBackFd(Path data) {
-        if (!Boolean.parseBoolean(System.getProperty(EARLY_WRITE_BACK_PROPERTY, "true"))) {
+        if ("false".equals(System.getProperty(EARLY_WRITE_BACK_PROPERTY))) {
             return -1;
         }
         try {
