@@ -10,7 +10,6 @@ import dev.berth.api.NotImplementedException;
 import dev.berth.api.content.Status;
 import dev.berth.api.content.Writer;
 import dev.berth.api.internal.FaultPoints;
-import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -92,6 +91,7 @@ final class LocalWriter implements Writer {
                 offset += n;
                 written += n;
             }
+            written(offset);
         } catch (IOException e) {
             throw failure("writing", e);
         } finally {
@@ -181,9 +181,6 @@ final class LocalWriter implements Writer {
             throw failure("opening its data file for reading", e);
         }
         ByteBuffer buffer = TransferBuffers.take(); // the hashing thread's only
-        int writeBack = writeBackFd(ingest.data());
-        boolean inlineWriteBack = "inline".equals(System.getProperty(EARLY_WRITE_BACK_PROPERTY));
-        java.util.concurrent.CompletableFuture<Void> writeBacks = java.util.concurrent.CompletableFuture.completedFuture(null);
         long done = 0;
         Future<?> hashing = null;
         hashedTo = offset;
@@ -206,14 +203,7 @@ final class LocalWriter implements Writer {
                 if (copied <= 0) {
                     break; // the end of the source
                 }
-                if (writeBack >= 0) {
-                    int fd = writeBack;
-                    writeBacks = inlineWriteBack ? writeBacks : writeBacks.thenRunAsync(
-                            () -> startWriteBack(fd, at, copied), HASHER);
-                    if (inlineWriteBack) {
-                        startWriteBack(fd, at, copied);
-                    }
-                }
+                written(at + copied);
                 Future<?> h = hashing;
                 hashing = null;
                 awaitHashBack(h);
@@ -228,10 +218,6 @@ final class LocalWriter implements Writer {
         } finally {
             awaitQuietly(hashing);
             closeQuietly(back);
-            if (writeBack >= 0) {
-                writeBacks.exceptionally(e -> null).join(); // only starts write-back: returns once it is queued
-                Syscalls.get().close(writeBack);
-            }
             TransferBuffers.give(buffer);
             try {
                 src.position(srcStart + done);
@@ -241,48 +227,28 @@ final class LocalWriter implements Writer {
         }
     }
 
-    /**
-     * {@code -Dberth.content.earlyWriteBack=false}: {@link #transferCopying} leaves the write-back of what it
-     * copied to the kernel's own schedule (in practice: all of it to the commit's fsync); {@code =inline}: starts
-     * it from the copying thread (A/B).
-     */
-    static final String EARLY_WRITE_BACK_PROPERTY = "berth.content.earlyWriteBack";
-    /** Chunks whose write-back {@link #transferCopying} started (for tests). */
+    /** Steps whose write-back this writer started (for tests). */
     final java.util.concurrent.atomic.AtomicInteger writeBacksStarted = new java.util.concurrent.atomic.AtomicInteger();
+    /** Opened at the first write (never for small blobs: their first step is the commit's fsync). */
+    private EarlyWriteBack writeBack;
+    private boolean writeBackTried;
 
-    /*
-     * Early write-back: on a machine with RAM to spare the kernel starts writing dirty pages back only after
-     * dirty_expire_centisecs (30 s) or past dirty_background_ratio, so a 1 GiB copy stayed wholly in the page
-     * cache and the commit's fsync paid all of its write-back alone, after the copy and hash were over. Starting
-     * each chunk's write-back as soon as it is copied (sync_file_range(SYNC_FILE_RANGE_WRITE)) lets the device
-     * write while the next chunks are copied and hashed; the fsync then waits for what is still in flight and
-     * flushes the device's cache. sync_file_range does not wait for the write but does wait for room in the
-     * device's request queue (seconds on a loop device at load), so a third thread (mostly asleep) calls it, in
-     * chunk order, and the copying thread never waits on it; "inline" calls it on the copying thread (A/B). Durability is unchanged: the fsync still decides. Through a
-     * descriptor of its own (read-only is enough for sync_file_range): the writer's FileChannel hides its.
-     */
-    private static int writeBackFd(Path data) {
-        if ("false".equals(System.getProperty(EARLY_WRITE_BACK_PROPERTY))) {
-            return -1;
+    /** The data file now holds {@code end} bytes (see {@link EarlyWriteBack}). */
+    private void written(long end) {
+        if (!writeBackTried && end >= EarlyWriteBack.STEP) {
+            writeBackTried = true;
+            writeBack = EarlyWriteBack.open(ingest.data(), 0, HASHER, writeBacksStarted);
         }
-        try {
-            int fd = Syscalls.get().tryOpenat(Syscalls.AT_FDCWD, data.toString(), Syscalls.O_RDONLY, 0);
-            if (fd < 0) {
-                LOG.debug("cannot open {} for early write-back: errno {}", data, -fd);
-            }
-            return fd;
-        } catch (LinkageError | RuntimeException e) { // no libc binding: the fsync alone writes back
-            LOG.debug("no early write-back for {}: {}", data, e.toString());
-            return -1;
+        if (writeBack != null) {
+            writeBack.writtenTo(end);
         }
     }
 
-    private void startWriteBack(int fd, long at, long length) {
-        int rc = Syscalls.get().syncFileRange(fd, at, length, Syscalls.SYNC_FILE_RANGE_WRITE);
-        if (rc < 0) { // an I/O error shows again at the commit's fsync, which decides
-            LOG.debug("ingest {}: sync_file_range at {}: errno {}", ref, at, -rc);
-        } else {
-            writeBacksStarted.incrementAndGet();
+    private void closeWriteBack() {
+        EarlyWriteBack w = writeBack;
+        writeBack = null;
+        if (w != null) {
+            w.close();
         }
     }
 
@@ -342,6 +308,7 @@ final class LocalWriter implements Writer {
                     while (chunk.hasRemaining()) {
                         offset += ch.write(chunk, offset);
                     }
+                    written(offset);
                 } catch (IOException e) {
                     awaitQuietly(hashing);
                     hashing = null;
@@ -489,6 +456,7 @@ final class LocalWriter implements Writer {
         }
         md.reset();
         offset = 0;
+        written(0);
         updatedAt = Instant.now();
         store.digestStates().forget(ingest.data());
     }
@@ -500,6 +468,7 @@ final class LocalWriter implements Writer {
         if (ch == null) {
             throw new ClosedException("writer of ingest " + ref);
         }
+        closeWriteBack(); // waits only until every step was handed to the kernel
         boolean ingestRemoved = false;
         try {
             if (labels != null && !labels.isEmpty()) {
@@ -586,6 +555,7 @@ final class LocalWriter implements Writer {
         if (ch == null) {
             return;
         }
+        closeWriteBack();
         try {
             ch.force(false);
         } catch (IOException e) {
