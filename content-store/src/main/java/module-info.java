@@ -2,7 +2,7 @@
 module dev.berth.content {
     requires transitive dev.berth.api;
     requires com.github.benmanes.caffeine;
-    requires dev.berth.sys; // sync_file_range for an ingest's early write-back
+    requires static dev.berth.sys; // optional: sync_file_range for early write-back, when Berth's sys module is there
     requires org.slf4j;
 
     exports dev.berth.content;

@@ -32,6 +32,9 @@ final class EarlyWriteBack {
     /** Written bytes not yet handed to write-back before a step is started: large, a system call each. */
     static final long STEP = 4L << 20;
 
+    /** Whether Berth's sys module and jnr-ffi are there (an optional dependency); decided at the first use. */
+    private static volatile Boolean available;
+
     private final Path file;
     private final int fd;
     private final boolean inline;
@@ -52,7 +55,7 @@ final class EarlyWriteBack {
     /** For {@code file}, written from {@code from} on; null when switched off or the file cannot be opened. */
     static EarlyWriteBack open(Path file, long from, Executor executor, AtomicInteger started) {
         String mode = System.getProperty(PROPERTY, "true");
-        if ("false".equals(mode)) {
+        if ("false".equals(mode) || Boolean.FALSE.equals(available)) {
             return null;
         }
         try {
@@ -61,8 +64,13 @@ final class EarlyWriteBack {
                 LOG.debug("cannot open {} for early write-back: errno {}", file, -fd);
                 return null;
             }
+            available = true;
             return new EarlyWriteBack(file, fd, "inline".equals(mode), executor, from, started);
-        } catch (LinkageError | RuntimeException e) { // no libc binding: the fsync alone writes back
+        } catch (LinkageError e) { // no sys module or no jnr-ffi (both optional here): the fsync alone writes back
+            available = false;
+            LOG.debug("no early write-back (no libc binding): {}", e.toString());
+            return null;
+        } catch (RuntimeException e) {
             LOG.debug("no early write-back for {}: {}", file, e.toString());
             return null;
         }
