@@ -54,6 +54,11 @@ public final class TtrpcClient implements AutoCloseable {
     private record Pending(String call, CompletableFuture<byte[]> result, ScheduledFuture<?> deadline) {
     }
 
+    /** The allocator of this connection's buffers ({@link TtrpcBuffers}). */
+    io.netty.buffer.ByteBufAllocator allocator() {
+        return channel.config().getAllocator();
+    }
+
     private TtrpcClient(Channel channel, String peer, Map<String, String> metadata) {
         this.channel = channel;
         this.peer = peer;
@@ -75,6 +80,7 @@ public final class TtrpcClient implements AutoCloseable {
                 .group(group)
                 .channel(EpollDomainSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .option(ChannelOption.ALLOCATOR, TtrpcBuffers.allocator())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

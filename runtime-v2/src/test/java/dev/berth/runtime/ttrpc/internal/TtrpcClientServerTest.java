@@ -310,6 +310,38 @@ class TtrpcClientServerTest {
         }
     }
 
+    @Nested
+    class Buffers {
+        @Test
+        void connectionsUseUnpooledBuffersAndCarryALargePayloadBothWays() throws Exception {
+            serve(TtrpcServer.builder().register("svc", "Echo", (ctx, payload) -> payload));
+            TtrpcClient client = connect(Map.of());
+            byte[] big = new byte[3 << 20];
+            new java.util.Random(18).nextBytes(big);
+
+            byte[] reply = client.call("svc", "Echo", big, Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
+
+            assertThat(client.allocator()).isSameAs(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT);
+            assertThat(reply).isEqualTo(big);
+        }
+
+        @Test
+        void theSwitchRestoresNettysDefaultAllocator() throws Exception {
+            serve(TtrpcServer.builder().register("svc", "Echo", (ctx, payload) -> payload));
+            System.setProperty(TtrpcBuffers.POOLED_PROPERTY, "true");
+            TtrpcClient client;
+            try {
+                client = connect(Map.of());
+            } finally {
+                System.clearProperty(TtrpcBuffers.POOLED_PROPERTY);
+            }
+
+            assertThat(client.allocator()).isSameAs(io.netty.buffer.ByteBufAllocator.DEFAULT);
+            assertThat(str(client.call("svc", "Echo", utf8("hi"), Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS)))
+                    .isEqualTo("hi");
+        }
+    }
+
     @Test
     void serverRemovesItsSocketOnClose() {
         TtrpcServer server = serve(TtrpcServer.builder().register("svc", "Echo", (ctx, payload) -> payload));
