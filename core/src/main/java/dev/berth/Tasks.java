@@ -4,6 +4,7 @@ import dev.berth.api.BerthException;
 import dev.berth.api.NotFoundException;
 import dev.berth.api.task.Task;
 import dev.berth.api.task.TaskProcess;
+import dev.berth.api.task.TaskRuntime;
 import dev.berth.api.task.TaskSnapshot;
 import dev.berth.runtime.TaskInspector;
 import dev.berth.runtime.TaskRuntimes;
@@ -49,6 +50,26 @@ public final class Tasks {
      */
     public boolean prepareShim() {
         return TaskRuntimes.prepareSpareShim(ns.berth().runtime(), ns.name());
+    }
+
+    /**
+     * Hands this process's ready spare shim for this namespace over as the shim of a new shim group (the runc
+     * shim's {@code io.containerd.runc.v2.group}, e.g. {@link dev.berth.runtime.spec.SpecOptions#shimGroup}): returns the group name;
+     * the group's first task then finds its shim running instead of starting one. Empty when spare shims are
+     * off or none is ready (call {@link #prepareShim} ahead). The next spare is launched at once. The shim
+     * stops with the group's last task, or at {@link #endShimGroup} if no task came; it outlives this JVM
+     * as its tasks do.
+     */
+    public Optional<String> takeShimAsGroup() {
+        return TaskRuntimes.takeSpareShimAsGroup(ns.berth().runtime(), ns.name());
+    }
+
+    /** Group {@code group} (from {@link #takeShimAsGroup}) takes no new tasks: its shim exits now if it serves none. */
+    public void endShimGroup(String group) {
+        TaskRuntime r = ns.berth().runtimeIfStarted();
+        if (r != null) {
+            TaskRuntimes.endShimGroup(r, group);
+        }
     }
 
     /**

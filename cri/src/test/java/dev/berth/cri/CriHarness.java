@@ -219,11 +219,48 @@ final class CriHarness implements AutoCloseable {
         return shimPidsOfRoot().size();
     }
 
+    /**
+     * Live shims serving this root's tasks, without the runtime's one idle spare (launched ahead for the next
+     * pod, stopped with the server; see {@link #spareShimPids()}).
+     */
     List<Long> shimPidsOfRoot() {
+        List<Long> spares = spareShimPids();
+        return allShimPidsOfRoot().stream().filter(p -> !spares.contains(p)).toList();
+    }
+
+    List<Long> allShimPidsOfRoot() {
         return ProcessHandle.allProcesses().filter(ph -> {
             String cmd = ph.info().commandLine().orElse("");
             return cmd.contains("containerd-shim") && cmd.contains(state.toString());
         }).map(ProcessHandle::pid).toList();
+    }
+
+    /**
+     * The runtime's spare shims of this root not handed over to a pod: their {@code -id} names a shim home
+     * ({@code <state>/shims/k8s.io/<id>}) without the hand-over mark.
+     */
+    List<Long> spareShimPids() {
+        return allShimPidsOfRoot().stream().filter(p -> {
+            String id = shimIdOf(p);
+            Path home = state.resolve("shims").resolve(CriServer.NAMESPACE).resolve(id);
+            return id.startsWith("berth-shim-") && Files.isDirectory(home) && !Files.exists(home.resolve("berth-group-shim"));
+        }).toList();
+    }
+
+    /** The {@code -id} on shim {@code pid}'s command line ("" if it is gone). */
+    static String shimIdOf(long pid) {
+        String cmd = ProcessHandle.of(pid).flatMap(ph -> ph.info().commandLine()).orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^|\\s)-id (\\S+)").matcher(cmd);
+        return m.find() ? m.group(1) : "";
+    }
+
+    /**
+     * The shim group shim {@code pid} serves: a spare handed over to a pod is named after its {@code -id}, a
+     * shim started by a pod's sandbox serves the group named after that pod.
+     */
+    static String groupOfShim(long pid) {
+        String id = shimIdOf(pid);
+        return id.startsWith("berth-shim-") ? id : "berth-pods-" + id;
     }
 
     /** The pid of a pod's pause process, from the verbose sandbox status. */

@@ -50,6 +50,31 @@ public final class TaskRuntimes {
     }
 
     /**
+     * Has {@code runtime} (one of these) hand its ready spare shim for {@code namespace} over as the shim of a
+     * new shim group (the runc shim's {@code io.containerd.runc.v2.group} annotation): returns the group name
+     * to put in the specs of the group's tasks, whose first one then finds its shim running instead of
+     * starting one; or empty when spare shims are off, none is ready, or the runtime is not one built here.
+     * The next spare is launched at once. The shim stops with the group's last task, or at
+     * {@link #endShimGroup} if no task came; it outlives the JVM as its tasks do.
+     */
+    public static Optional<String> takeSpareShimAsGroup(TaskRuntime runtime, String namespace) {
+        Objects.requireNonNull(namespace, "namespace");
+        return runtime instanceof dev.berth.runtime.internal.ShimRuntime r ? r.takeSpareShimAsGroup(namespace)
+                : Optional.empty();
+    }
+
+    /**
+     * Group {@code group} (from {@link #takeSpareShimAsGroup}) takes no new tasks: its shim exits now if it
+     * serves none (else with its last task, as before). Returns at once; unknown groups are ignored.
+     */
+    public static void endShimGroup(TaskRuntime runtime, String group) {
+        Objects.requireNonNull(group, "group");
+        if (runtime instanceof dev.berth.runtime.internal.ShimRuntime r) {
+            r.endShimGroup(group);
+        }
+    }
+
+    /**
      * A read-only view of the tasks in {@code stateDir}, also while another process's runtime owns it: see
      * {@link TaskInspector}. Takes no lock and writes nothing; each shim gets
      * {@link #DEFAULT_INSPECT_TIMEOUT} to answer.

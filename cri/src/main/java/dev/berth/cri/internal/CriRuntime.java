@@ -80,6 +80,9 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         try {
             Files.createDirectories(settings.stateDir());
             rt.recover();
+            if (PodShims.WARM_SHIM && settings.podsPerShim() > 1) {
+                ns.tasks().prepareShim(); // the first pod's shim, launched ahead (PodShims.WarmShims)
+            }
         } catch (IOException e) {
             rt.close();
             throw IoFailureException.of("cannot create " + settings.stateDir(), e);

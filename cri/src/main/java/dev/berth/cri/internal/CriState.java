@@ -45,7 +45,23 @@ abstract class CriState {
         this.settings = settings;
         this.ns = ns;
         this.exits = exits;
-        this.shims = new PodShims(settings.podsPerShim());
+        this.shims = new PodShims(settings.podsPerShim(), PodShims.CREATES_PER_SHIM,
+                PodShims.WARM_SHIM && settings.podsPerShim() > 1 ? new PodShims.WarmShims() {
+                    @Override
+                    public java.util.Optional<String> take() {
+                        try {
+                            return ns.tasks().takeShimAsGroup();
+                        } catch (RuntimeException e) {
+                            LOG.debug("no warm shim: {}", e.toString());
+                            return java.util.Optional.empty();
+                        }
+                    }
+
+                    @Override
+                    public void ended(String group) {
+                        ns.tasks().endShimGroup(group);
+                    }
+                } : PodShims.WarmShims.NONE);
         this.cni = new CniNetwork(settings.cniConfDir(), settings.cniPluginDirs(), settings.cniTimeout(),
                 settings.stateDir().resolve("netns"));
         this.images = new CriImages(ns, settings.registry(), berth.root(), PauseImage.NAME);

@@ -13,7 +13,7 @@ import java.util.function.Predicate;
  * Which runc shim serves which pods when one shim may serve up to {@code podsPerShim} of them: each shim is
  * a shim group (the runc shim's {@code io.containerd.runc.v2.group}) that a pod's sandbox and containers
  * name. A new pod joins the oldest group that has room and whose shim is known to live; else it starts a
- * group (and with it a shim) of its own, named after it. A pod leaves its group when it starts stopping; a
+ * group (and with it a shim) of its own, named after it, or after the warm shim it takes ({@link WarmShims}). A pod leaves its group when it starts stopping; a
  * group left by its last pod is never joined again, so a shim about to exit with its last task is never
  * handed a new one, and a group's name (its shim's socket) is never reused. With {@code podsPerShim} 1
  * there are no groups: each pod's tasks run in the shim of its sandbox id, as containerd's CRI has them.
@@ -43,12 +43,46 @@ final class PodShims {
     static final int CREATES_PER_SHIM = Integer.getInteger("berth.cri.createsPerShim", 2);
 
     private final int createsPerShim;
+    private final WarmShims warm;
+    /** Groups named after a warm shim (from {@link WarmShims#take}), told {@link WarmShims#ended} when they end. */
+    private final Set<String> warmGroups = new java.util.HashSet<>();
+
+    /**
+     * Where a new group's shim can come from: a shim the runtime launched ahead of need (its spare), handed
+     * over as the group's, so the group's first task finds it running instead of starting one (every pod in
+     * a row starts a group: its predecessor's was left). Off ({@code -Dberth.cri.warmShim=false}): each new
+     * group's first task starts its shim.
+     */
+    interface WarmShims {
+        WarmShims NONE = new WarmShims() {
+            @Override
+            public Optional<String> take() {
+                return Optional.empty();
+            }
+
+            @Override
+            public void ended(String group) {
+            }
+        };
+
+        /** A running shim's group name for a new group (the next one is launched meanwhile), or empty. */
+        Optional<String> take();
+
+        /** A group from {@link #take} takes no new pods: its shim may stop once it serves no task. */
+        void ended(String group);
+    }
+
+    static final boolean WARM_SHIM = Boolean.parseBoolean(System.getProperty("berth.cri.warmShim", "true"));
 
     PodShims(int podsPerShim) {
         this(podsPerShim, CREATES_PER_SHIM);
     }
 
     PodShims(int podsPerShim, int createsPerShim) {
+        this(podsPerShim, createsPerShim, WarmShims.NONE);
+    }
+
+    PodShims(int podsPerShim, int createsPerShim, WarmShims warm) {
         if (podsPerShim < 1) {
             throw new IllegalArgumentException("pods per shim must be at least 1: " + podsPerShim);
         }
@@ -57,6 +91,7 @@ final class PodShims {
         }
         this.podsPerShim = podsPerShim;
         this.createsPerShim = createsPerShim;
+        this.warm = warm;
     }
 
     int podsPerShim() {
@@ -85,7 +120,9 @@ final class PodShims {
                 return Optional.of(g.getKey());
             }
         }
-        String group = PREFIX + podId;
+        Optional<String> warmGroup = warm.take();
+        String group = warmGroup.orElse(PREFIX + podId);
+        warmGroup.ifPresent(warmGroups::add);
         Set<String> members = new LinkedHashSet<>();
         members.add(podId);
         groups.put(group, members);
@@ -130,6 +167,9 @@ final class PodShims {
         Set<String> members = groups.get(group);
         if (members != null && members.remove(podId) && members.isEmpty()) {
             groups.remove(group);
+            if (warmGroups.remove(group)) {
+                warm.ended(group); // returns at once
+            }
         }
     }
 

@@ -28,6 +28,7 @@ public final class Bundle {
     private static final String SHARED_SHIM = "berth-shared-shim";
     private static final String SPARE_SHIM = "berth-spare-shim";
     private static final String SERVED_TASK = "berth-served-task";
+    private static final String GROUP_SHIM = "berth-group-shim";
     private static final java.util.concurrent.atomic.AtomicLong RETIRED = new java.util.concurrent.atomic.AtomicLong();
 
     private final Path dir;
@@ -182,6 +183,18 @@ public final class Bundle {
      */
     public void writeServedTask(Path taskBundle) throws IOException {
         writeAtomically(dir.resolve(SERVED_TASK), taskBundle.toString());
+    }
+
+    /**
+     * In a shim's home: records that the spare became the shim of the shim group named after it (tasks that
+     * name the group reach it through the shim's {@code start}); a later runtime leaves it to those tasks.
+     */
+    public void markGroupShim() throws IOException {
+        writeAtomically(dir.resolve(GROUP_SHIM), "");
+    }
+
+    public boolean groupShim() {
+        return Files.exists(dir.resolve(GROUP_SHIM));
     }
 
     /** In a shim's home: the bundle of the task the spare became the shim of, if it did. */

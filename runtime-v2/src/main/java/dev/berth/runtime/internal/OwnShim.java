@@ -93,23 +93,32 @@ final class OwnShim implements ShimConnection {
      */
     static java.util.Optional<OwnShim> join(RuntimeContext ctx, Bundle bundle, Path shimBinary,
                                             ShimLauncher.Context launch, OwnShim sibling) throws IOException {
+        return join(ctx, bundle, shimBinary, launch, sibling.socket, sibling.connected.getShimPid());
+    }
+
+    /**
+     * Joins the group's shim listening on {@code socket} (process {@code shimPid}) as {@link #join(RuntimeContext,
+     * Bundle, Path, ShimLauncher.Context, OwnShim)} does: also the spare a group was named after (its first
+     * task), whose log the runtime drains from the spare's home.
+     */
+    static java.util.Optional<OwnShim> join(RuntimeContext ctx, Bundle bundle, Path shimBinary,
+                                            ShimLauncher.Context launch, Path socket, int shimPid) throws IOException {
         ShimClient client;
         try {
-            client = ShimClient.connect(ctx.loop(), sibling.socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
+            client = ShimClient.connect(ctx.loop(), socket, launch.namespace(), RuntimeContext.CONNECT_TIMEOUT);
         } catch (RuntimeException e) {
-            log.debug("shim of group at {} does not accept ({}); starting the task's shim", sibling.socket,
-                    e.toString());
+            log.debug("shim of group at {} does not accept ({}); starting the task's shim", socket, e.toString());
             return java.util.Optional.empty();
         }
         try {
-            bundle.writeAddress(sibling.socket);
+            bundle.writeAddress(socket);
             bundle.writeShimBinaryPath(shimBinary);
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
         }
-        ConnectResponse connected = ConnectResponse.newBuilder().setShimPid(sibling.connected.getShimPid()).build();
-        return java.util.Optional.of(new OwnShim(ctx, shimBinary, launch, sibling.socket, client, connected, null,
+        ConnectResponse connected = ConnectResponse.newBuilder().setShimPid(shimPid).build();
+        return java.util.Optional.of(new OwnShim(ctx, shimBinary, launch, socket, client, connected, null,
                 bundle.shimGroup().orElse(null)));
     }
 

@@ -56,6 +56,8 @@ final class SharedShim {
     private boolean stopping;
     /** Registered with the session reaper: idle (spare or warm), or serving a session-scoped task. */
     private boolean reaperRegistered;
+    /** Handed over as the shim of the shim group named after it ({@link #handOverAsGroup}): no longer the runtime's. */
+    private boolean handedOver;
     private ScheduledFuture<?> idleStop;
     /** This runtime's claim on the shim: another runtime on the state directory leaves it alone. */
     private volatile TaskLocks.Held homeLock;
@@ -348,6 +350,76 @@ final class SharedShim {
         stop();
     }
 
+    /**
+     * Hands this spare over as the shim of a new shim group named {@link #id()} (its home's config names that
+     * group): tasks whose spec names the group find it through the shim's {@code start} (its socket answers),
+     * and it stops as a group's shim does, at the {@code Shutdown} after its last task's delete, or at
+     * {@link #endGroup} if no task came. From now on it outlives the JVM as its tasks do (no session reaper);
+     * its home, marked, stays until the shim is gone (a later runtime removes it if the group has tasks, else
+     * stops the shim). False (nothing changed) if it is stopping or gone.
+     */
+    boolean handOverAsGroup() {
+        synchronized (this) {
+            if (retired || stopping || users > 0 || !client.isOpen()) {
+                return false;
+            }
+            try {
+                home.markGroupShim();
+            } catch (IOException | RuntimeException e) {
+                log.debug("cannot hand over spare shim {}: {}", id, e.toString());
+                return false;
+            }
+            retired = true;
+            handedOver = true;
+            singleUse = false;
+            if (idleStop != null) {
+                idleStop.cancel(false);
+                idleStop = null;
+            }
+            if (reaperRegistered) {
+                reaperRegistered = false;
+                ctx.sessions().unregister(namespace, id);
+            }
+        }
+        pool.forget(this);
+        return true;
+    }
+
+    /**
+     * The handed-over shim's group takes no new tasks: a {@code Shutdown}, which the runc shim ignores while
+     * it serves a container and obeys (exits) when it serves none, so a group no task came to leaves no shim.
+     * Off the caller's thread.
+     */
+    void endGroup() {
+        try {
+            ctx.ioThreads().execute(() -> {
+                if (!client.isOpen()) {
+                    return;
+                }
+                try {
+                    ShimClient.await(client.shutdown(ShutdownRequest.newBuilder().setId(id).build(),
+                            RuntimeContext.SHUTDOWN_TIMEOUT));
+                } catch (BerthException e) {
+                    log.debug("shutdown of group shim {}: {}", id, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("group shim {} not shut down: the runtime is closed", id);
+        }
+    }
+
+    /** The runtime closes: a handed-over shim keeps running for its tasks; its marked home stays for a later runtime. */
+    void detachHandedOver() {
+        synchronized (this) {
+            stopping = true;
+        }
+        client.close();
+        if (shimLog != null) {
+            shimLog.close();
+        }
+        releaseHome(false);
+    }
+
     /** The runtime closes: an idle shim stops; one still serving tasks keeps running without this JVM. */
     void closeForRuntime() {
         boolean idle;
@@ -429,6 +501,7 @@ final class SharedShim {
      * cleans up after itself (the shim's delete action, an exit status); this removes the shim's own rest.
      */
     private void lost() {
+        boolean group;
         synchronized (this) {
             if (stopping) {
                 return;
@@ -438,6 +511,31 @@ final class SharedShim {
             if (idleStop != null) {
                 idleStop.cancel(false);
             }
+            group = handedOver;
+        }
+        if (group) {
+            // a group's shim ends with its last task (or endGroup): once its process is gone, its home goes
+            pool.forgetGroup(this);
+            ctx.ioThreads().execute(() -> {
+                boolean gone;
+                try {
+                    gone = ProcFs.awaitGone(pid, 5_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    gone = false;
+                }
+                if (shimLog != null) {
+                    shimLog.close();
+                }
+                if (gone) {
+                    removeQuietly(socket, home);
+                    releaseHome(true);
+                } else {
+                    log.warn("group shim {} (pid {}) closed its connection but still runs; its home stays", id, pid);
+                    releaseHome(false);
+                }
+            });
+            return;
         }
         log.warn("shared shim {} (pid {}) of {} exited unexpectedly", id, pid, namespace);
         pool.forget(this);

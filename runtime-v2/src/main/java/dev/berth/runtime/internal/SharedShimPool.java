@@ -36,6 +36,8 @@ final class SharedShimPool {
     /** Single-use shims stopping off their task's path; waited for by close. */
     private final java.util.Set<java.util.concurrent.CompletableFuture<Void>> stopping =
             java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Spares handed over as shim groups' shims, by group, until their process is gone. */
+    private final ConcurrentMap<String, SharedShim> groupShims = new ConcurrentHashMap<>();
     /** While tasks are found again, a shared shim none of them has attached to yet must not stop. */
     private volatile boolean reconnecting;
 
@@ -153,6 +155,58 @@ final class SharedShimPool {
         return taken;
     }
 
+    /**
+     * The spare for tasks with these settings, if one is ready, handed over as the shim of a new shim group:
+     * returns the group's name, which the group's tasks put in their spec ({@link SharedShim#GROUP_ANNOTATION}).
+     * Either way the next spare is launched (unless one is on its way). Empty if none was ready.
+     */
+    Optional<String> takeSpareAsGroup(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
+        String key = key(namespace, shimBinary, privateCgroup2, options);
+        SharedShim taken = null;
+        synchronized (this) {
+            if (closed) {
+                throw new ClosedException("task runtime on " + ctx.stateDir());
+            }
+            if (spare != null && spare.key().equals(key)) {
+                taken = spare;
+                spare = null;
+            }
+        }
+        if (taken != null) {
+            if (taken.handOverAsGroup()) {
+                groupShims.put(taken.id(), taken);
+            } else {
+                stopLater(taken); // stopping or gone already: stop() is idempotent
+                taken = null;
+            }
+        }
+        launchSpare(key, namespace, shimBinary, privateCgroup2, options);
+        return taken == null ? Optional.empty() : Optional.of(taken.id());
+    }
+
+    /** Group {@code group} takes no new tasks: its handed-over shim stops if it serves none; else nothing. */
+    void endGroup(String group) {
+        SharedShim shim = groupShims.get(group);
+        if (shim != null) {
+            shim.endGroup();
+        }
+    }
+
+    /** The live spare handed over as {@code group}'s shim, or null. */
+    SharedShim groupShim(String group) {
+        return groupShims.get(group);
+    }
+
+    /** A handed-over shim is gone (its connection closed). */
+    void forgetGroup(SharedShim shim) {
+        groupShims.remove(shim.id(), shim);
+    }
+
+    /** The shim groups whose handed-over shim this runtime still watches (for tests). */
+    java.util.Set<String> groupShims() {
+        return java.util.Set.copyOf(groupShims.keySet());
+    }
+
     /** Launches a spare for tasks with these settings now, unless one is ready or on its way. */
     void prepareSpare(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
         launchSpare(key(namespace, shimBinary, privateCgroup2, options), namespace, shimBinary, privateCgroup2,
@@ -267,6 +321,15 @@ final class SharedShimPool {
                         if (claim == null) {
                             continue;
                         }
+                        if (Bundle.at(dir).groupShim() && ShimGroup.hasOtherTasks(ctx.tasksDir(), namespace, "",
+                                dir.getFileName().toString())) {
+                            // a spare handed over as a shim group's shim: the group's tasks reach it through
+                            // their bundles; its home is no longer needed (a group without tasks is stopped below)
+                            claim.taskGone();
+                            claim.close();
+                            Bundle.removeRecursively(dir);
+                            continue;
+                        }
                         if (servesATask(Bundle.at(dir))) {
                             // a spare that became a task's own shim: the task's recovery reaches it
                             claim.close();
@@ -333,6 +396,10 @@ final class SharedShimPool {
             shim.closeForRuntime();
         }
         shims.clear();
+        for (SharedShim shim : List.copyOf(groupShims.values())) {
+            shim.detachHandedOver();
+        }
+        groupShims.clear();
         pools.clear();
         for (java.util.concurrent.CompletableFuture<Void> f : List.copyOf(stopping)) {
             try {

@@ -153,6 +153,34 @@ public final class ShimRuntime implements TaskRuntime {
         return true;
     }
 
+    /**
+     * The spare shim for {@code namespace} (default runtime and runc options, as {@link #prepareSpareShim}
+     * launches it), handed over as the shim of a new shim group: returns the group name for the tasks' specs,
+     * or empty if spare shims are off or none is ready. The next spare is launched either way. The group's
+     * shim stops with its last task, or at {@link #endShimGroup} if none came.
+     */
+    public java.util.Optional<String> takeSpareShimAsGroup(String namespace) {
+        if (closed) {
+            throw new ClosedException("task runtime on " + stateDir);
+        }
+        if (!settings.spareShim()) {
+            return java.util.Optional.empty();
+        }
+        Path shim = binaries.resolve(settings.defaultRuntime());
+        return sharedShims.takeSpareAsGroup(namespace, shim, false,
+                TaskService.runcOptions(dev.berth.api.task.RuncOptions.defaults(), ctx.runcRoot()).toByteArray());
+    }
+
+    /** Shim group {@code group} (from {@link #takeSpareShimAsGroup}) takes no new tasks; see {@link SharedShimPool#endGroup}. */
+    public void endShimGroup(String group) {
+        sharedShims.endGroup(group);
+    }
+
+    /** The groups whose handed-over shim this runtime still watches (for tests). */
+    public java.util.Set<String> groupShims() {
+        return sharedShims.groupShims();
+    }
+
     @Override
     public Task create(TaskConfig config) {
         if (closed) {

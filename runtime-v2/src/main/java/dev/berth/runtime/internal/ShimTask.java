@@ -145,6 +145,12 @@ final class ShimTask extends TaskCalls {
                     Optional<OwnShim> sibling = groupShim(group.get());
                     if (sibling.isPresent()) {
                         joined = OwnShim.join(ctx, bundle, shimBinary, launch, sibling.get());
+                    } else {
+                        // the group's first task: its shim may be a spare handed over, running already
+                        SharedShim warm = sharedShims.groupShim(group.get());
+                        if (warm != null && warm.shimBinary().equals(shimBinary)) {
+                            joined = OwnShim.join(ctx, bundle, shimBinary, launch, warm.socket(), warm.pid());
+                        }
                     }
                 }
                 shim = joined.isPresent() ? joined.get()
