@@ -56,7 +56,8 @@ public final class Tasks {
      * Hands this process's ready spare shim for this namespace over as the shim of a new shim group (the runc
      * shim's {@code io.containerd.runc.v2.group}, e.g. {@link dev.berth.runtime.spec.SpecOptions#shimGroup}): returns the group name;
      * the group's first task then finds its shim running instead of starting one. Empty when spare shims are
-     * off or none is ready (call {@link #prepareShim} ahead). The next spare is launched at once. The shim
+     * off or none is ready (call {@link #prepareShim} ahead; the next one is launched then). After a take,
+     * {@link #prepareShim} launches the next spare (e.g. once the group's first task runs). The shim
      * stops with the group's last task, or at {@link #endShimGroup} if no task came; it outlives this JVM
      * as its tasks do.
      */

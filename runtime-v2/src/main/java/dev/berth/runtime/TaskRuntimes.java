@@ -54,7 +54,8 @@ public final class TaskRuntimes {
      * new shim group (the runc shim's {@code io.containerd.runc.v2.group} annotation): returns the group name
      * to put in the specs of the group's tasks, whose first one then finds its shim running instead of
      * starting one; or empty when spare shims are off, none is ready, or the runtime is not one built here.
-     * The next spare is launched at once. The shim stops with the group's last task, or at
+     * The next spare is launched by the next {@link #prepareSpareShim} (at once if none was ready). The shim
+     * stops with the group's last task, or at
      * {@link #endShimGroup} if no task came; it outlives the JVM as its tasks do.
      */
     public static Optional<String> takeSpareShimAsGroup(TaskRuntime runtime, String namespace) {

@@ -61,6 +61,15 @@ abstract class CriState {
                     public void ended(String group) {
                         ns.tasks().endShimGroup(group);
                     }
+
+                    @Override
+                    public void prepare() {
+                        try {
+                            ns.tasks().prepareShim();
+                        } catch (RuntimeException e) {
+                            LOG.debug("no next warm shim: {}", e.toString());
+                        }
+                    }
                 } : PodShims.WarmShims.NONE);
         this.cni = new CniNetwork(settings.cniConfDir(), settings.cniPluginDirs(), settings.cniTimeout(),
                 settings.stateDir().resolve("netns"));

@@ -183,6 +183,10 @@ abstract class PodSandboxes extends CriState {
             steps.mark("task");
             task.start();
             steps.mark("start");
+            if (group != null) {
+                // the next pod's warm shim, launched now rather than beside this sandbox's create and CNI ADD
+                shims.prepareNext();
+            }
             String cniResult = "";
             if (network != null) {
                 cniResult = network.awaitResult();
@@ -201,6 +205,9 @@ abstract class PodSandboxes extends CriState {
             }
             undoRun(id, container, conflist, netns, cniResult, md, dir, e);
             shims.leave(group, id);
+            if (group != null) {
+                shims.prepareNext(); // this pod may have taken the warm shim
+            }
             release(name, id);
             throw e;
         } finally {

@@ -70,6 +70,15 @@ final class PodShims {
 
         /** A group from {@link #take} takes no new pods: its shim may stop once it serves no task. */
         void ended(String group);
+
+        /** Launches the next warm shim unless one is ready or on its way; returns at once. */
+        default void prepare() {
+        }
+    }
+
+    /** Has the next warm shim launched (after a pod's sandbox runs); returns at once. */
+    void prepareNext() {
+        warm.prepare();
     }
 
     static final boolean WARM_SHIM = Boolean.parseBoolean(System.getProperty("berth.cri.warmShim", "true"));

@@ -158,7 +158,8 @@ final class SharedShimPool {
     /**
      * The spare for tasks with these settings, if one is ready, handed over as the shim of a new shim group:
      * returns the group's name, which the group's tasks put in their spec ({@link SharedShim#GROUP_ANNOTATION}).
-     * Either way the next spare is launched (unless one is on its way). Empty if none was ready.
+     * The next spare is launched when the caller asks ({@link #prepareSpare}: e.g. once the group's first
+     * task runs, so that the launch does not compete with its create), or at once if none was ready.
      */
     Optional<String> takeSpareAsGroup(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
         String key = key(namespace, shimBinary, privateCgroup2, options);
@@ -180,8 +181,11 @@ final class SharedShimPool {
                 taken = null;
             }
         }
-        launchSpare(key, namespace, shimBinary, privateCgroup2, options);
-        return taken == null ? Optional.empty() : Optional.of(taken.id());
+        if (taken == null) {
+            launchSpare(key, namespace, shimBinary, privateCgroup2, options);
+            return Optional.empty();
+        }
+        return Optional.of(taken.id());
     }
 
     /** Group {@code group} takes no new tasks: its handed-over shim stops if it serves none; else nothing. */

@@ -156,7 +156,8 @@ public final class ShimRuntime implements TaskRuntime {
     /**
      * The spare shim for {@code namespace} (default runtime and runc options, as {@link #prepareSpareShim}
      * launches it), handed over as the shim of a new shim group: returns the group name for the tasks' specs,
-     * or empty if spare shims are off or none is ready. The next spare is launched either way. The group's
+     * or empty if spare shims are off or none is ready (the next one is launched then; after a take, at the
+     * next {@link #prepareSpareShim}). The group's
      * shim stops with its last task, or at {@link #endShimGroup} if none came.
      */
     public java.util.Optional<String> takeSpareShimAsGroup(String namespace) {
