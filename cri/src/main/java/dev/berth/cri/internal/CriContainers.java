@@ -522,6 +522,7 @@ abstract class CriContainers extends PodSandboxes {
                     c.io.tee(c.log == null ? null : c.log.stream("stderr"), true));
             Container container = ns.containers().get(c.id);
             Task task;
+            Instant started;
             Steps steps = new Steps("StartContainer", c.id);
             try {
                 steps.mark("log+record");
@@ -530,6 +531,9 @@ abstract class CriContainers extends PodSandboxes {
                 }
                 steps.mark("task");
                 task.onOom(() -> c.oomSeen.complete(null));
+                // taken before the start: a process that exits at once has its exit time (the shim's) before a
+                // time read after the start returned, and startedAt must not follow finishedAt
+                started = Instant.now();
                 task.start();
                 steps.mark("start");
             } catch (RuntimeException e) {
@@ -546,7 +550,7 @@ abstract class CriContainers extends PodSandboxes {
                 throw e;
             }
             c.task = task;
-            c.startedAt = Instant.now();
+            c.startedAt = started;
             unsyncedRun(() -> container.setLabels(Map.of(CriState.STARTED, String.valueOf(CriRuntime.nanos(c.startedAt)))));
             steps.mark("labels");
             steps.log();
