@@ -174,9 +174,10 @@ final class SharedShimPool {
             }
         }
         if (taken != null) {
-            if (taken.handOverAsGroup()) {
-                groupShims.put(taken.id(), taken);
-            } else {
+            // registered first: a shim that dies right after its hand-over is forgotten again (forgetGroup)
+            groupShims.put(taken.id(), taken);
+            if (!taken.handOverAsGroup()) {
+                groupShims.remove(taken.id(), taken);
                 stopLater(taken); // stopping or gone already: stop() is idempotent
                 taken = null;
             }
@@ -204,11 +205,6 @@ final class SharedShimPool {
     /** A handed-over shim is gone (its connection closed). */
     void forgetGroup(SharedShim shim) {
         groupShims.remove(shim.id(), shim);
-    }
-
-    /** The shim groups whose handed-over shim this runtime still watches (for tests). */
-    java.util.Set<String> groupShims() {
-        return java.util.Set.copyOf(groupShims.keySet());
     }
 
     /** Launches a spare for tasks with these settings now, unless one is ready or on its way. */

@@ -177,11 +177,6 @@ public final class ShimRuntime implements TaskRuntime {
         sharedShims.endGroup(group);
     }
 
-    /** The groups whose handed-over shim this runtime still watches (for tests). */
-    public java.util.Set<String> groupShims() {
-        return sharedShims.groupShims();
-    }
-
     @Override
     public Task create(TaskConfig config) {
         if (closed) {
