@@ -434,14 +434,7 @@ final class SharedShim {
         if (idle) {
             stop();
         } else {
-            synchronized (this) {
-                stopping = true;
-            }
-            client.close();
-            if (shimLog != null) {
-                shimLog.close();
-            }
-            releaseHome(false);
+            detachHandedOver(); // let go of it as of a handed-over one: it keeps serving its tasks
         }
     }
 

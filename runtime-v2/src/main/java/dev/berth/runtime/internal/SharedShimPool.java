@@ -104,7 +104,6 @@ final class SharedShimPool {
     SharedShim acquireOwn(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options,
                           boolean reapedWithTask) {
         String key = key(namespace, shimBinary, privateCgroup2, options);
-        SharedShim taken = null;
         java.util.concurrent.CompletableFuture<Void> launching = null;
         synchronized (this) {
             if (closed) {
@@ -125,15 +124,7 @@ final class SharedShimPool {
                 throw new dev.berth.api.CanceledException("interrupted while waiting for a spare shim");
             }
         }
-        synchronized (this) {
-            if (closed) {
-                throw new ClosedException("task runtime on " + ctx.stateDir());
-            }
-            if (spare != null && spare.key().equals(key)) {
-                taken = spare;
-                spare = null;
-            }
-        }
+        SharedShim taken = takeSpare(key);
         if (taken != null && !taken.attach(reapedWithTask)) {
             taken = null; // it died while waiting
         }
@@ -155,6 +146,19 @@ final class SharedShimPool {
         return taken;
     }
 
+    /** The spare if it serves tasks with settings {@code key} (it is then no longer the spare), else null. */
+    private synchronized SharedShim takeSpare(String key) {
+        if (closed) {
+            throw new ClosedException("task runtime on " + ctx.stateDir());
+        }
+        SharedShim taken = null;
+        if (spare != null && spare.key().equals(key)) {
+            taken = spare;
+            spare = null;
+        }
+        return taken;
+    }
+
     /**
      * The spare for tasks with these settings, if one is ready, handed over as the shim of a new shim group:
      * returns the group's name, which the group's tasks put in their spec ({@link SharedShim#GROUP_ANNOTATION}).
@@ -163,16 +167,7 @@ final class SharedShimPool {
      */
     Optional<String> takeSpareAsGroup(String namespace, Path shimBinary, boolean privateCgroup2, byte[] options) {
         String key = key(namespace, shimBinary, privateCgroup2, options);
-        SharedShim taken = null;
-        synchronized (this) {
-            if (closed) {
-                throw new ClosedException("task runtime on " + ctx.stateDir());
-            }
-            if (spare != null && spare.key().equals(key)) {
-                taken = spare;
-                spare = null;
-            }
-        }
+        SharedShim taken = takeSpare(key);
         if (taken != null) {
             // registered first: a shim that dies right after its hand-over is forgotten again (forgetGroup)
             groupShims.put(taken.id(), taken);
