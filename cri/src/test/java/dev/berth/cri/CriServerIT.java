@@ -17,6 +17,8 @@ import dev.berth.cri.internal.proto.PodSandboxConfig;
 import dev.berth.cri.internal.proto.PodSandboxFilter;
 import dev.berth.cri.internal.proto.PodSandboxState;
 import dev.berth.cri.internal.proto.PodSandboxStateValue;
+import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
+import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
 import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
 import dev.berth.cri.internal.proto.PodSandboxStatusResponse;
 import dev.berth.cri.internal.proto.RemoveContainerRequest;
@@ -52,6 +54,7 @@ import java.net.http.HttpResponse;
 import java.util.concurrent.CopyOnWriteArrayList;
 import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -288,6 +291,63 @@ class CriServerIT {
         assertThat(st.getReason()).isEqualTo("OOMKilled");
         assertThat(st.getExitCode()).isEqualTo(137);
         h.removePod(podId);
+    }
+
+    @Test
+    void seccompFollowsTheSecurityContextsOfSandboxAndContainerAndUnsetIsUnconfined() throws Exception {
+        SecurityProfile runtimeDefault = SecurityProfile.newBuilder()
+                .setProfileType(SecurityProfile.ProfileType.RuntimeDefault).build();
+        PodSandboxConfig confined = CriHarness.pod("seccomp-pod").setLinux(LinuxPodSandboxConfig.newBuilder()
+                .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setSeccomp(runtimeDefault))).build();
+        PodSandboxConfig plain = CriHarness.pod("seccomp-unset").build();
+        String confinedId = h.runPod(confined);
+        String plainId = h.runPod(plain);
+        try {
+            assertThat(seccompMode(pausePid(confinedId))).as("RuntimeDefault sandbox").isEqualTo("2");
+            assertThat(seccompMode(pausePid(plainId))).as("unset, as containerd and kubelet read it").isEqualTo("0");
+
+            String unset = h.createAndStart(plainId, plain, CriHarness.container("unset", "sleep", "600").build());
+            String filtered = h.createAndStart(plainId, plain, CriHarness.container("filtered", "sleep", "600")
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext
+                            .newBuilder().setSeccomp(runtimeDefault))).build());
+            assertThat(execOut(unset, "grep Seccomp: /proc/self/status")).contains("Seccomp:\t0");
+            assertThat(execOut(filtered, "grep Seccomp: /proc/self/status")).contains("Seccomp:\t2");
+
+            // a profile file that is not there is refused with its path, for a sandbox as for a container
+            try {
+                h.runPod(CriHarness.pod("seccomp-missing").setLinux(LinuxPodSandboxConfig.newBuilder()
+                        .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setSeccomp(SecurityProfile
+                                .newBuilder().setProfileType(SecurityProfile.ProfileType.Localhost)
+                                .setLocalhostRef("/nonexistent/profile.json")))).build());
+                throw new AssertionError("a missing seccomp profile must be refused");
+            } catch (StatusRuntimeException e) {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(e.getStatus().getDescription()).contains("/nonexistent/profile.json");
+            }
+        } finally {
+            h.removePod(confinedId);
+            h.removePod(plainId);
+        }
+    }
+
+    private long pausePid(String podId) throws IOException {
+        String info = h.rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId)
+                .setVerbose(true).build()).getInfoOrThrow("info");
+        long pid = new com.fasterxml.jackson.databind.ObjectMapper().readTree(info).path("pid").asLong();
+        assertThat(pid).as(info).isPositive();
+        return pid;
+    }
+
+    private static String seccompMode(long pid) throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(l -> l.startsWith("Seccomp:")).findFirst().orElseThrow().substring("Seccomp:".length()).trim();
+    }
+
+    private String execOut(String id, String script) {
+        ExecSyncResponse r = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                .addAllCmd(List.of("sh", "-c", script)).setTimeout(20).build());
+        assertThat(r.getExitCode()).as(r.getStderr().toStringUtf8()).isZero();
+        return r.getStdout().toStringUtf8();
     }
 
     @Test

@@ -158,4 +158,14 @@ public interface LibC {
     String strerrorname_np(int errnum);
 
     LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");
+
+    @SaveError
+    int unshare(int flags);
+
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    /** ioctl(2) whose argument is a structure read and written in place (an {@code ifreq}). */
+    @SaveError
+    int ioctl(int fd, long request, @In @Out byte[] arg);
 }

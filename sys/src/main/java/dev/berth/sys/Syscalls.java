@@ -102,6 +102,55 @@ public final class Syscalls {
         }
     }
 
+    /** unshare(2) flag: a new network namespace for the calling thread. */
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    /**
+     * unshare(2) for the calling thread alone. A thread given a new namespace this way should only do the
+     * work that needs it and then end: nothing returns it to the namespace it had.
+     */
+    public void unshare(int flags) throws ErrnoException {
+        if (libc.unshare(flags) != 0) {
+            throw fail("unshare", null);
+        }
+    }
+
+    /**
+     * Sets {@code IFF_UP} on interface {@code name} of the calling thread's network namespace (SIOCGIFFLAGS,
+     * SIOCSIFFLAGS on a datagram socket), as {@code ip link set <name> up} does.
+     */
+    public void linkUp(String name) throws ErrnoException {
+        byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
+        if (bytes.length >= IFNAMSIZ) {
+            throw new IllegalArgumentException("interface name longer than " + (IFNAMSIZ - 1) + " bytes: " + name);
+        }
+        int fd = libc.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw fail("socket", name);
+        }
+        try {
+            byte[] ifreq = new byte[40]; // struct ifreq: the name, then a union whose first member is ifr_flags
+            System.arraycopy(bytes, 0, ifreq, 0, bytes.length);
+            if (libc.ioctl(fd, SIOCGIFFLAGS, ifreq) != 0) {
+                throw fail("ioctl SIOCGIFFLAGS", name);
+            }
+            ifreq[IFNAMSIZ] |= IFF_UP; // flags are a little-endian short on every platform Berth runs on
+            if (libc.ioctl(fd, SIOCSIFFLAGS, ifreq) != 0) {
+                throw fail("ioctl SIOCSIFFLAGS", name);
+            }
+        } finally {
+            libc.close(fd);
+        }
+    }
+
+    private static final int IFNAMSIZ = 16;
+    private static final int AF_INET = 2;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = 02000000;
+    private static final long SIOCGIFFLAGS = 0x8913;
+    private static final long SIOCSIFFLAGS = 0x8914;
+    private static final int IFF_UP = 1;
+
     /** umount2(2) returning 0 or -errno: callers decide what "not mounted" and "busy" mean to them. */
     public int tryUmount2(String target, int flags) {
         return libc.umount2(target, flags) == 0 ? 0 : -errno();

@@ -64,7 +64,6 @@ import dev.berth.cri.internal.proto.RemoveContainerRequest;
 import dev.berth.cri.internal.proto.RemoveContainerResponse;
 import dev.berth.cri.internal.proto.ReopenContainerLogRequest;
 import dev.berth.cri.internal.proto.ReopenContainerLogResponse;
-import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.cri.internal.proto.Signal;
 import dev.berth.cri.internal.proto.StartContainerRequest;
 import dev.berth.cri.internal.proto.StartContainerResponse;
@@ -365,7 +364,7 @@ abstract class CriContainers extends PodSandboxes {
                     spec.add(SpecOptions.addCapabilities(sc.getCapabilities().getAddCapabilitiesList().toArray(String[]::new)));
                 }
             }
-            seccomp(spec, sc);
+            seccomp(spec, sc.hasSeccomp() ? sc.getSeccomp() : null, sc.getSeccompProfilePath());
             if (sc.getMaskedPathsCount() > 0 || sc.getReadonlyPathsCount() > 0) {
                 List<String> masked = sc.getMaskedPathsList();
                 List<String> ro = sc.getReadonlyPathsList();
@@ -389,35 +388,6 @@ abstract class CriContainers extends PodSandboxes {
         }
         if (sc.getNoNewPrivs()) {
             spec.add(SpecOptions.noNewPrivileges(true));
-        }
-    }
-
-    /** Seccomp as containerd's CRI reads it: the profile message, else the old path string; unset = unconfined. */
-    private static void seccomp(List<SpecOption> spec, LinuxContainerSecurityContext sc) {
-        String profile;
-        if (sc.hasSeccomp()) {
-            SecurityProfile p = sc.getSeccomp();
-            profile = switch (p.getProfileType()) {
-                case RuntimeDefault -> "runtime/default";
-                case Unconfined -> "unconfined";
-                case Localhost -> "localhost/" + p.getLocalhostRef();
-                default -> throw new InvalidArgumentException("unknown seccomp profile type " + p.getProfileTypeValue());
-            };
-        } else {
-            profile = sc.getSeccompProfilePath();
-        }
-        if (profile.isEmpty() || profile.equals("unconfined")) {
-            spec.add(SpecOptions.seccompUnconfined());
-        } else if (profile.equals("runtime/default") || profile.equals("docker/default")) {
-            return; // Berth's default profile for the container's capabilities
-        } else if (profile.startsWith("localhost/")) {
-            Path file = Path.of(profile.substring("localhost/".length()));
-            if (!file.isAbsolute() || !Files.isRegularFile(file)) {
-                throw new InvalidArgumentException("seccomp profile " + file + " is not an absolute path to a file");
-            }
-            spec.add(SpecOptions.seccompProfile(file));
-        } else {
-            throw new InvalidArgumentException("unknown seccomp profile \"" + profile + "\"");
         }
     }
 
@@ -564,7 +534,12 @@ abstract class CriContainers extends PodSandboxes {
         task.onExit().whenCompleteAsync((status, error) -> recordExit(c, task, status), exits);
     }
 
-    /** Records the exit in the container's labels and deletes the task (its shim goes). */
+    /**
+     * Records the exit in the container's labels, then deletes the task (its shim goes). The exit is visible
+     * to {@code ContainerStatus} before the delete: {@link Task#onExit()} completes only once the output is
+     * pumped, so the log is whole already, and the {@code runc delete} behind the delete (~15 ms) is not
+     * waited for by a kubelet that polls for the exit. {@link Ctr#exited} completes after the delete.
+     */
     void recordExit(Ctr c, Task task, ExitStatus status) {
         try {
             synchronized (c) {
@@ -574,17 +549,10 @@ abstract class CriContainers extends PodSandboxes {
                 Steps steps = new Steps("ContainerExit", c.id);
                 boolean oom = oomKilled(c, task, status);
                 steps.mark("oom check");
-                try {
-                    task.delete();
-                } catch (RuntimeException e) {
-                    LOG.debug("deleting the task of container {}: {}", c.id, e.toString());
-                }
                 c.closeLog();
                 c.exitCode = status == null ? 255 : status.code();
-                c.finishedAt = status == null ? Instant.now() : status.exitedAt();
                 c.reason = oom ? "OOMKilled" : c.exitCode == 0 ? "Completed" : "Error";
-                c.task = null;
-                steps.mark("task delete");
+                c.finishedAt = status == null ? Instant.now() : status.exitedAt();
                 try {
                     unsyncedRun(() -> ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED,
                             String.valueOf(CriRuntime.nanos(c.finishedAt)), CriState.EXIT, String.valueOf(c.exitCode),
@@ -593,6 +561,13 @@ abstract class CriContainers extends PodSandboxes {
                     // removed meanwhile
                 }
                 steps.mark("labels");
+                try {
+                    task.delete();
+                } catch (RuntimeException e) {
+                    LOG.debug("deleting the task of container {}: {}", c.id, e.toString());
+                }
+                c.task = null;
+                steps.mark("task delete");
                 steps.log();
             }
             publish(c, ContainerEventType.CONTAINER_STOPPED_EVENT);

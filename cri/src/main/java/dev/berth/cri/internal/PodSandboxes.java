@@ -36,6 +36,7 @@ import dev.berth.cri.internal.proto.RunPodSandboxResponse;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxResponse;
 import dev.berth.runtime.TaskOptions;
+import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.runtime.spec.SpecOption;
 import dev.berth.runtime.spec.SpecOptions;
 import java.io.IOException;
@@ -340,7 +341,45 @@ abstract class PodSandboxes extends CriState {
             spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
         }
         spec.add(SpecOptions.bindMount(dir.resolve("resolv.conf"), "/etc/resolv.conf", true));
+        if (sc.getPrivileged()) {
+            spec.add(SpecOptions.seccompUnconfined());
+        } else {
+            seccomp(spec, sc.hasSeccomp() ? sc.getSeccomp() : null, sc.getSeccompProfilePath());
+        }
         return spec;
+    }
+
+    /**
+     * Seccomp as containerd's CRI reads it, for a container and for a pod's sandbox alike: the profile message
+     * ({@code profile}, null when unset), else the old path string; unset = unconfined. Kubelet sends
+     * {@code RuntimeDefault} wherever it wants Berth's default profile (a pod's seccompProfile, or its
+     * {@code --seccomp-default}).
+     */
+    static void seccomp(List<SpecOption> spec, SecurityProfile profile, String path) {
+        String name;
+        if (profile != null) {
+            name = switch (profile.getProfileType()) {
+                case RuntimeDefault -> "runtime/default";
+                case Unconfined -> "unconfined";
+                case Localhost -> "localhost/" + profile.getLocalhostRef();
+                default -> throw new InvalidArgumentException("unknown seccomp profile type " + profile.getProfileTypeValue());
+            };
+        } else {
+            name = path;
+        }
+        if (name.isEmpty() || name.equals("unconfined")) {
+            spec.add(SpecOptions.seccompUnconfined());
+        } else if (name.equals("runtime/default") || name.equals("docker/default")) {
+            return; // Berth's default profile for the container's capabilities
+        } else if (name.startsWith("localhost/")) {
+            Path file = Path.of(name.substring("localhost/".length()));
+            if (!file.isAbsolute() || !Files.isRegularFile(file)) {
+                throw new InvalidArgumentException("seccomp profile " + file + " is not an absolute path to a file");
+            }
+            spec.add(SpecOptions.seccompProfile(file));
+        } else {
+            throw new InvalidArgumentException("unknown seccomp profile \"" + name + "\"");
+        }
     }
 
     /** Whether pod {@code podId}'s shim is known to be gone: its pause process ended while it was not stopped. */
