@@ -3,6 +3,7 @@ package dev.berth.cri;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.berth.cri.internal.proto.ContainerFilter;
 import dev.berth.cri.internal.proto.ContainerState;
 import dev.berth.cri.internal.proto.ContainerStatus;
 import dev.berth.cri.internal.proto.ContainerStatusRequest;
@@ -56,6 +57,7 @@ import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -291,6 +293,52 @@ class CriServerIT {
         assertThat(st.getReason()).isEqualTo("OOMKilled");
         assertThat(st.getExitCode()).isEqualTo(137);
         h.removePod(podId);
+    }
+
+    @Test
+    void aContainerRemovedTheMomentItsExitIsSeenIsRemovedAndItsLogIsWhole() throws Exception {
+        // the exit is reported before the task's delete has finished: removing and stopping then must wait
+        // for that delete, not signal a task whose connection it closes (4 pods at once make the window wide)
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> pods = new ArrayList<>();
+            for (int p = 0; p < 4; p++) {
+                String name = "exit-race-" + p;
+                pods.add(pool.submit(() -> {
+                    removeEachContainerTheMomentItExits(h.podWithLogs(name).build(), 12);
+                    return null;
+                }));
+            }
+            for (Future<?> f : pods) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private void removeEachContainerTheMomentItExits(PodSandboxConfig pod, int containers) throws IOException {
+        String podId = h.runPod(pod);
+        try {
+            for (int i = 0; i < containers; i++) {
+                String id = h.createAndStart(podId, pod, CriHarness.container("quick-" + i, "echo", "line-" + i)
+                        .setLogPath("quick-" + i + ".log").build());
+                Awaitility.await().atMost(Duration.ofSeconds(30)).pollDelay(Duration.ZERO)
+                        .pollInterval(Duration.ofMillis(1))
+                        .until(() -> h.status(id).getState() == ContainerState.CONTAINER_EXITED);
+                assertThat(h.status(id).getExitCode()).isZero();
+                assertThat(Files.readString(Path.of(pod.getLogDirectory(), "quick-" + i + ".log")))
+                        .as("the log is whole once the exit shows").endsWith(" stdout F line-" + i + "\n");
+                if (i % 2 == 0) {
+                    h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(10).build());
+                }
+                h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+            }
+            assertThat(h.rt().listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
+                    .setPodSandboxId(podId)).build()).getContainersList()).isEmpty();
+        } finally {
+            h.removePod(podId);
+        }
     }
 
     @Test

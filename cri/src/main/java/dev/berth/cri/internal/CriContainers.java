@@ -633,12 +633,9 @@ abstract class CriContainers extends PodSandboxes {
             return;
         }
         try {
-            if (!grace.isZero() && c.stopSignal != 9) {
-                try {
-                    task.kill(c.stopSignal);
-                } catch (NotFoundException | FailedPreconditionException exited) {
-                    // already stopped
-                }
+            // exited: its exit is recorded and the task being deleted (its shim may be gone already)
+            if (c.finishedAt == null && !grace.isZero() && c.stopSignal != 9) {
+                killUnlessExited(c, task, c.stopSignal, false);
                 try {
                     c.exited.get(grace.toMillis(), TimeUnit.MILLISECONDS);
                     return;
@@ -646,10 +643,8 @@ abstract class CriContainers extends PodSandboxes {
                     // SIGKILL below
                 }
             }
-            try {
-                task.kill(9, true);
-            } catch (NotFoundException | FailedPreconditionException exited) {
-                // already stopped
+            if (c.finishedAt == null) {
+                killUnlessExited(c, task, 9, true);
             }
             c.exited.get(KILL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -658,6 +653,22 @@ abstract class CriContainers extends PodSandboxes {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new DeadlineExceededException("container " + c.id + " did not exit within " + KILL_WAIT
                     + " of SIGKILL");
+        }
+    }
+
+    /**
+     * Signals the task unless it exited: a failure once the exit is known (the shim answered that the process
+     * is gone, or closed its connection after the task's delete) means the signal is not needed.
+     */
+    private static void killUnlessExited(Ctr c, Task task, int signal, boolean all) {
+        try {
+            task.kill(signal, all);
+        } catch (NotFoundException | FailedPreconditionException exited) {
+            // already stopped
+        } catch (RuntimeException e) {
+            if (c.finishedAt == null && task.isAlive()) {
+                throw e;
+            }
         }
     }
 
