@@ -238,7 +238,10 @@ public final class MetaSnapshotter implements Snapshotter {
             }
             tx.update("DELETE FROM snapshots WHERE ns = ? AND snapshotter = ? AND key = ?", ns.name(), name, key);
             if (!ns.metadata().deferredSnapshotRemoval()) {
-                removeBackend(r.backendKey(), key);
+                // once the record's removal commits, outside the writer lock: deleting the files (and the
+                // snapshotter's mount check) held up every other writer; a crash in between leaves an orphan
+                // that garbage collection removes, as with deferred removal
+                ns.db().afterCommit(() -> removeBackend(r.backendKey(), key));
             }
             return null;
         });

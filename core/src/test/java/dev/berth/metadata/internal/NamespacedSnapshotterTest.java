@@ -74,6 +74,28 @@ class NamespacedSnapshotterTest {
     }
 
     @Test
+    void aRemovalRolledBackWithItsEnclosingTransactionKeepsTheBackendSnapshot() {
+        NamespacedMetadata ns = f.ns("a");
+        MetaSnapshotter s = ns.snapshotter("native");
+        s.prepare("k", null);
+        assertThatThrownBy(() -> ns.db().write(tx -> {
+            s.remove("k");
+            assertThat(f.snapshotter.list()).as("files stay until the removal commits").hasSize(1);
+            throw new IllegalStateException("the enclosing work fails");
+        })).isInstanceOf(IllegalStateException.class);
+
+        assertThat(s.stat("k").kind()).isEqualTo(Kind.ACTIVE);
+        assertThat(f.snapshotter.list()).hasSize(1);
+        assertThat(s.mounts("k")).isNotEmpty();
+
+        ns.db().write(tx -> {
+            s.remove("k");
+            return null;
+        });
+        assertThat(f.snapshotter.list()).as("gone once the enclosing transaction committed").isEmpty();
+    }
+
+    @Test
     void onlyMetadataLabelsAreKeptAndInheritedOnesReachTheBackend() {
         MetaSnapshotter s = f.ns("a").snapshotter("native");
         s.prepare("k", null, Map.of("containerd.io/snapshot/x", "1", "user", "2"));
