@@ -305,6 +305,61 @@ class NetworksIT {
     }
 
     @Test
+    void anotherNetworkIsUnreachableAlsoWhenTheFirewallPluginsJumpComesFirstInForward() throws Exception {
+        NetworkInfo front = networks.create("if-" + SUFFIX);
+        NetworkInfo other = networks.create("io-" + SUFFIX);
+        Attachment web = networks.attach(new Networks.AttachRequest("nt", "iso-web-" + SUFFIX, front.name(),
+                List.of(), List.of()));
+        Attachment peer = networks.attach(new Networks.AttachRequest("nt", "iso-peer-" + SUFFIX, front.name(),
+                List.of(), List.of()));
+        Attachment stranger = networks.attach(new Networks.AttachRequest("nt", "iso-out-" + SUFFIX, other.name(),
+                List.of(), List.of()));
+        try {
+            // as a host ends up when the firewall plugin makes its chain after Berth's jump: its jump on top,
+            // where its per-address accepts would let the stranger's packets through before Berth's rules
+            List<String> jump = List.of("-m", "comment", "--comment", "CNI firewall plugin rules", "-j", "CNI-FORWARD");
+            run(concat(List.of("iptables", "-w", "-D", "FORWARD"), jump));
+            run(concat(List.of("iptables", "-w", "-I", "FORWARD", "1"), jump));
+            assertThat(run(List.of("iptables", "-w", "-S", "FORWARD")).lines().filter(l -> l.startsWith("-A"))
+                    .findFirst().orElseThrow()).contains("CNI-FORWARD");
+
+            Path www = Files.createTempDirectory("www");
+            Files.writeString(www.resolve("index.html"), "hello isolated");
+            inNetns(web, "httpd", "-f", "-p", "8080", "-h", www.toString());
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> getFrom(peer, web.ip()).contains("hello isolated"));
+
+            assertThat(getFrom(stranger, web.ip())).as("GET from another network").doesNotContain("hello");
+        } finally {
+            for (Attachment a : List.of(web, peer, stranger)) {
+                networks.detach(a.namespace(), a.containerId());
+            }
+            networks.remove(front.name());
+            networks.remove(other.name());
+        }
+    }
+
+    /** An HTTP GET of /index.html on port 8080 from inside {@code from}'s namespace (busybox nc, 2 s). */
+    private static String getFrom(Attachment from, String ip) throws Exception {
+        return run(List.of("nsenter", "--net=" + from.netns(), "/bin/busybox", "sh", "-c",
+                "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | /bin/busybox nc -w 2 " + ip + " 8080 || true"));
+    }
+
+    private static String run(List<String> cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as(String.join(" ", cmd)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+        return out;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    @Test
     void namedNetworksGetTheirOwnSubnetsAndOverlapsAreRefused() {
         NetworkInfo a = networks.create("a-" + SUFFIX);
         NetworkInfo b = networks.create("b-" + SUFFIX);

@@ -15,11 +15,25 @@ public final class Isolation {
     private Isolation() {
     }
 
-    /** Adds {@code bridge}'s rules (and the chains and FORWARD's jump if missing); idempotent. */
+    /**
+     * The CNI firewall plugin's chain for an administrator's rules, which it evaluates before the rules that
+     * accept each container's traffic ({@code FORWARD → CNI-FORWARD → CNI-ADMIN}, then the accepts).
+     */
+    static final String CNI_ADMIN = "CNI-ADMIN";
+
+    /**
+     * Adds {@code bridge}'s rules (and the chains and jumps if missing); idempotent. The first stage is
+     * jumped to from the top of FORWARD and from the firewall plugin's {@link #CNI_ADMIN}: the plugin puts its
+     * own jump at the top of FORWARD when it first makes its chain, so on a host where that happened after
+     * Berth's jump, FORWARD alone would accept a container's traffic to another network before these rules
+     * saw it (its per-address accepts). Made here if the plugin has not made it yet; the plugin keeps it.
+     */
     public static void add(String bridge) {
         ensureChain(STAGE1);
         ensureChain(STAGE2);
         ensure("FORWARD", List.of("-j", STAGE1), true);
+        ensureChain(CNI_ADMIN);
+        ensure(CNI_ADMIN, List.of("-j", STAGE1), true);
         ensure(STAGE1, List.of("-i", bridge, "!", "-o", bridge, "-j", STAGE2), false);
         ensure(STAGE2, List.of("-o", bridge, "-j", "DROP"), false);
     }
