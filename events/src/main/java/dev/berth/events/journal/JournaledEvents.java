@@ -40,9 +40,16 @@ public final class JournaledEvents implements Events {
         forward(new Envelope(Instant.now(), namespace, topic, event));
     }
 
-    /** Validated by the local exchange first: what it refuses is not journaled either. */
+    /**
+     * Validated by the local exchange first: what it refuses is not journaled either. What other processes
+     * journaled before is delivered here first ({@link JournalFollower#drain()}), so this process's
+     * subscribers see each container's events in the order they happened even when they came from several
+     * processes (the shim's events reach the process that serves its events socket, not the one that made
+     * the task).
+     */
     @Override
     public void forward(Envelope envelope) {
+        follower.drain();
         local.forward(envelope);
         journal.append(envelope);
     }
