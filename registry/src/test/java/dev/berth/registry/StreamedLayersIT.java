@@ -97,9 +97,16 @@ class StreamedLayersIT extends ThroughFaultProxy {
 
             assertThat(proxy.requestHeads()).anyMatch(h -> h.contains("/blobs/" + big.digest())
                     && h.toLowerCase().contains("range: bytes="));
+            assertThat(unpack.streamed).as("streamed bytes of the cut layer").containsEntry(big.digest(), big.digest());
             for (Descriptor layer : image.layerDescriptors()) {
-                assertThat(unpack.streamed).as("streamed bytes of " + layer.digest())
-                        .containsEntry(layer.digest(), layer.digest());
+                // a small layer that arrived before the unpack asked for it is not streamed (LayerGate.stream
+                // is null for a stored blob): what it streamed of the others is exact
+                if (unpack.streamed.containsKey(layer.digest())) {
+                    assertThat(unpack.streamed).as("streamed bytes of " + layer.digest())
+                            .containsEntry(layer.digest(), layer.digest());
+                } else {
+                    assertThat(store.verify(layer.digest()).size()).isEqualTo(layer.size());
+                }
             }
             assertThat(store.verify(big.digest()).size()).isEqualTo(big.size());
             assertThat(store.listStatuses()).isEmpty();
