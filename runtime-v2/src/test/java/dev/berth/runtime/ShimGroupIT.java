@@ -41,7 +41,7 @@ class ShimGroupIT {
     String group;
     EventExchange events;
     TaskRuntime runtime;
-    final List<String> ids = new ArrayList<>();
+    final List<String> ids = new java.util.concurrent.CopyOnWriteArrayList<>(); // tasks may start together
 
     @BeforeAll
     static void buildRootfs() throws Exception {
@@ -131,10 +131,12 @@ class ShimGroupIT {
         assertThat(Leftovers.shimSocket(state, ns, group)).doesNotExist();
     }
 
-    @Test
-    void aTaskJoiningAGroupWhoseShimThisRuntimeKnowsRunsNoShimStart() throws Exception {
-        // a wrapper in front of the real shim binary logs each of its invocations (the shim's start, and its
-        // daemon, which `start` re-executes from the real binary's path, so only `start` passes through here)
+    /**
+     * A runtime whose shim binary is a wrapper in front of the real one that logs each of its invocations
+     * to the returned file (the shim's start, and its daemon, which `start` re-executes from the real
+     * binary's path, so only `start` passes through here).
+     */
+    Path openWithLoggedShimStarts() throws Exception {
         Path dir = Files.createDirectories(state.resolve("wrapped-shim"));
         Path calls = dir.resolve("calls.log");
         Path real = Path.of("/usr/bin/containerd-shim-runc-v2");
@@ -142,12 +144,20 @@ class ShimGroupIT {
         Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + calls + "\nexec " + real + " \"$@\"\n");
         Files.setPosixFilePermissions(wrapper, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         runtime = TaskRuntimes.builder().stateDir(state).events(events).shimSearchPath(List.of(dir)).build();
+        return calls;
+    }
 
+    static List<String> starts(Path calls) throws Exception {
+        return Files.readAllLines(calls).stream().filter(l -> l.endsWith(" start")).toList();
+    }
+
+    @Test
+    void aTaskJoiningAGroupWhoseShimThisRuntimeKnowsRunsNoShimStart() throws Exception {
+        Path calls = openWithLoggedShimStarts();
         Task first = start(group, "io.containerd.runc.v2.group", "sleep", "600");
         Task second = start("c-" + UUID.randomUUID().toString().substring(0, 8), "io.containerd.runc.v2.group",
                 "sleep", "600");
-        List<String> starts = Files.readAllLines(calls).stream().filter(l -> l.endsWith(" start")).toList();
-        assertThat(starts).as("shim starts for the group's two tasks").hasSize(1)
+        assertThat(starts(calls)).as("shim starts for the group's two tasks").hasSize(1)
                 .allSatisfy(l -> assertThat(l).contains("-id " + group + " "));
         assertThat(parent(second.pid())).as("the second task's shim").isEqualTo(parent(first.pid()));
         assertThat(state.resolve("tasks").resolve(ns).resolve(second.id()).resolve("address"))
@@ -160,6 +170,46 @@ class ShimGroupIT {
             t.delete();
         }
         assertThat(Leftovers.shimProcesses(group)).as("the last task took the shim with it").isEmpty();
+    }
+
+    @Test
+    void tasksOfANewGroupCreatedTogetherStartOneShimAndAllRunInIt() throws Exception {
+        // each would otherwise run the shim's start; the runc shim's start removes a group socket it cannot
+        // connect to yet (another start's, between its bind and listen), and that start then fails
+        Path calls = openWithLoggedShimStarts();
+        int n = 6;
+        java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(n);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+        List<java.util.concurrent.Future<Task>> created = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                String id = "c-" + i + "-" + UUID.randomUUID().toString().substring(0, 8);
+                created.add(pool.submit(() -> {
+                    together.await();
+                    return start(id, "io.containerd.runc.v2.group", "sleep", "600");
+                }));
+            }
+            List<Task> tasks = new ArrayList<>();
+            for (java.util.concurrent.Future<Task> f : created) {
+                tasks.add(f.get(2, java.util.concurrent.TimeUnit.MINUTES));
+            }
+            assertThat(starts(calls)).as("shim starts for %d tasks of a new group created at once", n).hasSize(1);
+            List<Long> shims = Leftovers.liveShims(" -namespace " + ns + " ");
+            assertThat(shims).as("the group's shim").hasSize(1);
+            assertThat(tasks).allSatisfy(t -> assertThat(parent(t.pid())).as("%s's parent", t.id())
+                    .isEqualTo(shims.get(0)));
+            assertThat(state.resolve("locks").resolve(".groups").resolve(ns).resolve(group + ".lock"))
+                    .as("the lock of the group's shim start, once it runs").doesNotExist();
+            for (Task t : tasks) {
+                t.kill(9);
+                t.waitFor(AWAIT);
+                t.delete();
+            }
+            await().atMost(AWAIT).untilAsserted(() -> assertThat(Leftovers.liveShims(" -namespace " + ns + " "))
+                    .as("the last task took the shim with it").isEmpty());
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test

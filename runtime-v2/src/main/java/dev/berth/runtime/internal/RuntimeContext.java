@@ -39,6 +39,14 @@ record RuntimeContext(Path stateDir, EventLoopGroup loop, Executor ioThreads, Ex
         return new TaskLocks(stateDir.resolve("locks").resolve(".shims"));
     }
 
+    /**
+     * Held by the task of a shim group that starts the group's shim, so its siblings arriving meanwhile join
+     * that shim instead of running the shim's {@code start} beside it (see {@link ShimTask#create}).
+     */
+    TaskLocks groupLocks() {
+        return new TaskLocks(stateDir.resolve("locks").resolve(".groups"));
+    }
+
     /** The {@code -address} shims are started with (no one listens there; it scopes their socket names). */
     String grpcAddress() {
         return stateDir.resolve("berth.sock").toString();

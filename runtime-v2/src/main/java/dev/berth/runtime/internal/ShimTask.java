@@ -104,6 +104,23 @@ final class ShimTask extends TaskCalls {
         return Optional.empty();
     }
 
+    /** The shim of {@code group} running for a live task of this runtime, or the group's warm shim, joined. */
+    private Optional<OwnShim> joinGroup(String group) throws IOException {
+        if (!JOIN_GROUP_DIRECTLY) {
+            return Optional.empty();
+        }
+        Optional<OwnShim> sibling = groupShim(group);
+        if (sibling.isPresent()) {
+            return OwnShim.join(ctx, bundle, shimBinary, launch, sibling.get());
+        }
+        // the group's first task: its shim may be a spare handed over, running already
+        SharedShim warm = sharedShims.groupShim(group);
+        if (warm != null && warm.shimBinary().equals(shimBinary)) {
+            return OwnShim.join(ctx, bundle, shimBinary, launch, warm.socket(), warm.pid());
+        }
+        return Optional.empty();
+    }
+
     /** Starts (or takes, or shares) the shim and has it create the process. On failure everything is cleaned up. */
     void create(ShimChoice choice) {
         TaskConfig cfg = config.orElseThrow();
@@ -140,21 +157,22 @@ final class ShimTask extends TaskCalls {
                 if (group.isPresent()) {
                     bundle.writeShimGroup(group.get());
                 }
-                Optional<OwnShim> joined = Optional.empty();
-                if (group.isPresent() && JOIN_GROUP_DIRECTLY) {
-                    Optional<OwnShim> sibling = groupShim(group.get());
-                    if (sibling.isPresent()) {
-                        joined = OwnShim.join(ctx, bundle, shimBinary, launch, sibling.get());
-                    } else {
-                        // the group's first task: its shim may be a spare handed over, running already
-                        SharedShim warm = sharedShims.groupShim(group.get());
-                        if (warm != null && warm.shimBinary().equals(shimBinary)) {
-                            joined = OwnShim.join(ctx, bundle, shimBinary, launch, warm.socket(), warm.pid());
-                        }
+                Optional<OwnShim> joined = group.isPresent() ? joinGroup(group.get()) : Optional.empty();
+                if (joined.isPresent()) {
+                    shim = joined.get();
+                } else if (group.isPresent()) {
+                    // Tasks of a group arriving together would each run the shim's start, and the runc shim's
+                    // start removes a group socket it cannot connect to: another start's, bound but not yet
+                    // listening, which then fails. One starts the shim; the others join it once it runs.
+                    try (TaskLocks.Held starting = ctx.groupLocks().lock(namespace, group.get())) {
+                        joined = joinGroup(group.get());
+                        shim = joined.isPresent() ? joined.get()
+                                : OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
+                        starting.taskGone(); // the next task finds the shim; a lock file per group is not kept
                     }
+                } else {
+                    shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
                 }
-                shim = joined.isPresent() ? joined.get()
-                        : OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
             }
             connected();
             StepTimes.mark("shim");

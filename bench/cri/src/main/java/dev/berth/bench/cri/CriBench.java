@@ -176,6 +176,12 @@ public final class CriBench {
     }
 
     static String startContainer(Side s, String podId, PodSandboxConfig pod, String... command) {
+        String id = createContainer(s, podId, pod, command);
+        s.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        return id;
+    }
+
+    static String createContainer(Side s, String podId, PodSandboxConfig pod, String... command) {
         ContainerConfig config = ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName("c"))
                 .setImage(ImageSpec.newBuilder().setImage(BUSYBOX)).addAllCommand(List.of(command))
@@ -185,18 +191,30 @@ public final class CriBench {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String id = s.rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId)
+        return s.rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(podId)
                 .setConfig(config).setSandboxConfig(pod).build()).getContainerId();
-        s.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-        return id;
     }
 
     /** A pod from RunPodSandbox to RemovePodSandbox around one {@code echo hi}; nanoseconds. */
     static long podCycle(Side s, Path logDir, String kind) {
+        return podCycle(s, logDir, kind, new long[STEPS.size()]);
+    }
+
+    /** The steps of a pod cycle whose ends {@link #podCycle(Side, Path, String, long[])} marks. */
+    static final List<String> STEPS = List.of("run", "create", "start", "exited", "rmc", "stop", "rmp");
+    /** -Dbench.cri.trace=true: each concurrent round's pods' step ends (ms from the round's start) on stderr. */
+    static final boolean TRACE = Boolean.getBoolean("bench.cri.trace");
+
+    /** Like {@link #podCycle(Side, Path, String)}, with each step's end ({@link System#nanoTime}) in {@code marks}. */
+    static long podCycle(Side s, Path logDir, String kind, long[] marks) {
         PodSandboxConfig pod = pod(s, logDir, kind);
         long t0 = System.nanoTime();
         String podId = s.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build()).getPodSandboxId();
-        String id = startContainer(s, podId, pod, "echo", "hi");
+        marks[0] = System.nanoTime();
+        String id = createContainer(s, podId, pod, "echo", "hi");
+        marks[1] = System.nanoTime();
+        s.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        marks[2] = System.nanoTime();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (s.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build())
                 .getStatus().getState() != ContainerState.CONTAINER_EXITED) {
@@ -205,10 +223,14 @@ public final class CriBench {
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
+        marks[3] = System.nanoTime();
         s.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        marks[4] = System.nanoTime();
         s.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+        marks[5] = System.nanoTime();
         s.rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
-        return System.nanoTime() - t0;
+        marks[6] = System.nanoTime();
+        return marks[6] - t0;
     }
 
     static long runConcurrently(Side s, Path logDir, int n, String kind) throws Exception {
@@ -216,13 +238,25 @@ public final class CriBench {
         try {
             long t0 = System.nanoTime();
             List<Future<Long>> work = new ArrayList<>();
+            long[][] marks = new long[n][STEPS.size()];
             for (int i = 0; i < n; i++) {
-                work.add(pool.submit(() -> podCycle(s, logDir, kind)));
+                long[] m = marks[i];
+                work.add(pool.submit(() -> podCycle(s, logDir, kind, m)));
             }
             for (Future<Long> f : work) {
                 f.get();
             }
-            return System.nanoTime() - t0;
+            long nanos = System.nanoTime() - t0;
+            if (TRACE && kind.equals("conc")) {
+                for (long[] m : marks) {
+                    StringBuilder line = new StringBuilder("trace: " + s.workload(s.name) + ": t0=" + t0);
+                    for (int k = 0; k < m.length; k++) {
+                        line.append(' ').append(STEPS.get(k)).append('=').append((m[k] - t0) / 1_000_000);
+                    }
+                    System.err.println(line);
+                }
+            }
+            return nanos;
         } finally {
             pool.shutdownNow();
         }
