@@ -434,6 +434,57 @@ class CriServerIT {
     }
 
     @Test
+    void aPodsContainersShareItsDevShmWhichGoesWhenThePodStops() throws Exception {
+        PodSandboxConfig pod = CriHarness.pod("shm").build();
+        String podId = h.runPod(pod);
+        Path shm = h.state.resolve("cri/sandboxes").resolve(podId).resolve("shm");
+        try {
+            String a = h.createAndStart(podId, pod, CriHarness.container("a", "sleep", "600").build());
+            String b = h.createAndStart(podId, pod, CriHarness.container("b", "sleep", "600").build());
+            // the pod shares an IPC namespace, so POSIX shared memory (files in /dev/shm) too, as in containerd
+            execOut(a, "echo from-a > /dev/shm/segment");
+            assertThat(execOut(b, "cat /dev/shm/segment")).isEqualTo("from-a\n");
+            assertThat(shm.resolve("segment")).as("the pod's tmpfs on the host").hasContent("from-a");
+            // as containerd's CRI: no tmpfs over the image's /run
+            assertThat(execOut(a, "cat /proc/mounts")).doesNotContain(" /run tmpfs ");
+
+            // the pause process: read-only root, no /run tmpfs and no cgroup mounts (as containerd's sandbox)
+            List<String[]> pause = Files.readAllLines(Path.of("/proc", Long.toString(pausePid(podId)), "mountinfo"))
+                    .stream().map(l -> l.split(" ")).toList();
+            assertThat(pause).filteredOn(f -> f[4].equals("/")).singleElement()
+                    .satisfies(f -> assertThat(f[5]).as("root mount options").startsWith("ro"));
+            assertThat(pause).extracting(f -> f[4]).doesNotContain("/run")
+                    .noneMatch(m -> m.startsWith("/sys/fs/cgroup")).contains("/dev/shm");
+
+            h.rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(podId).build());
+            assertThat(dev.berth.sys.MountInfo.mountPointsUnder(shm.getParent())).as("mounts of the stopped pod")
+                    .isEmpty();
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
+    void aPodInTheHostIpcNamespaceHasTheHostsDevShm() throws Exception {
+        Path hostFile = Path.of("/dev/shm", "berth-it-" + java.util.UUID.randomUUID());
+        Files.writeString(hostFile, "from-host\n");
+        PodSandboxConfig pod = CriHarness.pod("host-ipc").setLinux(LinuxPodSandboxConfig.newBuilder()
+                .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+                        dev.berth.cri.internal.proto.NamespaceOption.newBuilder()
+                                .setIpc(dev.berth.cri.internal.proto.NamespaceMode.NODE)))).build();
+        String podId = h.runPod(pod);
+        try {
+            String c = h.createAndStart(podId, pod, CriHarness.container("c", "sleep", "600").build());
+            assertThat(execOut(c, "cat /dev/shm/" + hostFile.getFileName())).isEqualTo("from-host\n");
+            assertThat(h.state.resolve("cri/sandboxes").resolve(podId).resolve("shm")).as("a tmpfs of its own")
+                    .doesNotExist();
+        } finally {
+            h.removePod(podId);
+            Files.deleteIfExists(hostFile);
+        }
+    }
+
+    @Test
     void concurrentPodsLeaveNothingBehind() throws Exception {
         int pods = 20;
         ExecutorService pool = Executors.newFixedThreadPool(pods);
@@ -481,6 +532,8 @@ class CriServerIT {
         try (var s = Files.list(h.state.resolve("cri/sandboxes"))) {
             assertThat(s.toList()).isEmpty();
         }
+        assertThat(dev.berth.sys.MountInfo.mountPointsUnder(h.state.resolve("cri/sandboxes"))).as("pods' /dev/shm")
+                .isEmpty();
     }
 
     @Test

@@ -307,6 +307,11 @@ abstract class CriContainers extends PodSandboxes {
                 spec.add(SpecOptions.bindMount(pod.dir.resolve(f), "/etc/" + f, sc.getReadonlyRootfs()));
             }
         }
+        if (!targets.contains("/dev/shm")) {
+            PodShm.of(pod.dir, pod.mode("ipc") == NamespaceMode.NODE)
+                    .ifPresent(shm -> spec.add(SpecOptions.mount(PodShm.mount(shm, false))));
+        }
+        spec.add(SpecOptions.customize(CriRuntime.withoutDefaultMounts("/run"))); // as containerd's CRI
         for (var m : config.getMountsList()) {
             spec.add(SpecOptions.mount(mount(m)));
         }

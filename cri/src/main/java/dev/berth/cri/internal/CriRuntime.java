@@ -197,6 +197,28 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         return HexFormat.of().formatHex(b);
     }
 
+    /**
+     * Drops the default spec's mounts at {@code destinations} (of the default's type there: a bind mount the
+     * caller put there stays), e.g. the {@code /run} tmpfs that containerd's CRI leaves out of pods' specs.
+     */
+    static UnaryOperator<Spec> withoutDefaultMounts(String... destinations) {
+        List<String> dropped = List.of(destinations);
+        return spec -> {
+            if (spec.mounts() == null) {
+                return spec;
+            }
+            List<dev.berth.api.oci.runtime.Mount> kept = new ArrayList<>();
+            for (dev.berth.api.oci.runtime.Mount m : spec.mounts()) {
+                boolean isDefault = dev.berth.runtime.spec.DefaultSpec.MOUNTS.stream()
+                        .anyMatch(d -> d.destination().equals(m.destination()) && d.type().equals(m.type()));
+                if (!(isDefault && dropped.contains(m.destination()))) {
+                    kept.add(m);
+                }
+            }
+            return spec.withMounts(kept);
+        };
+    }
+
     static UnaryOperator<Spec> withoutNamespace(String type) {
         return spec -> {
             if (spec.linux() == null || spec.linux().namespaces() == null) {

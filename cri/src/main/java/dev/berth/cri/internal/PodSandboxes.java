@@ -151,6 +151,8 @@ abstract class PodSandboxes extends CriState {
             String image = PauseImage.ensure(ns);
             group = shims.assign(id, this::shimLost).orElse(null);
             writePodFiles(dir, config, hostNetwork);
+            Path shm = PodShm.create(dir, config.getLinux().getSecurityContext().getNamespaceOptions().getIpc()
+                    == NamespaceMode.NODE);
             steps.mark("image+files");
             if (!hostNetwork) {
                 conflist = cni.conflist().orElseThrow(() -> new FailedPreconditionException(
@@ -164,7 +166,7 @@ abstract class PodSandboxes extends CriState {
                     steps.mark("network");
                 }
             }
-            List<SpecOption> spec = sandboxSpec(id, config, netns, dir, group, request);
+            List<SpecOption> spec = sandboxSpec(id, config, netns, dir, shm, group, request);
             ContainerConfig pauseConfig = ContainerConfig.builder(id).image(image)
                     .label(CriState.KIND, "sandbox").label(CriState.NAME, name)
                     .spec(spec).build();
@@ -297,14 +299,15 @@ abstract class PodSandboxes extends CriState {
                 }
                 cni.removeNamespace(netns);
             }
+            PodShm.release(dir);
             deleteTree(dir);
         } catch (RuntimeException suppressed) {
             cause.addSuppressed(suppressed);
         }
     }
 
-    private List<SpecOption> sandboxSpec(String id, PodSandboxConfig config, Path netns, Path dir, String shimGroup,
-                                         RunPodSandboxRequest request) {
+    private List<SpecOption> sandboxSpec(String id, PodSandboxConfig config, Path netns, Path dir, Path shm,
+                                         String shimGroup, RunPodSandboxRequest request) {
         LinuxSandboxSecurityContext sc = config.getLinux().getSecurityContext();
         List<SpecOption> spec = new ArrayList<>();
         spec.add(SpecOptions.annotation(CriState.CONFIG, Base64.getEncoder().encodeToString(request.toByteArray())));
@@ -334,9 +337,11 @@ abstract class PodSandboxes extends CriState {
             spec.add(SpecOptions.cgroupsPath(cgroupPath(config.getLinux().getCgroupParent(), id)));
         }
         spec.add(SpecOptions.oomScoreAdj(CriRuntime.oomScoreAdj(-998)));
-        if (sc.getReadonlyRootfs()) {
-            spec.add(SpecOptions.readOnlyRootfs(true));
-        }
+        // as containerd's CRI: the pause process's root is read-only, it has no /run tmpfs nor cgroup mount (a
+        // hybrid-cgroup host's is a tmpfs and a bind per hierarchy for runc to make), and the pod's /dev/shm
+        spec.add(SpecOptions.readOnlyRootfs(true));
+        spec.add(SpecOptions.customize(CriRuntime.withoutDefaultMounts("/run", "/sys/fs/cgroup")));
+        spec.add(SpecOptions.mount(PodShm.mount(shm, true)));
         if (sc.hasRunAsUser()) {
             spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
         }
@@ -526,6 +531,7 @@ abstract class PodSandboxes extends CriState {
             pod.pause = null;
         }
         steps.mark("pause delete");
+        PodShm.release(pod.dir); // its processes are gone
         if (networkDown != null) {
             awaitNetworkDown(networkDown, pod.id);
             steps.mark("network wait");
