@@ -165,10 +165,13 @@ final class ShimTask extends TaskCalls {
                     // start removes a group socket it cannot connect to: another start's, bound but not yet
                     // listening, which then fails. One starts the shim; the others join it once it runs.
                     try (TaskLocks.Held starting = ctx.groupLocks().lock(namespace, group.get())) {
-                        joined = joinGroup(group.get());
-                        shim = joined.isPresent() ? joined.get()
-                                : OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
-                        starting.taskGone(); // the next task finds the shim; a lock file per group is not kept
+                        try {
+                            joined = joinGroup(group.get());
+                            shim = joined.isPresent() ? joined.get()
+                                    : OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
+                        } finally {
+                            starting.taskGone(); // no lock file is kept per group; a later task makes a new one
+                        }
                     }
                 } else {
                     shim = OwnShim.start(ctx, bundle, shimBinary, launch, options.toByteArray());
