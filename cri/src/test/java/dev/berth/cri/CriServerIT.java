@@ -100,6 +100,18 @@ class CriServerIT {
         }
     }
 
+    /** {@code call} is refused as INVALID_ARGUMENT with {@code reason} in the message. */
+    private static void assertInvalidArgument(Runnable call, String reason) {
+        try {
+            call.run();
+        } catch (StatusRuntimeException e) {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).contains(reason);
+            return;
+        }
+        throw new AssertionError("the call must be refused (" + reason + ")");
+    }
+
     @Test
     void versionStatusAndRuntimeConfigDescribeTheRuntime() {
         assertThat(h.rt().version(VersionRequest.getDefaultInstance()).getRuntimeName()).isEqualTo("berth");
@@ -362,16 +374,10 @@ class CriServerIT {
             assertThat(execOut(filtered, "grep Seccomp: /proc/self/status")).contains("Seccomp:\t2");
 
             // a profile file that is not there is refused with its path, for a sandbox as for a container
-            try {
-                h.runPod(CriHarness.pod("seccomp-missing").setLinux(LinuxPodSandboxConfig.newBuilder()
-                        .setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setSeccomp(SecurityProfile
-                                .newBuilder().setProfileType(SecurityProfile.ProfileType.Localhost)
-                                .setLocalhostRef("/nonexistent/profile.json")))).build());
-                throw new AssertionError("a missing seccomp profile must be refused");
-            } catch (StatusRuntimeException e) {
-                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                assertThat(e.getStatus().getDescription()).contains("/nonexistent/profile.json");
-            }
+            assertInvalidArgument(() -> h.runPod(CriHarness.pod("seccomp-missing").setLinux(LinuxPodSandboxConfig
+                    .newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder().setSeccomp(SecurityProfile
+                            .newBuilder().setProfileType(SecurityProfile.ProfileType.Localhost)
+                            .setLocalhostRef("/nonexistent/profile.json")))).build()), "/nonexistent/profile.json");
         } finally {
             h.removePod(confinedId);
             h.removePod(plainId);
@@ -420,14 +426,9 @@ class CriServerIT {
                     .containsExactly("7:0", "read-ok", "write-denied", "control-write-ok");
 
             // a host path that holds no device node is refused with the reason
-            try {
-                h.create(podId, pod, CriHarness.container("nodev", "true").addDevices(dev.berth.cri.internal.proto
-                        .Device.newBuilder().setHostPath("/etc/hostname").setContainerPath("/dev/x")).build());
-                throw new AssertionError("a device from /etc/hostname must be refused");
-            } catch (StatusRuntimeException e) {
-                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                assertThat(e.getStatus().getDescription()).contains("/etc/hostname");
-            }
+            assertInvalidArgument(() -> h.create(podId, pod, CriHarness.container("nodev", "true").addDevices(
+                    dev.berth.cri.internal.proto.Device.newBuilder().setHostPath("/etc/hostname")
+                            .setContainerPath("/dev/x")).build()), "/etc/hostname");
         } finally {
             h.removePod(podId);
         }
