@@ -84,6 +84,8 @@ class GracefulCloseTest {
                 Channel ch = accepted.get(30, TimeUnit.SECONDS);
                 out.write(new byte[32 << 10]); // fits the socket buffers
                 out.flush();
+                // on a busy host loopback delivery can lag; unread bytes must be there when the server ends
+                awaitServerReceiveQueue(ch, s, 32 << 10);
                 ch.eventLoop().execute(() -> end.accept(ch));
                 return new Connection(server, ch, s);
             } catch (Exception | Error e) {
@@ -91,6 +93,51 @@ class GracefulCloseTest {
                 server.close().syncUninterruptibly();
                 throw e;
             }
+        }
+
+        /** Waits until the kernel holds {@code bytes} unread bytes on the server's end (from /proc/net/tcp*). */
+        private static void awaitServerReceiveQueue(Channel accepted, Socket client, int bytes) throws Exception {
+            awaitServerEnd(accepted, client, unread -> unread >= bytes, "holds " + bytes + " unread bytes");
+        }
+
+        /**
+         * Waits until the kernel has dropped the server's end. The JDK closes a channel registered with a
+         * selector in two steps: a shutdown of its output at once, the close of the socket at the selector's
+         * next round; a client that read everything in between would see an end, not a reset.
+         */
+        void awaitServerSocketGone() throws Exception {
+            awaitServerEnd(accepted, client, unread -> unread < 0, "is gone");
+        }
+
+        private static void awaitServerEnd(Channel accepted, Socket client, java.util.function.LongPredicate until,
+                String what) throws Exception {
+            int serverPort = ((InetSocketAddress) accepted.localAddress()).getPort();
+            int clientPort = client.getLocalPort();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long unread;
+            do {
+                unread = receiveQueue(serverPort, clientPort);
+                if (until.test(unread)) {
+                    return;
+                }
+                Thread.sleep(1);
+            } while (System.nanoTime() < deadline);
+            throw new AssertionError("the server's socket never " + what + " (unread bytes: " + unread + ")");
+        }
+
+        /** The bytes waiting to be read on the socket from {@code localPort} to {@code remotePort}, -1 if none. */
+        private static long receiveQueue(int localPort, int remotePort) throws java.io.IOException {
+            // the JDK's sockets are IPv6 ones that also take IPv4, so they are listed in tcp6
+            for (String table : new String[] {"/proc/net/tcp6", "/proc/net/tcp"}) {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 4 && f[1].endsWith(String.format(":%04X", localPort))
+                            && f[2].endsWith(String.format(":%04X", remotePort))) {
+                        return Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
+                    }
+                }
+            }
+            return -1;
         }
 
         InputStream in() throws java.io.IOException {
@@ -115,6 +162,7 @@ class GracefulCloseTest {
     void aPlainCloseWithUnreadClientBytesResetsTheConnectionAndLosesTheReply() throws Exception {
         try (Connection c = Connection.open(ch -> ch.writeAndFlush(reply()).addListener(f -> ch.close()))) {
             c.accepted().closeFuture().syncUninterruptibly();
+            c.awaitServerSocketGone();
             // the reason GracefulClose exists: the reply was sent, and is gone
             assertThatThrownBy(c.in()::readAllBytes).isInstanceOf(SocketException.class).hasMessageContaining("reset");
         }
