@@ -253,6 +253,21 @@ class TaskApiIT extends LiveRuntimeTest {
         }
     }
 
+    /** The size of {@code out} once it has not grown for 300 ms (output still in flight has arrived). */
+    private static int quietSize(ByteArrayOutputStream out) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int size = out.size();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(300);
+            int now = out.size();
+            if (now == size) {
+                return size;
+            }
+            size = now;
+        }
+        throw new AssertionError("output kept growing for 30 s after the pause: " + size + " bytes");
+    }
+
     @Test
     void pauseFreezesTheProcessAndResumeContinues() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -264,9 +279,9 @@ class TaskApiIT extends LiveRuntimeTest {
 
         task.pause();
         assertThat(task.state().status()).isEqualTo(TaskStatus.PAUSED);
-        // Output already in flight may still arrive just after the freeze; after that, nothing.
-        Thread.sleep(200);
-        int frozenAt = out.size();
+        // Output already in flight may still arrive just after the freeze (later on a loaded host); once it
+        // has stopped for a while, nothing more comes.
+        int frozenAt = quietSize(out);
         Thread.sleep(600);
         int stillFrozen = out.size();
         task.resume();

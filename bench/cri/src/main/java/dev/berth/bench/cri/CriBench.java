@@ -108,8 +108,12 @@ public final class CriBench {
                 return;
             }
             for (Side s : sides) { // warm-up: Berth builds its pause image, both load their code paths
-                podCycle(s, logDir, "warmup");
-                runConcurrently(s, logDir, 2, "warmup");
+                for (int i = 0; i < WARM_PODS; i++) {
+                    podCycle(s, logDir, "warmup");
+                }
+                for (int i = 0; i < WARM_ROUNDS; i++) {
+                    runConcurrently(s, logDir, i == 0 ? 2 : concurrent, "warmup");
+                }
             }
             List<Side> timed = sides.stream().filter(Side::timed).toList();
             for (int p = 0; p < pairs; p++) {
@@ -125,10 +129,10 @@ public final class CriBench {
                     // (CNI plugins, `shim start`, runc run by it), and the whole machine (all sides, other load)
                     report(s.workload("cpu-cri-server"), s, (cpu1[0] - cpu0[0]) * 1_000_000L / concurrent);
                     System.err.printf("bench: %s: concurrent round: server+waited children %d ms CPU per pod, machine"
-                                    + " %d ms CPU per pod (busy %.0f %% of %d cores)%n", s.workload(s.name),
-                            (cpu1[0] - cpu0[0]) / concurrent, (cpu1[1] - cpu0[1]) / concurrent,
+                                    + " %d ms CPU per pod (busy %.0f %% of %d cores), this client %d ms per pod%n",
+                            s.workload(s.name), (cpu1[0] - cpu0[0]) / concurrent, (cpu1[1] - cpu0[1]) / concurrent,
                             100.0 * (cpu1[1] - cpu0[1]) / Math.max(1, (cpu1[2] - cpu0[2])),
-                            Runtime.getRuntime().availableProcessors());
+                            Runtime.getRuntime().availableProcessors(), (cpu1[3] - cpu0[3]) / concurrent);
                 }
             }
             for (Side s : sides) {
@@ -282,6 +286,13 @@ public final class CriBench {
         removePods(s, pods);
     }
 
+    /**
+     * Warm-up per side before the timed pairs: bench.cri.warmPods pods in a row (default 1) and
+     * bench.cri.warmRounds concurrent rounds (default 1, of 2 pods; later ones of the round's size).
+     */
+    static final int WARM_PODS = Integer.getInteger("bench.cri.warmPods", 1);
+    static final int WARM_ROUNDS = Integer.getInteger("bench.cri.warmRounds", 1);
+
     /** bench.cri.memWarm=false: the memory rows measure a side's first round of running pods (as before). */
     static final boolean MEM_WARM = Boolean.parseBoolean(System.getProperty("bench.cri.memWarm", "true"));
 
@@ -363,14 +374,10 @@ public final class CriBench {
      * the machine (all cores), elapsed CPU ms of the machine (all cores, busy or idle)}.
      */
     static long[] cpu(Side s) {
-        long[] out = new long[3];
+        long[] out = new long[4];
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(s.pid), "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            // fields 14-17 of stat (utime stime cutime cstime) are 11-14 after the state field
-            for (int i = 11; i <= 14; i++) {
-                out[0] += Long.parseLong(f[i]) * TICK_MS;
-            }
+            out[0] = processCpu(Long.toString(s.pid));
+            out[3] = processCpu("self");
             String[] all = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
             long total = 0;
             long idle = Long.parseLong(all[4]) + Long.parseLong(all[5]);
@@ -383,6 +390,18 @@ public final class CriBench {
             // no figures: zeros
         }
         return out;
+    }
+
+    /** CPU of a process and the children it waited for, ms. */
+    private static long processCpu(String pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", pid, "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ms = 0;
+        // fields 14-17 of stat (utime stime cutime cstime) are 11-14 after the state field
+        for (int i = 11; i <= 14; i++) {
+            ms += Long.parseLong(f[i]) * TICK_MS;
+        }
+        return ms;
     }
 
     static String cmdline(long pid) {
