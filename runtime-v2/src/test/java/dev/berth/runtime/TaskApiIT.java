@@ -159,6 +159,10 @@ class TaskApiIT extends LiveRuntimeTest {
             int pid = quick.pid();
             quick.waitFor();
             quick.delete();
+            // events reach subscribers asynchronously: on a loaded host the exec's start is announced after
+            // it ended; only what comes after that start is this test's
+            await().atMost(AWAIT).until(() -> eventsOf(task.id()).stream()
+                    .anyMatch(e -> e.event() instanceof TaskEvent.ExecStarted x && x.execId().equals("quick")));
             taskEvents.clear();
 
             // the shim's exit event, as it arrives when the caller deleted the exec first
