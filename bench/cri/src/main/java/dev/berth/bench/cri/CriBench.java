@@ -371,7 +371,7 @@ public final class CriBench {
 
     /**
      * {CPU ms of the side's server with its waited-for children (utime+stime+cutime+cstime), busy CPU ms of
-     * the machine (all cores), elapsed CPU ms of the machine (all cores, busy or idle)}.
+     * the machine (all cores), elapsed CPU ms of the machine (all cores, busy or idle), CPU ms of this client}.
      */
     static long[] cpu(Side s) {
         long[] out = new long[4];

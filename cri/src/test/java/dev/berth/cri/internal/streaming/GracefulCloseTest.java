@@ -15,16 +15,20 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -109,7 +113,7 @@ class GracefulCloseTest {
             awaitServerEnd(accepted, client, unread -> unread < 0, "is gone");
         }
 
-        private static void awaitServerEnd(Channel accepted, Socket client, java.util.function.LongPredicate until,
+        private static void awaitServerEnd(Channel accepted, Socket client, LongPredicate until,
                 String what) throws Exception {
             int serverPort = ((InetSocketAddress) accepted.localAddress()).getPort();
             int clientPort = client.getLocalPort();
@@ -126,10 +130,10 @@ class GracefulCloseTest {
         }
 
         /** The bytes waiting to be read on the socket from {@code localPort} to {@code remotePort}, -1 if none. */
-        private static long receiveQueue(int localPort, int remotePort) throws java.io.IOException {
+        private static long receiveQueue(int localPort, int remotePort) throws IOException {
             // the JDK's sockets are IPv6 ones that also take IPv4, so they are listed in tcp6
             for (String table : new String[] {"/proc/net/tcp6", "/proc/net/tcp"}) {
-                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of(table))) {
+                for (String line : Files.readAllLines(Path.of(table))) {
                     String[] f = line.trim().split("\\s+");
                     if (f.length > 4 && f[1].endsWith(String.format(":%04X", localPort))
                             && f[2].endsWith(String.format(":%04X", remotePort))) {
@@ -140,12 +144,12 @@ class GracefulCloseTest {
             return -1;
         }
 
-        InputStream in() throws java.io.IOException {
+        InputStream in() throws IOException {
             return client.getInputStream();
         }
 
         @Override
-        public void close() throws java.io.IOException {
+        public void close() throws IOException {
             try {
                 client.close();
             } finally {
