@@ -2,8 +2,7 @@ package dev.berth.cri.internal;
 
 import dev.berth.api.IoFailureException;
 import dev.berth.api.oci.runtime.Mount;
-import dev.berth.sys.ErrnoException;
-import dev.berth.sys.Syscalls;
+import dev.berth.snapshot.mount.Mounts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +19,8 @@ import java.util.Optional;
 final class PodShm {
     static final String DIR = "shm";
     private static final Path HOST_SHM = Path.of("/dev/shm");
-    /** mount(2) flags of the tmpfs: MS_NOSUID | MS_NODEV | MS_NOEXEC. */
-    private static final long FLAGS = 0x2 | 0x4 | 0x8;
-    static final String OPTIONS = "mode=1777,size=65536k";
-    private static final int ENOENT = 2;
-    private static final int EINVAL = 22;
+    private static final dev.berth.api.Mount TMPFS = new dev.berth.api.Mount("tmpfs", "shm",
+            List.of("nosuid", "nodev", "noexec", "mode=1777", "size=65536k"));
 
     private PodShm() {
     }
@@ -37,10 +33,10 @@ final class PodShm {
         Path shm = podDir.resolve(DIR);
         try {
             Files.createDirectories(shm);
-            Syscalls.get().mount("shm", shm.toString(), "tmpfs", FLAGS, OPTIONS);
-        } catch (IOException e) { // ErrnoException too
-            throw IoFailureException.of("cannot mount the pod's /dev/shm at " + shm, e);
+        } catch (IOException e) {
+            throw IoFailureException.of("cannot make the pod's /dev/shm at " + shm, e);
         }
+        Mounts.mount(TMPFS, shm); // stays until release(): the handle is not kept
         return shm;
     }
 
@@ -64,14 +60,6 @@ final class PodShm {
 
     /** Unmounts the pod's tmpfs if it is mounted; repeatable. */
     static void release(Path podDir) {
-        Path shm = podDir.resolve(DIR);
-        try {
-            Syscalls.get().umount2(shm.toString(), Syscalls.MNT_DETACH);
-        } catch (ErrnoException e) {
-            // EINVAL: not a mount point (released before); ENOENT: never made (host IPC, or an older pod)
-            if (e.errno() != EINVAL && e.errno() != ENOENT) {
-                throw IoFailureException.of("cannot unmount the pod's /dev/shm at " + shm, e);
-            }
-        }
+        Mounts.unmount(podDir.resolve(DIR)); // false when not mounted: released before, or never made
     }
 }
