@@ -64,6 +64,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -382,6 +383,52 @@ class CriServerIT {
             h.removePod(confinedId);
             h.removePod(plainId);
         }
+    }
+
+    @Test
+    void noNewPrivsMaskedAndReadOnlyPathsAreTheRequestsAndOpenFilesAreTheServers() throws Exception {
+        PodSandboxConfig pod = CriHarness.pod("privs").build();
+        String podId = h.runPod(pod);
+        try {
+            // kubelet's request for allowPrivilegeEscalation: false, with its own short lists
+            String strict = h.createAndStart(podId, pod, CriHarness.container("strict", "sleep", "600")
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext
+                            .newBuilder().setNoNewPrivs(true).addMaskedPaths("/proc/timer_list")
+                            .addReadonlyPaths("/proc/sys"))).build());
+            // nothing set: what kubelet sends for procMount Unmasked and allowPrivilegeEscalation unset
+            String open = h.createAndStart(podId, pod, CriHarness.container("open", "sleep", "600").build());
+
+            assertThat(execOut(strict, "grep NoNewPrivs: /proc/self/status")).contains("NoNewPrivs:\t1");
+            assertThat(execOut(open, "grep NoNewPrivs: /proc/self/status"))
+                    .as("setuid binaries work unless the request says no_new_privs").contains("NoNewPrivs:\t0");
+
+            String strictMounts = execOut(strict, "cat /proc/self/mountinfo");
+            assertThat(mountAt(strictMounts, "/proc/timer_list")).as(strictMounts).isPresent();
+            assertThat(mountAt(strictMounts, "/proc/sys")).as(strictMounts).hasValueSatisfying(
+                    options -> assertThat(options.split(",")).contains("ro"));
+            assertThat(mountAt(strictMounts, "/proc/keys")).as("only the listed paths are masked").isEmpty();
+            String openMounts = execOut(open, "cat /proc/self/mountinfo");
+            assertThat(mountAt(openMounts, "/proc/timer_list")).as(openMounts).isEmpty();
+            assertThat(mountAt(openMounts, "/proc/sys")).as(openMounts).isEmpty();
+
+            // no rlimits in the spec: the limit the server's process has (the shim inherits it), as containerd's
+            String serverLimit = openFilesLimit(Files.readString(Path.of("/proc/self/limits")));
+            assertThat(openFilesLimit(execOut(open, "cat /proc/self/limits"))).isEqualTo(serverLimit);
+            assertThat(openFilesLimit(Files.readString(Path.of("/proc", Long.toString(pausePid(podId)), "limits"))))
+                    .as("the pause process's").isEqualTo(serverLimit);
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    private static String openFilesLimit(String limits) {
+        return limits.lines().filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow().strip();
+    }
+
+    /** The mount options of the mount at {@code target} in a mountinfo text, if any. */
+    private static Optional<String> mountAt(String mountinfo, String target) {
+        return mountinfo.lines().map(l -> l.split(" ")).filter(f -> f[4].equals(target)).map(f -> f[5])
+                .reduce((first, last) -> last);
     }
 
     private long pausePid(String podId) throws IOException {

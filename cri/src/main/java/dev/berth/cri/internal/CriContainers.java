@@ -312,6 +312,7 @@ abstract class CriContainers extends PodSandboxes {
                     .ifPresent(shm -> spec.add(SpecOptions.mount(PodShm.mount(shm, false))));
         }
         spec.add(SpecOptions.customize(CriRuntime.withoutDefaultMounts("/run"))); // as containerd's CRI
+        spec.add(SpecOptions.customize(CriRuntime.INHERITED_RLIMITS));
         for (var m : config.getMountsList()) {
             spec.add(SpecOptions.mount(mount(m)));
         }
@@ -370,11 +371,11 @@ abstract class CriContainers extends PodSandboxes {
                 }
             }
             seccomp(spec, sc.hasSeccomp() ? sc.getSeccomp() : null, sc.getSeccompProfilePath());
-            if (sc.getMaskedPathsCount() > 0 || sc.getReadonlyPathsCount() > 0) {
-                List<String> masked = sc.getMaskedPathsList();
-                List<String> ro = sc.getReadonlyPathsList();
-                spec.add(SpecOptions.customize(s -> s.withLinux(s.linux().withMaskedPaths(masked).withReadonlyPaths(ro))));
-            }
+            // the request's lists, even empty ones, as containerd's CRI: kubelet sends its defaults for every
+            // container and none for procMount Unmasked, so an empty list asks for no masking
+            List<String> masked = sc.getMaskedPathsList();
+            List<String> ro = sc.getReadonlyPathsList();
+            spec.add(SpecOptions.customize(s -> s.withLinux(s.linux().withMaskedPaths(masked).withReadonlyPaths(ro))));
         }
         if (sc.hasRunAsUser()) {
             spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
@@ -391,9 +392,9 @@ abstract class CriContainers extends PodSandboxes {
         if (sc.getReadonlyRootfs()) {
             spec.add(SpecOptions.readOnlyRootfs(true));
         }
-        if (sc.getNoNewPrivs()) {
-            spec.add(SpecOptions.noNewPrivileges(true));
-        }
+        // kubelet's allowPrivilegeEscalation (true unless said otherwise): setuid and file-capability binaries
+        // work in a container unless the request sets no_new_privs
+        spec.add(SpecOptions.noNewPrivileges(sc.getNoNewPrivs()));
     }
 
     private static void resources(List<SpecOption> spec, LinuxContainerResources r) {

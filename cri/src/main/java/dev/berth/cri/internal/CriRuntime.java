@@ -219,6 +219,12 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         };
     }
 
+    /**
+     * No rlimits in the spec: a pod's processes get the limits of the shim, i.e. of the server (its systemd
+     * unit's {@code LimitNOFILE}), as with containerd's CRI, rather than Berth's default 1024 open files.
+     */
+    static final UnaryOperator<Spec> INHERITED_RLIMITS = spec -> spec.withProcess(spec.process().withRlimits(null));
+
     static UnaryOperator<Spec> withoutNamespace(String type) {
         return spec -> {
             if (spec.linux() == null || spec.linux().namespaces() == null) {

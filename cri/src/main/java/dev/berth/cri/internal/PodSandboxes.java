@@ -341,6 +341,7 @@ abstract class PodSandboxes extends CriState {
         // hybrid-cgroup host's is a tmpfs and a bind per hierarchy for runc to make), and the pod's /dev/shm
         spec.add(SpecOptions.readOnlyRootfs(true));
         spec.add(SpecOptions.customize(CriRuntime.withoutDefaultMounts("/run", "/sys/fs/cgroup")));
+        spec.add(SpecOptions.customize(CriRuntime.INHERITED_RLIMITS));
         spec.add(SpecOptions.mount(PodShm.mount(shm, true)));
         if (sc.hasRunAsUser()) {
             spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));

@@ -6,7 +6,12 @@ import dev.berth.cri.internal.proto.ContainerState;
 import dev.berth.cri.internal.proto.ContainerStatusRequest;
 import dev.berth.cri.internal.proto.CreateContainerRequest;
 import dev.berth.cri.internal.proto.ImageSpec;
+import dev.berth.cri.internal.proto.LinuxContainerConfig;
+import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
 import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
+import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
+import dev.berth.cri.internal.proto.NamespaceMode;
+import dev.berth.cri.internal.proto.NamespaceOption;
 import dev.berth.cri.internal.proto.ListPodSandboxRequest;
 import dev.berth.cri.internal.proto.PodSandbox;
 import dev.berth.cri.internal.proto.PodSandboxConfig;
@@ -15,6 +20,7 @@ import dev.berth.cri.internal.proto.RemoveContainerRequest;
 import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
 import dev.berth.cri.internal.proto.RunPodSandboxRequest;
 import dev.berth.cri.internal.proto.RuntimeServiceGrpc;
+import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.cri.internal.proto.StartContainerRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
 import io.grpc.ManagedChannel;
@@ -43,7 +49,7 @@ import java.util.concurrent.locks.LockSupport;
  * process of its own as a kubelet sees them. Per pair and side, in alternating order: (a) {@code inRow}
  * pods one after the other, each RunPodSandbox, CreateContainer + StartContainer of busybox {@code echo hi},
  * ContainerStatus polled every 10 ms until exited, RemoveContainer, StopPodSandbox, RemovePodSandbox
- * (workload cri-pod, one line per pod); (b) {@code concurrent} such pods at once (cri-concurrent, wall time).
+ * (workload cri-pod, one line per pod); pod and container carry the security context kubelet sends for a plain pod; (b) {@code concurrent} such pods at once (cri-concurrent, wall time).
  * Then per side (c) the memory a running pod costs: {@code memPods} pods with a {@code sleep} container,
  * the PSS (mem-cri-pod) and RSS (mem-cri-pod-rss) of the runtime process's growth (0 if it shrank) plus every shim it
  * started and the shims' children except the sleep processes themselves (pause processes, runc leftovers),
@@ -60,6 +66,21 @@ import java.util.concurrent.locks.LockSupport;
 public final class CriBench {
     static final String BUSYBOX = "docker.io/library/busybox:latest";
     private static final AtomicInteger SEQ = new AtomicInteger();
+
+    /*
+     * What kubelet (1.35) sends for a pod with no securityContext: pid per container, seccomp Unconfined
+     * (no --seccomp-default), no_new_privs false, and its default masked and read-only /proc and /sys paths. Runtimes
+     * apply the request's lists as they are, so both sides do the same mounts.
+     */
+    static final NamespaceOption KUBELET_NAMESPACES = NamespaceOption.newBuilder().setNetwork(NamespaceMode.POD)
+            .setPid(NamespaceMode.CONTAINER).setIpc(NamespaceMode.POD).build();
+    static final SecurityProfile UNCONFINED = SecurityProfile.newBuilder()
+            .setProfileType(SecurityProfile.ProfileType.Unconfined).build();
+    static final List<String> KUBELET_MASKED_PATHS = List.of("/proc/asound", "/proc/acpi", "/proc/kcore",
+            "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
+    static final List<String> KUBELET_READONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+            "/proc/sysrq-trigger");
 
     record Side(String name, String variant, Path socket, long pid, String shimMarker, EventLoopGroup loop,
                 ManagedChannel channel) {
@@ -176,7 +197,8 @@ public final class CriBench {
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setNamespace("bench")
                         .setUid("uid-" + name).setAttempt(0))
                 .setHostname(name).setLogDirectory(dir.toString())
-                .setLinux(LinuxPodSandboxConfig.newBuilder()).build();
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+                        .setNamespaceOptions(KUBELET_NAMESPACES).setSeccomp(UNCONFINED))).build();
     }
 
     static String startContainer(Side s, String podId, PodSandboxConfig pod, String... command) {
@@ -189,7 +211,11 @@ public final class CriBench {
         ContainerConfig config = ContainerConfig.newBuilder()
                 .setMetadata(ContainerMetadata.newBuilder().setName("c"))
                 .setImage(ImageSpec.newBuilder().setImage(BUSYBOX)).addAllCommand(List.of(command))
-                .setLogPath("c/0.log").build();
+                .setLogPath("c/0.log")
+                .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                        .setNamespaceOptions(KUBELET_NAMESPACES).setSeccomp(UNCONFINED)
+                        .addAllMaskedPaths(KUBELET_MASKED_PATHS).addAllReadonlyPaths(KUBELET_READONLY_PATHS)))
+                .build();
         try {
             Files.createDirectories(Path.of(pod.getLogDirectory(), "c"));
         } catch (IOException e) {
