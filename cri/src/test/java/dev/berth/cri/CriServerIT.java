@@ -10,6 +10,7 @@ import dev.berth.cri.internal.proto.ContainerStatusRequest;
 import dev.berth.cri.internal.proto.ExecRequest;
 import dev.berth.cri.internal.proto.ExecSyncRequest;
 import dev.berth.cri.internal.proto.ExecSyncResponse;
+import dev.berth.cri.internal.proto.KeyValue;
 import dev.berth.cri.internal.proto.LinuxContainerConfig;
 import dev.berth.cri.internal.proto.LinuxContainerResources;
 import dev.berth.cri.internal.proto.ListContainersRequest;
@@ -45,6 +46,7 @@ import dev.berth.cri.internal.proto.PortMapping;
 import dev.berth.cri.internal.proto.Protocol;
 import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
+import dev.berth.testing.Busybox;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -425,6 +427,22 @@ class CriServerIT {
         return limits.lines().filter(l -> l.startsWith("Max open files")).findFirst().orElseThrow().strip();
     }
 
+    @Test
+    void containersFindThePodsHostnameInHOSTNAMEUnlessTheirConfigSetsIt() {
+        PodSandboxConfig pod = CriHarness.pod("named").setHostname("web-0").build();
+        String podId = h.runPod(pod);
+        try {
+            String plain = h.createAndStart(podId, pod, CriHarness.container("plain", "sleep", "600").build());
+            String own = h.createAndStart(podId, pod, CriHarness.container("own", "sleep", "600")
+                    .addEnvs(KeyValue.newBuilder().setKey("HOSTNAME").setValue("mine")).build());
+
+            assertThat(execOut(plain, "echo $HOSTNAME; hostname")).isEqualTo("web-0\nweb-0\n");
+            assertThat(execOut(own, "echo $HOSTNAME")).isEqualTo("mine\n");
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
     /** The mount options of the mount at {@code target} in a mountinfo text, if any. */
     private static Optional<String> mountAt(String mountinfo, String target) {
         return mountinfo.lines().map(l -> l.split(" ")).filter(f -> f[4].equals(target)).map(f -> f[5])
@@ -641,15 +659,21 @@ class CriServerIT {
                                     .setSeccomp(SecurityProfile.newBuilder()
                                             .setProfileType(SecurityProfile.ProfileType.RuntimeDefault)))).build());
             ExecSyncResponse ids = h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
-                    .addAllCmd(List.of("sh", "-c", "id -u; grep Seccomp: /proc/self/status; touch /x")).setTimeout(30).build());
-            assertThat(ids.getStdout().toStringUtf8()).startsWith("1000\n").contains("Seccomp:\t2");
+                    .addAllCmd(List.of("sh", "-c", "id -u; id -g; grep -E 'Seccomp:|Groups:' /proc/self/status; touch /x"))
+                    .setTimeout(30).build());
+            // no run_as_group: the uid's primary group from the image's /etc/passwd, as containerd's CRI
+            // and it is among the process's groups too (containerd since 1.6.18, CVE-2023-25173)
+            assertThat(ids.getStdout().toStringUtf8()).startsWith("1000\n" + Busybox.APP_GID + "\n")
+                    .contains("Groups:\t" + Busybox.APP_GID + " \n").contains("Seccomp:\t2");
             assertThat(ids.getStderr().toStringUtf8()).contains("Read-only file system");
             assertThat(ids.getExitCode()).isNotZero();
 
             assertThat(memoryLimit(id)).isEqualTo(String.valueOf(64L << 20));
+            assertNoSwapBeyond(id, 64L << 20); // as containerd's CRI when the request gives no swap limit
             h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
                     .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20)).build());
             assertThat(memoryLimit(id)).isEqualTo(String.valueOf(96L << 20));
+            assertNoSwapBeyond(id, 96L << 20);
 
             ContainerStats stats = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
                     .getStats();
@@ -677,6 +701,22 @@ class CriServerIT {
 
     /** The memory limit of a running container, read on the host from its init process's cgroup (v1 or v2). */
     private static String memoryLimit(String id) throws Exception {
+        return memoryCgroupFile(id, "memory.limit_in_bytes", "memory.max");
+    }
+
+    /**
+     * Asserts that a running container may not swap beyond its memory limit: memory+swap equals the limit
+     * (v1), or no swap at all (v2). Skips the check where the kernel does not account swap.
+     */
+    private static void assertNoSwapBeyond(String id, long limit) throws Exception {
+        if (Files.exists(Path.of("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"))) {
+            assertThat(memoryCgroupFile(id, "memory.memsw.limit_in_bytes", "")).isEqualTo(String.valueOf(limit));
+        } else if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
+            assertThat(memoryCgroupFile(id, "", "memory.swap.max")).isEqualTo("0");
+        }
+    }
+
+    private static String memoryCgroupFile(String id, String v1File, String v2File) throws Exception {
         String info = h.rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true)
                 .build()).getInfoMap().get("info");
         Matcher m = Pattern.compile("\"pid\":(\\d+)").matcher(info);
@@ -684,13 +724,13 @@ class CriServerIT {
         for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
             String[] f = line.split(":", 3);
             if (Arrays.asList(f[1].split(",")).contains("memory")) {
-                return Files.readString(Path.of("/sys/fs/cgroup/memory" + f[2], "memory.limit_in_bytes")).trim();
+                return Files.readString(Path.of("/sys/fs/cgroup/memory" + f[2], v1File)).trim();
             }
         }
         if (Files.exists(Path.of("/sys/fs/cgroup/cgroup.controllers"))) {
             for (String line : Files.readAllLines(Path.of("/proc", m.group(1), "cgroup"))) {
                 if (line.startsWith("0::")) {
-                    return Files.readString(Path.of("/sys/fs/cgroup" + line.substring(3), "memory.max")).trim();
+                    return Files.readString(Path.of("/sys/fs/cgroup" + line.substring(3), v2File)).trim();
                 }
             }
         }

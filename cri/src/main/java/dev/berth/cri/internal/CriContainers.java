@@ -259,12 +259,13 @@ abstract class CriContainers extends PodSandboxes {
         }
         spec.add(SpecOptions.args(args));
         List<String> env = new ArrayList<>();
+        if (ic == null || ic.env() == null || ic.env().stream().noneMatch(e -> e.startsWith("HOSTNAME="))) {
+            env.add("HOSTNAME=" + podHostname(pod.config)); // as containerd's CRI; the image's or the config's wins
+        }
         for (KeyValue kv : config.getEnvsList()) {
             env.add(kv.getKey() + "=" + kv.getValue());
         }
-        if (!env.isEmpty()) {
-            spec.add(SpecOptions.env(env));
-        }
+        spec.add(SpecOptions.env(env));
         if (!config.getWorkingDir().isEmpty()) {
             spec.add(SpecOptions.cwd(config.getWorkingDir()));
         }
@@ -378,7 +379,9 @@ abstract class CriContainers extends PodSandboxes {
             spec.add(SpecOptions.customize(s -> s.withLinux(s.linux().withMaskedPaths(masked).withReadonlyPaths(ro))));
         }
         if (sc.hasRunAsUser()) {
-            spec.add(SpecOptions.user(sc.getRunAsUser().getValue(), sc.hasRunAsGroup() ? sc.getRunAsGroup().getValue() : 0));
+            // without run_as_group, the uid's primary group in the image's /etc/passwd, else 0 (containerd's rule)
+            spec.add(sc.hasRunAsGroup() ? SpecOptions.user(sc.getRunAsUser().getValue(), sc.getRunAsGroup().getValue())
+                    : SpecOptions.user(Long.toString(sc.getRunAsUser().getValue())));
         } else if (!sc.getRunAsUsername().isEmpty()) {
             spec.add(SpecOptions.user(sc.hasRunAsGroup() ? sc.getRunAsUsername() + ":" + sc.getRunAsGroup().getValue()
                     : sc.getRunAsUsername()));
@@ -401,8 +404,9 @@ abstract class CriContainers extends PodSandboxes {
         if (r.getMemoryLimitInBytes() > 0) {
             spec.add(SpecOptions.memoryLimit(r.getMemoryLimitInBytes()));
         }
-        if (r.getMemorySwapLimitInBytes() > 0) {
-            spec.add(SpecOptions.memorySwap(r.getMemorySwapLimitInBytes()));
+        Long swap = swapLimit(r);
+        if (swap != null) {
+            spec.add(SpecOptions.memorySwap(swap));
         }
         if (r.getCpuShares() > 0) {
             spec.add(SpecOptions.cpuShares(r.getCpuShares()));
@@ -438,12 +442,45 @@ abstract class CriContainers extends PodSandboxes {
         }
     }
 
+    /**
+     * The memory+swap limit: the request's, else (as containerd's CRI) the memory limit itself where the kernel
+     * accounts swap, so that a container does not swap unless asked to; null for none.
+     */
+    static Long swapLimit(LinuxContainerResources r) {
+        if (r.getMemorySwapLimitInBytes() > 0) {
+            return r.getMemorySwapLimitInBytes();
+        }
+        return r.getMemoryLimitInBytes() > 0 && SwapAccounting.AVAILABLE ? r.getMemoryLimitInBytes() : null;
+    }
+
+    /** Whether the host's memory cgroup accounts swap, checked once. */
+    private static final class SwapAccounting {
+        static final boolean AVAILABLE = available();
+
+        private static boolean available() {
+            if (Files.exists(Path.of("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"))) {
+                return true; // cgroup v1 (or hybrid) with swap accounting on
+            }
+            try {
+                // cgroup v2: the root has no memory.swap.max, so look in this process's own cgroup
+                for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                    if (line.startsWith("0::")) {
+                        return Files.exists(Path.of("/sys/fs/cgroup" + line.substring(3), "memory.swap.max"));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                return false;
+            }
+            return false;
+        }
+    }
+
     /** The OCI resources of a CRI resources message, for a running task's update. */
     static LinuxResources ociResources(LinuxContainerResources r) {
         LinuxResources.Builder b = LinuxResources.builder();
         if (r.getMemoryLimitInBytes() > 0 || r.getMemorySwapLimitInBytes() > 0) {
             b.memory(LinuxMemory.builder().limit(r.getMemoryLimitInBytes() > 0 ? r.getMemoryLimitInBytes() : null)
-                    .swap(r.getMemorySwapLimitInBytes() > 0 ? r.getMemorySwapLimitInBytes() : null).build());
+                    .swap(swapLimit(r)).build());
         }
         LinuxCpu.Builder cpu = LinuxCpu.builder();
         boolean anyCpu = false;

@@ -427,12 +427,22 @@ abstract class PodSandboxes extends CriState {
         return CniNetwork.portMappings(out);
     }
 
+    /** The pod's hostname: its config's, else the host's (as containerd's CRI, from the kernel). */
+    static String podHostname(PodSandboxConfig config) {
+        if (!config.getHostname().isEmpty()) {
+            return config.getHostname();
+        }
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            throw IoFailureException.of("reading the host's name", e);
+        }
+    }
+
     private static void writePodFiles(Path dir, PodSandboxConfig config, boolean hostNetwork) {
         try {
             Files.createDirectories(dir);
-            String hostname = config.getHostname().isEmpty() ? Files.readString(Path.of("/etc/hostname")).trim()
-                    : config.getHostname();
-            Files.writeString(dir.resolve("hostname"), hostname + "\n");
+            Files.writeString(dir.resolve("hostname"), podHostname(config) + "\n");
             if (hostNetwork) {
                 Files.copy(Path.of("/etc/hosts"), dir.resolve("hosts"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } else {

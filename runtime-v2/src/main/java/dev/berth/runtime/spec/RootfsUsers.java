@@ -30,8 +30,10 @@ import java.util.function.Predicate;
  * <ul>
  *   <li>a bare uid takes its primary gid from {@code /etc/passwd}, or 0 when the uid is not listed there;
  *   <li>a name, user or group, must exist, else an {@link InvalidArgumentException} names it and the file;
- *   <li>supplementary gids are the groups in {@code /etc/group} listing the user's name as a member
- *       (except a group named like the user), when the user has a name.
+ *   <li>supplementary gids are the primary gid, then the groups in {@code /etc/group} listing the user's name
+ *       as a member (except a group named like the user), when the user has a name. The primary gid is among
+ *       them so that a process that changes its gid keeps that group's restrictions (as containerd since
+ *       1.6.18, CVE-2023-25173).
  * </ul>
  * Files are looked up inside the rootfs the way a chroot would: symlinks in the image (absolute or
  * relative) cannot lead outside it. Stateless and thread-safe.
@@ -131,8 +133,12 @@ public final class RootfsUsers {
         if (parts.length == 2) {
             gid = gidNumber != null ? gidNumber : groupId(rootfs, parts[1]);
         }
-        List<Long> additional = username == null || rootfs == null ? List.of() : memberGids(rootfs, username);
-        return new User(uid, gid, null, additional, null);
+        Set<Long> additional = new LinkedHashSet<>();
+        additional.add(gid);
+        if (username != null && rootfs != null) {
+            additional.addAll(memberGids(rootfs, username));
+        }
+        return new User(uid, gid, null, List.copyOf(additional), null);
     }
 
     /**

@@ -21,9 +21,25 @@ class RootfsUsersTest {
 
     @Test
     void numericUserNeedsNoRootfs() {
-        assertThat(RootfsUsers.resolve(null, "5:6")).isEqualTo(User.of(5, 6));
-        assertThat(RootfsUsers.resolve(null, "5")).isEqualTo(User.of(5, 0));
-        assertThat(RootfsUsers.resolve(null, "")).isEqualTo(User.of(0, 0));
+        assertThat(RootfsUsers.resolve(null, "5:6")).isEqualTo(inGroup(5, 6));
+        assertThat(RootfsUsers.resolve(null, "5")).isEqualTo(inGroup(5, 0));
+        assertThat(RootfsUsers.resolve(null, "")).isEqualTo(inGroup(0, 0));
+    }
+
+    /** A user whose only supplementary group is its primary one. */
+    private static User inGroup(long uid, long gid) {
+        return new User(uid, gid, null, List.of(gid), null);
+    }
+
+    @Test
+    void thePrimaryGroupLeadsTheSupplementaryGroups() throws IOException {
+        Files.createDirectories(rootfs.resolve("etc"));
+        Files.writeString(rootfs.resolve("etc/passwd"), "svc:x:300:301::/:/bin/sh\n");
+        Files.writeString(rootfs.resolve("etc/group"), "svc:x:301:svc\nvideo:x:44:svc\nlogs:x:45:other\n");
+
+        assertThat(RootfsUsers.resolve(rootfs, "svc").additionalGids()).containsExactly(301L, 44L);
+        assertThat(RootfsUsers.resolve(rootfs, "svc:45").additionalGids()).containsExactly(45L, 44L);
+        assertThat(RootfsUsers.resolve(rootfs, "300:44").additionalGids()).as("no duplicate").containsExactly(44L);
     }
 
     @Test
@@ -50,7 +66,7 @@ class RootfsUsersTest {
         Files.writeString(rootfs.resolve("usr/share/base/passwd"), "svc:x:300:301::/:/bin/sh\n");
         Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("../usr/share/base/passwd"));
 
-        assertThat(RootfsUsers.resolve(rootfs, "svc")).isEqualTo(User.of(300, 301));
+        assertThat(RootfsUsers.resolve(rootfs, "svc")).isEqualTo(inGroup(300, 301));
     }
 
     @Test
@@ -107,7 +123,7 @@ class RootfsUsersTest {
             Files.writeString(rootfs.resolve("host/users"), "inside:x:12:13::/:/bin/sh\n");
             Files.createSymbolicLink(rootfs.resolve("etc/passwd"), Path.of("/host/users"));
 
-            assertThat(RootfsUsers.resolve(rootfs, "inside")).isEqualTo(User.of(12, 13));
+            assertThat(RootfsUsers.resolve(rootfs, "inside")).isEqualTo(inGroup(12, 13));
             assertThatThrownBy(() -> RootfsUsers.resolve(rootfs, "root"))
                     .isInstanceOf(InvalidArgumentException.class);
         }

@@ -267,7 +267,7 @@ class SpecBuilderTest {
             assertThat(spec.process().cwd()).isEqualTo("/");
             assertThat(spec.process().env())
                     .containsExactly("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-            assertThat(spec.process().user()).isEqualTo(User.of(0, 0));
+            assertThat(spec.process().user()).isEqualTo(new User(0, 0, null, List.of(0L), null));
             assertThat(spec.process().noNewPrivileges()).isTrue();
             assertThat(spec.process().terminal()).isNull();
             assertThat(spec.process().rlimits()).containsExactly(new Rlimit("RLIMIT_NOFILE", 1024, 1024));
@@ -294,7 +294,7 @@ class SpecBuilderTest {
         void userIsAlwaysWrittenAndUnsetOptionsAreLeftOut() throws Exception {
             JsonNode json = tree(builder());
 
-            assertThat(json.at("/process/user").toString()).isEqualTo("{\"uid\":0,\"gid\":0}");
+            assertThat(json.at("/process/user").toString()).isEqualTo("{\"uid\":0,\"gid\":0,\"additionalGids\":[0]}");
             assertThat(json.has("hostname")).isFalse();
             assertThat(json.has("annotations")).isFalse();
             assertThat(json.at("/linux").has("sysctl")).isFalse();
@@ -343,7 +343,7 @@ class SpecBuilderTest {
             assertThat(spec.process().args()).containsExactly("/bin/sh", "-c", "echo hi");
             assertThat(spec.process().env()).containsExactly("PATH=/bin", "X=1");
             assertThat(spec.process().cwd()).isEqualTo("/srv");
-            assertThat(spec.process().user()).isEqualTo(User.of(0, 0));
+            assertThat(spec.process().user()).isEqualTo(new User(0, 0, null, List.of(0L), null));
         }
 
         @Test
@@ -455,18 +455,18 @@ class SpecBuilderTest {
 
             assertThat(u.uid()).isEqualTo(1000);
             assertThat(u.gid()).isEqualTo(1001);
-            // "app" is also listed in group "app", which containerd leaves out like the primary group
-            assertThat(u.additionalGids()).containsExactly(10L, 29L);
+            // the primary group first; "app" is also listed in group "app", which containerd leaves out
+            assertThat(u.additionalGids()).containsExactly(1001L, 10L, 29L);
         }
 
         @Test
         void uidAloneTakesGidFromPasswd() {
-            assertThat(userOf(builder().user("1000"))).isEqualTo(new User(1000, 1001, null, List.of(10L, 29L), null));
+            assertThat(userOf(builder().user("1000"))).isEqualTo(new User(1000, 1001, null, List.of(1001L, 10L, 29L), null));
         }
 
         @Test
         void unknownUidGetsGidZero() {
-            assertThat(userOf(builder().user("4242"))).isEqualTo(User.of(4242, 0));
+            assertThat(userOf(builder().user("4242"))).isEqualTo(new User(4242, 0, null, List.of(0L), null));
         }
 
         @Test
@@ -475,14 +475,14 @@ class SpecBuilderTest {
 
             assertThat(u.uid()).isEqualTo(1000);
             assertThat(u.gid()).isEqualTo(50);
-            assertThat(u.additionalGids()).containsExactly(10L, 29L);
+            assertThat(u.additionalGids()).containsExactly(50L, 10L, 29L);
         }
 
         @Test
         void numericIdsNeedNoRootfs() {
             Spec spec = written(builder().user(7, 8));
 
-            assertThat(spec.process().user()).isEqualTo(User.of(7, 8));
+            assertThat(spec.process().user()).isEqualTo(new User(7, 8, null, List.of(8L), null));
         }
 
         @Test
@@ -491,7 +491,7 @@ class SpecBuilderTest {
 
             assertThat(u.uid()).isEqualTo(1);
             assertThat(u.gid()).isEqualTo(50);
-            assertThat(u.additionalGids()).containsExactly(29L);
+            assertThat(u.additionalGids()).containsExactly(50L, 29L);
         }
 
         @Test
@@ -501,7 +501,7 @@ class SpecBuilderTest {
 
         @Test
         void rootGetsItsGroupMemberships() {
-            assertThat(userOf(builder()).additionalGids()).containsExactly(10L);
+            assertThat(userOf(builder()).additionalGids()).containsExactly(0L, 10L);
         }
 
         @Test
@@ -516,7 +516,7 @@ class SpecBuilderTest {
         void additionalGroupsByNameAndId() {
             User u = userOf(builder().user("daemon").additionalGroups("staff", "77"));
 
-            assertThat(u.additionalGids()).containsExactly(29L, 50L, 77L);
+            assertThat(u.additionalGids()).containsExactly(1L, 29L, 50L, 77L);
         }
 
         @Test
@@ -548,7 +548,7 @@ class SpecBuilderTest {
         void missingPasswdFileIsFineForUids() throws IOException {
             Files.delete(rootfs.resolve("etc/passwd"));
 
-            assertThat(userOf(builder().user("1000"))).isEqualTo(User.of(1000, 0));
+            assertThat(userOf(builder().user("1000"))).isEqualTo(new User(1000, 0, null, List.of(0L), null));
         }
 
         @Test
