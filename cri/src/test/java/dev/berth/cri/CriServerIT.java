@@ -1,65 +1,69 @@
 package dev.berth.cri;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.berth.cri.internal.proto.CgroupDriver;
+import dev.berth.cri.internal.proto.ContainerEventResponse;
+import dev.berth.cri.internal.proto.ContainerEventType;
 import dev.berth.cri.internal.proto.ContainerFilter;
 import dev.berth.cri.internal.proto.ContainerState;
+import dev.berth.cri.internal.proto.ContainerStats;
+import dev.berth.cri.internal.proto.ContainerStatsFilter;
+import dev.berth.cri.internal.proto.ContainerStatsRequest;
 import dev.berth.cri.internal.proto.ContainerStatus;
 import dev.berth.cri.internal.proto.ContainerStatusRequest;
 import dev.berth.cri.internal.proto.ExecRequest;
 import dev.berth.cri.internal.proto.ExecSyncRequest;
 import dev.berth.cri.internal.proto.ExecSyncResponse;
+import dev.berth.cri.internal.proto.FilesystemUsage;
+import dev.berth.cri.internal.proto.GetEventsRequest;
+import dev.berth.cri.internal.proto.ImageFsInfoRequest;
+import dev.berth.cri.internal.proto.Int64Value;
 import dev.berth.cri.internal.proto.KeyValue;
 import dev.berth.cri.internal.proto.LinuxContainerConfig;
 import dev.berth.cri.internal.proto.LinuxContainerResources;
+import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
+import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
+import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
+import dev.berth.cri.internal.proto.ListContainerStatsRequest;
 import dev.berth.cri.internal.proto.ListContainersRequest;
 import dev.berth.cri.internal.proto.ListPodSandboxRequest;
+import dev.berth.cri.internal.proto.NamespaceMode;
+import dev.berth.cri.internal.proto.NamespaceOption;
 import dev.berth.cri.internal.proto.PodSandboxConfig;
 import dev.berth.cri.internal.proto.PodSandboxFilter;
 import dev.berth.cri.internal.proto.PodSandboxState;
 import dev.berth.cri.internal.proto.PodSandboxStateValue;
-import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
-import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
+import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
 import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
 import dev.berth.cri.internal.proto.PodSandboxStatusResponse;
+import dev.berth.cri.internal.proto.PortMapping;
+import dev.berth.cri.internal.proto.Protocol;
 import dev.berth.cri.internal.proto.RemoveContainerRequest;
 import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
 import dev.berth.cri.internal.proto.ReopenContainerLogRequest;
 import dev.berth.cri.internal.proto.RuntimeConfigRequest;
+import dev.berth.cri.internal.proto.SecurityProfile;
+import dev.berth.cri.internal.proto.StartContainerRequest;
 import dev.berth.cri.internal.proto.StatusRequest;
 import dev.berth.cri.internal.proto.StopContainerRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
-import dev.berth.cri.internal.proto.VersionRequest;
-import dev.berth.cri.internal.proto.CgroupDriver;
-import dev.berth.cri.internal.proto.ContainerEventResponse;
-import dev.berth.cri.internal.proto.ContainerEventType;
-import dev.berth.cri.internal.proto.ContainerStats;
-import dev.berth.cri.internal.proto.ContainerStatsFilter;
-import dev.berth.cri.internal.proto.ContainerStatsRequest;
-import dev.berth.cri.internal.proto.GetEventsRequest;
-import dev.berth.cri.internal.proto.Int64Value;
-import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
-import dev.berth.cri.internal.proto.ListContainerStatsRequest;
-import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
-import dev.berth.cri.internal.proto.PortMapping;
-import dev.berth.cri.internal.proto.Protocol;
-import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
+import dev.berth.cri.internal.proto.VersionRequest;
 import dev.berth.testing.Busybox;
 import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.concurrent.CopyOnWriteArrayList;
-import io.grpc.StatusRuntimeException;
 import java.nio.charset.StandardCharsets;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -67,9 +71,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -438,6 +444,103 @@ class CriServerIT {
 
             assertThat(execOut(plain, "echo $HOSTNAME; hostname")).isEqualTo("web-0\nweb-0\n");
             assertThat(execOut(own, "echo $HOSTNAME")).isEqualTo("mine\n");
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
+    void aContainerWithoutNamespaceOptionsSharesThePodsPidNamespaceAsTheCriSays() {
+        PodSandboxConfig pod = CriHarness.pod("pidns").build();
+        String podId = h.runPod(pod);
+        try {
+            String shared = h.createAndStart(podId, pod, CriHarness.container("shared", "sleep", "600").build());
+            String own = h.createAndStart(podId, pod, CriHarness.container("own", "sleep", "600")
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext
+                            .newBuilder().setNamespaceOptions(NamespaceOption.newBuilder()
+                                    .setPid(NamespaceMode.CONTAINER)))).build());
+
+            assertThat(execOut(shared, "cat /proc/1/cmdline")).as("the pause process is pid 1").contains("pause");
+            assertThat(execOut(own, "cat /proc/1/cmdline")).startsWith("sleep");
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
+    void aContainerThatCannotStartHasExitedWithStartError() {
+        PodSandboxConfig pod = CriHarness.pod("starterror").build();
+        String podId = h.runPod(pod);
+        try {
+            String id = h.create(podId, pod, CriHarness.container("missing", "/no/such/binary").build());
+            assertThatThrownBy(() -> h.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build()))
+                    .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("/no/such/binary");
+
+            // as containerd's CRI reports it, so that kubelet shows StartError and restarts by the pod's policy
+            ContainerStatus s = h.status(id);
+            assertThat(s.getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+            assertThat(s.getExitCode()).isEqualTo(128);
+            assertThat(s.getReason()).isEqualTo("StartError");
+            assertThat(s.getMessage()).contains("/no/such/binary");
+            assertThat(s.getFinishedAt()).isPositive();
+            assertThat(s.getStartedAt()).isZero();
+            h.rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
+    void resourcesUpdatedBeforeTheStartApplyAtTheStartAndShowInTheStatus() throws Exception {
+        PodSandboxConfig pod = CriHarness.pod("resize").build();
+        String podId = h.runPod(pod);
+        try {
+            String id = h.create(podId, pod, CriHarness.container("app", "sleep", "600")
+                    .setLinux(LinuxContainerConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
+                            .setMemoryLimitInBytes(64L << 20).setCpuShares(256))).build());
+            h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
+                    .setLinux(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20)).build());
+            h.rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+
+            assertThat(memoryLimit(id)).isEqualTo(String.valueOf(96L << 20));
+            LinuxContainerResources shown = h.status(id).getResources().getLinux();
+            assertThat(shown.getMemoryLimitInBytes()).isEqualTo(96L << 20);
+            assertThat(shown.getCpuShares()).as("what the update left unset stays").isEqualTo(256);
+
+            // an exited container takes the update into its record, as containerd's CRI does
+            h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+            h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(id)
+                    .setLinux(LinuxContainerResources.newBuilder().setCpuShares(512)).build());
+            assertThat(h.status(id).getResources().getLinux().getCpuShares()).isEqualTo(512);
+        } finally {
+            h.removePod(podId);
+        }
+    }
+
+    @Test
+    void statsGiveTheCpuRateAndTheWritableLayerOnTheImageFileSystem() {
+        PodSandboxConfig pod = CriHarness.pod("stats").build();
+        String podId = h.runPod(pod);
+        try {
+            String id = h.createAndStart(podId, pod, CriHarness.container("busy", "sh", "-c",
+                    "dd if=/dev/zero of=/data bs=1024 count=2048 2>/dev/null; touch /ready; while :; do :; done").build());
+            Awaitility.await().atMost(Duration.ofSeconds(20))
+                    .until(() -> h.rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id)
+                            .addAllCmd(List.of("test", "-e", "/ready")).setTimeout(10).build()).getExitCode() == 0);
+
+            ContainerStats first = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
+                    .getStats();
+            FilesystemUsage layer = first.getWritableLayer();
+            assertThat(layer.getUsedBytes().getValue()).as("the 2 MiB file").isGreaterThanOrEqualTo(2L << 20);
+            assertThat(layer.getInodesUsed().getValue()).isGreaterThanOrEqualTo(2);
+            String imageFs = h.img.imageFsInfo(ImageFsInfoRequest.getDefaultInstance()).getImageFilesystems(0)
+                    .getFsId().getMountpoint();
+            assertThat(layer.getFsId().getMountpoint()).isEqualTo(imageFs);
+
+            // the rate needs two samples; the busy loop keeps about one core
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
+                    assertThat(h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
+                            .getStats().getCpu().getUsageNanoCores().getValue()).isGreaterThan(100_000_000L));
         } finally {
             h.removePod(podId);
         }

@@ -10,6 +10,7 @@ import dev.berth.api.FailedPreconditionException;
 import dev.berth.api.InvalidArgumentException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.NotFoundException;
+import dev.berth.api.container.ContainerRecord;
 import dev.berth.api.oci.runtime.LinuxCpu;
 import dev.berth.api.oci.runtime.LinuxMemory;
 import dev.berth.api.oci.runtime.LinuxResources;
@@ -41,6 +42,8 @@ import dev.berth.cri.internal.proto.CreateContainerRequest;
 import dev.berth.cri.internal.proto.CreateContainerResponse;
 import dev.berth.cri.internal.proto.ExecSyncRequest;
 import dev.berth.cri.internal.proto.ExecSyncResponse;
+import dev.berth.cri.internal.proto.FilesystemIdentifier;
+import dev.berth.cri.internal.proto.FilesystemUsage;
 import dev.berth.cri.internal.proto.ImageSpec;
 import dev.berth.cri.internal.proto.KeyValue;
 import dev.berth.cri.internal.proto.LinuxContainerResources;
@@ -56,6 +59,7 @@ import dev.berth.cri.internal.proto.MemoryUsage;
 import dev.berth.cri.internal.proto.MountPropagation;
 import dev.berth.cri.internal.proto.NamespaceMode;
 import dev.berth.cri.internal.proto.PodSandboxAttributes;
+import dev.berth.cri.internal.proto.PodSandboxMetadata;
 import dev.berth.cri.internal.proto.PodSandboxStats;
 import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
 import dev.berth.cri.internal.proto.PodSandboxStatsResponse;
@@ -123,6 +127,14 @@ abstract class CriContainers extends PodSandboxes {
         volatile Instant finishedAt;
         volatile int exitCode;
         volatile String reason = "";
+        volatile String message = "";
+        /** The previous stats sample: {time, CPU usage} in nanoseconds, for the rate in nano-cores. */
+        long[] lastCpu;
+        /** The writable layer's last measured usage and when (nanoseconds since the epoch). */
+        dev.berth.api.snapshot.Usage layerUsage;
+        long layerUsageAt;
+        /** The resources as last set: the config's, then merged with each UpdateContainerResources. */
+        volatile LinuxContainerResources resources;
         /** Completes when the shim reports an OOM kill in the container's cgroup. */
         final CompletableFuture<Void> oomSeen = new CompletableFuture<>();
         /** Completes once the exit is recorded and the task deleted. */
@@ -141,6 +153,7 @@ abstract class CriContainers extends PodSandboxes {
             this.stopSignal = stopSignal;
             this.logPath = logPath;
             this.io = new ContainerIo(request.getConfig().getStdin(), request.getConfig().getStdinOnce());
+            this.resources = request.getConfig().getLinux().getResources();
         }
 
         ContainerState state() {
@@ -153,9 +166,12 @@ abstract class CriContainers extends PodSandboxes {
             return ContainerState.CONTAINER_CREATED;
         }
 
+        /** containerd's key: the sandbox's attempt is not part of it. */
         String reservedName() {
             ContainerMetadata m = request.getConfig().getMetadata();
-            return m.getName() + "_" + sandboxName(request.getSandboxConfig().getMetadata()) + "_" + m.getAttempt();
+            PodSandboxMetadata p = request.getSandboxConfig().getMetadata();
+            return String.join("_", m.getName(), p.getName(), p.getNamespace(), p.getUid(),
+                    Integer.toString(m.getAttempt()));
         }
 
         void closeLog() {
@@ -283,7 +299,8 @@ abstract class CriContainers extends PodSandboxes {
             spec.add(SpecOptions.customize(CriRuntime.withoutNamespace("uts")));
         }
         LinuxContainerSecurityContext sc = config.getLinux().getSecurityContext();
-        NamespaceMode pid = sc.hasNamespaceOptions() ? sc.getNamespaceOptions().getPid() : NamespaceMode.CONTAINER;
+        // unset is POD, the CRI's default (kubelet always says CONTAINER for a pod without shareProcessNamespace)
+        NamespaceMode pid = sc.getNamespaceOptions().getPid();
         if (pid == NamespaceMode.NODE) {
             spec.add(SpecOptions.customize(CriRuntime.withoutNamespace("pid")));
         } else if (pid == NamespaceMode.POD) {
@@ -560,6 +577,7 @@ abstract class CriContainers extends PodSandboxes {
                 c.closeLog();
                 c.log = null;
                 steps.log();
+                recordStartError(c, e);
                 throw e;
             }
             c.task = task;
@@ -571,6 +589,28 @@ abstract class CriContainers extends PodSandboxes {
         }
         publish(c, ContainerEventType.CONTAINER_STARTED_EVENT);
         return StartContainerResponse.getDefaultInstance();
+    }
+
+    /**
+     * A container whose start failed has exited, as containerd's CRI reports it: exit code 128, reason
+     * {@code StartError} and the error as the message, so that kubelet restarts it by its policy.
+     */
+    private void recordStartError(Ctr c, RuntimeException e) {
+        c.exitCode = 128;
+        c.reason = "StartError";
+        String message = String.valueOf(e.getMessage());
+        // a label holds at most 4096 bytes with its key
+        c.message = message.length() > 3000 ? message.substring(0, 3000) + "…" : message;
+        c.finishedAt = Instant.now();
+        c.exited.complete(null);
+        try {
+            unsyncedRun(() -> ns.containers().get(c.id).setLabels(Map.of(CriState.FINISHED,
+                    String.valueOf(CriRuntime.nanos(c.finishedAt)), CriState.EXIT, "128", CriState.REASON, c.reason,
+                    CriState.MESSAGE, c.message)));
+        } catch (RuntimeException gone) {
+            e.addSuppressed(gone);
+        }
+        publish(c, ContainerEventType.CONTAINER_STOPPED_EVENT);
     }
 
     private void watch(Ctr c, Task task) {
@@ -785,12 +825,12 @@ abstract class CriContainers extends PodSandboxes {
                 .setImage(ImageSpec.newBuilder().setImage(c.imageName)).setImageRef(c.imageRef).setImageId(c.imageRef)
                 .putAllLabels(config.getLabelsMap()).putAllAnnotations(config.getAnnotationsMap())
                 .addAllMounts(config.getMountsList())
-                .setResources(ContainerResources.newBuilder().setLinux(config.getLinux().getResources()));
+                .setResources(ContainerResources.newBuilder().setLinux(c.resources));
         if (c.logPath != null) {
             s.setLogPath(c.logPath.toString());
         }
         if (c.finishedAt != null) {
-            s.setExitCode(c.exitCode).setReason(c.reason);
+            s.setExitCode(c.exitCode).setReason(c.reason).setMessage(c.message);
         }
         Signal sig = Signals.cri(c.stopSignal);
         if (sig != null) {
@@ -864,8 +904,13 @@ abstract class CriContainers extends PodSandboxes {
         Task t = c.task;
         if (t != null && t.isAlive()) {
             t.update(ociResources(r));
-        } else if (c.state() != ContainerState.CONTAINER_CREATED) {
-            throw new FailedPreconditionException("container " + c.id + " is " + c.state());
+        } // else only the record, as containerd's CRI: a created container starts with these, an exited one keeps them
+        synchronized (c) {
+            LinuxContainerResources.Builder merged = c.resources.toBuilder().mergeFrom(r);
+            if (r.getHugepageLimitsCount() > 0) {
+                merged.clearHugepageLimits().addAllHugepageLimits(r.getHugepageLimitsList());
+            }
+            c.resources = merged.build();
         }
         ns.containers().get(c.id).updateSpec(s -> {
             LinuxResources cur = s.linux().resources();
@@ -993,16 +1038,55 @@ abstract class CriContainers extends PodSandboxes {
             return s.build(); // exited meanwhile
         }
         long now = CriRuntime.nanos(Instant.now());
-        s.setCpu(cpu(m, now)).setMemory(memory(m, now));
+        s.setCpu(cpu(c, m, now)).setMemory(memory(m, now));
+        writableLayer(c, now).ifPresent(s::setWritableLayer);
         return s.build();
     }
 
-    private static CpuUsage cpu(TaskMetrics m, long now) {
+    /** CPU time, and the rate since this container's previous sample in nano-cores (0 on the first), as containerd. */
+    private static CpuUsage cpu(Ctr c, TaskMetrics m, long now) {
         CpuUsage.Builder b = CpuUsage.newBuilder().setTimestamp(now);
         if (m.cpu() != null) {
-            b.setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(m.cpu().usage().toNanos()));
+            long usage = m.cpu().usage().toNanos();
+            b.setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(usage));
+            long[] last;
+            synchronized (c) {
+                last = c.lastCpu;
+                c.lastCpu = new long[] {now, usage};
+            }
+            long rate = last == null || now <= last[0] || usage < last[1] ? 0
+                    : (long) ((usage - last[1]) * (1e9 / (now - last[0])));
+            b.setUsageNanoCores(UInt64Value.newBuilder().setValue(rate));
         }
         return b.build();
+    }
+
+    /** How often a container's writable layer is measured (a walk of its upper directory), as containerd's syncer. */
+    private static final long LAYER_USAGE_TTL_NANOS = 10_000_000_000L;
+
+    /**
+     * The container's writable layer: its snapshot's usage, measured at most every 10 s, on the file system
+     * that ImageFsInfo reports (Berth's root). Empty when the snapshot cannot be measured (removed meanwhile).
+     */
+    private Optional<FilesystemUsage> writableLayer(Ctr c, long now) {
+        dev.berth.api.snapshot.Usage usage;
+        synchronized (c) {
+            if (c.layerUsage == null || now - c.layerUsageAt > LAYER_USAGE_TTL_NANOS) {
+                try {
+                    ContainerRecord r = ns.containers().get(c.id).info();
+                    c.layerUsage = ns.snapshots(r.snapshotter()).usage(r.snapshotKey());
+                    c.layerUsageAt = now;
+                } catch (RuntimeException e) {
+                    LOG.debug("measuring the writable layer of container {}: {}", c.id, e.toString());
+                    return Optional.empty();
+                }
+            }
+            usage = c.layerUsage;
+        }
+        return Optional.of(FilesystemUsage.newBuilder().setTimestamp(c.layerUsageAt)
+                .setFsId(FilesystemIdentifier.newBuilder().setMountpoint(berth.root().toString()))
+                .setUsedBytes(UInt64Value.newBuilder().setValue(usage.size()))
+                .setInodesUsed(UInt64Value.newBuilder().setValue(usage.inodes())).build());
     }
 
     private static MemoryUsage memory(TaskMetrics m, long now) {
@@ -1147,6 +1231,7 @@ abstract class CriContainers extends PodSandboxes {
         if (c.finishedAt != null) {
             c.exitCode = Integer.parseInt(labels.getOrDefault(CriState.EXIT, "255"));
             c.reason = labels.getOrDefault(CriState.REASON, "Error");
+            c.message = labels.getOrDefault(CriState.MESSAGE, "");
             c.exited.complete(null);
         }
         names.put(c.reservedName(), c.id);

@@ -15,6 +15,7 @@ abstract class CriState {
     static final String FINISHED = "berth.dev/cri.finished";
     static final String EXIT = "berth.dev/cri.exit";
     static final String REASON = "berth.dev/cri.reason";
+    static final String MESSAGE = "berth.dev/cri.message";
     static final String STOPPED = "berth.dev/cri.stopped";
     /** The spec annotation holding the CRI request an object was made from (protobuf, base64). */
     static final String CONFIG = "berth.dev/cri.config";
