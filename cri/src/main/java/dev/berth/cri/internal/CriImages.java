@@ -266,7 +266,13 @@ public final class CriImages {
                 b.setPinned(true);
             }
         }
-        long size = f.resolved().manifest().config().size();
+        // every blob of the image for this platform, as containerd counts it: the index (if any), the manifest,
+        // the config and the layers
+        var resolved = f.resolved();
+        long size = resolved.manifestDescriptor().size() + resolved.manifest().config().size();
+        if (!resolved.target().digest().equals(resolved.manifestDescriptor().digest())) {
+            size += resolved.target().size();
+        }
         for (Descriptor layer : f.resolved().layers()) {
             size += layer.size();
         }
