@@ -530,6 +530,9 @@ class CriServerIT {
 
             ContainerStats first = h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
                     .getStats();
+            assertThat(first.getMemory().getPageFaults().getValue()).isPositive();
+            assertThat(first.getMemory().getWorkingSetBytes().getValue())
+                    .isLessThanOrEqualTo(first.getMemory().getUsageBytes().getValue()).isPositive();
             FilesystemUsage layer = first.getWritableLayer();
             assertThat(layer.getUsedBytes().getValue()).as("the 2 MiB file").isGreaterThanOrEqualTo(2L << 20);
             assertThat(layer.getInodesUsed().getValue()).isGreaterThanOrEqualTo(2);

@@ -39,12 +39,27 @@ public record TaskMetrics(int cgroupVersion, Cpu cpu, Memory memory, Pids pids, 
      * Memory charged to the cgroup ({@code usage}), its limit (empty = unlimited), the highest usage seen
      * (0 where the kernel does not track it), page cache and anonymous memory ({@code rss}), how often the
      * cgroup hit its limit and went out of memory ({@code oomEvents}) and how many processes the OOM
-     * killer killed in it ({@code oomKills}; 0 where the shim does not report it).
+     * killer killed in it ({@code oomKills}; 0 where the shim does not report it); the page cache the
+     * kernel would reclaim first ({@code inactiveFile}), and page faults, all and major ones.
      */
     public record Memory(long usage, OptionalLong limit, long maxUsage, long cache, long rss, long swap,
-                         long oomEvents, long oomKills) {
+                         long oomEvents, long oomKills, long inactiveFile, long pageFaults, long majorPageFaults) {
         public Memory {
             Objects.requireNonNull(limit, "limit");
+        }
+
+        /** Without the inactive page cache and page fault counts (0). */
+        public Memory(long usage, OptionalLong limit, long maxUsage, long cache, long rss, long swap,
+                      long oomEvents, long oomKills) {
+            this(usage, limit, maxUsage, cache, rss, swap, oomEvents, oomKills, 0, 0, 0);
+        }
+
+        /**
+         * The working set as kubelet and cAdvisor count it: usage less the inactive page cache, which the
+         * kernel reclaims before it would OOM-kill.
+         */
+        public long workingSet() {
+            return Math.max(0, usage - inactiveFile);
         }
     }
 

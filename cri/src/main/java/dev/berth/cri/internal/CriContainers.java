@@ -1093,13 +1093,15 @@ abstract class CriContainers extends PodSandboxes {
         MemoryUsage.Builder b = MemoryUsage.newBuilder().setTimestamp(now);
         if (m.memory() != null) {
             long usage = m.memory().usage();
-            long workingSet = Math.max(0, usage - m.memory().cache());
+            long workingSet = m.memory().workingSet();
             b.setUsageBytes(UInt64Value.newBuilder().setValue(usage))
                     .setWorkingSetBytes(UInt64Value.newBuilder().setValue(workingSet))
-                    .setRssBytes(UInt64Value.newBuilder().setValue(m.memory().rss()));
-            if (m.memory().limit().isPresent()) {
-                b.setAvailableBytes(UInt64Value.newBuilder().setValue(Math.max(0, m.memory().limit().getAsLong() - workingSet)));
-            }
+                    .setRssBytes(UInt64Value.newBuilder().setValue(m.memory().rss()))
+                    .setPageFaults(UInt64Value.newBuilder().setValue(m.memory().pageFaults()))
+                    .setMajorPageFaults(UInt64Value.newBuilder().setValue(m.memory().majorPageFaults()));
+            // 0 without a limit, as containerd
+            long available = m.memory().limit().isPresent() ? Math.max(0, m.memory().limit().getAsLong() - workingSet) : 0;
+            b.setAvailableBytes(UInt64Value.newBuilder().setValue(available));
         }
         return b.build();
     }
@@ -1149,7 +1151,7 @@ abstract class CriContainers extends PodSandboxes {
                 }
                 if (m.memory() != null) {
                     mem += m.memory().usage();
-                    ws += Math.max(0, m.memory().usage() - m.memory().cache());
+                    ws += m.memory().workingSet();
                 }
                 if (m.pids() != null) {
                     processes += m.pids().current();

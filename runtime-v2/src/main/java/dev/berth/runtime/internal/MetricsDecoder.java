@@ -67,7 +67,10 @@ public final class MetricsDecoder {
                 Math.max(0, mem.getSwap().getUsage() - mem.getUsage().getUsage()),
                 // v1 has no count of OOM situations apart from the kills oom_control reports.
                 m.getMemoryOomControl().getOomKill(),
-                m.getMemoryOomControl().getOomKill());
+                m.getMemoryOomControl().getOomKill(),
+                mem.getTotalInactiveFile() != 0 ? mem.getTotalInactiveFile() : mem.getInactiveFile(),
+                mem.getTotalPgFault() != 0 ? mem.getTotalPgFault() : mem.getPgFault(),
+                mem.getTotalPgMajFault() != 0 ? mem.getTotalPgMajFault() : mem.getPgMajFault());
         TaskMetrics.Pids pids = new TaskMetrics.Pids(m.getPids().getCurrent(), limit(m.getPids().getLimit()));
         var blk = m.getBlkio();
         TaskMetrics.BlockIo io = new TaskMetrics.BlockIo(
@@ -96,7 +99,10 @@ public final class MetricsDecoder {
                 mem.getAnon(),
                 mem.getSwapUsage(),
                 m.getMemoryEvents().getOom(),
-                m.getMemoryEvents().getOomKill());
+                m.getMemoryEvents().getOomKill(),
+                mem.getInactiveFile(),
+                mem.getPgfault(),
+                mem.getPgmajfault());
         TaskMetrics.Pids pids = new TaskMetrics.Pids(m.getPids().getCurrent(), limit(m.getPids().getLimit()));
         long rb = 0;
         long wb = 0;

@@ -31,7 +31,8 @@ class MetricsDecoderTest {
                         .setUsage(CPUUsage.newBuilder().setTotal(1_500_000_000L).setUser(1_000_000_000L).setKernel(400_000_000L))
                         .setThrottling(Throttle.newBuilder().setPeriods(10).setThrottledPeriods(4).setThrottledTime(2_000_000L)))
                 .setMemory(dev.berth.runtime.internal.proto.cgroups.v1.MemoryStat.newBuilder()
-                        .setTotalCache(4096).setTotalRss(8192)
+                        .setTotalCache(4096).setTotalRss(8192).setTotalInactiveFile(3000).setInactiveFile(1)
+                        .setTotalPgFault(77).setTotalPgMajFault(5)
                         .setUsage(MemoryEntry.newBuilder().setUsage(12_288).setLimit(64L << 20).setMax(20_000))
                         .setSwap(MemoryEntry.newBuilder().setUsage(12_288 + 1000)))
                 .setMemoryOomControl(MemoryOomControl.newBuilder().setOomKill(2))
@@ -57,7 +58,13 @@ class MetricsDecoderTest {
         @Test
         void memorySwapIsMemswMinusMemory() {
             assertThat(decoded().memory()).isEqualTo(new TaskMetrics.Memory(12_288, OptionalLong.of(64L << 20), 20_000,
-                    4096, 8192, 1000, 2, 2));
+                    4096, 8192, 1000, 2, 2, 3000, 77, 5));
+        }
+
+        @Test
+        void workingSetIsUsageLessTheHierarchicalInactivePageCache() {
+            // kubelet's and cAdvisor's figure: the active page cache counts, only the inactive one is reclaimable
+            assertThat(decoded().memory().workingSet()).isEqualTo(12_288 - 3000);
         }
 
         @Test
@@ -94,7 +101,7 @@ class MetricsDecoderTest {
                         .setNrPeriods(6).setNrThrottled(1).setThrottledUsec(250))
                 .setMemory(dev.berth.runtime.internal.proto.cgroups.v2.MemoryStat.newBuilder()
                         .setUsage(10_000).setUsageLimit(-1L).setMaxUsage(11_000).setFile(3000).setAnon(7000)
-                        .setSwapUsage(5))
+                        .setSwapUsage(5).setInactiveFile(2500).setPgfault(40).setPgmajfault(2))
                 .setMemoryEvents(MemoryEvents.newBuilder().setMax(9).setOom(3).setOomKill(1))
                 .setIo(IOStat.newBuilder()
                         .addUsage(IOEntry.newBuilder().setMajor(8).setRbytes(10).setWbytes(20).setRios(1).setWios(2))
@@ -114,7 +121,8 @@ class MetricsDecoderTest {
         @Test
         void memoryEventsGiveOomCounts() {
             assertThat(decoded().memory()).isEqualTo(new TaskMetrics.Memory(10_000, OptionalLong.empty(), 11_000,
-                    3000, 7000, 5, 3, 1));
+                    3000, 7000, 5, 3, 1, 2500, 40, 2));
+            assertThat(decoded().memory().workingSet()).isEqualTo(7500);
         }
 
         @Test
