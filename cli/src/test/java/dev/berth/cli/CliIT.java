@@ -179,6 +179,8 @@ class CliIT {
 
             Result kill = berth("tasks", "kill", "-s", "KILL", "sleeper");
             assertThat(kill.exitCode()).as(kill.stderr()).isZero();
+            // the shim's exit event often comes in as the command closes: the shim publishes it again later
+            assertThat(kill.stderr()).as("no warning").isEmpty();
             assertThat(berth("tasks", "ls").stdout()).containsPattern("sleeper\\s+\\d+\\s+STOPPED");
 
             Result rm = berth("tasks", "rm", "sleeper");

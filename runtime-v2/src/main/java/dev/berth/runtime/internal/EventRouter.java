@@ -1,12 +1,14 @@
 package dev.berth.runtime.internal;
 
+import com.google.protobuf.ByteString;
 import dev.berth.api.event.Envelope;
 import dev.berth.api.event.Event;
 import dev.berth.api.event.Events;
 import dev.berth.api.event.TaskEvent;
 import dev.berth.api.task.ExitStatus;
 import dev.berth.runtime.internal.proto.eventsvc.ForwardRequest;
-import com.google.protobuf.ByteString;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileLockInterruptionException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,10 +103,26 @@ final class EventRouter {
         handled.whenComplete((v, e) -> {
             if (e != null) {
                 recentlyForwarded.remove(key); // the shim's retry, if the reply carries the error, gets its turn
-                log.warn("cannot handle the {} event of a shim: {}", envelope.topic(), e.toString());
+                if (causedByShutdown(e)) {
+                    log.debug("the {} event of a shim came in as this process closed; the shim retries it",
+                            envelope.topic());
+                } else {
+                    log.warn("cannot handle the {} event of a shim: {}", envelope.topic(), e.toString());
+                }
             }
         });
         return handled;
+    }
+
+    /** Whether handling failed only because this process is shutting down (its threads interrupted or stopped). */
+    static boolean causedByShutdown(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof RejectedExecutionException || t instanceof InterruptedException
+                    || t instanceof ClosedByInterruptException || t instanceof FileLockInterruptionException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String orderKey(Envelope envelope) {

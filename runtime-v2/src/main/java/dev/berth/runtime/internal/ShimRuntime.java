@@ -4,6 +4,7 @@ import com.google.protobuf.Empty;
 import dev.berth.api.AlreadyExistsException;
 import dev.berth.api.ClosedException;
 import dev.berth.api.IoFailureException;
+import dev.berth.api.UnavailableException;
 import dev.berth.api.internal.FaultPoints;
 import dev.berth.api.internal.StepTimes;
 import dev.berth.api.task.ExitStatus;
@@ -28,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -93,14 +95,23 @@ public final class ShimRuntime implements TaskRuntime {
         this.sharedShims = new SharedShimPool(ctx, settings.sharedShimIdle());
         this.eventsSocket = new EventsSocketOwner(stateDir, ctx.eventsSocket(), () -> TtrpcServer.builder()
                 .register(EVENTS_SERVICE, "Forward", (call, payload) -> {
-                    CompletableFuture<Void> handled = events.forward(ForwardRequest.parseFrom(payload));
                     try {
+                        CompletableFuture<Void> handled = events.forward(ForwardRequest.parseFrom(payload));
                         // replied once handled, normally; a slow one stays queued in order (see EventRouter)
                         handled.get(FORWARD_REPLY_WAIT_MS, TimeUnit.MILLISECONDS);
                     } catch (TimeoutException e) {
                         log.debug("an event of a shim is still being handled; replied to keep its order");
                     } catch (ExecutionException e) {
+                        if (EventRouter.causedByShutdown(e.getCause())) {
+                            throw closingForEvents();
+                        }
                         throw e.getCause() instanceof Exception x ? x : new IllegalStateException(e.getCause());
+                    } catch (InterruptedException | RejectedExecutionException e) {
+                        // this process is closing (a short CLI command, typically) as the event came in
+                        if (e instanceof InterruptedException) {
+                            Thread.currentThread().interrupt();
+                        }
+                        throw closingForEvents();
                     }
                     return Empty.getDefaultInstance().toByteArray();
                 })
@@ -300,6 +311,11 @@ public final class ShimRuntime implements TaskRuntime {
     @Override
     public Path stateDir() {
         return stateDir;
+    }
+
+    /** The reply to an event that came in as this runtime closed: the shim publishes it again, to the next owner. */
+    private static UnavailableException closingForEvents() {
+        return new UnavailableException("the runtime is closing; publish the event again");
     }
 
     /** Detaches from every task (none waits behind a delete in progress), then stops threads and sockets. */
