@@ -19,7 +19,7 @@ import java.time.format.DateTimeFormatter;
 /**
  * A container's log file in the CRI format: one record per line, {@code <RFC3339Nano time> <stdout|stderr>
  * <F|P> <content>}, where P marks a partial line continued by the next record (a line longer than
- * {@link #MAX_LINE} is split). {@link #reopen()} starts writing a new file at the same path, after the
+ * {@link #MAX_LINE} is split); a line's {@code \r\n} ending is dropped whole, as a tty ends lines. {@link #reopen()} starts writing a new file at the same path, after the
  * kubelet has rotated the old one away. Thread-safe.
  */
 final class CriLog implements AutoCloseable {
@@ -109,13 +109,24 @@ final class CriLog implements AutoCloseable {
         public synchronized void write(byte[] b, int off, int len) {
             for (int i = off; i < off + len; i++) {
                 if (b[i] == '\n') {
-                    record(tag, line.toByteArray(), line.size(), false);
+                    // a line ended by \r\n (a tty's, always) is recorded without the \r, as containerd's CRI
+                    byte[] content = line.toByteArray();
+                    int length = content.length > 0 && content[content.length - 1] == '\r' ? content.length - 1
+                            : content.length;
+                    record(tag, content, length, false);
                     line.reset();
                 } else {
                     line.write(b[i]);
                     if (line.size() >= MAX_LINE) {
-                        record(tag, line.toByteArray(), line.size(), true);
+                        byte[] content = line.toByteArray();
                         line.reset();
+                        if (b[i] == '\r') {
+                            // it may be a \r\n split here: the \r waits for what comes next
+                            record(tag, content, content.length - 1, true);
+                            line.write('\r');
+                        } else {
+                            record(tag, content, content.length, true);
+                        }
                     }
                 }
             }

@@ -90,6 +90,22 @@ class CriPiecesTest {
         }
 
         @Test
+        void aCarriageReturnEndingALineIsDroppedEvenWhereALongLineIsSplit() throws Exception {
+            Clock clock = Clock.fixed(Instant.parse("2026-12-06T10:00:00Z"), ZoneOffset.UTC);
+            Path file = dir.resolve("tty.log");
+            try (CriLog log = new CriLog(file, clock)) {
+                OutputStream out = log.stream("stdout");
+                out.write("a\r\nb\rc\r\n\r\n".getBytes(StandardCharsets.UTF_8)); // a tty's line ends
+                // a \r\n that straddles the split of a long line
+                out.write(("y".repeat(CriLog.MAX_LINE - 1) + "\r").getBytes(StandardCharsets.UTF_8));
+                out.write("\n".getBytes(StandardCharsets.UTF_8));
+            }
+            String t = "2026-12-06T10:00:00Z";
+            assertThat(Files.readString(file)).isEqualTo(t + " stdout F a\n" + t + " stdout F b\rc\n" + t
+                    + " stdout F \n" + t + " stdout P " + "y".repeat(CriLog.MAX_LINE - 1) + "\n" + t + " stdout F \n");
+        }
+
+        @Test
         void reopenWritesAFreshFileAtThePath() throws Exception {
             Path file = dir.resolve("r.log");
             try (CriLog log = new CriLog(file, Clock.systemUTC())) {
