@@ -118,12 +118,16 @@ public final class CriBench {
         for (int i = 5; i < args.length; i++) {
             sides.add(side(args[i]));
         }
-        // bench.cri.parts: pods (the pod rows and memory) and/or stream (exec and port-forward, StreamBench)
+        // bench.cri.parts: pods (the pod rows and memory) and/or stream (exec and port-forward, StreamBench), or
+        // peerdiff (the same CRI calls on both sides, answers compared: PeerDiff)
         List<String> parts = List.of(System.getProperty("bench.cri.parts", "pods,stream").split(","));
         try {
             if (parts.contains("stream")) {
                 StreamBench.run(sides, logDir, pairs, Integer.getInteger("bench.cri.execs", 20),
                         Integer.getInteger("bench.cri.portForwardMiB", 1024));
+            }
+            if (parts.contains("peerdiff")) {
+                PeerDiff.run(sides, logDir);
             }
             if (!parts.contains("pods")) {
                 return;
