@@ -45,6 +45,10 @@ public interface LibC {
     @SaveError
     long syscall(long nr, long a1, long a2, long a3);
 
+    /** pidfd_send_signal(2): {@code syscall(nr, pidfd, sig, info, flags)}. */
+    @SaveError
+    long syscall(long nr, long a1, long a2, long a3, long a4);
+
     /** move_mount(2): {@code syscall(nr, fromDirFd, fromPath, toDirFd, toPath, flags)}. */
     @SaveError
     long syscall(long nr, long a1, String a2, long a3, String a4, long a5);

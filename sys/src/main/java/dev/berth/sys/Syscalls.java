@@ -66,6 +66,7 @@ public final class Syscalls {
     private static final long SYS_FSCONFIG = 431;
     private static final long SYS_FSMOUNT = 432;
     private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424;
     private static final long SYS_PIDFD_OPEN = 434;
     private static final long SYS_PIDFD_GETFD = 438;
     private static final int F_GETFL = 3;
@@ -179,6 +180,35 @@ public final class Syscalls {
                 throw fail("pidfd_getfd", "pid " + pid + " fd " + targetFd);
             }
             return (int) fd;
+        } finally {
+            libc.close((int) pidfd);
+        }
+    }
+
+    /**
+     * Sends {@code signal} to {@code process} if it still runs: pidfd_open(2) holds the pid's process while
+     * its start time is compared, so a process that took over a reused pid is never signalled
+     * (pidfd_send_signal(2), Linux 5.1+). False if the process is gone or the pid is another's now.
+     */
+    public boolean signal(ProcessStart process, int signal) throws ErrnoException {
+        long pidfd = libc.syscall(SYS_PIDFD_OPEN, process.pid(), 0L, 0L);
+        if (pidfd < 0) {
+            if (errno() == Errno.ESRCH) {
+                return false;
+            }
+            throw fail("pidfd_open", "pid " + process.pid());
+        }
+        try {
+            if (!ProcessStart.startTicks(process.pid()).equals(java.util.Optional.of(process.startTicks()))) {
+                return false;
+            }
+            if (libc.syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0L, 0L) < 0) {
+                if (errno() == Errno.ESRCH) {
+                    return false;
+                }
+                throw fail("pidfd_send_signal", "pid " + process.pid());
+            }
+            return true;
         } finally {
             libc.close((int) pidfd);
         }

@@ -47,6 +47,42 @@ class PidfdTest {
         }
     }
 
+    @Test
+    void aSignalReachesTheProcessThatStartedThenAndNoOtherWithItsPid() throws Exception {
+        Process child = new ProcessBuilder("sleep", "60").start();
+        try {
+            ProcessStart started = ProcessStart.of(child.pid()).orElseThrow();
+            // the same pid with another start time stands for a later process that took the pid over
+            ProcessStart impostor = new ProcessStart(child.pid(), started.startTicks() + 1);
+            assertThat(sys.signal(impostor, 9)).isFalse();
+            assertThat(child.isAlive()).isTrue();
+
+            assertThat(sys.signal(started, 9)).isTrue();
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.exitValue()).isEqualTo(128 + 9);
+            assertThat(sys.signal(started, 9)).as("gone").isFalse();
+            assertThat(ProcessStart.of(child.pid())).isEmpty();
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aStartTimeIsReadPastACommandNameWithSpacesAndParentheses() throws Exception {
+        Path odd = Files.createTempDirectory("pidfd").resolve("a (b) c");
+        Files.createSymbolicLink(odd, Path.of("/bin/sleep"));
+        Process child = new ProcessBuilder(odd.toString(), "60").start();
+        try {
+            long ticks = ProcessStart.of(child.pid()).orElseThrow().startTicks();
+            long self = ProcessStart.of(ProcessHandle.current().pid()).orElseThrow().startTicks();
+            assertThat(ticks).as("started after this JVM").isGreaterThanOrEqualTo(self);
+        } finally {
+            child.destroyForcibly();
+            Files.delete(odd);
+            Files.delete(odd.getParent());
+        }
+    }
+
     /** The flags line of /proc/self/fdinfo (octal). */
     private static int flags(int fd) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {

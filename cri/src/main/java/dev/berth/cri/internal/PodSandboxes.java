@@ -33,12 +33,15 @@ import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
 import dev.berth.cri.internal.proto.RemovePodSandboxResponse;
 import dev.berth.cri.internal.proto.RunPodSandboxRequest;
 import dev.berth.cri.internal.proto.RunPodSandboxResponse;
+import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxResponse;
 import dev.berth.runtime.TaskOptions;
-import dev.berth.cri.internal.proto.SecurityProfile;
 import dev.berth.runtime.spec.SpecOption;
 import dev.berth.runtime.spec.SpecOptions;
+import dev.berth.sys.ErrnoException;
+import dev.berth.sys.ProcessStart;
+import dev.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,6 +82,8 @@ abstract class PodSandboxes extends CriState {
         /** The shim group its tasks run in when pods share shims, else null (the sandbox id groups them). */
         final String shimGroup;
         volatile Task pause;
+        /** The pause process as it started, for a signal that cannot reach a later process with its pid. */
+        volatile ProcessStart pauseProcess;
         volatile boolean stopped;
         /** The pause task's delete running in the background after a stop (deferred removal), else null. */
         volatile java.util.concurrent.CompletableFuture<Void> pauseDeleted;
@@ -199,6 +204,7 @@ abstract class PodSandboxes extends CriState {
             }
             Pod pod = new Pod(id, config, request.getRuntimeHandler(), Instant.now(), netns, cniResult, dir, group);
             pod.pause = task;
+            pod.pauseProcess = ProcessStart.of(task.pid()).orElse(null);
             pods.put(id, pod);
             return RunPodSandboxResponse.newBuilder().setPodSandboxId(id).build();
         } catch (RuntimeException e) {
@@ -519,7 +525,9 @@ abstract class PodSandboxes extends CriState {
         if (pause != null) {
             try {
                 if (pause.isAlive()) {
-                    pause.kill(15);
+                    if (!killPauseDirectly(pod)) {
+                        pause.kill(9);
+                    }
                     if (pause.waitFor(PAUSE_STOP).isEmpty()) {
                         pause.kill(9);
                     }
@@ -559,6 +567,29 @@ abstract class PodSandboxes extends CriState {
                 // removed meanwhile
             }
             steps.mark("record");
+        }
+    }
+
+    /** Off: the pause process is killed through its shim (`runc kill`), the A/B switch of the direct kill. */
+    static final boolean PAUSE_KILL_THROUGH_SHIM = Boolean.getBoolean("berth.cri.pauseKillThroughShim");
+
+    /**
+     * SIGKILL to the pause process, as containerd's CRI stops a sandbox (it holds namespaces, nothing to
+     * shut down), sent here rather than through the shim: that would run `runc kill`, a process of its own,
+     * for one signal. The pidfd behind {@link Syscalls#signal} makes sure the pid is still the pause
+     * process's. False when it cannot be sent that way (unknown start, gone, a reused pid): the shim then
+     * signals, and reports what happened.
+     */
+    private static boolean killPauseDirectly(Pod pod) {
+        ProcessStart p = pod.pauseProcess;
+        if (PAUSE_KILL_THROUGH_SHIM || p == null) {
+            return false;
+        }
+        try {
+            return Syscalls.get().signal(p, 9);
+        } catch (ErrnoException e) {
+            LOG.debug("pod {}: killing its pause process {} directly: {}", pod.id, p.pid(), e.toString());
+            return false;
         }
     }
 
@@ -754,6 +785,7 @@ abstract class PodSandboxes extends CriState {
         Optional<Task> task = c.task();
         if (task.isPresent() && task.get().isAlive()) {
             pod.pause = task.get();
+            pod.pauseProcess = ProcessStart.of(task.get().pid()).orElse(null);
         } else if (task.isPresent()) {
             pod.pause = task.get(); // exited while no server ran: NOTREADY, deleted by StopPodSandbox
         }
