@@ -485,7 +485,7 @@ abstract class CriContainers extends PodSandboxes {
                         return Files.exists(Path.of("/sys/fs/cgroup" + line.substring(3), "memory.swap.max"));
                     }
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 return false;
             }
             return false;
@@ -599,8 +599,8 @@ abstract class CriContainers extends PodSandboxes {
         c.exitCode = 128;
         c.reason = "StartError";
         String message = String.valueOf(e.getMessage());
-        // a label holds at most 4096 bytes with its key
-        c.message = message.length() > 3000 ? message.substring(0, 3000) + "…" : message;
+        // a label holds at most 4096 bytes with its key: 1000 characters fit however they are encoded
+        c.message = message.length() > 1000 ? message.substring(0, 1000) + "…" : message;
         c.finishedAt = Instant.now();
         c.exited.complete(null);
         try {

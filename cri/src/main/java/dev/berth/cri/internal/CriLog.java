@@ -19,8 +19,9 @@ import java.time.format.DateTimeFormatter;
 /**
  * A container's log file in the CRI format: one record per line, {@code <RFC3339Nano time> <stdout|stderr>
  * <F|P> <content>}, where P marks a partial line continued by the next record (a line longer than
- * {@link #MAX_LINE} is split); a line's {@code \r\n} ending is dropped whole, as a tty ends lines. {@link #reopen()} starts writing a new file at the same path, after the
- * kubelet has rotated the old one away. Thread-safe.
+ * {@link #MAX_LINE} is split); a line's {@code \r\n} ending is dropped whole, as a tty ends lines.
+ * {@link #reopen()} starts writing a new file at the same path, after the kubelet has rotated the old one
+ * away. Thread-safe.
  */
 final class CriLog implements AutoCloseable {
     static final int MAX_LINE = 16 * 1024;
