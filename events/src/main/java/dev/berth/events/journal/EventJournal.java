@@ -130,7 +130,8 @@ public final class EventJournal implements AutoCloseable {
     /** The channel on the file now at {@code events.journal} (another process may have rotated it). */
     private FileChannel current() throws IOException {
         Object key = fileKey(file);
-        if (out == null || key == null || !key.equals(outKey)) {
+        // a channel an interrupt closed (while the writer held the lock) is opened again
+        if (out == null || !out.isOpen() || key == null || !key.equals(outKey)) {
             if (out != null) {
                 out.close();
             }

@@ -82,6 +82,9 @@ public final class JournalFollower implements AutoCloseable {
                     }
                 }
             }
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            // this thread was interrupted as it read (its process closing, typically); the reader reopens
+            log.debug("reading the event journal was interrupted: {}", e.toString());
         } catch (java.io.IOException e) {
             log.warn("cannot read the event journal: {}", e.toString());
         } finally {

@@ -1,8 +1,11 @@
 package dev.berth.events.journal;
 
 import java.io.IOException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.FileLockInterruptionException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -20,10 +23,18 @@ import java.util.concurrent.locks.ReentrantLock;
 final class JournalLock {
     private static final ConcurrentMap<Path, JournalLock> IN_JVM = new ConcurrentHashMap<>();
     private final ReentrantLock inJvm = new ReentrantLock();
-    private final FileChannel channel;
+    private final Path path;
+    /** Replaced (under {@link #inJvm}) only when an interrupt closed it. */
+    private FileChannel channel;
 
-    private JournalLock(FileChannel channel) {
-        this.channel = channel;
+    private JournalLock(Path path) throws IOException {
+        this.path = path;
+        this.channel = open(path);
+    }
+
+    private static FileChannel open(Path path) throws IOException {
+        return FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
 
     static JournalLock of(Path file) throws IOException {
@@ -31,9 +42,7 @@ final class JournalLock {
         try {
             return IN_JVM.computeIfAbsent(key, k -> {
                 try {
-                    return new JournalLock(FileChannel.open(k, java.util.Set.of(StandardOpenOption.CREATE,
-                            StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rw-------"))));
+                    return new JournalLock(k);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -43,13 +52,42 @@ final class JournalLock {
         }
     }
 
-    /** Runs {@code body} holding the lock. */
+    /**
+     * Runs {@code body} holding the lock. An interrupt would close the channel a blocked {@code lock()}
+     * waits on, for every journal of this JVM, and the journal's own channels in the body: the lock is held
+     * briefly, so the caller's interrupt status is set aside while it runs and set again afterwards (an
+     * interrupt that arrives meanwhile is kept too).
+     */
     <T> T locked(IoBody<T> body) throws IOException {
+        boolean interrupted = Thread.interrupted();
         inJvm.lock();
-        try (FileLock ignored = channel.lock()) {
-            return body.run();
+        try {
+            FileLock held = null;
+            while (held == null) {
+                if (!channel.isOpen()) {
+                    channel = open(path); // no lock of this process was held on it: inJvm excludes the others
+                }
+                try {
+                    held = channel.lock();
+                } catch (ClosedByInterruptException | FileLockInterruptionException e) {
+                    Thread.interrupted(); // set aside like the first one; a new channel is opened above
+                    interrupted = true;
+                }
+            }
+            try {
+                return body.run();
+            } finally {
+                try {
+                    held.release();
+                } catch (ClosedChannelException closedMeanwhile) {
+                    // an interrupt closed it in the body, which dropped the lock as well
+                }
+            }
         } finally {
             inJvm.unlock();
+            if (interrupted || Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

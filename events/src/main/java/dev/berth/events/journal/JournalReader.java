@@ -59,6 +59,20 @@ public final class JournalReader implements AutoCloseable {
         });
     }
 
+    /** The file read so far, at the same position: still at its path, or rotated away to the other one. */
+    private void reopen() throws IOException {
+        long at = position;
+        if (inKey != null && inKey.equals(EventJournal.fileKey(file)) && open(file, at)) {
+            return;
+        }
+        if (inKey != null && inKey.equals(EventJournal.fileKey(rotated)) && open(rotated, at)) {
+            return;
+        }
+        in = null; // rotated away twice meanwhile: poll starts over at the current file
+        inKey = null;
+        open(file, 0);
+    }
+
     private boolean open(Path p, long at) throws IOException {
         try {
             FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
@@ -79,8 +93,25 @@ public final class JournalReader implements AutoCloseable {
         return skipped;
     }
 
-    /** The records appended since the last poll (none if there are none yet). */
+    /**
+     * The records appended since the last poll (none if there are none yet). The caller's interrupt status
+     * is set aside while it reads and set again afterwards: an interrupt closes the channel it reads.
+     */
     List<JournalCodec.Entry> poll() throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            if (in != null && !in.isOpen()) {
+                reopen(); // closed by an interrupt that came while a poll read
+            }
+            return pollOpen();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private List<JournalCodec.Entry> pollOpen() throws IOException {
         boolean plain = Boolean.getBoolean(PLAIN_FOLLOW_PROPERTY);
         // Nothing appended and no rotation: an append grows the file before its lock is released and a
         // rotation renames it, so neither goes unseen without the lock (one fstat and one stat a poll).

@@ -66,6 +66,31 @@ class EventJournalTest {
     }
 
     @Test
+    void anInterruptedThreadAppendsAndReadsAndTheJournalKeepsWorking() throws IOException {
+        // an interrupt closes a FileChannel it finds a thread blocked in: the journal's lock and files must
+        // survive a caller's interrupt (a test's timeout, a closing executor) for every later caller
+        try (EventJournal j = EventJournal.open(dir); JournalReader r = j.reader(Optional.of(Instant.EPOCH))) {
+            Thread.currentThread().interrupt();
+            List<Envelope> first;
+            try {
+                j.append(env("a", new TaskEvent.Oom("c1")));
+                first = envelopes(r);
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt is handed back").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(first).extracting(e -> ((TaskEvent.Oom) e.event()).containerId()).containsExactly("c1");
+
+            j.append(env("a", new TaskEvent.Oom("c2")));
+            try (EventJournal other = EventJournal.open(dir)) {
+                other.append(env("b", new TaskEvent.Oom("c3")));
+            }
+            assertThat(envelopes(r)).extracting(e -> ((TaskEvent.Oom) e.event()).containerId())
+                    .containsExactly("c2", "c3");
+        }
+    }
+
+    @Test
     void aReaderSkippingAWriterPassesOverItsRecordsAndReturnsTheOthersInOrder() throws IOException {
         try (EventJournal own = EventJournal.open(dir); EventJournal other = EventJournal.open(dir);
              JournalReader r = own.reader(Optional.of(Instant.EPOCH), own.writerId())) {
