@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.cri.internal.proto.ContainerState;
 import dev.berth.cri.internal.proto.ContainerStatusRequest;
 import dev.berth.cri.internal.proto.ExecSyncRequest;
+import dev.berth.cri.internal.proto.LinuxContainerResources;
 import dev.berth.cri.internal.proto.Mount;
 import dev.berth.cri.internal.proto.PodSandboxConfig;
 import dev.berth.cri.internal.proto.PodSandboxState;
 import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
 import dev.berth.cri.internal.proto.RunPodSandboxRequest;
 import dev.berth.cri.internal.proto.StopContainerRequest;
+import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
@@ -48,6 +50,9 @@ class CriRecoveryIT {
                     .addMounts(Mount.newBuilder().setHostPath(signal.toString()).setContainerPath("/signal")).build());
             long briefPid = pid(h, brief);
             Path log = Path.of(h.status(steady).getLogPath());
+            h.rt().updateContainerResources(UpdateContainerResourcesRequest.newBuilder().setContainerId(steady)
+                    .setLinux(LinuxContainerResources.newBuilder().setCpuShares(384)
+                            .setMemoryLimitInBytes(80L << 20)).build());
 
             h.closeServer();
             // the brief container exits while no server runs
@@ -62,6 +67,11 @@ class CriRecoveryIT {
                         assertThat(s.getNetwork().getIp()).isEqualTo(ip);
                     });
             assertThat(h.status(steady).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+            assertThat(h.status(steady).getResources().getLinux()).as("the resources as last updated")
+                    .satisfies(r -> {
+                        assertThat(r.getCpuShares()).isEqualTo(384);
+                        assertThat(r.getMemoryLimitInBytes()).isEqualTo(80L << 20);
+                    });
             // the pod's one shim (its sandbox's) outlived the server and still serves the running container
             long podShim = CriHarness.parentOf(h.pausePid(podId));
             assertThat(h.shimPidsOfRoot()).as("the sandbox's shim").contains(podShim);

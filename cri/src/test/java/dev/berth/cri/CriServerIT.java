@@ -544,6 +544,16 @@ class CriServerIT {
             Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
                     assertThat(h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
                             .getStats().getCpu().getUsageNanoCores().getValue()).isGreaterThan(100_000_000L));
+            // the pod's rate too, and its container's entry in the same answer
+            Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
+                var sum = h.rt().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(podId).build())
+                        .getStats().getLinux();
+                assertThat(sum.getCpu().getUsageNanoCores().getValue()).isGreaterThan(100_000_000L);
+                assertThat(sum.getMemory().getRssBytes().getValue()).isPositive();
+                assertThat(sum.getContainersList()).singleElement().satisfies(c ->
+                        assertThat(c.getCpu().getUsageCoreNanoSeconds().getValue())
+                                .isLessThanOrEqualTo(sum.getCpu().getUsageCoreNanoSeconds().getValue()).isPositive());
+            });
         } finally {
             h.removePod(podId);
         }

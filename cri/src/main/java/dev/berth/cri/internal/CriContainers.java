@@ -128,11 +128,11 @@ abstract class CriContainers extends PodSandboxes {
         volatile int exitCode;
         volatile String reason = "";
         volatile String message = "";
-        /** The previous stats sample: {time, CPU usage} in nanoseconds, for the rate in nano-cores. */
-        long[] lastCpu;
-        /** The writable layer's last measured usage and when (nanoseconds since the epoch). */
+        final CpuRate cpuRate = new CpuRate();
+        /** The writable layer's last measured usage and when (nanoseconds since the epoch); guarded by this. */
         dev.berth.api.snapshot.Usage layerUsage;
         long layerUsageAt;
+        boolean layerMeasuring;
         /** The resources as last set: the config's, then merged with each UpdateContainerResources. */
         volatile LinuxContainerResources resources;
         /** Completes when the shim reports an OOM kill in the container's cgroup. */
@@ -910,13 +910,18 @@ abstract class CriContainers extends PodSandboxes {
             if (r.getHugepageLimitsCount() > 0) {
                 merged.clearHugepageLimits().addAllHugepageLimits(r.getHugepageLimitsList());
             }
-            c.resources = merged.build();
+            LinuxContainerResources last = merged.build();
+            // the record keeps them for ContainerStatus after a server restart
+            ns.containers().get(c.id).updateSpec(s -> {
+                LinuxResources cur = s.linux().resources();
+                LinuxResources next = ociResources(r);
+                Map<String, String> annotations = new HashMap<>(s.annotations() == null ? Map.of() : s.annotations());
+                annotations.put(CriState.RESOURCES, Base64.getEncoder().encodeToString(last.toByteArray()));
+                return s.withLinux(s.linux().withResources(cur == null ? next : merge(cur, next)))
+                        .withAnnotations(annotations);
+            });
+            c.resources = last;
         }
-        ns.containers().get(c.id).updateSpec(s -> {
-            LinuxResources cur = s.linux().resources();
-            LinuxResources next = ociResources(r);
-            return s.withLinux(s.linux().withResources(cur == null ? next : merge(cur, next)));
-        });
         return UpdateContainerResourcesResponse.getDefaultInstance();
     }
 
@@ -1023,40 +1028,42 @@ abstract class CriContainers extends PodSandboxes {
     }
 
     ContainerStats stats(Ctr c) {
+        return stats(c, metrics(c.task));
+    }
+
+    /** A live task's metrics; null when there is no task or it exited meanwhile. */
+    private static TaskMetrics metrics(Task t) {
+        if (t == null || !t.isAlive()) {
+            return null;
+        }
+        try {
+            return t.stats();
+        } catch (RuntimeException e) {
+            return null; // exited meanwhile
+        }
+    }
+
+    private ContainerStats stats(Ctr c, TaskMetrics m) {
         var config = c.request.getConfig();
         ContainerStats.Builder s = ContainerStats.newBuilder().setAttributes(ContainerAttributes.newBuilder().setId(c.id)
                 .setMetadata(config.getMetadata()).putAllLabels(config.getLabelsMap())
                 .putAllAnnotations(config.getAnnotationsMap()));
-        Task t = c.task;
-        if (t == null || !t.isAlive()) {
+        if (m == null) {
             return s.build();
         }
-        TaskMetrics m;
-        try {
-            m = t.stats();
-        } catch (RuntimeException e) {
-            return s.build(); // exited meanwhile
-        }
         long now = CriRuntime.nanos(Instant.now());
-        s.setCpu(cpu(c, m, now)).setMemory(memory(m, now));
+        s.setCpu(cpu(c.cpuRate, m, now)).setMemory(memory(m, now));
         writableLayer(c, now).ifPresent(s::setWritableLayer);
         return s.build();
     }
 
-    /** CPU time, and the rate since this container's previous sample in nano-cores (0 on the first), as containerd. */
-    private static CpuUsage cpu(Ctr c, TaskMetrics m, long now) {
+    /** CPU time, and the rate since the previous sample of {@code rate} in nano-cores (0 on the first), as containerd. */
+    private static CpuUsage cpu(CpuRate rate, TaskMetrics m, long now) {
         CpuUsage.Builder b = CpuUsage.newBuilder().setTimestamp(now);
         if (m.cpu() != null) {
             long usage = m.cpu().usage().toNanos();
             b.setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(usage));
-            long[] last;
-            synchronized (c) {
-                last = c.lastCpu;
-                c.lastCpu = new long[] {now, usage};
-            }
-            long rate = last == null || now <= last[0] || usage < last[1] ? 0
-                    : (long) ((usage - last[1]) * (1e9 / (now - last[0])));
-            b.setUsageNanoCores(UInt64Value.newBuilder().setValue(rate));
+            b.setUsageNanoCores(UInt64Value.newBuilder().setValue(rate.next(now, usage)));
         }
         return b.build();
     }
@@ -1070,20 +1077,37 @@ abstract class CriContainers extends PodSandboxes {
      */
     private Optional<FilesystemUsage> writableLayer(Ctr c, long now) {
         dev.berth.api.snapshot.Usage usage;
+        long at;
+        boolean measure;
         synchronized (c) {
-            if (c.layerUsage == null || now - c.layerUsageAt > LAYER_USAGE_TTL_NANOS) {
-                try {
-                    ContainerRecord r = ns.containers().get(c.id).info();
-                    c.layerUsage = ns.snapshots(r.snapshotter()).usage(r.snapshotKey());
-                    c.layerUsageAt = now;
-                } catch (RuntimeException e) {
-                    LOG.debug("measuring the writable layer of container {}: {}", c.id, e.toString());
-                    return Optional.empty();
+            // one caller walks the directory, outside the lock; others meanwhile get the last figure
+            measure = !c.layerMeasuring && (c.layerUsage == null || now - c.layerUsageAt > LAYER_USAGE_TTL_NANOS);
+            c.layerMeasuring |= measure;
+            usage = c.layerUsage;
+            at = c.layerUsageAt;
+        }
+        if (measure) {
+            try {
+                ContainerRecord r = ns.containers().get(c.id).info();
+                usage = ns.snapshots(r.snapshotter()).usage(r.snapshotKey());
+                at = now;
+            } catch (RuntimeException e) {
+                LOG.debug("measuring the writable layer of container {}: {}", c.id, e.toString());
+                usage = null;
+            } finally {
+                synchronized (c) {
+                    c.layerMeasuring = false;
+                    if (usage != null && at == now) {
+                        c.layerUsage = usage;
+                        c.layerUsageAt = now;
+                    }
                 }
             }
-            usage = c.layerUsage;
         }
-        return Optional.of(FilesystemUsage.newBuilder().setTimestamp(c.layerUsageAt)
+        if (usage == null) {
+            return Optional.empty();
+        }
+        return Optional.of(FilesystemUsage.newBuilder().setTimestamp(at)
                 .setFsId(FilesystemIdentifier.newBuilder().setMountpoint(berth.root().toString()))
                 .setUsedBytes(UInt64Value.newBuilder().setValue(usage.size()))
                 .setInodesUsed(UInt64Value.newBuilder().setValue(usage.inodes())).build());
@@ -1131,38 +1155,37 @@ abstract class CriContainers extends PodSandboxes {
         long mem = 0;
         long ws = 0;
         long processes = 0;
-        List<Task> tasks = new ArrayList<>();
-        if (pod.pause != null && pod.pause.isAlive()) {
-            tasks.add(pod.pause);
-        }
+        List<TaskMetrics> all = new ArrayList<>();
+        all.add(metrics(pod.pause));
         for (Ctr c : containers.values()) {
             if (c.sandboxId.equals(pod.id) && c.state() == ContainerState.CONTAINER_RUNNING) {
-                linux.addContainers(stats(c));
-                if (c.task != null) {
-                    tasks.add(c.task);
-                }
+                TaskMetrics m = metrics(c.task); // one shim call serves the container's entry and the pod's sum
+                linux.addContainers(stats(c, m));
+                all.add(m);
             }
         }
-        for (Task t : tasks) {
-            try {
-                TaskMetrics m = t.stats();
-                if (m.cpu() != null) {
-                    cpu += m.cpu().usage().toNanos();
-                }
-                if (m.memory() != null) {
-                    mem += m.memory().usage();
-                    ws += m.memory().workingSet();
-                }
-                if (m.pids() != null) {
-                    processes += m.pids().current();
-                }
-            } catch (RuntimeException exited) {
-                // gone meanwhile
+        long rss = 0;
+        for (TaskMetrics m : all) {
+            if (m == null) {
+                continue;
+            }
+            if (m.cpu() != null) {
+                cpu += m.cpu().usage().toNanos();
+            }
+            if (m.memory() != null) {
+                mem += m.memory().usage();
+                ws += m.memory().workingSet();
+                rss += m.memory().rss();
+            }
+            if (m.pids() != null) {
+                processes += m.pids().current();
             }
         }
-        linux.setCpu(CpuUsage.newBuilder().setTimestamp(now).setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(cpu)))
+        linux.setCpu(CpuUsage.newBuilder().setTimestamp(now).setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(cpu))
+                        .setUsageNanoCores(UInt64Value.newBuilder().setValue(pod.cpuRate.next(now, cpu))))
                 .setMemory(MemoryUsage.newBuilder().setTimestamp(now).setUsageBytes(UInt64Value.newBuilder().setValue(mem))
-                        .setWorkingSetBytes(UInt64Value.newBuilder().setValue(ws)))
+                        .setWorkingSetBytes(UInt64Value.newBuilder().setValue(ws))
+                        .setRssBytes(UInt64Value.newBuilder().setValue(rss)))
                 .setProcess(ProcessUsage.newBuilder().setTimestamp(now).setProcessCount(UInt64Value.newBuilder().setValue(processes)));
         return PodSandboxStats.newBuilder().setAttributes(PodSandboxAttributes.newBuilder().setId(pod.id)
                 .setMetadata(pod.config.getMetadata()).putAllLabels(pod.config.getLabelsMap())
@@ -1227,6 +1250,15 @@ abstract class CriContainers extends PodSandboxes {
                 : Signals.number(request.getConfig().getStopSignal().name());
         Ctr c = new Ctr(container.id(), request.getPodSandboxId(), request, info.createdAt(), imageRef, info.image(),
                 stopSignal, logPath);
+        String updated = spec.annotations().get(CriState.RESOURCES);
+        if (updated != null) {
+            try {
+                c.resources = LinuxContainerResources.parseFrom(Base64.getDecoder().decode(updated));
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.warn("container {}: its last resource update is unreadable; its config's are shown: {}",
+                        container.id(), e.toString());
+            }
+        }
         Map<String, String> labels = info.labels();
         c.startedAt = CriRuntime.instant(labels.get(CriState.STARTED));
         c.finishedAt = CriRuntime.instant(labels.get(CriState.FINISHED));

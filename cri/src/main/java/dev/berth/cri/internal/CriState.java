@@ -19,6 +19,8 @@ abstract class CriState {
     static final String STOPPED = "berth.dev/cri.stopped";
     /** The spec annotation holding the CRI request an object was made from (protobuf, base64). */
     static final String CONFIG = "berth.dev/cri.config";
+    /** The spec annotation holding a container's resources as last updated (protobuf, base64). */
+    static final String RESOURCES = "berth.dev/cri.resources";
     static final String CNI_RESULT = "berth.dev/cri.cni-result";
     static final String NETNS = "berth.dev/cri.netns";
     /** containerd CRI's spec annotations: {@code sandbox} or {@code container}, and the pod's sandbox id. */

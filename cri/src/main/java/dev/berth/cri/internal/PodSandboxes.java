@@ -87,6 +87,8 @@ abstract class PodSandboxes extends CriState {
         volatile boolean stopped;
         /** The pause task's delete running in the background after a stop (deferred removal), else null. */
         volatile java.util.concurrent.CompletableFuture<Void> pauseDeleted;
+        /** For the pod's CPU rate in PodSandboxStats. */
+        final CpuRate cpuRate = new CpuRate();
 
         Pod(String id, PodSandboxConfig config, String runtimeHandler, Instant createdAt, Path netns,
             String cniResult, Path dir, String shimGroup) {
