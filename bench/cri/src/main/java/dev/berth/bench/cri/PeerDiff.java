@@ -2,10 +2,12 @@ package dev.berth.bench.cri;
 
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.TextFormat;
+import dev.berth.cri.internal.proto.Capability;
 import dev.berth.cri.internal.proto.ContainerConfig;
 import dev.berth.cri.internal.proto.ContainerFilter;
 import dev.berth.cri.internal.proto.ContainerMetadata;
 import dev.berth.cri.internal.proto.ContainerState;
+import dev.berth.cri.internal.proto.ContainerStateValue;
 import dev.berth.cri.internal.proto.ContainerStatsRequest;
 import dev.berth.cri.internal.proto.ContainerStatus;
 import dev.berth.cri.internal.proto.ContainerStatusRequest;
@@ -15,18 +17,30 @@ import dev.berth.cri.internal.proto.ExecSyncRequest;
 import dev.berth.cri.internal.proto.ImageServiceGrpc;
 import dev.berth.cri.internal.proto.ImageSpec;
 import dev.berth.cri.internal.proto.ImageStatusRequest;
+import dev.berth.cri.internal.proto.Int64Value;
 import dev.berth.cri.internal.proto.KeyValue;
+import dev.berth.cri.internal.proto.ImageFsInfoRequest;
+import dev.berth.cri.internal.proto.LinuxContainerConfig;
 import dev.berth.cri.internal.proto.LinuxContainerResources;
+import dev.berth.cri.internal.proto.LinuxContainerSecurityContext;
 import dev.berth.cri.internal.proto.LinuxPodSandboxConfig;
 import dev.berth.cri.internal.proto.LinuxSandboxSecurityContext;
 import dev.berth.cri.internal.proto.ListContainersRequest;
 import dev.berth.cri.internal.proto.ListImagesRequest;
+import dev.berth.cri.internal.proto.ListPodSandboxRequest;
+import dev.berth.cri.internal.proto.ListPodSandboxStatsRequest;
+import dev.berth.cri.internal.proto.Mount;
 import dev.berth.cri.internal.proto.NamespaceMode;
 import dev.berth.cri.internal.proto.NamespaceOption;
 import dev.berth.cri.internal.proto.PodSandboxConfig;
+import dev.berth.cri.internal.proto.PodSandboxFilter;
+import dev.berth.cri.internal.proto.PodSandboxStateValue;
+import dev.berth.cri.internal.proto.PodSandboxState;
+import dev.berth.cri.internal.proto.PodSandboxStatsRequest;
 import dev.berth.cri.internal.proto.PodSandboxMetadata;
 import dev.berth.cri.internal.proto.PodSandboxStatusRequest;
 import dev.berth.cri.internal.proto.RemoveContainerRequest;
+import dev.berth.cri.internal.proto.ReopenContainerLogRequest;
 import dev.berth.cri.internal.proto.RemovePodSandboxRequest;
 import dev.berth.cri.internal.proto.RunPodSandboxRequest;
 import dev.berth.cri.internal.proto.RuntimeServiceGrpc;
@@ -35,6 +49,7 @@ import dev.berth.cri.internal.proto.StatusRequest;
 import dev.berth.cri.internal.proto.StopContainerRequest;
 import dev.berth.cri.internal.proto.StopPodSandboxRequest;
 import dev.berth.cri.internal.proto.UpdateContainerResourcesRequest;
+import dev.berth.cri.internal.proto.VersionRequest;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,6 +59,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -78,6 +94,7 @@ final class PeerDiff {
             Path dir = Files.createDirectories(logDir.resolve("peer-diff-" + s.name()));
             PeerDiff d = new PeerDiff(s, dir);
             d.script();
+            d.securityAndLifecycle();
             StringBuilder text = new StringBuilder();
             d.steps.forEach((step, answer) -> text.append("=== ").append(step).append('\n').append(answer).append('\n'));
             Files.writeString(logDir.resolve("peer-diff-" + s.name() + ".txt"), text);
@@ -243,5 +260,125 @@ final class PeerDiff {
         step("PodSandboxStatus removed", () -> rt.podSandboxStatus(PodSandboxStatusRequest.newBuilder()
                 .setPodSandboxId(pod).build()));
         System.err.printf("bench: peer diff: %s done, %d steps%n", side.name(), steps.size());
+    }
+
+    /** Security contexts, sysctls, mounts, OOM, stop signals, filters, verbose status, and removal of live objects. */
+    private void securityAndLifecycle() {
+        step("Version", () -> rt.version(VersionRequest.getDefaultInstance()).toBuilder().clearRuntimeName()
+                .clearRuntimeVersion().build());
+        step("ImageFsInfo fields", () -> images.imageFsInfo(ImageFsInfoRequest.getDefaultInstance())
+                .getImageFilesystemsList().stream().map(f -> new TreeSet<>(f.getAllFields().keySet().stream()
+                        .map(x -> x.getName()).toList())).toList());
+        Path hostDir = dir.resolve("made-by-runtime");
+        PodSandboxConfig config = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName("peer2").setNamespace("diff").setUid("uid-peer2")
+                        .setAttempt(0))
+                .setLogDirectory(dir.toString()).putLabels("app", "peer2").putAnnotations("a", "b")
+                .setLinux(LinuxPodSandboxConfig.newBuilder().putSysctls("net.ipv4.ip_unprivileged_port_start", "0")
+                        .putSysctls("kernel.shm_rmid_forced", "1")
+                        .setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(NamespaceOption.newBuilder().setPid(NamespaceMode.POD))))
+                .build();
+        String pod = rt.runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+        names.put(pod, "<pod2>");
+        try {
+            step("PodSandboxStatus verbose info keys", () -> new TreeSet<>(rt.podSandboxStatus(PodSandboxStatusRequest
+                    .newBuilder().setPodSandboxId(pod).setVerbose(true).build()).getInfoMap().keySet()));
+            String user = create(pod, config, container("user", "sleep", "600").setLinux(LinuxContainerConfig.newBuilder()
+                    .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                            .setRunAsUser(Int64Value.newBuilder().setValue(1234)).setRunAsGroup(Int64Value.newBuilder().setValue(2345))
+                            .addSupplementalGroups(3456).setReadonlyRootfs(true)
+                            .setCapabilities(Capability.newBuilder().addDropCapabilities("ALL")
+                                    .addAddCapabilities("NET_BIND_SERVICE"))))
+                    .addMounts(Mount.newBuilder().setHostPath(hostDir.toString()).setContainerPath("/host"))
+                    .build(), "<user>");
+            rt.startContainer(StartContainerRequest.newBuilder().setContainerId(user).build());
+            step("a missing host path of a mount", () -> Files.isDirectory(hostDir));
+            step("ExecSync as user and group, sysctls, shared pid", () -> exec(user, 10, "sh", "-c",
+                    "id; grep -E 'Cap|NoNewPrivs' /proc/self/status; cat /proc/sys/net/ipv4/ip_unprivileged_port_start"
+                            + " /proc/sys/kernel/shm_rmid_forced; cat /proc/1/cmdline | tr '\\0' ' '; echo;"
+                            + " touch /x 2>&1; touch /host/x 2>&1; ls -ld /host | cut -c1-10"));
+            step("ExecSync of a missing binary", () -> exec(user, 10, "/no/such"));
+            step("ContainerStatus verbose info keys", () -> new TreeSet<>(rt.containerStatus(ContainerStatusRequest
+                    .newBuilder().setContainerId(user).setVerbose(true).build()).getInfoMap().keySet()));
+            step("PodSandboxStats fields", () -> rt.podSandboxStats(PodSandboxStatsRequest.newBuilder()
+                    .setPodSandboxId(pod).build()).getStats().getLinux().getAllFields().keySet().stream()
+                    .map(f -> f.getName()).toList());
+            step("ListPodSandboxStats by label", () -> rt.listPodSandboxStats(ListPodSandboxStatsRequest.newBuilder()
+                    .setFilter(dev.berth.cri.internal.proto.PodSandboxStatsFilter.newBuilder()
+                            .putLabelSelector("app", "peer2")).build()).getStatsCount());
+            step("ReopenContainerLog running", () -> rt.reopenContainerLog(ReopenContainerLogRequest.newBuilder()
+                    .setContainerId(user).build()));
+            step("CreateContainer same name", () -> create(pod, config, container("user", "true").build(), "<dup>"));
+
+            String stubborn = create(pod, config, container("stubborn", "sh", "-c",
+                    "trap '' TERM; echo ready; while :; do sleep 1; done").build(), "<stubborn>");
+            rt.startContainer(StartContainerRequest.newBuilder().setContainerId(stubborn).build());
+            awaitLog("stubborn", "ready");
+            step("StopContainer past its grace period", () -> rt.stopContainer(StopContainerRequest.newBuilder()
+                    .setContainerId(stubborn).setTimeout(1).build()));
+            step("ContainerStatus killed after the grace period", () -> {
+                ContainerStatus st = status(stubborn);
+                return st.getState() + " " + st.getExitCode() + " " + st.getReason() + " " + st.getMessage();
+            });
+            String graceful = create(pod, config, container("graceful", "sh", "-c",
+                    "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 0.1; done").build(), "<graceful>");
+            rt.startContainer(StartContainerRequest.newBuilder().setContainerId(graceful).build());
+            awaitLog("graceful", "ready");
+            rt.stopContainer(StopContainerRequest.newBuilder().setContainerId(graceful).setTimeout(10).build());
+            step("ContainerStatus after SIGTERM handled", () -> {
+                ContainerStatus st = status(graceful);
+                return st.getState() + " " + st.getExitCode() + " " + st.getReason();
+            });
+            step("ReopenContainerLog exited", () -> rt.reopenContainerLog(ReopenContainerLogRequest.newBuilder()
+                    .setContainerId(graceful).build()));
+
+            String hog = create(pod, config, container("hog", "sh", "-c", "x=a; while :; do x=$x$x; done")
+                    .setLinux(LinuxContainerConfig.newBuilder().setResources(LinuxContainerResources.newBuilder()
+                            .setMemoryLimitInBytes(24L << 20))).build(), "<hog>");
+            rt.startContainer(StartContainerRequest.newBuilder().setContainerId(hog).build());
+            step("ContainerStatus OOM-killed", () -> {
+                ContainerStatus st = awaitExit(hog);
+                return st.getState() + " " + st.getExitCode() + " " + st.getReason();
+            });
+
+            step("ListPodSandbox ready, by label", () -> rt.listPodSandbox(ListPodSandboxRequest.newBuilder()
+                    .setFilter(PodSandboxFilter.newBuilder().setState(PodSandboxStateValue.newBuilder()
+                            .setState(PodSandboxState.SANDBOX_READY)).putLabelSelector("app", "peer2")).build())
+                    .getItemsList().stream().map(p -> p.toBuilder().clearCreatedAt().build()).toList());
+            step("ListContainers exited, by label", () -> rt.listContainers(ListContainersRequest.newBuilder()
+                    .setFilter(ContainerFilter.newBuilder().setPodSandboxId(pod).setState(ContainerStateValue.newBuilder()
+                            .setState(ContainerState.CONTAINER_EXITED))).build()).getContainersList().stream()
+                    .map(c -> c.getMetadata().getName()).sorted().toList());
+            step("RemoveContainer running", () -> rt.removeContainer(RemoveContainerRequest.newBuilder()
+                    .setContainerId(user).build()));
+            step("ContainerStatus after removing it running", () -> status(user).getState());
+            step("RemovePodSandbox of a ready pod", () -> rt.removePodSandbox(RemovePodSandboxRequest.newBuilder()
+                    .setPodSandboxId(pod).build()));
+            step("PodSandboxStatus after removing it ready", () -> rt.podSandboxStatus(PodSandboxStatusRequest
+                    .newBuilder().setPodSandboxId(pod).build()).getStatus().getState());
+        } finally {
+            try {
+                rt.stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+                rt.removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+            } catch (StatusRuntimeException gone) {
+                // removed by the script
+            }
+        }
+        System.err.printf("bench: peer diff: %s second script done, %d steps%n", side.name(), steps.size());
+    }
+
+    private void awaitLog(String name, String text) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            try {
+                if (Files.exists(dir.resolve(name + ".log")) && Files.readString(dir.resolve(name + ".log")).contains(text)) {
+                    return;
+                }
+            } catch (IOException retry) {
+                // being written
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
     }
 }
