@@ -85,6 +85,11 @@ class CriRecoveryIT {
             // the log goes on after the restart
             long size = Files.size(log);
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Files.size(log) > size);
+            // and has every line written while no server ran (held in the FIFO until the server came back)
+            List<Integer> beats = Pattern.compile("stdout F beat (\\d+)").matcher(Files.readString(log)).results()
+                    .map(m -> Integer.parseInt(m.group(1))).toList();
+            assertThat(beats).as("beats in the log").isEqualTo(java.util.stream.IntStream.range(0, beats.size())
+                    .boxed().toList());
 
             try {
                 h.rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).build());

@@ -265,9 +265,14 @@ class ReconnectIT {
         Leftovers.assertNone(state, NS, id);
     }
 
-    /** Collects numbered output lines ({@code <n> ...}) as a caller's stream would. */
+    /**
+     * Collects numbered output lines ({@code <n> ...}) as a caller's stream would. The first line is not
+     * counted: an attach gets what was drained since the reconnect, which may begin with the tail of a line
+     * the previous reader took the start of.
+     */
     static final class NumberedLines extends java.io.OutputStream {
         private final StringBuilder line = new StringBuilder();
+        private boolean firstSkipped;
         private long first = -1;
         private long last = -1;
         private int gaps;
@@ -276,6 +281,11 @@ class ReconnectIT {
         public synchronized void write(int b) {
             if (b != '\n') {
                 line.append((char) b);
+                return;
+            }
+            if (!firstSkipped) {
+                firstSkipped = true;
+                line.setLength(0);
                 return;
             }
             long n = Long.parseLong(line.substring(0, line.indexOf(" ")));

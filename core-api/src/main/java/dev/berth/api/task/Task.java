@@ -80,9 +80,11 @@ public interface Task extends AutoCloseable {
      * {@code stdout} and {@code stderr} from now on. Until then (and after {@code attach(null, null)}) the
      * runtime drains such a task's output FIFOs into the slf4j loggers
      * {@code dev.berth.runtime.task.<namespace>.<id>.stdout} and {@code .stderr}, line by line at INFO, so the
-     * container never blocks on a full pipe. Output written while nobody was attached is not replayed,
-     * except what the FIFO still held. Each stream switches at the next line boundary; a null stream goes
-     * back to the log, as does one that throws. Streams are flushed, never closed; they are written from an
+     * container never blocks on a full pipe. The first attach also gets what was drained since the
+     * reconnect (the output the task wrote while no runtime read, which its FIFO held; at most 256 KiB a
+     * stream and within 10 s of the reconnect), so a log kept by the caller has no gap; it may begin with the
+     * tail of a line the previous reader took the start of. Otherwise each stream switches at the next line
+     * boundary; a null stream goes back to the log, as does one that throws. Streams are flushed, never closed; they are written from an
      * I/O thread. stdin cannot be re-attached: the process keeps whatever stdin it had until
      * {@link #closeStdin()}. May be called again to switch streams. Thread-safe.
      *

@@ -7,6 +7,7 @@ import dev.berth.api.ClosedException;
 import dev.berth.api.IoFailureException;
 import dev.berth.api.oci.runtime.LinuxNamespace;
 import dev.berth.api.oci.runtime.Spec;
+import dev.berth.api.task.Task;
 import dev.berth.cri.internal.proto.CgroupDriver;
 import dev.berth.cri.internal.streaming.StreamingServer;
 import dev.berth.cri.internal.proto.LinuxRuntimeConfiguration;
@@ -169,10 +170,16 @@ public final class CriRuntime extends CriContainers implements AutoCloseable {
         streams.dropPrepared();
         events.close();
         cni.close();
+        exits.shutdown(); // no exit is recorded once the tasks are let go below
         for (CriContainers.Ctr c : containers.values()) {
+            // stop reading the output FIFOs before the log closes: what the container writes from here on
+            // waits in them for the next server instead of being read into a closed log
+            Task t = c.task;
+            if (t != null) {
+                t.close();
+            }
             c.closeLog();
         }
-        exits.shutdown();
     }
 
     // ----- helpers shared by sandboxes and containers -----

@@ -68,6 +68,11 @@ final class LineSplitter extends OutputStream {
         lines.accept(new String(bytes, 0, end, StandardCharsets.UTF_8));
     }
 
+    /** Drops the part of a line written so far (a caller that got those bytes elsewhere). */
+    void discardPartialLine() {
+        line.reset();
+    }
+
     @Override
     public void close() {
         if (midLine()) {

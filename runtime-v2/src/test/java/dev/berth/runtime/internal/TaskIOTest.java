@@ -124,7 +124,7 @@ class TaskIOTest {
     }
 
     @Test
-    void reattachedOutputIsLoggedLineByLineUntilRedirectedAtALineBoundary() throws Exception {
+    void reattachedOutputIsLoggedLineByLineAndTheFirstRedirectGetsItFromTheReconnectOn() throws Exception {
         Path fifos = Files.createDirectories(dir.resolve("fifo"));
         Syscalls.get().mkfifo(fifos.resolve("stdout"), 0700);
         Syscalls.get().mkfifo(fifos.resolve("stderr"), 0700);
@@ -141,20 +141,64 @@ class TaskIOTest {
                     .until(() -> outLog.size() == 1 && errLog.size() == 1);
             ByteArrayOutputStream attached = new ByteArrayOutputStream();
 
+            // what the FIFO held when the runtime came back is not lost to the log: the attach gets it first
             taskIO.redirect(attached, null);
             shimOut.write("line\nafter\n".getBytes(StandardCharsets.UTF_8));
             shimOut.flush();
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-                    .until(() -> attached.toString(StandardCharsets.UTF_8).equals("after\n"));
+                    .until(() -> attached.toString(StandardCharsets.UTF_8).equals("before\r\nhalf a line\nafter\n"));
             shimErr.write("still logged\n".getBytes(StandardCharsets.UTF_8));
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> errLog.size() == 2);
 
-            assertThat(outLog).containsExactly("before", "half a line");
+            assertThat(outLog).containsExactly("before");
             assertThat(errLog).containsExactly("oops", "still logged");
             taskIO.close();
             assertThat(taskIO.drained()).isDone();
             assertThat(fifos).doesNotExist();
+            assertThat(outLog).as("the partial line the attach took is not logged at the end").containsExactly("before");
         }
+    }
+
+    @Test
+    void onlyTheFirstRedirectReplaysAndLaterOnesStartAtALineBoundary() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        RedirectableOutput sink = new RedirectableOutput("stdout of test", lines::add);
+        ByteArrayOutputStream first = new ByteArrayOutputStream();
+        ByteArrayOutputStream second = new ByteArrayOutputStream();
+        sink.write(bytes("one\n"), 0, 4);
+        sink.redirect(first);
+        sink.write(bytes("two\n"), 0, 4);
+        sink.redirect(null);
+        sink.write(bytes("three\nfo"), 0, 8);
+
+        sink.redirect(second);
+        sink.write(bytes("ur\nfive\n"), 0, 8);
+
+        assertThat(first.toString(StandardCharsets.UTF_8)).isEqualTo("one\ntwo\n");
+        assertThat(second.toString(StandardCharsets.UTF_8)).isEqualTo("five\n");
+        assertThat(lines).containsExactly("one", "three", "four");
+    }
+
+    @Test
+    void outputBeyondTheEarlyBoundIsNotReplayedAndTheRedirectWaitsForTheLineEnd() {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        RedirectableOutput sink = new RedirectableOutput("stdout of test", lines::add);
+        byte[] line = bytes("x".repeat(1023) + "\n");
+        for (int i = 0; i < RedirectableOutput.EARLY_LIMIT / line.length + 1; i++) {
+            sink.write(line, 0, line.length);
+        }
+        sink.write(bytes("par"), 0, 3);
+        ByteArrayOutputStream attached = new ByteArrayOutputStream();
+
+        sink.redirect(attached);
+        sink.write(bytes("tial\nnext\n"), 0, 10);
+
+        assertThat(attached.toString(StandardCharsets.UTF_8)).isEqualTo("next\n");
+        assertThat(lines).hasSize(RedirectableOutput.EARLY_LIMIT / line.length + 2).endsWith("partial");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The shim's side: it holds a read end too, so its writes never fail for want of a reader. */
