@@ -518,7 +518,7 @@ class CriServerIT {
     }
 
     @Test
-    void statsGiveTheCpuRateAndTheWritableLayerOnTheImageFileSystem() {
+    void statsGiveTheCpuRateAndTheWritableLayerOnTheImageFileSystem() throws IOException {
         PodSandboxConfig pod = CriHarness.pod("stats").build();
         String podId = h.runPod(pod);
         try {
@@ -544,6 +544,19 @@ class CriServerIT {
             Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() ->
                     assertThat(h.rt().containerStats(ContainerStatsRequest.newBuilder().setContainerId(id).build())
                             .getStats().getCpu().getUsageNanoCores().getValue()).isGreaterThan(100_000_000L));
+            // the pod's network counters: a connection from the host to a closed port of the pod (a SYN in, a RST out)
+            String podIp = h.rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(podId).build())
+                    .getStatus().getNetwork().getIp();
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(new java.net.InetSocketAddress(podIp, 9), 5000);
+            } catch (java.net.ConnectException refused) {
+                // what was asked for
+            }
+            var eth0 = h.rt().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(podId).build())
+                    .getStats().getLinux().getNetwork().getDefaultInterface();
+            assertThat(eth0.getName()).isEqualTo("eth0");
+            assertThat(eth0.getRxBytes().getValue()).isPositive();
+            assertThat(eth0.getTxBytes().getValue()).isPositive();
             // the pod's rate too, and its container's entry in the same answer
             Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(300)).untilAsserted(() -> {
                 var sum = h.rt().podSandboxStats(PodSandboxStatsRequest.newBuilder().setPodSandboxId(podId).build())

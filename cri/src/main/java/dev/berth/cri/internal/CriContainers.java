@@ -79,6 +79,7 @@ import dev.berth.cri.internal.proto.UpdateContainerResourcesResponse;
 import dev.berth.runtime.TaskOptions;
 import dev.berth.runtime.spec.SpecOption;
 import dev.berth.runtime.spec.SpecOptions;
+import dev.berth.sys.ProcessStart;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -1157,6 +1158,12 @@ abstract class CriContainers extends PodSandboxes {
         long processes = 0;
         List<TaskMetrics> all = new ArrayList<>();
         all.add(metrics(pod.pause));
+        ProcessStart pause = pod.pauseProcess;
+        if (pod.netns != null && pod.pause != null && pause != null) { // a pod on the host's network has none
+            // read through the pause process's pid, which counts only while it is still that process
+            PodNetworkStats.of(pause.pid(), now).filter(n -> ProcessStart.of(pause.pid()).equals(Optional.of(pause)))
+                    .ifPresent(linux::setNetwork);
+        }
         for (Ctr c : containers.values()) {
             if (c.sandboxId.equals(pod.id) && c.state() == ContainerState.CONTAINER_RUNNING) {
                 TaskMetrics m = metrics(c.task); // one shim call serves the container's entry and the pod's sum

@@ -52,6 +52,38 @@ class CriPiecesTest {
     }
 
     @Nested
+    class NetworkCounters {
+        private static final String NET_DEV = """
+                Inter-|   Receive                                                |  Transmit
+                 face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+                    lo:     840      10    0    0    0     0          0         0      840      10    0    0    0     0       0          0
+                  eth0: 18446744073709551615  91    3    0    0     0          0         0     5230      40    2    0    0     0       0          0
+                  net1:     100       1    0    0    0     0          0         0      200       2    0    0    0     0       0          0
+                """;
+
+        @Test
+        void eth0IsTheDefaultInterfaceAndLoopbackIsLeftOut() {
+            var usage = PodNetworkStats.parse(NET_DEV, 42);
+
+            assertThat(usage.getTimestamp()).isEqualTo(42);
+            assertThat(usage.getDefaultInterface().getName()).isEqualTo("eth0");
+            assertThat(usage.getDefaultInterface().getRxBytes().getValue()).as("a counter past 2^63").isEqualTo(-1L);
+            assertThat(usage.getDefaultInterface().getRxErrors().getValue()).isEqualTo(3);
+            assertThat(usage.getDefaultInterface().getTxBytes().getValue()).isEqualTo(5230);
+            assertThat(usage.getDefaultInterface().getTxErrors().getValue()).isEqualTo(2);
+            assertThat(usage.getInterfacesList()).extracting(i -> i.getName()).containsExactly("eth0", "net1");
+        }
+
+        @Test
+        void aNamespaceWithoutEth0HasNoDefaultInterface() {
+            var usage = PodNetworkStats.parse(NET_DEV.replace("eth0", "ens3"), 1);
+
+            assertThat(usage.hasDefaultInterface()).isFalse();
+            assertThat(usage.getInterfacesCount()).isEqualTo(2);
+        }
+    }
+
+    @Nested
     class ProcessArgs {
         @Test
         void commandReplacesTheEntrypointAndArgsReplaceCmd() {
