@@ -1098,7 +1098,7 @@ abstract class CriContainers extends PodSandboxes {
             } finally {
                 synchronized (c) {
                     c.layerMeasuring = false;
-                    if (usage != null && at == now) {
+                    if (usage != null) { // measured just now
                         c.layerUsage = usage;
                         c.layerUsageAt = now;
                     }
