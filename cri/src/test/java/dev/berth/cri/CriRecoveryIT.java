@@ -104,4 +104,27 @@ class CriRecoveryIT {
                     assertThat(h.shimsOfRoot()).as("shims of this root after the pod's removal").isZero());
         }
     }
+
+    @Test
+    void aContainerWhoseOutputAnotherProcessReadsIsStillRecoveredAndItsExitRecorded() throws Exception {
+        try (CriHarness h = new CriHarness()) {
+            PodSandboxConfig pod = h.podWithLogs("shared").build();
+            String podId = h.runPod(pod);
+            String id = h.createAndStart(podId, pod, CriHarness.container("talker", "sh", "-c",
+                    "while true; do echo hi; sleep 0.2; done").setLogPath("talker.log").build());
+            h.closeServer();
+            // another Berth on the same root (a `berth` command, say) finds the task first and reads its output
+            try (dev.berth.Berth other = dev.berth.Berth.builder().root(h.root).stateDir(h.state)
+                    .gcPolicy(dev.berth.GcPolicy.manual()).build()) {
+                assertThat(other.namespace("k8s.io").containers().get(id).task()).isPresent();
+                h.open();
+
+                assertThat(h.status(id).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+                h.rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+                var exited = h.awaitExit(id, Duration.ofSeconds(30));
+                assertThat(exited.getExitCode()).isEqualTo(137);
+            }
+            h.removePod(podId);
+        }
+    }
 }

@@ -418,6 +418,12 @@ class ReconnectIT {
                 .hasMessageContaining("closed");
         assertThatThrownBy(() -> runtime.get(NS, silent).orElseThrow().attach(null, null))
                 .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("no output FIFOs");
+        runtime.get(NS, own).orElseThrow(); // this runtime drains its FIFOs from now on
+        try (TaskRuntime second = open()) {
+            assertThatThrownBy(() -> second.get(NS, own).orElseThrow().attach(null, null))
+                    .isInstanceOf(FailedPreconditionException.class)
+                    .hasMessageContaining("read by another runtime on this state directory");
+        }
         String fresh = newId();
         Task created = runtime.create(TaskConfig.builder(fresh).namespace(NS)
                 .spec(RuncSpec.of("sleep", "600").root(rootfs.toString()).toJson())

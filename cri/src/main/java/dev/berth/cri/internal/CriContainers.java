@@ -1287,7 +1287,13 @@ abstract class CriContainers extends PodSandboxes {
             Task t = task.get();
             if (t.isAlive() && c.logPath != null) {
                 c.log = new CriLog(c.logPath, Clock.systemUTC());
-                t.attach(c.io.tee(c.log.stream("stdout"), false), c.io.tee(c.log.stream("stderr"), true));
+                try {
+                    t.attach(c.io.tee(c.log.stream("stdout"), false), c.io.tee(c.log.stream("stderr"), true));
+                } catch (dev.berth.api.FailedPreconditionException e) {
+                    // another process on this root reads its output just now (a `berth` command, say): the
+                    // container is still recovered and its exit recorded; only its log stays behind
+                    LOG.warn("container {}: its log is not attached again: {}", c.id, e.getMessage());
+                }
             }
             c.task = t;
             t.onOom(() -> c.oomSeen.complete(null));

@@ -61,6 +61,8 @@ final class ShimTask extends TaskCalls {
     private final TaskLifecycle<ExitStatus> lifecycle;
     /** Held while this runtime drains the task's output FIFOs: the creator, or one runtime that reconnected. */
     private volatile TaskLocks.Held outputLock;
+    /** Found again while another runtime held {@link #outputLock}: that one drains the FIFOs. */
+    private volatile boolean outputReadElsewhere;
     /** Set while this runtime deletes the task under its lock: a shim lost meanwhile is cleaned up without it. */
     private volatile boolean deleting;
     /** Set for a task whose one-task shim another live runtime started: this runtime connects to it directly. */
@@ -245,6 +247,7 @@ final class ShimTask extends TaskCalls {
             // The FIFO reader died with the previous JVM: drain them again, or the container blocks once full.
             // Not while the runtime that created the task (or another that reconnected) still reads them.
             outputLock = ctx.outputLocks().tryLock(namespace, id).orElse(null);
+            outputReadElsewhere = outputLock == null;
             io = outputLock == null ? null
                     : TaskIO.reattach(ctx.fifoDir(namespace, id), "dev.berth.runtime.task." + namespace + "." + id)
                     .orElse(null);
@@ -405,6 +408,11 @@ final class ShimTask extends TaskCalls {
     @Override
     boolean createdHere() {
         return config.isPresent();
+    }
+
+    @Override
+    boolean outputReadElsewhere() {
+        return outputReadElsewhere;
     }
 
     @Override

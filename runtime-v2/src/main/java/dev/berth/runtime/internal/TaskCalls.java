@@ -71,6 +71,9 @@ abstract class TaskCalls implements Task {
     /** Whether this runtime created the task (rather than finding it again after a restart). */
     abstract boolean createdHere();
 
+    /** Whether another runtime on the state directory drained the output FIFOs when this one found the task. */
+    abstract boolean outputReadElsewhere();
+
     /** The task API, once the task is connected and until it is deleted or closed. */
     abstract TaskService api();
 
@@ -189,6 +192,9 @@ abstract class TaskCalls implements Task {
         if (taskIO == null || !taskIO.reattached()) {
             throw new FailedPreconditionException("task " + namespace + "/" + id + (createdHere()
                     ? " was created by this runtime: its output goes to the stdio it was created with"
+                    : outputReadElsewhere()
+                    ? "'s output is read by another runtime on this state directory (the one that created it or"
+                            + " found it first)"
                     : " has no output FIFOs to attach to (created with Stdio.nullIO() or Stdio.file())"));
         }
         taskIO.redirect(stdout, stderr);
