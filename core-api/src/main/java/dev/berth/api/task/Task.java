@@ -84,7 +84,9 @@ public interface Task extends AutoCloseable {
      * reconnect (the output the task wrote while no runtime read, which its FIFO held; at most 256 KiB a
      * stream and within 10 s of the reconnect), so a log kept by the caller has no gap; it may begin with the
      * tail of a line the previous reader took the start of. Otherwise each stream switches at the next line
-     * boundary; a null stream goes back to the log, as does one that throws. Streams are flushed, never closed; they are written from an
+     * boundary; a null stream goes back to the log, as does one that throws. When another runtime on the
+     * state directory reads the output (the one that created the task, or found it first), the attach is
+     * kept and takes effect once that runtime lets go: this one tries to take the output over every second. Streams are flushed, never closed; they are written from an
      * I/O thread. stdin cannot be re-attached: the process keeps whatever stdin it had until
      * {@link #closeStdin()}. May be called again to switch streams. Thread-safe.
      *

@@ -18,6 +18,8 @@ import dev.berth.runtime.internal.proto.task.ConnectResponse;
 import dev.berth.runtime.internal.proto.task.CreateTaskRequest;
 import dev.berth.runtime.internal.proto.task.DeleteResponse;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -61,8 +64,13 @@ final class ShimTask extends TaskCalls {
     private final TaskLifecycle<ExitStatus> lifecycle;
     /** Held while this runtime drains the task's output FIFOs: the creator, or one runtime that reconnected. */
     private volatile TaskLocks.Held outputLock;
-    /** Found again while another runtime held {@link #outputLock}: that one drains the FIFOs. */
-    private volatile boolean outputReadElsewhere;
+    /** Guards the output's hand-over from another runtime against {@link #release} and {@link #attachLater}. */
+    private final Object outputGuard = new Object();
+    /** Tries every {@link #OUTPUT_TAKEOVER_PERIOD} to take the output over from the runtime that reads it. */
+    private ScheduledFuture<?> outputTakeover;
+    private boolean outputReleased;
+    /** Streams an attach asked for before the output was taken over: {stdout, stderr}, else null. */
+    private OutputStream[] pendingAttach;
     /** Set while this runtime deletes the task under its lock: a shim lost meanwhile is cleaned up without it. */
     private volatile boolean deleting;
     /** Set for a task whose one-task shim another live runtime started: this runtime connects to it directly. */
@@ -247,12 +255,22 @@ final class ShimTask extends TaskCalls {
             // The FIFO reader died with the previous JVM: drain them again, or the container blocks once full.
             // Not while the runtime that created the task (or another that reconnected) still reads them.
             outputLock = ctx.outputLocks().tryLock(namespace, id).orElse(null);
-            outputReadElsewhere = outputLock == null;
-            io = outputLock == null ? null
-                    : TaskIO.reattach(ctx.fifoDir(namespace, id), "dev.berth.runtime.task." + namespace + "." + id)
-                    .orElse(null);
+            boolean outputReadElsewhere = outputLock == null;
+            io = outputLock == null ? null : TaskIO.reattach(ctx.fifoDir(namespace, id), outputLoggerName()).orElse(null);
             if (io != null) {
                 io.startReaders(ctx.ioThreads());
+            }
+            if (outputReadElsewhere && Files.exists(ctx.fifoDir(namespace, id).resolve("stdout"))) {
+                // that runtime may be a short command: drain here once it lets go, so the task never blocks
+                synchronized (outputGuard) {
+                    try {
+                        outputTakeover = ctx.scheduler().scheduleWithFixedDelay(this::takeOverOutput,
+                                OUTPUT_TAKEOVER_PERIOD.toMillis(), OUTPUT_TAKEOVER_PERIOD.toMillis(),
+                                TimeUnit.MILLISECONDS);
+                    } catch (RejectedExecutionException closing) {
+                        // this runtime is closing: it will not need the output
+                    }
+                }
             }
             // An exit that happened while no runtime was alive reached no events socket: publish it now
             // (once, whichever runtime reconnects first; under the task's lock, so before any delete). Not
@@ -410,9 +428,62 @@ final class ShimTask extends TaskCalls {
         return config.isPresent();
     }
 
+    static final java.time.Duration OUTPUT_TAKEOVER_PERIOD = java.time.Duration.ofSeconds(1);
+
+    private String outputLoggerName() {
+        return "dev.berth.runtime.task." + namespace + "." + id;
+    }
+
+    /** Takes the output FIFOs over once the runtime that read them has let go (closed, exited, died). */
+    private void takeOverOutput() {
+        try {
+            tryToTakeOverOutput();
+        } catch (RuntimeException e) { // thrown out of a scheduled task, it would end the tries unseen
+            log.debug("task {}/{}: taking its output over: {}", namespace, id, e.toString());
+        }
+    }
+
+    private void tryToTakeOverOutput() {
+        synchronized (outputGuard) {
+            if (outputReleased || outputTakeover == null) {
+                return;
+            }
+            Optional<TaskLocks.Held> lock = ctx.outputLocks().tryLock(namespace, id);
+            if (lock.isEmpty()) {
+                return;
+            }
+            outputTakeover.cancel(false);
+            outputTakeover = null;
+            TaskIO taken = TaskIO.reattach(ctx.fifoDir(namespace, id), outputLoggerName()).orElse(null);
+            if (taken == null) { // the FIFOs went with the task
+                lock.get().close();
+                return;
+            }
+            outputLock = lock.get();
+            io = taken;
+            taken.startReaders(ctx.ioThreads());
+            if (pendingAttach != null) {
+                taken.redirect(pendingAttach[0], pendingAttach[1]);
+                pendingAttach = null;
+            }
+            log.debug("task {}/{}: took its output over from the runtime that read it", namespace, id);
+        }
+    }
+
     @Override
-    boolean outputReadElsewhere() {
-        return outputReadElsewhere;
+    boolean attachLater(OutputStream stdout, OutputStream stderr) {
+        synchronized (outputGuard) {
+            TaskIO taskIO = io;
+            if (taskIO != null && taskIO.reattached()) { // taken over meanwhile
+                taskIO.redirect(stdout, stderr);
+                return true;
+            }
+            if (outputTakeover == null || outputReleased) {
+                return false;
+            }
+            pendingAttach = new OutputStream[] {stdout, stderr};
+            return true;
+        }
     }
 
     @Override
@@ -531,8 +602,17 @@ final class ShimTask extends TaskCalls {
     /** Frees this JVM's side: pumps, execs and, when {@code removeBundle}, FIFOs and bundle. */
     private void release(boolean removeBundle) {
         ctx.tasks().remove(this);
-        TaskLocks.Held output = outputLock;
-        outputLock = null;
+        TaskLocks.Held output;
+        synchronized (outputGuard) {
+            outputReleased = true;
+            if (outputTakeover != null) {
+                outputTakeover.cancel(false);
+                outputTakeover = null;
+            }
+            pendingAttach = null;
+            output = outputLock;
+            outputLock = null;
+        }
         for (ShimExec e : List.copyOf(execs.values())) {
             e.close();
         }

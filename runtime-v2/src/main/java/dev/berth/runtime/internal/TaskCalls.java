@@ -71,8 +71,11 @@ abstract class TaskCalls implements Task {
     /** Whether this runtime created the task (rather than finding it again after a restart). */
     abstract boolean createdHere();
 
-    /** Whether another runtime on the state directory drained the output FIFOs when this one found the task. */
-    abstract boolean outputReadElsewhere();
+    /**
+     * Keeps {@code stdout} and {@code stderr} for when this runtime takes the output over from the one that
+     * reads it; false if it will not.
+     */
+    abstract boolean attachLater(OutputStream stdout, OutputStream stderr);
 
     /** The task API, once the task is connected and until it is deleted or closed. */
     abstract TaskService api();
@@ -189,12 +192,12 @@ abstract class TaskCalls implements Task {
     public void attach(OutputStream stdout, OutputStream stderr) {
         api();
         TaskIO taskIO = io;
+        if ((taskIO == null || !taskIO.reattached()) && !createdHere() && attachLater(stdout, stderr)) {
+            return;
+        }
         if (taskIO == null || !taskIO.reattached()) {
             throw new FailedPreconditionException("task " + namespace + "/" + id + (createdHere()
                     ? " was created by this runtime: its output goes to the stdio it was created with"
-                    : outputReadElsewhere()
-                    ? "'s output is read by another runtime on this state directory (the one that created it or"
-                            + " found it first)"
                     : " has no output FIFOs to attach to (created with Stdio.nullIO() or Stdio.file())"));
         }
         taskIO.redirect(stdout, stderr);
