@@ -86,8 +86,9 @@ public interface Task extends AutoCloseable {
      * tail of a line the previous reader took the start of. Otherwise each stream switches at the next line
      * boundary; a null stream goes back to the log, as does one that throws. When another runtime on the
      * state directory reads the output (the one that created the task, or found it first), the attach is
-     * kept and takes effect once that runtime lets go: this one tries to take the output over every second. Streams are flushed, never closed; they are written from an
-     * I/O thread. stdin cannot be re-attached: the process keeps whatever stdin it had until
+     * kept and takes effect once that runtime lets go: this one tries to take the output over every second.
+     * Streams are flushed, never closed; they are written from an I/O thread. stdin cannot be re-attached:
+     * the process keeps whatever stdin it had until
      * {@link #closeStdin()}. May be called again to switch streams. Thread-safe.
      *
      * @throws dev.berth.api.FailedPreconditionException if the task was created by this runtime (its output

@@ -1058,7 +1058,7 @@ abstract class CriContainers extends PodSandboxes {
         return s.build();
     }
 
-    /** CPU time, and the rate since the previous sample of {@code rate} in nano-cores (0 on the first), as containerd. */
+    /** CPU time, and its rate in nano-cores since {@code rate}'s previous sample (0 on the first), as containerd. */
     private static CpuUsage cpu(CpuRate rate, TaskMetrics m, long now) {
         CpuUsage.Builder b = CpuUsage.newBuilder().setTimestamp(now);
         if (m.cpu() != null) {
@@ -1188,7 +1188,8 @@ abstract class CriContainers extends PodSandboxes {
                 processes += m.pids().current();
             }
         }
-        linux.setCpu(CpuUsage.newBuilder().setTimestamp(now).setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(cpu))
+        linux.setCpu(CpuUsage.newBuilder().setTimestamp(now)
+                        .setUsageCoreNanoSeconds(UInt64Value.newBuilder().setValue(cpu))
                         .setUsageNanoCores(UInt64Value.newBuilder().setValue(pod.cpuRate.next(now, cpu))))
                 .setMemory(MemoryUsage.newBuilder().setTimestamp(now).setUsageBytes(UInt64Value.newBuilder().setValue(mem))
                         .setWorkingSetBytes(UInt64Value.newBuilder().setValue(ws))

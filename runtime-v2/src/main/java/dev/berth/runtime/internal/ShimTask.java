@@ -255,12 +255,12 @@ final class ShimTask extends TaskCalls {
             // The FIFO reader died with the previous JVM: drain them again, or the container blocks once full.
             // Not while the runtime that created the task (or another that reconnected) still reads them.
             outputLock = ctx.outputLocks().tryLock(namespace, id).orElse(null);
-            boolean outputReadElsewhere = outputLock == null;
-            io = outputLock == null ? null : TaskIO.reattach(ctx.fifoDir(namespace, id), outputLoggerName()).orElse(null);
+            io = outputLock == null ? null
+                    : TaskIO.reattach(ctx.fifoDir(namespace, id), outputLoggerName()).orElse(null);
             if (io != null) {
                 io.startReaders(ctx.ioThreads());
             }
-            if (outputReadElsewhere && Files.exists(ctx.fifoDir(namespace, id).resolve("stdout"))) {
+            if (outputLock == null && Files.exists(ctx.fifoDir(namespace, id).resolve("stdout"))) {
                 // that runtime may be a short command: drain here once it lets go, so the task never blocks
                 synchronized (outputGuard) {
                     try {
